@@ -68,6 +68,7 @@ class LandmarkSet:
     series_uid: str = ""
     volume_fingerprint: str = ""
     arch_points: list[Point] = field(default_factory=list)
+    arch_extra: dict[str, Any] = field(default_factory=dict)
     sides: dict[str, SideLandmarks] = field(default_factory=lambda: {s: SideLandmarks() for s in SIDES})
     grades: dict[str, dict[str, str]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -86,7 +87,7 @@ class LandmarkSet:
                 "version": FORMAT_VERSION,
                 "series_uid": self.series_uid,
                 "volume_fingerprint": self.volume_fingerprint,
-                "arch": {"points": [list(p) for p in self.arch_points]},
+                "arch": {**self.arch_extra, "points": [list(p) for p in self.arch_points]},
                 "sides": {},
                 "grades": copy.deepcopy(self.grades),
             }
@@ -130,8 +131,7 @@ class LandmarkSet:
         if not isinstance(arch, dict):
             raise LoadError(source, "'arch' must be an object with 'points'")
         result.arch_points = [_point(p, source, "arch point") for p in arch.get("points", [])]
-        if set(arch) - {"points"}:
-            result.extra["arch"] = {k: v for k, v in arch.items() if k != "points"}
+        result.arch_extra = {k: v for k, v in arch.items() if k != "points"}
         sides = document.get("sides") or {}
         if not isinstance(sides, dict):
             raise LoadError(source, "'sides' must be an object with 'left' and/or 'right'")
