@@ -15,3 +15,35 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared test data not found at {SHARED_DATA} (clone the repo next to shared/)")
     return SHARED_DATA
+
+
+#: The small phantom every test package shares: the whole mandibular body in 110 x 300 x 300
+#: voxels of 0.35 mm (crowns slightly cropped at the top). About a second to generate.
+SMALL_PHANTOM: dict = {"shape": (110, 300, 300), "voxel_mm": 0.35, "seed": 0}  # = phantom.SMALL_SHAPE/SMALL_VOXEL_MM
+
+
+@pytest.fixture(scope="session")
+def small_phantom():
+    """A clean in-memory :class:`~cbct_osteo.phantom.PhantomCase`: exact geometry, HU-like values, no noise.
+
+    ``.volume`` is the image, ``.truth`` the truth.json document, ``.landmarks`` the true landmarks.
+    """
+    from cbct_osteo.phantom import make_phantom
+
+    return make_phantom(**SMALL_PHANTOM, clean=True)
+
+
+@pytest.fixture(scope="session")
+def small_phantom_noisy():
+    """The same phantom with the default CBCT degradations (blur, noise, cupping, streaks, uncalibrated gray)."""
+    from cbct_osteo.phantom import make_phantom
+
+    return make_phantom(**SMALL_PHANTOM)
+
+
+@pytest.fixture(scope="session")
+def phantom_dir(tmp_path_factory) -> Path:
+    """``small_phantom_noisy`` written to disk: ``DICOM/`` (one file per slice), ``truth.json``, ``landmarks.json``."""
+    from cbct_osteo.phantom import write_phantom
+
+    return write_phantom(tmp_path_factory.mktemp("phantom"), **SMALL_PHANTOM)

@@ -1,4 +1,14 @@
-"""cbct-osteo batch (not yet implemented)."""
+"""cbct-osteo batch MANIFEST.csv --out RESULTS.csv [--executor local|dask] [--scheduler ADDRESS] [--resume] [--workers N]
+
+Measure a cohort. MANIFEST.csv has the header ``case_id,volume,landmarks`` and optional
+``age,sex``; relative paths are relative to the manifest. RESULTS.csv gets one row per case,
+written as each case finishes: ``case_id,status,error``, then ``<side>_<id>`` for every
+measurement and index, ``mean_<id>`` (+ ``mean_<id>_category``), ``screening``, ``age,sex``.
+A failing case gets its error in its row and the run goes on. ``--resume`` keeps the finished
+rows of an interrupted run and measures the rest. ``--executor dask --scheduler
+tcp://HOST:8786`` runs the cases on a Dask cluster whose workers can read the same paths
+(see docs/batch.md); ``--executor dask`` without a scheduler starts a local cluster.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,9 +16,45 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    from cbct_osteo.indices.batch import DEFAULT_RETRIES, EXECUTORS
+
+    parser.add_argument("manifest", help="CSV with case_id,volume,landmarks[,age,sex]")
+    parser.add_argument("--out", required=True, metavar="RESULTS.csv", help="results CSV (one row per case)")
+    parser.add_argument("--executor", choices=EXECUTORS, default="local", help="local processes (default) or a Dask cluster")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786")
+    parser.add_argument("--workers", type=int, metavar="N", help="local processes or LocalCluster workers (default: CPU count)")
+    parser.add_argument("--resume", action="store_true", help="keep finished rows of RESULTS.csv and run the other cases")
+    parser.add_argument("--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)")
+    parser.add_argument("--force", action="store_true", help="measure even if a landmarks file was made on another scan")
+    parser.add_argument("--retries", type=int, default=DEFAULT_RETRIES, metavar="N",
+                        help=f"resubmissions of a case whose worker died (default {DEFAULT_RETRIES})")
 
 
 def run(args: argparse.Namespace) -> int:
-    print("cbct-osteo batch: not implemented yet", file=sys.stderr)
-    return 3
+    from cbct_osteo.indices.batch import format_progress, run_batch
+
+    if args.scheduler and args.executor != "dask":
+        print("cbct-osteo batch: --scheduler needs --executor dask", file=sys.stderr)
+        return 2
+    if args.workers is not None and args.workers < 1:
+        print("cbct-osteo batch: --workers must be at least 1", file=sys.stderr)
+        return 2
+
+    def progress(done: int, total: int, row: dict[str, str], elapsed: float) -> None:
+        print(format_progress(done, total, row, elapsed), file=sys.stderr, flush=True)
+
+    summary = run_batch(
+        args.manifest,
+        args.out,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        resume=args.resume,
+        refine=not args.no_refine,
+        force=args.force,
+        retries=args.retries,
+        progress=progress,
+    )
+    skipped = f", {summary.skipped} already done" if summary.skipped else ""
+    print(f"{summary.ok} ok, {summary.errors} errors{skipped} of {summary.total} cases -> {summary.out}", file=sys.stderr)
+    return 0 if summary.errors == 0 else 1

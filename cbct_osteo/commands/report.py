@@ -1,14 +1,79 @@
-"""cbct-osteo report (not yet implemented)."""
+"""cbct-osteo report VOLUME --landmarks L.json [-o REPORT.pdf] [--anonymise] [--practice NAME] [--page-size A4|Letter]
+
+Measure the scan with its landmarks (as ``cbct-osteo measure``) and write the printable PDF
+report: header, screening result and recommendation, the table of indices, annotated panoramic
+and cross-sections, a 3D view, the limits of the method, citations and a signature line.
+``--anonymise`` leaves out every patient identifier (text, PDF metadata and the default file
+name ``report_<hash>.pdf``). Optional exports of the same case: ``--csv`` (the batch columns),
+``--json`` (the results JSON), ``--dicom DIR`` (Comprehensive 3D SR, Encapsulated PDF and
+Secondary Captures in the source study; never anonymised). The file is written atomically: a
+failure leaves any earlier report intact. A screening aid, not a diagnosis.
+"""
 from __future__ import annotations
 
 import argparse
-import sys
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser.add_argument("volume", help="DICOM folder, DICOMDIR or file of the scan")
+    parser.add_argument("--landmarks", required=True, metavar="L.json", help="landmarks file placed on this scan")
+    parser.add_argument("-o", "--output", metavar="REPORT.pdf",
+                        help="PDF to write, or a folder for the default name (default: report_<id>.pdf here)")
+    parser.add_argument("--anonymise", "--anonymize", action="store_true",
+                        help="leave out every patient identifier (text, metadata, default file name)")
+    parser.add_argument("--practice", default="", metavar="NAME", help="practice name printed at the top")
+    parser.add_argument("--page-size", choices=("A4", "Letter"), type=_page_size, default=None,
+                        help="paper size (default: from the locale, Letter in the US/Canada, else A4)")
+    parser.add_argument("--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)")
+    parser.add_argument("--force", action="store_true", help="report even if the landmarks were made on another scan")
+    parser.add_argument("--no-3d", action="store_true", help="skip the offscreen 3D view")
+    parser.add_argument("--csv", metavar="OUT.csv", help="also write the one-row results CSV (batch columns)")
+    parser.add_argument("--json", metavar="OUT.json", help="also write the results JSON")
+    parser.add_argument("--dicom", metavar="DIR", help="also write DICOM SR, Encapsulated PDF and Secondary Captures here")
+
+
+def _page_size(text: str) -> str:
+    return {"a4": "A4", "letter": "Letter"}.get(text.lower(), text)
 
 
 def run(args: argparse.Namespace) -> int:
-    print("cbct-osteo report: not implemented yet", file=sys.stderr)
-    return 3
+    from cbct_osteo import load
+    from cbct_osteo.indices import analyse_case
+    from cbct_osteo.indices.case import check_landmarks_match
+    from cbct_osteo.io.landmarks_file import read_landmarks
+    from cbct_osteo.report import (
+        build_header,
+        default_page_size,
+        default_report_name,
+        report_figures,
+        write_dicom_exports,
+        write_pdf_report,
+        write_results_csv,
+        write_results_json,
+    )
+
+    landmarks = read_landmarks(args.landmarks)
+    volume = load(args.volume)
+    if not args.force:
+        check_landmarks_match(volume, landmarks, args.landmarks)
+    result = analyse_case(volume, landmarks, refine=not args.no_refine)
+    out = Path(args.output) if args.output else Path.cwd()
+    if out.is_dir():
+        out = out / default_report_name(volume.meta, anonymise=args.anonymise)
+    page_size = args.page_size or default_page_size()
+    write_pdf_report(result, volume, landmarks, out, anonymise=args.anonymise, practice_name=args.practice,
+                     page_size=page_size, render_3d=not args.no_3d)
+    print(f"report written to {out}")
+    header = build_header(volume.meta, volume.spacing, anonymise=args.anonymise, practice_name=args.practice)
+    if args.csv:
+        print(f"CSV written to {write_results_csv(result, args.csv, header)}")
+    if args.json:
+        print(f"results JSON written to {write_results_json(result, args.json, header)}")
+    if args.dicom:
+        document = result.to_json()
+        paths = write_dicom_exports(args.dicom, document, volume, pdf_bytes=out.read_bytes(),
+                                    figures=report_figures(document, volume, landmarks))
+        print(f"DICOM written to {args.dicom}: " + ", ".join(p.name for p in paths))
+    print(f"Screening: {result.screening.result}")
+    return 0

@@ -30,3 +30,14 @@ class LoadError(Exception):
         if hint:
             message += f" ({hint})"
         super().__init__(message)
+
+
+class LoadCancelled(LoadError):
+    """The user cancelled a load (the ``cancel`` callback returned True).
+
+    A subclass of :class:`LoadError` so callers that only want "did it load?" need one
+    ``except``; the GUI catches it first to stay silent instead of showing an error dialog.
+    """
+
+    def __init__(self, path: str | Path | None, problem: str = "loading cancelled") -> None:
+        super().__init__(path, problem)

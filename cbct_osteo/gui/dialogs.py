@@ -1,0 +1,173 @@
+"""Dialogs: readable errors, the series picker, About, keyboard shortcuts, crash hook.
+
+Every dialog here is opened with ``open()`` (window-modal, non-blocking): the event loop keeps
+running, tests can find the box and press its buttons, and a slow load behind it keeps
+reporting progress.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from types import TracebackType
+from typing import Callable, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cbct_osteo import __version__
+
+log = logging.getLogger(__name__)
+
+
+def show_error(parent: QWidget | None, title: str, text: str, details: str = "") -> QMessageBox:
+    """A non-blocking error box; ``text`` is the user-facing message (names the file)."""
+    box = QMessageBox(QMessageBox.Critical, title, text, QMessageBox.Ok, parent)
+    box.setObjectName("errorDialog")
+    box.setTextInteractionFlags(Qt.TextSelectableByMouse)
+    if details:
+        box.setDetailedText(details)
+    box.setAttribute(Qt.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def ask(parent: QWidget, title: str, text: str, on_yes: Callable[[], None], on_no: Callable[[], None] | None = None,
+        name: str = "question") -> QMessageBox:
+    """A non-blocking Yes/No question; the callbacks run when the user answers."""
+    box = QMessageBox(QMessageBox.Question, title, text, QMessageBox.Yes | QMessageBox.No, parent)
+    box.setObjectName(name)
+    box.setDefaultButton(QMessageBox.Yes)
+    box.setAttribute(Qt.WA_DeleteOnClose)
+
+    def finished(result: int) -> None:
+        if box.clickedButton() is box.button(QMessageBox.Yes):
+            on_yes()
+        elif on_no is not None:
+            on_no()
+
+    box.finished.connect(finished)
+    box.open()
+    return box
+
+
+def install_excepthook(parent_getter: Callable[[], QWidget | None]) -> None:
+    """Show unexpected exceptions in a dialog (with the traceback under Details) and log them.
+
+    Qt swallows exceptions raised in slots after printing them; without this hook a bug would be
+    invisible to the dentist, or worse, a traceback in a terminal nobody reads.
+    """
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("unexpected error:\n%s", details)
+        if QApplication.instance() is not None:
+            show_error(
+                parent_getter(),
+                "Unexpected error",
+                f"Something went wrong: {exc}\n\nYour landmarks are autosaved. Please report this with the details below.",
+                details,
+            )
+
+    sys.excepthook = hook
+
+
+class SeriesPicker(QDialog):
+    """Choose one of several series found under a path: size, spacing, description, problems."""
+
+    def __init__(self, series: Sequence[object], source: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("seriesPicker")
+        self.setWindowTitle("Choose a series")
+        self.series = list(series)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"{source} holds {len(self.series)} series. Choose the CBCT volume to open:"))
+        headers = ["Description", "Modality", "Slices", "Size (rows × cols)", "Spacing z/y/x (mm)", "Problems"]
+        self.table = QTableWidget(len(self.series), len(headers), self)
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        for row, info in enumerate(self.series):
+            spacing = " / ".join(f"{s:.3g}" for s in getattr(info, "spacing", ()) or ())
+            cells = [
+                getattr(info, "description", "") or "(no description)",
+                getattr(info, "modality", ""),
+                str(getattr(info, "n_slices", "")),
+                f"{getattr(info, 'rows', '?')} × {getattr(info, 'columns', '?')}",
+                spacing,
+                "; ".join(getattr(info, "problems", []) or []),
+            ]
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        best = max(range(len(self.series)), key=lambda i: getattr(self.series[i], "n_slices", 0) or 0) if self.series else 0
+        self.table.selectRow(best)
+        self.table.doubleClicked.connect(self.accept)
+        layout.addWidget(self.table)
+        buttons = QDialogButtonBox(QDialogButtonBox.Open | QDialogButtonBox.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(820, 320)
+
+    def chosen(self) -> object | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.series[rows[0].row()] if rows else None
+
+
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("Ctrl+O", "Open a DICOM folder"),
+    ("Ctrl+Shift+O", "Open a DICOM file or DICOMDIR"),
+    ("Ctrl+D", "Open the demo phantom"),
+    ("Ctrl+S", "Save session as…"),
+    ("Ctrl+L", "Open a session or landmarks file"),
+    ("Ctrl+E", "Export the report (PDF)"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo the last landmark action"),
+    ("Wheel, PgUp/PgDn, ↑/↓", "Scroll slices; in the cross-section: step along the arch"),
+    ("Ctrl+wheel", "Zoom about the cursor"),
+    ("Right-drag", "Window/level"),
+    ("Shift+drag, middle-drag", "Pan"),
+    ("R", "Reset zoom and pan of the view under the cursor"),
+    ("F1 / F2 / F3", "Window presets: bone / soft tissue / CBCT auto"),
+    ("N / Shift+N", "Next / previous guided step"),
+    ("Esc", "Stop placing (clicks move the crosshair)"),
+)
+
+
+def shortcuts_text() -> str:
+    rows = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in SHORTCUTS)
+    return f"<table>{rows}</table>"
+
+
+ABOUT_TEXT = f"""<h3>cbct-osteo {__version__}</h3>
+<p>Opportunistic osteoporosis screening on dental cone-beam CT: landmarks at the mental
+foramen, published mandibular indices, a screening category and a PDF report.</p>
+<p><b>A screening aid, not a diagnosis.</b> Cutoffs come from the cited study populations
+(mostly postmenopausal women); DXA is the reference standard.</p>
+<p>Indices and methods from:</p>
+<ul>
+<li>Poiana IR et al. CBCT panoramic mandibular indices in the screening of postmenopausal women with low bone mass. Dent J 2024;12:256.</li>
+<li>Koh KJ, Kim KA. Utility of the CT indices on CBCT images in the diagnosis of osteoporosis in women. Imaging Sci Dent 2011.</li>
+<li>Brasileiro CB et al. Use of CBCT in identifying postmenopausal women with osteoporosis. Arch Osteoporos 2017;12:26.</li>
+<li>Gonçalves Koehne de Castro J et al. A new CBCT-driven index for osteoporosis prediction. Clin Oral Investig 2020;24:3193–3202.</li>
+<li>Klemetti E et al. Pantomography in assessment of the osteoporosis risk group. Scand J Dent Res 1994;102:68–72.</li>
+<li>White SC, Rudolph DJ. Alterations of the trabecular pattern of the jaws in patients with osteoporosis. OOOOE 1999;88:628–35.</li>
+<li>Treece GM et al. High resolution cortical bone thickness measurement from clinical CT data. Med Image Anal 2010;14:276–290.</li>
+</ul>
+<p>Built with PySide6 (Qt), VTK, NumPy, SciPy, scikit-image and pydicom. BSD-3-Clause licence.</p>"""

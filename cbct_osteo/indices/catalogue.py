@@ -1,0 +1,412 @@
+"""The index catalogue: the program's one source of truth for the science.
+
+Every index of ../shared/science/INDICES.md that applies to a CBCT cross-section is one
+declarative :class:`IndexEntry`: what the user places (per side), which measurements it uses,
+its formula, unit, cutoff with direction, the population and accuracy behind the cutoff, its
+status and citations. The GUI's guided steps, the session validation, the report table and
+the batch CSV columns are all derived here (:func:`guided_steps`, :func:`required_inputs`,
+:func:`csv_columns`), so adding an index is adding one entry and its formula.
+
+Left out on purpose (INDICES.md gives no CBCT definition for them): the panoramic Mental Index
+(MI) is the same measurement as CTMI at the mental foramen, so it is not a second entry (its
+3.1 mm referral threshold is CTMI's cutoff, see :data:`CTMI_CUTOFF`); the Panoramic Mandibular
+Index (PMI) is not defined in INDICES.md (its CBCT analogue there is CTI(I)).
+
+Bump :data:`CATALOGUE_VERSION` whenever an entry's formula, cutoff or status changes: results
+record it, so a result can always be traced to the science it was computed with.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Mapping
+
+from cbct_osteo.indices.castro import CastroDefinition, load_castro_definition
+from cbct_osteo.io.landmarks_file import POINT_KINDS, SIDES
+from cbct_osteo.measure.quantity import Measurement
+
+CATALOGUE_VERSION = "2026.11-1"
+
+#: Landmark kinds an index can ask for: the point kinds of the landmarks file plus the ROI.
+LANDMARK_KINDS: tuple[str, ...] = (*POINT_KINDS, "trab_roi")
+#: Status words of INDICES.md, shown to the user verbatim.
+STATUSES: tuple[str, ...] = ("confirmed", "confirmed definition", "to verify", "unverified")
+#: Valid grades of the cortical index and the ones that suggest low BMD (INDICES.md, CTCI).
+CTCI_GRADES: tuple[str, ...] = ("C1", "C2", "C3")
+CTCI_LOW_GRADES: tuple[str, ...] = ("C2", "C3")
+
+#: Side-agreement tolerance = this many combined one-sigma uncertainties. INDICES.md gives no
+#: tolerance; this is a measurement-plausibility flag ("the sides differ by more than the
+#: measurement uncertainty explains: check the landmarks"), not a science cutoff.
+SIDE_TOLERANCE_SIGMAS = 3.0
+
+DISCLAIMER = (
+    "This is a screening aid, not a diagnosis: its cutoffs come from the cited study populations "
+    "(mostly postmenopausal women). DXA is the reference standard (WHO: T-score \u2264 \u22122.5 "
+    "osteoporosis, between \u22121 and \u22122.5 osteopenia)."
+)
+GRAY_VALUE_NOTE = "CBCT gray values are not calibrated Hounsfield units; compare them only within one scanner and protocol."
+
+
+@dataclass(frozen=True)
+class MeasurementSpec:
+    """A measurement the measure engine makes per side (ids as in INDICES.md)."""
+
+    id: str
+    name: str
+    unit: str
+    landmarks: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """A published threshold: ``value`` in the index's unit, at-risk ``direction``, and its pedigree.
+
+    ``direction`` is ``"below"`` when values under the cutoff are at risk (every cortical index).
+    ``status`` is the cutoff's own status; ``note`` is the sentence shown next to it.
+    """
+
+    value: float
+    direction: str
+    unit: str
+    source: str
+    status: str
+    population: str
+    note: str
+
+    def at_risk(self, value: float) -> bool:
+        return value < self.value if self.direction == "below" else value > self.value
+
+
+@dataclass(frozen=True)
+class LandmarkStep:
+    """One guided step of the GUI: what to place, on which view, with which words."""
+
+    side: str | None
+    kind: str
+    what: str  # "arch", "point", "roi" or "grade"
+    view: str  # "axial", "panoramic" or "cross-section"
+    instruction: str
+
+
+#: A formula maps the side's measurements to (value, one-sigma uncertainty or None).
+Formula = Callable[[Mapping[str, Measurement]], tuple[float, float | None]]
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One index of the catalogue.
+
+    Attributes
+    ----------
+    id, name, unit
+        As in INDICES.md; ``unit`` is ``"mm"``, ``"ratio"``, ``"grade"``, ``"gray value"`` or ``"1"``.
+    kind
+        ``"value"`` (numeric formula), ``"grade"`` (user-chosen C1/C2/C3) or ``"definition file"``
+        (CASTRO: rule read from resources/indices/castro2020.toml).
+    landmarks, measurements
+        Landmark kinds placed per side and measurement ids used, both per side.
+    formula
+        For ``kind == "value"``: the function of the side's measurements.
+    cutoff
+        The threshold used for the category, or ``None`` ("no validated cutoff").
+    status
+        ``confirmed`` / ``confirmed definition`` / ``to verify`` / ``unverified``.
+    side_tolerance_sigmas
+        Side-agreement flag threshold in combined uncertainties (``None``: no check).
+    """
+
+    id: str
+    name: str
+    unit: str
+    kind: str
+    landmarks: tuple[str, ...]
+    measurements: tuple[str, ...]
+    status: str
+    citations: tuple[str, ...]
+    population: str
+    accuracy: str
+    guidance: str
+    formula: Formula | None = None
+    cutoff: Cutoff | None = None
+    side_tolerance_sigmas: float | None = SIDE_TOLERANCE_SIGMAS
+
+
+# --- measurements -----------------------------------------------------------------------------
+
+MEASUREMENTS: tuple[MeasurementSpec, ...] = (
+    MeasurementSpec("W", "Inferior cortical width", "mm", ("border_outer", "border_inner"),
+                    "|border_outer \u2212 border_inner| on the measurement line through the foramen centre"),
+    MeasurementSpec("S", "Foramen superior margin to inferior border", "mm", ("foramen_superior", "border_outer"),
+                    "distance from foramen_superior to the inferior border line"),
+    MeasurementSpec("I", "Foramen inferior margin to inferior border", "mm", ("foramen_inferior", "border_outer"),
+                    "distance from foramen_inferior to the inferior border line"),
+    MeasurementSpec("TRAB_MEAN", "Trabecular mean gray value", "gray value", ("trab_roi",),
+                    "mean gray value in the trabecular ROI (not calibrated HU)"),
+    MeasurementSpec("TRAB_SD", "Trabecular gray-value SD", "gray value", ("trab_roi",),
+                    "standard deviation of gray values in the trabecular ROI"),
+    MeasurementSpec("BV_TV", "Bone fraction (BV/TV)", "ratio", ("trab_roi",),
+                    "bone fraction in the ROI after an Otsu threshold within the ROI"),
+    MeasurementSpec("FD", "Fractal dimension", "1", ("trab_roi",),
+                    "box-counting fractal dimension after White & Rudolph's skeletonisation"),
+    MeasurementSpec("FD_3D", "Fractal dimension (3D)", "1", ("trab_roi",),
+                    "box-counting dimension on the cubic ROI (optional 3D morphometry; value only)"),
+)
+MEASUREMENT_IDS: tuple[str, ...] = tuple(m.id for m in MEASUREMENTS)
+MEASUREMENTS_BY_ID: dict[str, MeasurementSpec] = {m.id: m for m in MEASUREMENTS}
+
+
+# --- formulas -------------------------------------------------------------------------------------
+
+def _identity(measurement_id: str) -> Formula:
+    def formula(m: Mapping[str, Measurement]) -> tuple[float, float | None]:
+        return float(m[measurement_id].value), m[measurement_id].uncertainty  # type: ignore[arg-type]
+
+    formula.__doc__ = f"{measurement_id} itself"
+    return formula
+
+
+def _ratio(numerator: str, denominator: str) -> Formula:
+    """numerator / denominator with first-order propagation of independent relative errors."""
+
+    def formula(m: Mapping[str, Measurement]) -> tuple[float, float | None]:
+        a, b = m[numerator], m[denominator]
+        value = float(a.value) / float(b.value)  # type: ignore[arg-type]
+        if a.uncertainty is None or b.uncertainty is None:
+            return value, None
+        relative = math.hypot(a.uncertainty / float(a.value), b.uncertainty / float(b.value))  # type: ignore[arg-type]
+        return value, abs(value) * relative
+
+    formula.__doc__ = f"{numerator} / {denominator}"
+    return formula
+
+
+# --- cutoffs and citations -------------------------------------------------------------------------
+
+POIANA_2024 = ("Poiana IR, Burcea IF, Pituru SM, Bucur A. Cone beam computed tomography panoramic mandibular indices in "
+               "the screening of postmenopausal women with low bone mass. Dent J. 2024;12(8):256.")
+KOH_KIM_2011 = "Koh KJ, Kim KA. Imaging Sci Dent. 2011 (CT indices on CBCT in women)."
+BRASILEIRO_2017 = "Brasileiro CB, Chalub LLFH, Abreu MHNG, et al. Use of cone beam computed tomography in identifying postmenopausal women with osteoporosis. Arch Osteoporos. 2017;12:26."
+ALKHADER_MI = ("Alkhader M, Alrashdan MS, Khader Y. Eur J Dent. 2018;12(4):496-501 (mental index measured on CBCT, "
+               "3.1 mm cutoff between high and low osteoporosis risk).")
+KLEMETTI_1994 = "Klemetti E, et al. 1994 (mandibular cortical index on panoramic radiographs)."
+WHITE_RUDOLPH_1999 = "White SC, Rudolph DJ. Oral Surg Oral Med Oral Pathol Oral Radiol Endod. 1999;88:628-35."
+OTSU_1979 = "Otsu N. A threshold selection method from gray-level histograms. IEEE Trans Syst Man Cybern. 1979;9(1):62-66."
+INDICES_MD_TRABECULAR = "cbct-osteo INDICES.md, 'Trabecular measurements' (program definition of the ROI statistics)."
+
+#: CTMI's cutoff. INDICES.md lists CBCT cutoffs "between about 1.7 and 3.4 mm depending on site and
+#: population" and the panoramic Mental Index referral threshold of 3.1 mm, all "to verify". The
+#: 1.73-3.37 mm range comes from four OTHER sites (symphysis, 10 mm anterior, 10 mm and 25 mm
+#: posterior to the foramen; UFMG study), so no single value of it belongs to the foramen, and
+#: picking one would be inventing. The 3.1 mm Mental Index threshold is measured exactly where
+#: CTMI is (cortical width on the line through the mental foramen perpendicular to the inferior
+#: border) and Alkhader et al. applied it to CBCT. It is therefore the one cutoff used.
+CTMI_CUTOFF = Cutoff(
+    value=3.1,
+    direction="below",
+    unit="mm",
+    source=ALKHADER_MI,
+    status="to verify",
+    population="247 patients (men and women) aged 50-80, mental index on CBCT (Alkhader et al. 2018)",
+    note=("cutoff from a secondary source: the 3.1 mm mental-index referral threshold, chosen because it is "
+          "measured at the mental foramen like CTMI (INDICES.md's CBCT range 1.7-3.4 mm comes from other sites)"),
+)
+
+
+def _castro_formula(definition: CastroDefinition) -> Formula:
+    def formula(m: Mapping[str, Measurement]) -> tuple[float, float | None]:
+        names = definition.coefficients
+        return definition.score({k: float(m[k].value) for k in names}, {k: m[k].uncertainty for k in names})  # type: ignore[arg-type]
+
+    formula.__doc__ = f"{definition.form} rule of resources/indices/castro2020.toml"
+    return formula
+
+
+def _castro_entry(definition: CastroDefinition) -> IndexEntry:
+    """CASTRO from its data file; without a verified rule it has no formula and no cutoff."""
+    # The sources searched for the definition (URLs and what each said) are logged in the comments
+    # of resources/indices/castro2020.toml and in docs/science-notes.md.
+    cutoff = None
+    if definition.defined and definition.cutoff is not None and definition.direction is not None:
+        cutoff = Cutoff(
+            value=definition.cutoff,
+            direction=definition.direction,
+            unit=definition.cutoff_unit,
+            source=definition.source or definition.citation,
+            status=definition.status,
+            population=definition.population,
+            note="" if definition.status == "confirmed" else "cutoff from a secondary source",
+        )
+    return IndexEntry(
+        id="CASTRO",
+        name=definition.name,
+        unit=definition.cutoff_unit if definition.defined else "1",
+        kind="definition file",
+        landmarks=definition.landmarks,
+        measurements=tuple(definition.coefficients) if definition.defined else definition.measured_inputs,
+        status=definition.status,
+        citations=(definition.citation,),
+        population=definition.population,
+        accuracy=definition.accuracy,
+        guidance=("The mission's primary index. Uses the cortical-width landmarks at the mental foramen and the "
+                  "trabecular ROI; its formula is read from resources/indices/castro2020.toml."),
+        formula=_castro_formula(definition) if definition.defined else None,
+        cutoff=cutoff,
+        side_tolerance_sigmas=None,
+    )
+
+
+def build_catalogue(castro: CastroDefinition) -> tuple[IndexEntry, ...]:
+    """All entries, in report order, with CASTRO built from its definition file."""
+    cortical_landmarks = ("foramen_centre", "border_outer", "border_inner")
+    return (
+        _castro_entry(castro),
+        IndexEntry(
+            id="CTMI", name="CT mandibular (mental) index", unit="mm", kind="value",
+            landmarks=cortical_landmarks, measurements=("W",), formula=_identity("W"),
+            cutoff=CTMI_CUTOFF, status="to verify",
+            citations=(KOH_KIM_2011, BRASILEIRO_2017, ALKHADER_MI, POIANA_2024),
+            population="postmenopausal women (CBCT studies); cutoff: mental-index studies",
+            accuracy="correlates best with femoral-neck T-score among CBCT cortical indices (r = 0.551; Poiana et al. 2024, 104 postmenopausal women)",
+            guidance="Inferior cortical width W below the mental foramen; lower in osteoporosis.",
+        ),
+        IndexEntry(
+            id="CTI_S", name="CT index, superior", unit="ratio", kind="value",
+            landmarks=(*cortical_landmarks, "foramen_superior"), measurements=("W", "S"), formula=_ratio("W", "S"),
+            cutoff=None, status="confirmed definition", citations=(POIANA_2024,),
+            population="postmenopausal women", accuracy="r = 0.32-0.52 with T-scores (Poiana et al. 2024)",
+            guidance="W / S; lower in osteoporosis. No validated CBCT cutoff: value only.",
+        ),
+        IndexEntry(
+            id="CTI_I", name="CT index, inferior", unit="ratio", kind="value",
+            landmarks=(*cortical_landmarks, "foramen_inferior"), measurements=("W", "I"), formula=_ratio("W", "I"),
+            cutoff=None, status="confirmed definition", citations=(POIANA_2024,),
+            population="postmenopausal women", accuracy="r = 0.32-0.52 with T-scores (Poiana et al. 2024)",
+            guidance="W / I; lower in osteoporosis. No validated CBCT cutoff: value only.",
+        ),
+        IndexEntry(
+            id="CTCI", name="CT cortical index (Klemetti-type grade)", unit="grade", kind="grade",
+            landmarks=(), measurements=(), cutoff=None, status="confirmed definition",
+            citations=(KLEMETTI_1994, KOH_KIM_2011, BRASILEIRO_2017),
+            population="panoramic grading (Klemetti 1994), applied to CBCT in postmenopausal women",
+            accuracy="C2/C3 suggest low BMD",
+            guidance=("Grade the endosteal margin of the inferior cortex: C1 even and sharp; C2 semilunar defects or "
+                      "endosteal residues; C3 clearly porous cortex. C2/C3 suggest low BMD."),
+            side_tolerance_sigmas=None,
+        ),
+        IndexEntry(
+            id="TRAB_MEAN", name="Trabecular mean gray value", unit="gray value", kind="value",
+            landmarks=("trab_roi",), measurements=("TRAB_MEAN",), formula=_identity("TRAB_MEAN"),
+            status="confirmed definition", citations=(INDICES_MD_TRABECULAR,),
+            population="none (no validated CBCT cutoff)", accuracy="not established",
+            guidance=f"Mean gray value in the trabecular ROI. {GRAY_VALUE_NOTE}",
+        ),
+        IndexEntry(
+            id="TRAB_SD", name="Trabecular gray-value SD", unit="gray value", kind="value",
+            landmarks=("trab_roi",), measurements=("TRAB_SD",), formula=_identity("TRAB_SD"),
+            status="confirmed definition", citations=(INDICES_MD_TRABECULAR,),
+            population="none (no validated CBCT cutoff)", accuracy="not established",
+            guidance=f"Spread of gray values in the trabecular ROI. {GRAY_VALUE_NOTE}",
+        ),
+        IndexEntry(
+            id="BV_TV", name="Bone fraction (BV/TV)", unit="ratio", kind="value",
+            landmarks=("trab_roi",), measurements=("BV_TV",), formula=_identity("BV_TV"),
+            status="confirmed definition", citations=(INDICES_MD_TRABECULAR, OTSU_1979),
+            population="none (no validated CBCT cutoff)", accuracy="not established",
+            guidance="Bone fraction of the ROI after an Otsu threshold within the ROI.",
+        ),
+        IndexEntry(
+            id="FD", name="Fractal dimension", unit="1", kind="value",
+            landmarks=("trab_roi",), measurements=("FD",), formula=_identity("FD"),
+            status="confirmed definition", citations=(WHITE_RUDOLPH_1999,),
+            population="panoramic studies; no validated CBCT cutoff", accuracy="lower FD associated with osteoporosis (panoramic)",
+            guidance="Box-counting fractal dimension of the trabecular pattern (White & Rudolph). Value only.",
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def all_entries() -> tuple[IndexEntry, ...]:
+    """The catalogue with the bundled Castro definition (read once)."""
+    return build_catalogue(load_castro_definition(measurement_ids=MEASUREMENT_IDS))
+
+
+def entry(index_id: str) -> IndexEntry:
+    """The entry with ``index_id``; ``KeyError`` naming the known ids otherwise."""
+    for item in all_entries():
+        if item.id == index_id:
+            return item
+    raise KeyError(f"unknown index {index_id!r}; known: {[e.id for e in all_entries()]}")
+
+
+# --- derived views ---------------------------------------------------------------------------------
+
+#: Order and wording of the guided steps. The foramen is found on the panoramic image; the
+#: cross-section through it then opens and everything else is placed there.
+_STEP_TEXT: dict[str, tuple[str, str, str]] = {
+    "foramen_centre": ("point", "panoramic", "Click the centre of the mental foramen."),
+    "foramen_superior": ("point", "cross-section", "Click the upper margin of the foramen on the vertical measurement line."),
+    "foramen_inferior": ("point", "cross-section", "Click the lower margin of the foramen on the measurement line."),
+    "border_outer": ("point", "cross-section", "Click the outer surface of the inferior cortex below the foramen."),
+    "border_inner": ("point", "cross-section", "Click the inner (endosteal) margin of the inferior cortex on the same line."),
+    "trab_roi": ("roi", "cross-section",
+                 "Place the 5 mm trabecular square between the canal and the cortex, avoiding roots, canal and cortex."),
+}
+ARCH_STEP = LandmarkStep(None, "arch", "arch", "axial",
+                         "Click points along the dental arch on an axial slice, from one side to the other.")
+
+
+def guided_steps(entries: tuple[IndexEntry, ...] | None = None) -> list[LandmarkStep]:
+    """The GUI's guided steps for ``entries`` (default: all), in placement order, per side.
+
+    The arch comes first (every cross-section needs it), then for each side the landmark
+    kinds any entry needs, in the order of :data:`LANDMARK_KINDS`, then the grades.
+    """
+    entries = all_entries() if entries is None else entries
+    needed = {kind for e in entries for kind in e.landmarks}
+    for e in entries:
+        for measurement_id in e.measurements:
+            needed.update(MEASUREMENTS_BY_ID[measurement_id].landmarks)
+    steps = [ARCH_STEP]
+    for side in SIDES:
+        for kind in LANDMARK_KINDS:
+            if kind in needed:
+                what, view, text = _STEP_TEXT[kind]
+                steps.append(LandmarkStep(side, kind, what, view, f"{side.capitalize()} side: {text[0].lower()}{text[1:]}"))
+        for e in entries:
+            if e.kind == "grade":
+                steps.append(LandmarkStep(side, e.id, "grade", "cross-section", f"{side.capitalize()} side: {e.guidance}"))
+    return steps
+
+
+def required_inputs(index_id: str) -> dict[str, tuple[str, ...]]:
+    """What one index needs per side: ``{"landmarks": (...), "measurements": (...), "grades": (...)}``."""
+    e = entry(index_id)
+    landmarks = list(e.landmarks)
+    for measurement_id in e.measurements:
+        landmarks += [k for k in MEASUREMENTS_BY_ID[measurement_id].landmarks if k not in landmarks]
+    return {
+        "landmarks": tuple(k for k in LANDMARK_KINDS if k in landmarks),
+        "measurements": e.measurements,
+        "grades": (e.id,) if e.kind == "grade" else (),
+    }
+
+
+def csv_columns(entries: tuple[IndexEntry, ...] | None = None) -> list[str]:
+    """Batch CSV header: ``case_id,status,error``, per-side measurements and indices, means, screening.
+
+    Per side: ``<side>_<id>`` for every measurement, then every index whose id is not already a
+    measurement column (``TRAB_MEAN`` etc. appear once). Then ``mean_<id>`` and
+    ``mean_<id>_category`` per index, ``screening``, and the manifest's ``age`` and ``sex``.
+    """
+    entries = all_entries() if entries is None else entries
+    columns = ["case_id", "status", "error"]
+    per_side = list(MEASUREMENT_IDS) + [e.id for e in entries if e.id not in MEASUREMENT_IDS]
+    for side in SIDES:
+        columns += [f"{side}_{item}" for item in per_side]
+    for e in entries:
+        columns += [f"mean_{e.id}", f"mean_{e.id}_category"]
+    columns += ["screening", "age", "sex"]
+    return columns

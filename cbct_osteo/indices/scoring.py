@@ -1,0 +1,447 @@
+"""Scoring: measurements per side -> index values, side means, categories and the screening.
+
+Everything here is a pure function of :class:`~cbct_osteo.measure.quantity.Measurement`
+objects and the catalogue, so it can be tested with hand-made measurements and reused by
+the GUI, the command line and the batch mode alike. The words produced here are the ones the
+user reads: a missing landmark gives "not computable: place border_inner (left)", never a
+guess; an index without a validated cutoff says so; the unverified Castro index says
+"definition pending verification" instead of a category.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+from cbct_osteo.indices.catalogue import (
+    CTCI_GRADES,
+    CTCI_LOW_GRADES,
+    DISCLAIMER,
+    MEASUREMENT_IDS,
+    MEASUREMENTS_BY_ID,
+    Cutoff,
+    IndexEntry,
+    all_entries,
+    csv_columns,
+)
+from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet
+from cbct_osteo.measure.quantity import Measurement
+
+LOW = "low"
+NORMAL = "normal"
+NO_CUTOFF = "no validated cutoff"
+NOT_COMPUTABLE = "not computable"
+PENDING = "definition pending verification"
+CASTRO_PENDING_TEXT = "Castro et al. 2020: definition pending verification"
+
+
+@dataclass(frozen=True)
+class SideCheck:
+    """Do the two sides agree within the measurement uncertainty?
+
+    ``tolerance`` = the entry's ``side_tolerance_sigmas`` x the combined one-sigma uncertainty of
+    the two sides. A plausibility flag (check the landmarks), not a science cutoff.
+    """
+
+    difference: float
+    tolerance: float
+
+    @property
+    def agree(self) -> bool:
+        return self.difference <= self.tolerance
+
+    def to_json(self) -> dict[str, Any]:
+        return {"difference": self.difference, "tolerance": self.tolerance, "agree": self.agree}
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """One index on one side (or the mean of both sides).
+
+    ``value`` is a float, a grade string (CTCI) or ``None``; ``message`` is the sentence shown
+    with or instead of the category.
+    """
+
+    id: str
+    value: float | str | None
+    unit: str
+    category: str
+    message: str
+    status: str
+    uncertainty: float | None = None
+    cutoff: Cutoff | None = None
+    missing: tuple[str, ...] = ()
+    inputs: dict[str, Measurement] = field(default_factory=dict)
+    side_check: SideCheck | None = None
+
+    @property
+    def computable(self) -> bool:
+        return self.category not in (NOT_COMPUTABLE, PENDING)
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"value": self.value, "unit": self.unit}
+        if self.uncertainty is not None:
+            document["uncertainty"] = self.uncertainty
+        document.update(
+            {
+                "cutoff": self.cutoff.value if self.cutoff else None,
+                "category": self.category,
+                "message": self.message,
+                "status": self.status,
+            }
+        )
+        if self.cutoff is not None:
+            document.update(
+                {
+                    "direction": self.cutoff.direction,
+                    "cutoff_status": self.cutoff.status,
+                    "cutoff_source": self.cutoff.source,
+                    "cutoff_note": self.cutoff.note,
+                }
+            )
+        if self.missing:
+            document["missing"] = list(self.missing)
+        if self.inputs:
+            document["inputs"] = {k: m.to_json() for k, m in self.inputs.items()}
+        if self.side_check is not None:
+            document["side_check"] = self.side_check.to_json()
+        return document
+
+
+@dataclass(frozen=True)
+class Screening:
+    """The overall result in words. ``code`` is ``low``, ``normal`` or ``incomplete`` (CSV column)."""
+
+    code: str
+    result: str
+    explanation: str
+    recommendation: str
+    primary_index: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "result": self.result,
+            "explanation": self.explanation,
+            "recommendation": self.recommendation,
+            "code": self.code,
+            "primary_index": self.primary_index,
+        }
+
+
+@dataclass
+class SideResult:
+    measurements: dict[str, Measurement]
+    indices: dict[str, IndexResult]
+    refined_points: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+
+@dataclass
+class CaseResult:
+    """Everything computed for one scan: per side, the means, the screening and the provenance."""
+
+    sides: dict[str, SideResult]
+    mean: dict[str, IndexResult]
+    screening: Screening
+    provenance: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The results JSON of DESIGN.md (``sides``, ``mean``, ``screening``, ``provenance``)."""
+        sides: dict[str, Any] = {}
+        for side, result in self.sides.items():
+            sides[side] = {
+                "measurements": {k: m.to_json() for k, m in result.measurements.items()},
+                "indices": {k: r.to_json() for k, r in result.indices.items()},
+            }
+            if result.refined_points:
+                sides[side]["refined_points"] = {k: list(p) for k, p in result.refined_points.items()}
+        return {
+            "sides": sides,
+            "mean": {"indices": {k: r.to_json() for k, r in self.mean.items()}},
+            "screening": self.screening.to_json(),
+            "provenance": self.provenance,
+        }
+
+    def csv_row(self) -> dict[str, str]:
+        """Batch CSV cells for every measurement and index column (see :func:`csv_columns`).
+
+        ``case_id``, ``status``, ``error``, ``age`` and ``sex`` are the batch runner's to fill.
+        """
+        row: dict[str, str] = {}
+        for side in SIDES:
+            result = self.sides.get(side)
+            for measurement_id in MEASUREMENT_IDS:
+                m = result.measurements.get(measurement_id) if result else None
+                row[f"{side}_{measurement_id}"] = _cell(m.value if m else None)
+            for index_id, index in (result.indices.items() if result else ()):
+                if index_id not in MEASUREMENT_IDS:
+                    row[f"{side}_{index_id}"] = _cell(index.value)
+        for index_id, index in self.mean.items():
+            row[f"mean_{index_id}"] = _cell(index.value)
+            row[f"mean_{index_id}_category"] = index.category
+        row["screening"] = self.screening.code
+        known = set(csv_columns())
+        return {k: v for k, v in row.items() if k in known}
+
+
+def _cell(value: float | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return f"{value:.6g}" if math.isfinite(value) else ""
+
+
+# --- per side --------------------------------------------------------------------------------------
+
+def _missing_text(side: str, missing: tuple[str, ...]) -> str:
+    return f"place {', '.join(missing)} ({side})"
+
+
+def _inputs_problem(
+    entry: IndexEntry, side: str, measurements: Mapping[str, Measurement], landmarks: LandmarkSet | None
+) -> tuple[tuple[str, ...], str] | None:
+    """``(missing landmarks, sentence)`` when an input measurement has no value, else ``None``."""
+    missing: list[str] = []
+    failed: list[str] = []
+    for measurement_id in entry.measurements:
+        m = measurements.get(measurement_id)
+        if m is not None and m.ok:
+            continue
+        if m is not None and m.missing:
+            kinds = m.missing
+        else:
+            kinds = _absent_landmarks(MEASUREMENTS_BY_ID[measurement_id].landmarks, side, landmarks)
+        if kinds:
+            missing += [k for k in kinds if k not in missing]
+        else:
+            reason = (m.details.get("reason") or m.details.get("error")) if m is not None else None
+            failed.append(f"{measurement_id} could not be measured" + (f" ({reason})" if reason else "; check its landmarks"))
+    if not missing and not failed:
+        return None
+    parts = ([_missing_text(side, tuple(missing))] if missing else []) + [f"{f} ({side})" for f in failed]
+    return tuple(missing), "; ".join(parts)
+
+
+def _absent_landmarks(kinds: tuple[str, ...], side: str, landmarks: LandmarkSet | None) -> tuple[str, ...]:
+    if landmarks is None:
+        return kinds
+    marks = landmarks.sides.get(side)
+    absent = []
+    for kind in kinds:
+        present = marks is not None and (marks.trab_roi is not None if kind == "trab_roi" else kind in marks.points)
+        if not present:
+            absent.append(kind)
+    return tuple(absent)
+
+
+def _categorise(entry: IndexEntry, value: float) -> tuple[str, str]:
+    cutoff = entry.cutoff
+    if cutoff is None:
+        return NO_CUTOFF, NO_CUTOFF
+    side_word = "below" if cutoff.direction == "below" else "above"
+    if cutoff.at_risk(value):
+        text = f"{side_word} the cutoff of {cutoff.value:g} {cutoff.unit}"
+        category = LOW
+    else:
+        text = f"not {side_word} the cutoff of {cutoff.value:g} {cutoff.unit}"
+        category = NORMAL
+    if cutoff.note:
+        text += f" ({cutoff.note.split(':')[0]})"
+    return category, text
+
+
+def score_index(
+    entry: IndexEntry,
+    side: str,
+    measurements: Mapping[str, Measurement],
+    grades: Mapping[str, str],
+    landmarks: LandmarkSet | None = None,
+) -> IndexResult:
+    """One index on one side."""
+    base = {"id": entry.id, "unit": entry.unit, "status": entry.status, "cutoff": entry.cutoff}
+    if entry.kind == "grade":
+        grade = grades.get(entry.id)
+        if grade is None:
+            return IndexResult(value=None, category=NOT_COMPUTABLE, missing=(entry.id,),
+                               message=f"{NOT_COMPUTABLE}: choose the {entry.id} grade ({side})", **base)
+        if grade not in CTCI_GRADES:
+            return IndexResult(value=grade, category=NOT_COMPUTABLE,
+                               message=f"{NOT_COMPUTABLE}: grade {grade!r} ({side}) is not one of {', '.join(CTCI_GRADES)}", **base)
+        return _grade_result(entry, grade, base)
+    problem = _inputs_problem(entry, side, measurements, landmarks)
+    if entry.formula is None:
+        inputs = {k: measurements[k] for k in entry.measurements if k in measurements}
+        message = CASTRO_PENDING_TEXT + (f"; inputs incomplete: {problem[1]}" if problem else "")
+        return IndexResult(value=None, category=PENDING, message=message, inputs=inputs,
+                           missing=problem[0] if problem else (), **base)
+    if problem is not None:
+        return IndexResult(value=None, category=NOT_COMPUTABLE, missing=problem[0],
+                           message=f"{NOT_COMPUTABLE}: {problem[1]}", **base)
+    try:
+        value, uncertainty = entry.formula(measurements)  # type: ignore[misc]
+    except ZeroDivisionError:
+        return IndexResult(value=None, category=NOT_COMPUTABLE,
+                           message=f"{NOT_COMPUTABLE}: a denominator of {entry.id} is zero ({side}); check its landmarks", **base)
+    category, message = _categorise(entry, value)
+    return IndexResult(value=value, uncertainty=uncertainty, category=category, message=message, **base)
+
+
+def _grade_result(entry: IndexEntry, grade: str, base: dict[str, Any]) -> IndexResult:
+    if grade in CTCI_LOW_GRADES:
+        return IndexResult(value=grade, category=LOW, message=f"{grade}: {'/'.join(CTCI_LOW_GRADES)} suggest low BMD", **base)
+    return IndexResult(value=grade, category=NORMAL, message=f"{grade}: even, sharp endosteal margin", **base)
+
+
+def score_side(
+    side: str,
+    measurements: Mapping[str, Measurement],
+    grades: Mapping[str, str] | None = None,
+    landmarks: LandmarkSet | None = None,
+    entries: tuple[IndexEntry, ...] | None = None,
+) -> dict[str, IndexResult]:
+    """Every catalogue index on one side."""
+    entries = all_entries() if entries is None else entries
+    return {e.id: score_index(e, side, measurements, grades or {}, landmarks) for e in entries}
+
+
+# --- both sides -----------------------------------------------------------------------------------
+
+def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexResult:
+    """The mean of both sides (the more advanced grade for CTCI), with the side-agreement check.
+
+    The mean needs both sides: with one side missing it is "not computable" and says what to
+    place, because the published indices were defined on both sides' mean.
+    """
+    base = {"id": entry.id, "unit": entry.unit, "status": entry.status, "cutoff": entry.cutoff}
+    results = [per_side[s] for s in SIDES if s in per_side]
+    if entry.kind == "definition file" and all(r.category == PENDING for r in results):
+        return IndexResult(value=None, category=PENDING, message=CASTRO_PENDING_TEXT, **base)
+    problems = [r for r in results if not r.computable]
+    if problems or len(results) < len(SIDES):
+        texts = [r.message.removeprefix(f"{NOT_COMPUTABLE}: ") for r in problems]
+        texts += [f"measure the {s} side" for s in SIDES if s not in per_side]
+        missing = tuple(dict.fromkeys(k for r in problems for k in r.missing))
+        return IndexResult(value=None, category=NOT_COMPUTABLE, message=f"{NOT_COMPUTABLE}: {'; '.join(texts)}",
+                           missing=missing, **base)
+    if entry.kind == "grade":
+        worst = max((str(r.value) for r in results), key=CTCI_GRADES.index)
+        result = _grade_result(entry, worst, base)
+        return replace(result, message=result.message + " (more advanced side; grades are not averaged)")
+    values = [float(r.value) for r in results]  # type: ignore[arg-type]
+    sigmas = [r.uncertainty for r in results]
+    mean = sum(values) / len(values)
+    combined = math.sqrt(sum(s * s for s in sigmas)) if all(s is not None for s in sigmas) else None  # type: ignore[operator]
+    uncertainty = combined / len(values) if combined is not None else None
+    check = None
+    if entry.side_tolerance_sigmas is not None and combined is not None:
+        check = SideCheck(difference=abs(values[0] - values[1]), tolerance=entry.side_tolerance_sigmas * combined)
+    category, message = _categorise(entry, mean)
+    if check is not None and not check.agree:
+        message += "; the two sides differ more than the measurement uncertainty explains: check the landmarks"
+    return IndexResult(value=mean, uncertainty=uncertainty, category=category, message=message, side_check=check, **base)
+
+
+# --- screening ------------------------------------------------------------------------------------
+
+def _format(value: float | str | None, unit: str) -> str:
+    if isinstance(value, str) or value is None:
+        return str(value)
+    if unit == "mm":
+        return f"{value:.2f} mm"
+    return f"{value:.3g}" + ("" if unit in ("1", "ratio") else f" {unit}")
+
+
+def screen(
+    sides: Mapping[str, Mapping[str, IndexResult]],
+    mean: Mapping[str, IndexResult],
+    entries: tuple[IndexEntry, ...] | None = None,
+    sex: str | None = None,
+) -> Screening:
+    """The overall result: driven by CASTRO once verified, otherwise by CTMI, on both sides' mean."""
+    entries = all_entries() if entries is None else entries
+    by_id = {e.id: e for e in entries}
+    castro = by_id.get("CASTRO")
+    primary_id = "CASTRO" if castro is not None and castro.status == "confirmed" else "CTMI"
+    primary = mean[primary_id]
+    primary_entry = by_id[primary_id]
+    sentences: list[str] = []
+    if castro is not None and castro.status != "confirmed":
+        sentences.append(f"{CASTRO_PENDING_TEXT}; the screening uses {primary_id} instead.")
+    if primary.category in (LOW, NORMAL):
+        cutoff = primary_entry.cutoff
+        assert cutoff is not None  # a category needs a cutoff
+        relation = "below" if primary.category == LOW else "not below"
+        status_note = f" ({cutoff.note})" if cutoff.note else ""
+        sentences.append(
+            f"{primary_id} (mean of both sides) is {_format(primary.value, primary.unit)}, {relation} the cutoff of "
+            f"{cutoff.value:g} {cutoff.unit}{status_note}; status: {cutoff.status}."
+        )
+    else:
+        sentences.append(f"{primary_id} is {primary.message}.")
+    low_others = [f"{i} ({_format(r.value, r.unit)})" for i, r in mean.items() if r.category == LOW and i != primary_id]
+    if low_others:
+        sentences.append("Also suggesting low bone mineral density: " + ", ".join(low_others) + ".")
+    one_sided = [
+        f"{i} {side}" for i in by_id for side in SIDES
+        if mean.get(i) is not None and mean[i].category == NORMAL and sides.get(side, {}).get(i) is not None
+        and sides[side][i].category == LOW
+    ]
+    if one_sided:
+        sentences.append("Below the cutoff on one side only: " + ", ".join(one_sided) + ".")
+    disagree = [i for i, r in mean.items() if r.side_check is not None and not r.side_check.agree]
+    if disagree:
+        sentences.append(
+            "The two sides differ more than the measurement uncertainty explains for " + ", ".join(disagree)
+            + ": check the landmarks (a plausibility flag, not a finding)."
+        )
+    if sex and sex.strip().upper().startswith("M"):
+        sentences.append("The cutoffs were derived mostly in postmenopausal women; this patient is recorded as male.")
+    sentences.append(DISCLAIMER)
+    explanation = " ".join(sentences)
+    if primary.category == LOW:
+        return Screening(LOW, f"Possible low bone mineral density ({primary_id} below its cutoff)", explanation,
+                         "Refer for DXA (dual-energy X-ray absorptiometry) to measure bone mineral density.", primary_id)
+    if primary.category == NORMAL:
+        return Screening(NORMAL, f"No sign of low bone mineral density on {primary_id}", explanation,
+                         "No DXA referral is indicated by this screening alone; refer if other clinical risk factors "
+                         "for osteoporosis are present.", primary_id)
+    todo = primary.message.removeprefix(f"{NOT_COMPUTABLE}: ")
+    return Screening("incomplete", f"Screening incomplete: {primary_id} not computable", explanation,
+                     f"Complete the landmarks ({todo}) and measure again.", primary_id)
+
+
+def score_case(
+    measurements: Mapping[str, Mapping[str, Measurement]],
+    grades: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    provenance: dict[str, Any] | None = None,
+    landmarks: LandmarkSet | None = None,
+    refined_points: Mapping[str, Mapping[str, Any]] | None = None,
+    sex: str | None = None,
+    entries: tuple[IndexEntry, ...] | None = None,
+) -> CaseResult:
+    """Score a case from per-side measurements (``measurements[side][id]``) and grades.
+
+    Parameters
+    ----------
+    measurements
+        ``{"left": {"W": Measurement, ...}, "right": {...}}``; absent sides or ids count as missing.
+    grades
+        ``{"left": {"CTCI": "C2"}, ...}`` as in the landmarks file.
+    landmarks
+        Optional: lets "not computable" name exactly the landmarks that are absent.
+    sex
+        Optional patient sex (DICOM ``M``/``F``/``O``): the explanation notes when the cutoffs'
+        population (postmenopausal women) does not fit.
+    """
+    entries = all_entries() if entries is None else entries
+    grades = grades or {}
+    sides: dict[str, SideResult] = {}
+    for side in SIDES:
+        side_measurements = dict(measurements.get(side, {}))
+        indices = score_side(side, side_measurements, grades.get(side, {}), landmarks, entries)
+        points = {k: tuple(float(c) for c in p) for k, p in (refined_points or {}).get(side, {}).items()}
+        sides[side] = SideResult(side_measurements, indices, points)  # type: ignore[arg-type]
+    mean = {e.id: score_mean(e, {s: sides[s].indices[e.id] for s in SIDES}) for e in entries}
+    screening = screen({s: r.indices for s, r in sides.items()}, mean, entries, sex)
+    return CaseResult(sides, mean, screening, dict(provenance or {}))

@@ -1,0 +1,404 @@
+"""Load one DICOM series into a :class:`~cbct_osteo.volume.Volume`.
+
+The steps, each in its own module: :mod:`~cbct_osteo.io.discovery` finds the series and
+reads every header once, :mod:`~cbct_osteo.io.geometry` orders the slices and checks the
+grid, :mod:`~cbct_osteo.io.pixels` decodes frames straight into one preallocated array (in
+threads: the native reads and the pylibjpeg/GDCM decoders release the GIL),
+:mod:`~cbct_osteo.io.values` applies the modality transform in place.
+
+Policy (``policy=``, as pydicom's tolerance settings): ``"lenient"`` (default) repairs what
+can be repaired - duplicates dropped, uneven spacing resampled by linear interpolation -
+and lists every repair in ``Volume.meta.warnings`` and on the ``cbct_osteo.io`` logger;
+``"strict"`` refuses any such defect. Both refuse absurd gaps, unknown pixel formats and
+volumes larger than ``max_bytes`` (checked before anything is allocated).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import defaultdict
+from pathlib import Path
+import numpy as np
+
+from cbct_osteo.io.dicom_header import FileHeader, quiet_pydicom
+from cbct_osteo.io.discovery import Cancel, PathInput, Progress, SeriesInfo, discover_series
+from cbct_osteo.io.errors import LoadCancelled, LoadError
+from cbct_osteo.io.geometry import StackPlan
+from cbct_osteo.io.pixels import decode_frames, stored_dtype
+from cbct_osteo.io.scanner import read_meta
+from cbct_osteo.io.values import ValueMapper, choose_integer_dtype, is_integral
+from cbct_osteo.volume import Volume, VolumeMeta
+
+logger = logging.getLogger("cbct_osteo.io")
+
+#: Refuse volumes larger than this (bytes) unless ``max_bytes`` says otherwise.
+DEFAULT_MAX_BYTES = 4 * 1024**3
+POLICIES = ("lenient", "strict")
+#: Frames of an uncompressed multi-frame file read per task (keeps progress and cancel responsive).
+NATIVE_CHUNK = 32
+GRAYSCALE = ("MONOCHROME1", "MONOCHROME2")
+
+
+def load_series(
+    path: PathInput,
+    series: str | SeriesInfo | None = None,
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    policy: str = "lenient",
+    max_bytes: int | None = None,
+    workers: int | None = None,
+) -> Volume:
+    """Load a CT/CBCT series as a Volume (voxels (z, y, x), spacing mm, index -> LPS affine).
+
+    Parameters
+    ----------
+    path
+        A folder (searched recursively), a DICOMDIR, one (multi-frame) DICOM file, or a list of files.
+    series
+        SeriesInstanceUID to load, or a :class:`SeriesInfo` from :func:`discover_series`
+        (then ``path`` is not searched again). None picks the series with the most slices.
+    progress
+        ``progress(done, total)``, called from the calling thread: first while headers are read
+        (total = files), then while frames are decoded (total = frames).
+    cancel
+        Polled often; returning True stops the load and raises :class:`LoadCancelled`.
+    policy
+        ``"lenient"`` repairs and warns, ``"strict"`` refuses (see the module notes).
+    max_bytes
+        Largest volume accepted, in bytes (default 4 GiB, and never more than the memory
+        currently available).
+    workers
+        Decoding threads (default: number of CPUs, at most 4).
+
+    Returns
+    -------
+    Volume
+        Values after the modality transform: ``meta.units`` is "HU" for a CT with a rescale,
+        else "gray value". Integer dtype (as stored, usually int16) when the rescale is integral,
+        float32 otherwise.
+
+    Raises
+    ------
+    LoadError
+        Naming the file and the problem; :class:`LoadCancelled` when cancelled.
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"policy must be one of {POLICIES}, not {policy!r}")
+    info = series if isinstance(series, SeriesInfo) else choose_series(path, series, progress, cancel)
+    return load_info(info, progress=progress, cancel=cancel, policy=policy, max_bytes=max_bytes, workers=workers)
+
+
+def choose_series(
+    path: PathInput, uid: str | None, progress: Progress | None = None, cancel: Cancel | None = None
+) -> SeriesInfo:
+    """Discover the series under ``path`` and pick ``uid`` (or the largest stack)."""
+    found = discover_series(path, progress=progress, cancel=cancel)
+    loadable = [s for s in found if s.n_slices > 0]
+    if not loadable:
+        if 0 < len(found.skipped) <= 3:
+            detail = "; ".join(f"{Path(name).name}: {reason}" for name, reason in found.skipped)
+        else:
+            detail = "; ".join(found.notes) if found.notes else "the path holds no files"
+        raise LoadError(found.root, f"no DICOM image series found ({detail})")
+    if uid is None:
+        return loadable[0]
+    for info in found:
+        if info.uid == uid:
+            if info.n_slices == 0:
+                raise LoadError(found.root, f"series {uid} has no readable image: {'; '.join(info.problems)}")
+            return info
+    listed = ", ".join(s.uid for s in loadable[:5])
+    raise LoadError(found.root, f"no series with SeriesInstanceUID {uid}", f"found: {listed}")
+
+
+def load_info(
+    info: SeriesInfo,
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    policy: str = "lenient",
+    max_bytes: int | None = None,
+    workers: int | None = None,
+) -> Volume:
+    """Load the stack described by ``info`` (see :func:`load_series` for the parameters)."""
+    plan = info.plan
+    if plan is None or not plan.frames:
+        raise LoadError(info.uid, "the series has no image to load")
+    first = info.headers[plan.frames[0].path]
+    _check_pixel_format(info, first)
+    if plan.refusal:
+        raise LoadError(first.path, f"series {info.uid}: {plan.refusal}", "the series is incomplete; export it again")
+    if policy == "strict" and plan.defects:
+        raise LoadError(
+            first.path, f"series {info.uid}: {'; '.join(plan.defects)}", "policy 'lenient' repairs this and warns"
+        )
+    raw_dtype = stored_dtype(first)
+    mapper = ValueMapper.for_header(first, raw_dtype)
+    integral = not mapper.uses_lut and all(is_integral(f.slope) and is_integral(f.intercept) for f in plan.frames)
+    _check_size(info, plan, raw_dtype, integral, max_bytes)
+
+    n_in, shape = len(plan.frames), (first.rows, first.columns)
+    notes: list[str] = []
+    with quiet_pydicom():
+        if integral:
+            voxels = _load_integral(info, plan, mapper, raw_dtype, shape, progress, cancel, workers, notes)
+        else:
+            voxels = _load_float(info, plan, mapper, raw_dtype, shape, progress, cancel, workers)
+    if plan.needs_resampling:
+        voxels = _resample(voxels, plan.positions_mm, plan.target_mm)
+    with quiet_pydicom():
+        meta = _meta(info, first, mapper, voxels, notes)
+    for text in meta.warnings:
+        logger.warning("%s: %s", info.uid, text)
+    logger.info("loaded %s: %s %s from %d frame(s)", info.uid, voxels.shape, voxels.dtype, n_in)
+    return Volume(voxels=voxels, spacing=plan.spacing, affine=plan.affine, meta=meta)
+
+
+# -- checks before allocating --------------------------------------------------------------
+
+def _check_pixel_format(info: SeriesInfo, first: FileHeader) -> None:
+    for header in info.headers.values():
+        if header.samples_per_pixel != 1 or header.photometric not in GRAYSCALE:
+            raise LoadError(
+                header.path,
+                f"{header.photometric or 'unknown'} image with {header.samples_per_pixel} sample(s) per pixel "
+                "is not a grayscale CT image",
+            )
+        same = (header.rows, header.columns, header.bits_allocated, header.bits_stored, header.signed)
+        if same != (first.rows, first.columns, first.bits_allocated, first.bits_stored, first.signed):
+            raise LoadError(
+                header.path,
+                f"pixel format {same[:2]} {same[2]}/{same[3]} bits differs from {Path(first.path).name} in the same series",
+            )
+
+
+def available_memory() -> int | None:
+    """MemAvailable from /proc/meminfo in bytes (None where unknown)."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _check_size(info: SeriesInfo, plan: StackPlan, raw_dtype: np.dtype, integral: bool, max_bytes: int | None) -> None:
+    first = info.headers[plan.frames[0].path]
+    pixels = first.rows * first.columns
+    need = len(plan.frames) * pixels * (raw_dtype.itemsize if integral else 4)
+    if plan.needs_resampling:
+        need += plan.n_slices * pixels * (raw_dtype.itemsize if integral else 4)
+    limit = DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes)
+    available = available_memory()
+    reason = f"the limit of {limit / 2**30:.2f} GiB"
+    if available is not None and available < limit:
+        limit, reason = available, f"the {available / 2**30:.2f} GiB of memory available"
+    if need > limit:
+        raise LoadError(
+            first.path,
+            f"the series would need {need / 2**30:.2f} GiB ({plan.n_slices} x {first.rows} x {first.columns} voxels), "
+            f"more than {reason}",
+            "check Rows/Columns/NumberOfFrames, or raise max_bytes",
+        )
+
+
+# -- decoding ------------------------------------------------------------------------------
+
+def _tasks(info: SeriesInfo, plan: StackPlan) -> list[tuple[FileHeader, list[int], list[int]]]:
+    """(header, slice indices, frame indices) per task: one file, or a chunk of a native multi-frame file."""
+    by_file: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for k, frame in enumerate(plan.frames):
+        by_file[frame.path].append((k, frame.frame))
+    tasks = []
+    for name, pairs in by_file.items():
+        header = info.headers[name]
+        size = NATIVE_CHUNK if header.pixel_offset is not None else len(pairs)
+        for start in range(0, len(pairs), size):
+            chunk = pairs[start : start + size]
+            tasks.append((header, [k for k, _ in chunk], [f for _, f in chunk]))
+    return tasks
+
+
+def _run(tasks, work, total: int, progress: Progress | None, cancel: Cancel | None, workers: int | None, where: str) -> None:
+    """Run ``work(task) -> frames done`` over ``tasks`` in a few threads pulling from one queue.
+
+    The calling thread polls ``cancel`` and reports ``progress`` every 50 ms; the first error
+    in any worker stops the others and is raised here.
+    """
+    queue = iter(tasks)
+    lock = threading.Lock()
+    stop = threading.Event()
+    done = [0]
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        while not stop.is_set():
+            with lock:
+                task = next(queue, None)
+            if task is None:
+                return
+            try:
+                count = work(task)
+            except BaseException as exc:  # handed to the calling thread
+                errors.append(exc)
+                stop.set()
+                return
+            with lock:
+                done[0] += count
+
+    n_threads = max(1, min(workers or min(4, os.cpu_count() or 1), len(tasks)))
+    threads = [threading.Thread(target=worker, name=f"cbct-osteo-decode-{i}", daemon=True) for i in range(n_threads)]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.05)
+                if cancel is not None and not stop.is_set() and cancel():
+                    stop.set()
+                    raise LoadCancelled(where)
+                if progress is not None:
+                    progress(done[0], total)
+    finally:
+        stop.set()  # on cancel or error: workers finish their current task and exit
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
+    if progress is not None:
+        progress(done[0], total)
+
+
+def _load_integral(info, plan, mapper: ValueMapper, raw_dtype, shape, progress, cancel, workers, notes) -> np.ndarray:
+    """Decode into one stored-dtype array, then rescale in place (promote only if values overflow)."""
+    volume = np.empty((len(plan.frames), *shape), dtype=raw_dtype)
+    stats: list[tuple[int, int] | None] = [None] * len(plan.frames)
+
+    def work(task) -> int:
+        header, slices, frames = task
+        views = [volume[k] for k in slices]
+        decode_frames(header, frames, views)
+        for k, view in zip(slices, views):
+            stats[k] = mapper.raw_stats(view)
+        return len(slices)
+
+    _run(_tasks(info, plan), work, len(plan.frames), progress, cancel, workers, plan.frames[0].path)
+
+    ranges = [mapper.rescaled_range(s, f.slope, f.intercept) for s, f in zip(stats, plan.frames) if s is not None]
+    lo = min((r[0] for r in ranges), default=0.0)
+    hi = max((r[1] for r in ranges), default=0.0)
+    fill = int(lo)
+    out_dtype = choose_integer_dtype(raw_dtype, lo, hi)
+    identity = all(f.slope == 1 and f.intercept == 0 for f in plan.frames) and not mapper.monochrome1
+    if out_dtype == raw_dtype and identity and mapper.padding is None:
+        return volume
+    if out_dtype.itemsize == raw_dtype.itemsize:
+        def transform(task) -> int:
+            for k in task:
+                frame = plan.frames[k]
+                mapper.apply_in_place(volume[k], out_dtype, frame.slope, frame.intercept, fill)
+            return len(task)
+
+        chunks = [list(range(i, min(i + 16, len(plan.frames)))) for i in range(0, len(plan.frames), 16)]
+        _run(chunks, transform, len(plan.frames), None, cancel, workers, plan.frames[0].path)
+        return volume.view(out_dtype)
+    notes.append(f"values {lo:g}..{hi:g} do not fit {raw_dtype}: stored as {out_dtype} (more memory)")
+    promoted = np.empty(volume.shape, dtype=out_dtype)
+    for k, frame in enumerate(plan.frames):
+        mapper.apply_promoted(volume[k], promoted[k], frame.slope, frame.intercept, fill)
+    return promoted
+
+
+def _load_float(info, plan, mapper: ValueMapper, raw_dtype, shape, progress, cancel, workers) -> np.ndarray:
+    """Decode each frame into a small scratch slice and write float32 values into the volume."""
+    volume = np.empty((len(plan.frames), *shape), dtype=np.float32)
+    ranges: list[tuple[float, float] | None] = [None] * len(plan.frames)
+
+    def work(task) -> int:
+        header, slices, frames = task
+        scratch = [np.empty(shape, dtype=raw_dtype) for _ in slices]
+        decode_frames(header, frames, scratch)
+        for k, raw in zip(slices, scratch):
+            frame = plan.frames[k]
+            ranges[k] = mapper.apply_float(raw, volume[k], frame.slope, frame.intercept)
+        return len(slices)
+
+    _run(_tasks(info, plan), work, len(plan.frames), progress, cancel, workers, plan.frames[0].path)
+    if mapper.padding is not None:
+        fill = min((r[0] for r in ranges if r is not None), default=0.0)
+        for k in range(len(plan.frames)):
+            np.nan_to_num(volume[k], copy=False, nan=fill)
+    return volume
+
+
+def _resample(voxels: np.ndarray, positions: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Linear interpolation along z from slices at ``positions`` onto ``target`` (both mm, ascending)."""
+    out = np.empty((len(target), *voxels.shape[1:]), dtype=voxels.dtype)
+    below = np.clip(np.searchsorted(positions, target, side="right") - 1, 0, len(positions) - 2)
+    weight = (target - positions[below]) / (positions[below + 1] - positions[below])
+    for j, (i, w) in enumerate(zip(below, weight)):
+        if w < 1e-6:
+            out[j] = voxels[i]
+        elif w > 1 - 1e-6:
+            out[j] = voxels[i + 1]
+        else:
+            mixed = voxels[i].astype(np.float32) * np.float32(1 - w) + voxels[i + 1].astype(np.float32) * np.float32(w)
+            out[j] = np.rint(mixed) if voxels.dtype.kind in "iu" else mixed
+    return out
+
+
+# -- metadata ------------------------------------------------------------------------------
+
+def _meta(info: SeriesInfo, first: FileHeader, mapper: ValueMapper, voxels: np.ndarray, notes: list[str]) -> VolumeMeta:
+    text = read_meta(first)
+    calibrated = (
+        first.modality == "CT"
+        and any(h.has_rescale for h in info.headers.values())
+        and not mapper.monochrome1
+        and not mapper.uses_lut
+    )
+    plan = info.plan
+    return VolumeMeta(
+        series_uid=info.uid,
+        study_uid=text["StudyInstanceUID"],
+        frame_of_reference_uid=text["FrameOfReferenceUID"],
+        sop_class_uid=first.sop_class_uid,
+        modality=first.modality,
+        series_description=info.description,
+        series_number=info.series_number,
+        patient_name=text["PatientName"],
+        patient_id=text["PatientID"],
+        patient_sex=text["PatientSex"],
+        patient_birth_date=text["PatientBirthDate"],
+        study_date=text["StudyDate"],
+        study_id=text["StudyID"],
+        accession_number=text["AccessionNumber"],
+        institution=text["InstitutionName"],
+        manufacturer=text["Manufacturer"],
+        model=text["ManufacturerModelName"],
+        kvp=_number(text["KVP"]),
+        tube_current_ma=_number(text["XRayTubeCurrent"]),
+        transfer_syntax=first.transfer_syntax,
+        units="HU" if calibrated else "gray value",
+        source_files=tuple(info.files),
+        warnings=tuple(info.problems) + tuple(notes),
+        extra={
+            "dtype": str(voxels.dtype),
+            "resampled": bool(plan.needs_resampling),
+            "dropped_duplicates": len(plan.dropped),
+            "photometric": first.photometric,
+            "pixel_padding": list(mapper.padding) if mapper.padding else None,
+        },
+    )
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text.split("\\")[0])
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None

@@ -1,0 +1,190 @@
+"""Decode the frames of one DICOM file straight into slices of a preallocated volume array.
+
+Two ways in:
+
+* **native** (Implicit/Explicit VR Little Endian, uncompressed): seek to the pixel data
+  element recorded by :func:`~cbct_osteo.io.dicom_header.read_header` and ``readinto`` the
+  output slice. No header parsing, no intermediate copy; the read releases the GIL, so
+  threads overlap.
+* **pydicom** (every other transfer syntax: JPEG baseline/extended/lossless, JPEG-LS,
+  JPEG 2000, RLE, deflate, big endian): read the file and decode each frame with
+  :func:`pydicom.pixels.pixel_array`, which picks whichever plugin can (pylibjpeg,
+  GDCM). A syntax no plugin handles, or corrupt data, becomes a :class:`LoadError` naming
+  the file and the transfer syntax.
+
+Both return *stored* values (0028,0101 BitsStored honoured: sign-extended or masked);
+the modality rescale is applied by :mod:`cbct_osteo.io.values`.
+"""
+from __future__ import annotations
+
+import struct
+import warnings
+
+import numpy as np
+from cbct_osteo.io.dicom_header import NATIVE_LITTLE_ENDIAN, ExplicitVRLittleEndian, FileHeader
+from cbct_osteo.io.errors import LoadError
+
+#: Explicit VRs whose element header has a 4-byte length after 2 reserved bytes.
+_LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN", b"UT", b"SQ"}
+_PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
+
+
+def stored_dtype(header: FileHeader) -> np.dtype:
+    """numpy dtype of the stored values: BitsAllocated (0028,0100) and PixelRepresentation (0028,0103)."""
+    if header.bits_allocated not in (8, 16, 32):
+        raise LoadError(header.path, f"BitsAllocated {header.bits_allocated} is not supported (expected 8, 16 or 32)")
+    kind = "i" if header.signed else "u"
+    return np.dtype(f"{kind}{header.bits_allocated // 8}")
+
+
+def syntax_name(uid: str) -> str:
+    """Transfer syntax as 'Name (UID)', for messages."""
+    from pydicom.uid import UID
+
+    name = UID(uid).name if uid else "unknown"
+    return f"{name} ({uid})" if name != uid else uid
+
+
+def decode_frames(header: FileHeader, frames: list[int], out: list[np.ndarray]) -> None:
+    """Write the stored values of ``frames`` (0-based) of ``header``'s file into the 2D arrays ``out``.
+
+    Each ``out[i]`` must be a C-contiguous (Rows, Columns) array of :func:`stored_dtype`.
+
+    Raises
+    ------
+    LoadError
+        Truncated pixel data, a frame of the wrong size, or a transfer syntax no installed
+        decoder handles (the message names the file and the syntax).
+    """
+    native = header.transfer_syntax in NATIVE_LITTLE_ENDIAN and header.samples_per_pixel == 1
+    if not (native and _read_native(header, frames, out)):
+        _decode_with_pydicom(header, frames, out)
+    for array in out:
+        fix_bits_stored(array, header.bits_stored)
+
+
+def fix_bits_stored(array: np.ndarray, bits_stored: int) -> None:
+    """In place: sign-extend (signed) or mask (unsigned) values with BitsStored < BitsAllocated.
+
+    Bits above BitsStored may hold overlays or garbage; DICOM says to ignore them.
+    Idempotent, so it is safe after a decoder that already did it.
+    """
+    bits = array.dtype.itemsize * 8
+    if not 0 < bits_stored < bits:
+        return
+    if array.dtype.kind == "i":
+        shift = array.dtype.type(bits - bits_stored)
+        np.left_shift(array, shift, out=array)
+        np.right_shift(array, shift, out=array)
+    else:
+        np.bitwise_and(array, array.dtype.type((1 << bits_stored) - 1), out=array)
+
+
+def _read_native(header: FileHeader, frames: list[int], out: list[np.ndarray]) -> bool:
+    """Read uncompressed frames directly; False when the pixel data is not plain native data.
+
+    The pixel data element starts at ``header.pixel_offset`` when pydicom found it; for a
+    scanned header it is looked for where a classic file has it, as the file's last element,
+    and accepted only if its tag and length say so; otherwise pydicom locates it.
+    """
+    frame_bytes = header.rows * header.columns * (header.bits_allocated // 8)
+    needed = frame_bytes * header.n_frames
+    try:
+        with open(header.path, "rb") as handle:
+            start = _tail_start(handle, header, needed) if header.pixel_offset is None else None
+            if start is None:
+                offset = header.pixel_offset if header.pixel_offset is not None else _offset_by_pydicom(header)
+                if offset is None:
+                    return False
+                start = _element_start(handle, header, offset, needed)
+                if start is None:
+                    return False
+            for frame, array in zip(frames, out):
+                handle.seek(start + frame * frame_bytes)
+                got = handle.readinto(memoryview(array).cast("B"))
+                if got != frame_bytes:
+                    raise LoadError(
+                        header.path, f"the file is truncated: frame {frame + 1} has {got or 0} of {frame_bytes} bytes"
+                    )
+    except OSError as exc:
+        raise LoadError(header.path, f"cannot read the pixel data: {exc.strerror or exc}") from exc
+    return True
+
+
+def _tail_start(handle, header: FileHeader, needed: int) -> int | None:
+    """Start of the pixel values if the file ends with a (7FE0,0010) element of exactly ``needed`` bytes."""
+    size = handle.seek(0, 2)
+    explicit = header.transfer_syntax == ExplicitVRLittleEndian
+    element = size - needed - (12 if explicit else 8)
+    if element < 0:
+        return None
+    handle.seek(element)
+    head = handle.read(12 if explicit else 8)
+    if head[:4] != _PIXEL_DATA_TAG:
+        return None
+    if explicit and (head[4:6] not in (b"OW", b"OB") or struct.unpack("<I", head[8:12])[0] != needed):
+        return None
+    if not explicit and struct.unpack("<I", head[4:8])[0] != needed:
+        return None
+    return size - needed
+
+
+def _offset_by_pydicom(header: FileHeader) -> int | None:
+    from cbct_osteo.io.dicom_header import read_header
+
+    found = read_header(header.path)
+    if found.pixel_tag is None:
+        raise LoadError(header.path, "the file has no pixel data")
+    return found.pixel_offset
+
+
+def _element_start(handle, header: FileHeader, offset: int, needed: int) -> int | None:
+    """Start of the pixel values of the element whose tag is at ``offset``; checks its length."""
+    handle.seek(offset)
+    element = handle.read(12)
+    if len(element) < 8:
+        raise LoadError(header.path, "the file ends where the pixel data should start (truncated)")
+    if header.transfer_syntax == ExplicitVRLittleEndian and element[4:6] in _LONG_VRS:
+        (length,), start = struct.unpack("<I", element[8:12]), offset + 12
+    elif header.transfer_syntax == ExplicitVRLittleEndian:
+        (length,), start = struct.unpack("<H", element[6:8]), offset + 8
+    else:
+        (length,), start = struct.unpack("<I", element[4:8]), offset + 8
+    if length == 0xFFFFFFFF:
+        return None  # encapsulated despite a native syntax: let pydicom try
+    if length < needed:
+        raise LoadError(
+            header.path,
+            f"pixel data holds {length} bytes but {header.n_frames} frame(s) of "
+            f"{header.rows}x{header.columns}x{header.bits_allocated} bits need {needed}",
+        )
+    return start
+
+
+def _decode_with_pydicom(header: FileHeader, frames: list[int], out: list[np.ndarray]) -> None:
+    from pydicom import dcmread
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.pixels import pixel_array
+    from pydicom.uid import UID
+
+    syntax = syntax_name(header.transfer_syntax)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dataset = dcmread(header.path, force=True)
+            if not header.has_file_meta:
+                if getattr(dataset, "file_meta", None) is None:
+                    dataset.file_meta = FileMetaDataset()
+                dataset.file_meta.TransferSyntaxUID = UID(header.transfer_syntax)
+            for frame, array in zip(frames, out):
+                decoded = pixel_array(dataset, index=frame)
+                if decoded.shape != array.shape:
+                    raise LoadError(
+                        header.path, f"frame {frame + 1} decoded to {decoded.shape}, expected {array.shape} ({syntax})"
+                    )
+                np.copyto(array, decoded, casting="unsafe")
+    except LoadError:
+        raise
+    except Exception as exc:  # decoders raise NotImplementedError, RuntimeError, ValueError, ...
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LoadError(header.path, f"cannot decode the pixel data, transfer syntax {syntax}: {detail}") from exc

@@ -1,0 +1,383 @@
+"""The observable, undoable landmark model (no Qt), and the plain place/drag functions.
+
+Modelled on napari's layers: the model wraps plain data (a :class:`LandmarkSet`), every setter
+validates, stores, then emits one small event; views subscribe once and never read private
+fields. Undo records small atoms (what, old value, new value); a drag is grouped into one
+history item; the stacks are bounded and a new edit clears redo. A bulk update
+(:meth:`LandmarkModel.bulk`) is one history item and one event.
+
+Mouse handling is plain functions of (model, position) — :func:`place_landmark`,
+:func:`drag_landmark`, :func:`pick_landmark` — so tests drive them without a canvas.
+"""
+from __future__ import annotations
+
+import copy
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from cbct_osteo.io.landmarks_file import (
+    DEFAULT_ROI_SIZE_MM,
+    POINT_KINDS,
+    ROI_SHAPES,
+    SIDES,
+    LandmarkSet,
+    Point,
+    SideLandmarks,
+    TrabecularRoi,
+)
+
+#: Undo steps kept by default.
+DEFAULT_HISTORY = 200
+#: Smallest and largest ROI side (mm), as the landmarks file accepts.
+ROI_SIZE_RANGE_MM = (0.5, 30.0)
+
+# Atom targets: ("point", side, kind) | ("roi", side) | ("arch",) | ("grade", side, index_id)
+Target = tuple
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """What changed, sent to subscribers after every change.
+
+    Attributes
+    ----------
+    kind
+        ``"point"``, ``"roi"``, ``"arch"``, ``"grade"``, or ``"bulk"`` when one action changed
+        several landmarks (a bulk update, the undo of a group spanning several landmarks,
+        :meth:`LandmarkModel.reset`): views then refresh everything.
+    side
+        ``"left"``/``"right"``, or ``None`` for the arch and bulk changes.
+    landmark
+        The point kind (``"foramen_centre"`` ...), ``"trab_roi"``, the index id of a grade, or ``None``.
+    source
+        ``"edit"``, ``"undo"`` or ``"redo"``.
+    """
+
+    kind: str
+    side: str | None = None
+    landmark: str | None = None
+    source: str = "edit"
+
+
+@dataclass(frozen=True)
+class _Atom:
+    target: Target
+    old: Any
+    new: Any
+
+
+def _event_for(target: Target, source: str) -> ChangeEvent:
+    if target[0] == "point":
+        return ChangeEvent("point", target[1], target[2], source)
+    if target[0] == "roi":
+        return ChangeEvent("roi", target[1], "trab_roi", source)
+    if target[0] == "grade":
+        return ChangeEvent("grade", target[1], target[2], source)
+    return ChangeEvent("arch", None, None, source)
+
+
+def _as_point(position: Iterable[float]) -> Point:
+    pt = tuple(float(v) for v in position)
+    if len(pt) != 3 or not all(np.isfinite(pt)):
+        raise ValueError(f"a landmark position must be three finite numbers (x, y, z) in mm, got {position!r}")
+    return pt  # type: ignore[return-value]
+
+
+def _check_side(side: str) -> None:
+    if side not in SIDES:
+        raise ValueError(f"side must be one of {SIDES}, got {side!r}")
+
+
+class LandmarkModel:
+    """Undoable, observable landmarks of one scan.
+
+    Parameters
+    ----------
+    landmarks
+        Initial landmarks (copied; the model owns its data). Empty when omitted.
+    max_history
+        Number of undo (and redo) items kept; the oldest are dropped.
+
+    Notes
+    -----
+    Read through :attr:`landmarks` (treat it as read-only) or :meth:`point`/:meth:`roi`; change
+    only through the methods, so every change is undoable and observed.
+    """
+
+    def __init__(self, landmarks: LandmarkSet | None = None, max_history: int = DEFAULT_HISTORY) -> None:
+        self._data = landmarks.copy() if landmarks is not None else LandmarkSet()
+        for side in SIDES:
+            self._data.sides.setdefault(side, SideLandmarks())
+        self._undo: deque[list[_Atom]] = deque(maxlen=max_history)
+        self._redo: deque[list[_Atom]] = deque(maxlen=max_history)
+        self._subscribers: list[Callable[[ChangeEvent], None]] = []
+        self._group: list[_Atom] | None = None
+        self._group_depth = 0
+        self._bulk_depth = 0
+        self._bulk_changed = False
+
+    # ---- reading -------------------------------------------------------------------------
+    @property
+    def landmarks(self) -> LandmarkSet:
+        """The live landmarks (read-only by convention; use :meth:`snapshot` for a copy to keep)."""
+        return self._data
+
+    def snapshot(self) -> LandmarkSet:
+        """A deep copy of the current landmarks (e.g. to save or to measure in a worker)."""
+        return self._data.copy()
+
+    def point(self, side: str, kind: str) -> Point | None:
+        return self._data.point(side, kind)
+
+    def roi(self, side: str) -> TrabecularRoi | None:
+        return self._data.sides[side].trab_roi
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    # ---- observers -----------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[ChangeEvent], None]) -> Callable[[ChangeEvent], None]:
+        """Call ``callback(event)`` after every change; returns it (for :meth:`unsubscribe`)."""
+        if callback not in self._subscribers:
+            self._subscribers.append(callback)
+        return callback
+
+    def unsubscribe(self, callback: Callable[[ChangeEvent], None]) -> None:
+        """Stop calling ``callback``; unknown callbacks are ignored (a view may close twice)."""
+        if callback in self._subscribers:
+            self._subscribers.remove(callback)
+
+    def _emit(self, event: ChangeEvent) -> None:
+        if self._bulk_depth:
+            self._bulk_changed = True
+            return
+        for callback in list(self._subscribers):
+            callback(event)
+
+    # ---- the one write path ----------------------------------------------------------------
+    def _read(self, target: Target) -> Any:
+        if target[0] == "point":
+            return self._data.sides[target[1]].points.get(target[2])
+        if target[0] == "roi":
+            return copy.deepcopy(self._data.sides[target[1]].trab_roi)
+        if target[0] == "grade":
+            return self._data.grades.get(target[1], {}).get(target[2])
+        return list(self._data.arch_points)
+
+    def _write(self, target: Target, value: Any) -> None:
+        if target[0] == "point":
+            points = self._data.sides[target[1]].points
+            if value is None:
+                points.pop(target[2], None)
+            else:
+                points[target[2]] = value
+        elif target[0] == "roi":
+            self._data.sides[target[1]].trab_roi = copy.deepcopy(value)
+        elif target[0] == "grade":
+            grades = self._data.grades.setdefault(target[1], {})
+            if value is None:
+                grades.pop(target[2], None)
+                if not grades:
+                    del self._data.grades[target[1]]
+            else:
+                grades[target[2]] = value
+        else:
+            self._data.arch_points = list(value)
+
+    def _change(self, target: Target, new: Any) -> None:
+        old = self._read(target)
+        if old == new:
+            return
+        self._write(target, new)
+        atom = _Atom(target, old, copy.deepcopy(new))
+        if self._group is not None:
+            self._group.append(atom)
+        else:
+            self._undo.append([atom])
+        self._redo.clear()
+        self._emit(_event_for(target, "edit"))
+
+    # ---- grouping --------------------------------------------------------------------------
+    def begin_group(self) -> None:
+        """Start collecting changes into one history item (e.g. on mouse press). Nests."""
+        if self._group_depth == 0:
+            self._group = []
+        self._group_depth += 1
+
+    def end_group(self) -> None:
+        """Close the group opened by :meth:`begin_group`; an empty group leaves no history."""
+        if self._group_depth == 0:
+            raise RuntimeError("end_group() without begin_group()")
+        self._group_depth -= 1
+        if self._group_depth == 0:
+            atoms, self._group = self._group or [], None
+            if atoms:
+                self._undo.append(atoms)
+
+    @contextmanager
+    def group(self) -> Iterator["LandmarkModel"]:
+        """``with model.group(): ...`` — every change inside is undone/redone as one step."""
+        self.begin_group()
+        try:
+            yield self
+        finally:
+            self.end_group()
+
+    @contextmanager
+    def bulk(self) -> Iterator["LandmarkModel"]:
+        """One history item AND one ``"bulk"`` event at the end (for loads, replacements)."""
+        self._bulk_depth += 1
+        self.begin_group()
+        try:
+            yield self
+        finally:
+            self.end_group()
+            self._bulk_depth -= 1
+            if self._bulk_depth == 0 and self._bulk_changed:
+                self._bulk_changed = False
+                self._emit(ChangeEvent("bulk"))
+
+    # ---- undo / redo ------------------------------------------------------------------------
+    def _replay(self, atoms: list[_Atom], forward: bool) -> None:
+        source = "redo" if forward else "undo"
+        for atom in atoms if forward else reversed(atoms):
+            self._write(atom.target, atom.new if forward else atom.old)
+        if len({atom.target for atom in atoms}) == 1:  # one landmark, e.g. a whole drag
+            self._emit(_event_for(atoms[0].target, source))
+        else:
+            self._emit(ChangeEvent("bulk", source=source))
+
+    def undo(self) -> bool:
+        """Undo the last history item; returns False when there is nothing to undo."""
+        if self._group_depth or not self._undo:
+            return False
+        atoms = self._undo.pop()
+        self._replay(atoms, forward=False)
+        self._redo.append(atoms)
+        return True
+
+    def redo(self) -> bool:
+        """Redo the last undone item; returns False when there is nothing to redo."""
+        if self._group_depth or not self._redo:
+            return False
+        atoms = self._redo.pop()
+        self._replay(atoms, forward=True)
+        self._undo.append(atoms)
+        return True
+
+    def clear_history(self) -> None:
+        self._undo.clear()
+        self._redo.clear()
+
+    # ---- edits ---------------------------------------------------------------------------------
+    def set_point(self, side: str, kind: str, position: Iterable[float]) -> None:
+        """Add or move a point landmark (patient LPS mm, x, y, z)."""
+        _check_side(side)
+        if kind not in POINT_KINDS:
+            raise ValueError(f"unknown landmark {kind!r}; expected one of {POINT_KINDS}")
+        self._change(("point", side, kind), _as_point(position))
+
+    def delete_point(self, side: str, kind: str) -> None:
+        _check_side(side)
+        self._change(("point", side, kind), None)
+
+    def set_roi(self, side: str, centre: Iterable[float] | None = None, size_mm: float | None = None,
+                shape: str | None = None) -> None:
+        """Create, move, resize or reshape the trabecular ROI; omitted fields keep their value."""
+        _check_side(side)
+        current = self.roi(side)
+        if current is None and centre is None:
+            raise ValueError(f"the {side} trabecular ROI does not exist yet; give its centre")
+        roi = copy.deepcopy(current) if current is not None else TrabecularRoi(centre=(0.0, 0.0, 0.0))
+        if centre is not None:
+            roi.centre = _as_point(centre)
+        if size_mm is not None:
+            size = float(size_mm)
+            if not ROI_SIZE_RANGE_MM[0] <= size <= ROI_SIZE_RANGE_MM[1]:
+                raise ValueError(f"ROI size {size} mm is outside {ROI_SIZE_RANGE_MM[0]}–{ROI_SIZE_RANGE_MM[1]} mm")
+            roi.size_mm = size
+        elif current is None:
+            roi.size_mm = DEFAULT_ROI_SIZE_MM
+        if shape is not None:
+            if shape not in ROI_SHAPES:
+                raise ValueError(f"ROI shape must be one of {ROI_SHAPES}, got {shape!r}")
+            roi.shape = shape
+        self._change(("roi", side), roi)
+
+    def move_roi(self, side: str, centre: Iterable[float]) -> None:
+        self.set_roi(side, centre=centre)
+
+    def resize_roi(self, side: str, size_mm: float) -> None:
+        self.set_roi(side, size_mm=size_mm)
+
+    def delete_roi(self, side: str) -> None:
+        _check_side(side)
+        self._change(("roi", side), None)
+
+    def set_arch_points(self, points: Iterable[Iterable[float]]) -> None:
+        """Replace the arch points (one undo step)."""
+        self._change(("arch",), [_as_point(p) for p in points])
+
+    def set_grade(self, side: str, index_id: str, grade: str | None) -> None:
+        """Set (or clear with ``None``) a user grade such as ``CTCI`` = ``"C1"``."""
+        _check_side(side)
+        self._change(("grade", side, str(index_id)), None if grade is None else str(grade))
+
+    def reset(self, landmarks: LandmarkSet) -> None:
+        """Replace everything (e.g. on loading a file) as one undoable step and one event."""
+        with self.bulk():
+            self.set_arch_points(landmarks.arch_points)
+            for side in SIDES:
+                marks = landmarks.sides.get(side, SideLandmarks())
+                for kind in POINT_KINDS:
+                    self._change(("point", side, kind), marks.points.get(kind))
+                self._change(("roi", side), copy.deepcopy(marks.trab_roi))
+            for side in set(self._data.grades) | set(landmarks.grades):
+                for index_id in set(self._data.grades.get(side, {})) | set(landmarks.grades.get(side, {})):
+                    self._change(("grade", side, index_id), landmarks.grades.get(side, {}).get(index_id))
+
+
+# ---- interaction: plain functions of (model, position) ---------------------------------------
+def place_landmark(model: LandmarkModel, side: str, kind: str, position: Iterable[float]) -> None:
+    """A click that places (or re-places) a landmark: one undo step. ``kind="trab_roi"`` places the ROI."""
+    if kind == "trab_roi":
+        model.set_roi(side, centre=position)
+    else:
+        model.set_point(side, kind, position)
+
+
+def drag_landmark(model: LandmarkModel, side: str, kind: str, positions: Iterable[Iterable[float]]) -> None:
+    """A drag through ``positions``: every move is shown (one event each), undone as one step."""
+    with model.group():
+        for position in positions:
+            place_landmark(model, side, kind, position)
+
+
+def pick_landmark(model: LandmarkModel, position: Iterable[float], tolerance_mm: float = 1.0,
+                  side: str | None = None) -> tuple[str, str] | None:
+    """The (side, kind) of the landmark nearest to ``position`` within ``tolerance_mm``, or None.
+
+    ROI centres count as ``"trab_roi"``. Used on mouse press to decide what a drag moves.
+    """
+    target = np.asarray(_as_point(position))
+    best: tuple[float, tuple[str, str]] | None = None
+    for s in (side,) if side else SIDES:
+        marks = model.landmarks.sides.get(s, SideLandmarks())
+        candidates = dict(marks.points)
+        if marks.trab_roi is not None:
+            candidates["trab_roi"] = marks.trab_roi.centre
+        for kind, pt in candidates.items():
+            distance = float(np.linalg.norm(np.asarray(pt) - target))
+            if distance <= tolerance_mm and (best is None or distance < best[0]):
+                best = (distance, (s, kind))
+    return best[1] if best else None

@@ -1,0 +1,365 @@
+"""The PDF layout (reportlab platypus): header, screening result, tables, figures, limits, citations.
+
+Pure function of already-prepared content (:class:`ReportContent`) to PDF bytes, so it can be
+tested and looked at without a volume, and the caller decides where and how the bytes are
+written (atomically, see :func:`cbct_osteo.report.pdf.write_pdf_report`).
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping, Sequence
+from xml.sax.saxutils import escape
+
+from PIL import Image
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    CondPageBreak,
+    Image as RLImage,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from cbct_osteo.report import statements
+from cbct_osteo.report.figures import Figure, placeholder
+from cbct_osteo.report.header import ReportHeader
+from cbct_osteo.report.table import IndexRow, MeasurementRow
+
+PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
+MARGIN = 14 * mm
+FONT = "Vera"
+FONT_BOLD = "VeraBd"
+FONT_ITALIC = "VeraIt"
+INK = colors.HexColor("#1d2733")
+MUTED = colors.HexColor("#5b6673")
+RULE = colors.HexColor("#c9d1da")
+HEAD_FILL = colors.HexColor("#e9eef4")
+CATEGORY_COLOURS = {"low": "#b3261e", "normal": "#1b6e3a"}
+SCREENING_FILLS = {"low": "#fdecea", "normal": "#eaf5ee", "other": "#f1f3f5"}
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Everything the PDF shows, already turned into text and images.
+
+    ``screening`` is the results JSON's ``screening`` block; ``tone`` picks its box colour
+    (``"low"``, ``"normal"`` or ``"other"``). ``citations`` are numbered in order; index rows
+    refer to them through ``citation_numbers``.
+    """
+
+    header: ReportHeader
+    screening: Mapping[str, str]
+    tone: str
+    index_rows: Sequence[IndexRow]
+    measurement_rows: Sequence[MeasurementRow]
+    citation_numbers: Mapping[str, Sequence[int]]
+    citations: Sequence[str]
+    panoramic: Figure | None
+    cross_sections: Mapping[str, Figure | None]
+    view3d: Image.Image | None
+    method_note: str = ""
+    measurement_names: Mapping[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def register_fonts() -> None:
+    """Register Bitstream Vera (shipped inside reportlab) so ≤, −, ± and × print everywhere.
+
+    Also switch off reportlab's ASCII85 wrapping of binary streams: without the optional
+    ``rl_accel`` C extension it runs in pure Python and costs seconds per report for the
+    images, and binary streams are plain PDF 1.4.
+    """
+    import reportlab
+    from reportlab import rl_config
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.lib.fonts import addMapping
+
+    rl_config.useA85 = 0
+    folder = Path(reportlab.__file__).parent / "fonts"
+    for name, file in ((FONT, "Vera.ttf"), (FONT_BOLD, "VeraBd.ttf"), (FONT_ITALIC, "VeraIt.ttf"), ("VeraBI", "VeraBI.ttf")):
+        pdfmetrics.registerFont(TTFont(name, str(folder / file)))
+    addMapping(FONT, 0, 0, FONT)
+    addMapping(FONT, 1, 0, FONT_BOLD)
+    addMapping(FONT, 0, 1, FONT_ITALIC)
+    addMapping(FONT, 1, 1, "VeraBI")
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("body", fontName=FONT, fontSize=8.6, leading=11.2, textColor=INK)
+    return {
+        "body": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=7.4, leading=9.4, textColor=MUTED),
+        "cell": ParagraphStyle("cell", parent=base, fontSize=8.2, leading=10.0),
+        "cellc": ParagraphStyle("cellc", parent=base, fontSize=8.2, leading=10.0, alignment=TA_CENTER),
+        "head": ParagraphStyle("head", parent=base, fontName=FONT_BOLD, fontSize=7.8, leading=9.6, textColor=INK),
+        "headc": ParagraphStyle("headc", parent=base, fontName=FONT_BOLD, fontSize=7.8, leading=9.6, alignment=TA_CENTER),
+        "practice": ParagraphStyle("practice", parent=base, fontName=FONT_BOLD, fontSize=13, leading=16),
+        "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=11, leading=14, textColor=MUTED),
+        "h2": ParagraphStyle("h2", parent=base, fontName=FONT_BOLD, fontSize=10, leading=13, spaceBefore=7, spaceAfter=3),
+        "result": ParagraphStyle("result", parent=base, fontName=FONT_BOLD, fontSize=11, leading=14),
+        "caption": ParagraphStyle("caption", parent=base, fontSize=7.4, leading=9.2, textColor=MUTED, spaceBefore=1.5),
+        "cite": ParagraphStyle("cite", parent=base, fontSize=7.4, leading=9.3, leftIndent=12, firstLineIndent=-12),
+        "limit": ParagraphStyle("limit", parent=base, fontSize=8.0, leading=10.3, leftIndent=9, firstLineIndent=-9,
+                                spaceAfter=1.5),
+    }
+
+
+def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, author: str, subject: str,
+              keywords: Sequence[str]) -> bytes:
+    """Lay out the report and return the PDF bytes.
+
+    Parameters
+    ----------
+    page_size
+        ``"A4"`` or ``"Letter"`` (case-insensitive).
+    title, author, subject, keywords
+        The PDF document information. The caller makes them identifier-free when anonymising.
+    """
+    register_fonts()
+    size = PAGE_SIZES[page_size.upper()]
+    st = _styles()
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN + 4 * mm,
+        title=title, author=author, subject=subject, keywords=list(keywords), creator=content.header.software,
+        producer=content.header.software,
+    )
+    width = doc.width - 12  # the frame keeps reportlab's default 6 pt padding on each side
+    story: list = []
+    story += _title_block(content.header, st, width)
+    story += _header_table(content.header, st, width)
+    story.append(Spacer(1, 4 * mm))
+    story.append(_screening_box(content, st, width))
+    story.append(Spacer(1, 3 * mm))
+    story.append(Paragraph("Indices", st["h2"]))
+    story.append(_index_table(content, st, width))
+    story.append(Paragraph(
+        "Values are rounded to the precision their measurement uncertainty supports. Category: <i>low</i> = below "
+        "the cutoff (at risk); <i>no validated cutoff</i> = value only. Numbers in brackets refer to the citations.",
+        st["small"]))
+    story.append(Paragraph("Measurements", st["h2"]))
+    story.append(_measurement_table(content, st, width))
+    if content.method_note:
+        story.append(Paragraph(escape(content.method_note), st["small"]))
+    story += _figures(content, st, width)
+    story.append(CondPageBreak(60 * mm))
+    story.append(Paragraph("Limits of this screening", st["h2"]))
+    story += [Paragraph("• " + escape(text), st["limit"]) for text in statements.LIMITS]
+    story.append(Paragraph("Citations", st["h2"]))
+    story += [Paragraph(f"[{i}]&nbsp; {escape(text)}", st["cite"]) for i, text in enumerate(content.citations, 1)]
+    story.append(Spacer(1, 10 * mm))
+    story.append(_signature(st, width))
+
+    footer_text = (f"{content.header.case_label} · {statements.TITLE} · {content.header.software} · "
+                   f"screening aid, not a diagnosis")
+
+    def on_page(canvas, document) -> None:
+        canvas.saveState()
+        canvas.setFont(FONT, 7)
+        canvas.setFillColor(MUTED)
+        canvas.setStrokeColor(RULE)
+        canvas.line(MARGIN, MARGIN, size[0] - MARGIN, MARGIN)
+        canvas.drawString(MARGIN, MARGIN - 9, footer_text)
+        canvas.drawRightString(size[0] - MARGIN, MARGIN - 9, f"page {document.page}")
+        canvas.restoreState()
+
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return buffer.getvalue()
+
+
+def _title_block(header: ReportHeader, st, width: float) -> list:
+    left = [Paragraph(escape(header.practice_name), st["practice"])] if header.practice_name else []
+    left.append(Paragraph(escape(statements.TITLE), st["title"] if header.practice_name else st["practice"]))
+    right = Paragraph(f"Report date<br/><b>{escape(header.report_date)}</b>",
+                      ParagraphStyle("rd", parent=st["body"], alignment=2))
+    table = Table([[left, right]], colWidths=[width * 0.75, width * 0.25])
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]))
+    return [table, Spacer(1, 2.5 * mm)]
+
+
+def _header_table(header: ReportHeader, st, width: float) -> list:
+    rows = [(label, value) for label, value in header.rows() if label != "Report date"]
+    if header.anonymised:
+        rows.insert(0, ("Patient", "anonymised"))
+    half = (len(rows) + 1) // 2
+    label_style = ParagraphStyle("lbl", parent=st["small"], textColor=MUTED)
+    data = []
+    for i in range(half):
+        row = []
+        for pair in (rows[i], rows[i + half] if i + half < len(rows) else None):
+            if pair is None:
+                row += ["", ""]
+            else:
+                row += [Paragraph(escape(pair[0]), label_style), Paragraph(escape(pair[1]), st["body"])]
+        data.append(row)
+    table = Table(data, colWidths=[width * 0.13, width * 0.37, width * 0.13, width * 0.37])
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 1),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+    ]))
+    return [table]
+
+
+def _screening_box(content: ReportContent, st, width: float) -> Table:
+    screening = content.screening
+    fill = colors.HexColor(SCREENING_FILLS.get(content.tone, SCREENING_FILLS["other"]))
+    edge = colors.HexColor(CATEGORY_COLOURS.get(content.tone, "#7a8591"))
+    cells = [
+        Paragraph("Screening result", ParagraphStyle("sl", parent=st["small"], textColor=edge)),
+        Paragraph(escape(screening.get("result", "")), st["result"]),
+    ]
+    if screening.get("explanation"):
+        cells.append(Paragraph(escape(screening["explanation"]), st["body"]))
+    if screening.get("recommendation"):
+        cells.append(Spacer(1, 1.5 * mm))
+        cells.append(Paragraph("<b>Recommendation:</b> " + escape(screening["recommendation"]), st["body"]))
+    cells.append(Spacer(1, 1.5 * mm))
+    cells.append(Paragraph("A screening aid, not a diagnosis; DXA is the reference standard. "
+                           "See “Limits of this screening”.", st["small"]))
+    box = Table([[cells]], colWidths=[width])
+    box.setStyle(TableStyle([
+        ("BACKGROUND", (0, 0), (-1, -1), fill),
+        ("LINEBEFORE", (0, 0), (0, -1), 4, edge),
+        ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+        ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+    ]))
+    return box
+
+
+#: Categories said once in the notes column rather than under every value.
+_CATEGORIES_IN_NOTES = ("no validated cutoff", "definition pending verification")
+
+
+def _category_markup(category: str) -> str:
+    if not category or category in _CATEGORIES_IN_NOTES:
+        return ""
+    colour = CATEGORY_COLOURS.get(category, "#5b6673")
+    word = escape(statements.CATEGORY_WORDS.get(category, category))
+    if category == "low":
+        word = f"<b>{word}</b>"
+    return f'<br/><font size="6.8" color="{colour}">{word}</font>'
+
+
+def _index_table(content: ReportContent, st, width: float) -> Table:
+    heads = ["Index", "Unit", "Right", "Left", "Mean", "Cutoff", "Notes"]
+    data = [[Paragraph(h, st["headc" if 2 <= i <= 5 else "head"]) for i, h in enumerate(heads)]]
+    for row in content.index_rows:
+        refs = content.citation_numbers.get(row.id, ())
+        name = f"{escape(row.name)}<br/><font size='6.8' color='#5b6673'>{escape(row.id)}"
+        name += f" [{','.join(str(n) for n in refs)}]</font>" if refs else "</font>"
+        cells = [Paragraph(name, st["cell"]), Paragraph(escape(row.unit), st["cell"])]
+        for column in ("right", "left", "mean"):
+            cell = row.cells[column]
+            cells.append(Paragraph(f"<b>{escape(cell.text)}</b>{_category_markup(cell.category)}", st["cellc"]))
+        cells.append(Paragraph(escape(row.cutoff), st["cellc"]))
+        cells.append(Paragraph(escape(row.note), ParagraphStyle("note", parent=st["small"], fontSize=6.8, leading=8.4)))
+        data.append(cells)
+    widths = [0.25, 0.095, 0.1, 0.1, 0.1, 0.075, 0.28]
+    table = Table(data, colWidths=[width * w for w in widths], repeatRows=1)
+    table.setStyle(_grid_style(len(data)))
+    return table
+
+
+def _measurement_table(content: ReportContent, st, width: float) -> Table:
+    heads = ["Measurement", "Unit", "Right", "Left", "Method"]
+    data = [[Paragraph(h, st["headc" if 2 <= i <= 3 else "head"]) for i, h in enumerate(heads)]]
+    for row in content.measurement_rows:
+        name = content.measurement_names.get(row.id, row.id)
+        label = f"{escape(name)} <font size='6.8' color='#5b6673'>{escape(row.id)}</font>"
+        data.append([
+            Paragraph(label, st["cell"]), Paragraph(escape(row.unit), st["cell"]),
+            Paragraph(escape(row.cells["right"]), st["cellc"]), Paragraph(escape(row.cells["left"]), st["cellc"]),
+            Paragraph(escape(row.method), st["cell"]),
+        ])
+    widths = [0.42, 0.08, 0.16, 0.16, 0.18]
+    table = Table(data, colWidths=[width * w for w in widths], repeatRows=1)
+    table.setStyle(_grid_style(len(data)))
+    return table
+
+
+def _grid_style(n_rows: int) -> TableStyle:
+    style = [
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.6),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    return TableStyle(style)
+
+
+def _image_flowable(image: Image.Image, width: float) -> RLImage:
+    buffer = io.BytesIO()
+    # reportlab decodes the PNG and deflates the pixels itself, so a fast, light PNG is enough here.
+    image.save(buffer, format="PNG", compress_level=1)
+    buffer.seek(0)
+    height = width * image.size[1] / image.size[0]
+    return RLImage(buffer, width=width, height=height)
+
+
+def _figures(content: ReportContent, st, width: float) -> list:
+    blocks: list = [CondPageBreak(120 * mm), Paragraph("Images", st["h2"])]
+    if content.panoramic is not None:
+        blocks.append(KeepTogether([_image_flowable(content.panoramic.image, width),
+                                    Paragraph(escape(content.panoramic.caption), st["caption"])]))
+        blocks.append(Spacer(1, 3 * mm))
+    gap = 4 * mm
+    cell_width = (width - gap) / 2
+    cells = []
+    for side in ("right", "left"):
+        figure = content.cross_sections.get(side)
+        if figure is None:
+            word = "right" if side == "right" else "left"
+            image = placeholder(f"No cross-section on the {word} side:\nthe mental foramen was not placed.", (640, 640))
+            figure = Figure(image, f"{word.capitalize()} side: not available")
+        cells.append([_image_flowable(figure.image, cell_width), Paragraph(escape(figure.caption), st["caption"])])
+    pair = Table([cells], colWidths=[cell_width + gap / 2, cell_width + gap / 2])
+    pair.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                              ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    blocks.append(KeepTogether([pair, Paragraph(escape(statements.IMAGING_NOTE), st["caption"])]))
+    blocks.append(Spacer(1, 3 * mm))
+    if content.view3d is None:
+        box = Table([[Paragraph("<b>3D view unavailable</b><br/>It could not be rendered on this computer (no "
+                                "offscreen OpenGL). The measurements do not depend on it.",
+                                ParagraphStyle("na", parent=st["body"], alignment=TA_CENTER, textColor=MUTED))]],
+                    colWidths=[width * 0.5], rowHeights=[22 * mm])
+        box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, RULE), ("BACKGROUND", (0, 0), (-1, -1), HEAD_FILL),
+                                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        blocks.append(box)
+        return blocks
+    blocks.append(KeepTogether([
+        _image_flowable(content.view3d, width * 0.5),
+        Paragraph("3D view of the mandible from the front and below: mental foramina (yellow), cortical width "
+                  "sites (red), trabecular ROIs (cyan). For orientation only; measurements are made on the "
+                  "cross-sections.", st["caption"]),
+    ]))
+    return blocks
+
+
+def _signature(st, width: float) -> KeepTogether:
+    lines = statements.SIGNATURE_LINES
+    data = [["", "", ""], [Paragraph(escape(lines[0]), st["small"]), "", Paragraph(escape(lines[1]), st["small"])]]
+    table = Table(data, colWidths=[width * 0.6, width * 0.08, width * 0.32], rowHeights=[14 * mm, None])
+    table.setStyle(TableStyle([
+        ("LINEBELOW", (0, 0), (0, 0), 0.8, INK), ("LINEBELOW", (2, 0), (2, 0), 0.8, INK),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ]))
+    return KeepTogether([Paragraph("Review", st["h2"]), table])

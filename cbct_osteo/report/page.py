@@ -1,0 +1,27 @@
+"""The default paper size: Letter where the locale's territory uses it, A4 everywhere else."""
+from __future__ import annotations
+
+import locale
+import os
+import re
+
+#: Territories whose standard office paper is US Letter (ISO 3166 codes).
+LETTER_TERRITORIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PR", "SV", "NI", "PA", "DO", "BZ"})
+
+
+def default_page_size() -> str:
+    """``"Letter"`` or ``"A4"`` from the paper locale.
+
+    POSIX precedence: ``LC_ALL``, then ``LC_PAPER``, then ``LANG``; the first one set decides
+    (``C``/``POSIX`` give A4). Without any (e.g. Windows) the process locale decides.
+    """
+    setting = next((os.environ[n] for n in ("LC_ALL", "LC_PAPER", "LANG") if os.environ.get(n)), None)
+    if setting is None:
+        try:
+            setting = locale.getlocale()[0] or ""
+        except ValueError:
+            setting = ""
+    match = re.match(r"^[a-zA-Z]{2,3}[_-]([A-Za-z]{2})(?![A-Za-z])", setting)
+    if match and match.group(1).upper() in LETTER_TERRITORIES:
+        return "Letter"
+    return "A4"

@@ -1,0 +1,211 @@
+"""An offscreen 3D view of the mandible with the measurement sites, for the printed report.
+
+VTK renders without a display through EGL (or OSMesa/GLX, whichever the VTK build picks) with
+``SetOffScreenRendering(1)``. Bone is segmented with a three-class Otsu threshold (air, soft
+tissue, bone) because CBCT gray values are uncalibrated, on a copy resampled to about 0.8 mm
+so the surface takes well under a second. Any rendering failure returns ``None``; the report
+then shows a "3D view unavailable" box rather than failing.
+
+Only VTK's rendering classes are used here (no widgets, no Qt), so the report stays headless.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from cbct_osteo.io.landmarks_file import LandmarkSet
+from cbct_osteo.volume import Volume
+
+log = logging.getLogger(__name__)
+
+#: Target voxel size (mm) of the copy the surface is extracted from.
+SURFACE_VOXEL_MM = 0.8
+_BONE = (0.93, 0.89, 0.80)
+_SITE_COLOURS = {"foramen_centre": (1.0, 0.84, 0.0), "W": (0.92, 0.18, 0.18), "roi": (0.0, 0.84, 0.94)}
+
+
+def bone_threshold(voxels: np.ndarray) -> float:
+    """The upper of two multi-Otsu thresholds (air | soft tissue | bone) on a sample of the voxels."""
+    from skimage.filters import threshold_multiotsu
+
+    flat = voxels.ravel()
+    step = max(1, flat.size // 400_000)
+    sample = flat[::step].astype(np.float32)
+    return float(threshold_multiotsu(sample, classes=3)[-1])
+
+
+def render_mandible(
+    volume: Volume,
+    landmarks: LandmarkSet,
+    size: tuple[int, int] = (900, 640),
+) -> Image.Image | None:
+    """Render the bone surface, seen from the front and slightly below, with the measurement sites.
+
+    Parameters
+    ----------
+    volume
+        The scan; voxels (z, y, x), the affine maps them to LPS mm.
+    landmarks
+        Sites drawn: each foramen (yellow sphere), each W line (red tube), each trabecular ROI
+        (cyan cube of its side length).
+    size
+        (width, height) of the image in pixels.
+
+    Returns
+    -------
+    PIL.Image.Image or None
+        ``None`` if VTK cannot render here (no EGL/OpenGL) or the volume has no bone.
+    """
+    try:
+        return _render(volume, landmarks, size)
+    except Exception as exc:  # noqa: BLE001 - any graphics failure must not stop the report
+        log.warning("3D view of the mandible not rendered: %s", exc)
+        return None
+
+
+def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Image.Image | None:
+    import vtk
+    from vtk.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+
+    steps = [max(1, int(round(SURFACE_VOXEL_MM / s))) for s in volume.spacing]
+    small = np.ascontiguousarray(volume.voxels[:: steps[0], :: steps[1], :: steps[2]], dtype=np.float32)
+    if min(small.shape) < 2:
+        return None
+    level = bone_threshold(small)
+
+    image = vtk.vtkImageData()
+    image.SetDimensions(small.shape[2], small.shape[1], small.shape[0])  # VTK is (x, y, z) = (col, row, slice)
+    image.GetPointData().SetScalars(numpy_to_vtk(small.ravel(), deep=True, array_type=vtk.VTK_FLOAT))
+    surface = vtk.vtkFlyingEdges3D()
+    surface.SetInputData(image)
+    surface.SetValue(0, level)
+    largest = vtk.vtkPolyDataConnectivityFilter()
+    largest.SetInputConnection(surface.GetOutputPort())
+    largest.SetExtractionModeToLargestRegion()
+    # VTK point (i, j, k) = index (x=k_col, y=row, z=slice) -> patient LPS via the volume affine.
+    to_patient = np.eye(4)
+    a = volume.affine
+    to_patient[:3, 0] = a[:3, 2] * steps[2]
+    to_patient[:3, 1] = a[:3, 1] * steps[1]
+    to_patient[:3, 2] = a[:3, 0] * steps[0]
+    to_patient[:3, 3] = a[:3, 3]
+    transform = vtk.vtkTransform()
+    transform.SetMatrix(to_patient.ravel().tolist())
+    moved = vtk.vtkTransformFilter()
+    moved.SetInputConnection(largest.GetOutputPort())
+    moved.SetTransform(transform)
+    normals = vtk.vtkPolyDataNormals()
+    normals.SetInputConnection(moved.GetOutputPort())
+    normals.SetFeatureAngle(60.0)
+    normals.Update()
+    mesh = normals.GetOutput()
+    if mesh.GetNumberOfPoints() == 0:
+        return None
+
+    renderer = vtk.vtkRenderer()
+    renderer.SetBackground(1.0, 1.0, 1.0)
+    bone = vtk.vtkActor()
+    bone_mapper = vtk.vtkPolyDataMapper()
+    bone_mapper.SetInputData(mesh)
+    bone_mapper.ScalarVisibilityOff()
+    bone.SetMapper(bone_mapper)
+    bone.GetProperty().SetColor(*_BONE)
+    bone.GetProperty().SetOpacity(0.55)
+    bone.GetProperty().SetSpecular(0.2)
+    renderer.AddActor(bone)
+    site_radius = 1.6
+    for side, marks in landmarks.sides.items():
+        centre = marks.points.get("foramen_centre")
+        if centre is not None:
+            renderer.AddActor(_sphere(vtk, centre, site_radius, _SITE_COLOURS["foramen_centre"]))
+        outer, inner = marks.points.get("border_outer"), marks.points.get("border_inner")
+        if outer is not None and inner is not None:
+            renderer.AddActor(_tube(vtk, outer, inner, 0.9, _SITE_COLOURS["W"]))
+        if marks.trab_roi is not None:
+            renderer.AddActor(_cube(vtk, marks.trab_roi.centre, marks.trab_roi.size_mm, _SITE_COLOURS["roi"]))
+
+    window = vtk.vtkRenderWindow()
+    window.SetOffScreenRendering(1)
+    window.SetMultiSamples(0)
+    window.SetSize(int(size[0]), int(size[1]))
+    window.AddRenderer(renderer)
+    camera = renderer.GetActiveCamera()
+    bounds = np.asarray(mesh.GetBounds(), float).reshape(3, 2)
+    focus = bounds.mean(axis=1)
+    # Anterior is -y in LPS: look from the front, a little from below and from the patient's right.
+    direction = np.array([-0.35, -1.0, -0.45])
+    direction /= np.linalg.norm(direction)
+    camera.SetFocalPoint(*focus)
+    camera.SetPosition(*(focus + direction * 400.0))
+    camera.SetViewUp(0.0, 0.0, 1.0)
+    renderer.ResetCamera()
+    camera.Zoom(1.25)
+    try:
+        window.Render()
+        grab = vtk.vtkWindowToImageFilter()
+        grab.SetInput(window)
+        grab.SetInputBufferTypeToRGB()
+        grab.ReadFrontBufferOff()
+        grab.Update()
+        out = grab.GetOutput()
+        width, height, _ = out.GetDimensions()
+        pixels = vtk_to_numpy(out.GetPointData().GetScalars()).reshape(height, width, -1)[::-1, :, :3]
+    finally:
+        window.Finalize()
+    if float(pixels.std()) < 1.0:
+        return None  # a blank frame: the context gave us nothing to show
+    return Image.fromarray(_crop_to_content(np.ascontiguousarray(pixels, dtype=np.uint8)), mode="RGB")
+
+
+def _crop_to_content(pixels: np.ndarray, margin: float = 0.04) -> np.ndarray:
+    """Trim the white background around the rendered mandible, keeping a small margin."""
+    content = np.argwhere((pixels < 250).any(axis=2))
+    if content.size == 0:
+        return pixels
+    (r0, c0), (r1, c1) = content.min(axis=0), content.max(axis=0)
+    pad = int(margin * max(pixels.shape[:2]))
+    return pixels[max(0, r0 - pad): r1 + pad + 1, max(0, c0 - pad): c1 + pad + 1]
+
+
+def _sphere(vtk, centre: Sequence[float], radius: float, colour):
+    source = vtk.vtkSphereSource()
+    source.SetCenter(*map(float, centre))
+    source.SetRadius(radius)
+    source.SetThetaResolution(24)
+    source.SetPhiResolution(24)
+    return _actor(vtk, source, colour)
+
+
+def _tube(vtk, p0: Sequence[float], p1: Sequence[float], radius: float, colour):
+    line = vtk.vtkLineSource()
+    line.SetPoint1(*map(float, p0))
+    line.SetPoint2(*map(float, p1))
+    tube = vtk.vtkTubeFilter()
+    tube.SetInputConnection(line.GetOutputPort())
+    tube.SetRadius(radius)
+    tube.SetNumberOfSides(16)
+    tube.CappingOn()
+    return _actor(vtk, tube, colour)
+
+
+def _cube(vtk, centre: Sequence[float], side_mm: float, colour):
+    source = vtk.vtkCubeSource()
+    source.SetCenter(*map(float, centre))
+    source.SetXLength(side_mm)
+    source.SetYLength(side_mm)
+    source.SetZLength(side_mm)
+    actor = _actor(vtk, source, colour)
+    actor.GetProperty().SetOpacity(0.7)
+    return actor
+
+
+def _actor(vtk, source, colour):
+    mapper = vtk.vtkPolyDataMapper()
+    mapper.SetInputConnection(source.GetOutputPort())
+    actor = vtk.vtkActor()
+    actor.SetMapper(mapper)
+    actor.GetProperty().SetColor(*colour)
+    return actor

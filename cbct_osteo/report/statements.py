@@ -1,0 +1,41 @@
+"""The fixed sentences every report must carry (INDICES.md, "Screening result").
+
+They live in one place so the PDF, the DICOM SR and the tests use the same words, and so a
+reviewer can check the program's honesty statements without reading layout code.
+"""
+from __future__ import annotations
+
+TITLE = "Mandibular bone screening on dental CBCT"
+
+#: Shown under the screening result, always (INDICES.md "Screening result").
+LIMITS: tuple[str, ...] = (
+    "This is a screening aid, not a diagnosis of osteoporosis. It can point to a patient who should have "
+    "their bone density measured; it cannot rule osteoporosis in or out.",
+    "The cutoffs come from the cited study populations, mostly postmenopausal women, scanned on particular "
+    "devices; they may not apply to men, younger patients or other scanners. Indices without a validated "
+    "CBCT cutoff are reported as values only.",
+    "CBCT gray values are not calibrated Hounsfield units: the trabecular gray-value statistics depend on "
+    "the device, the field of view and the exposure, and are not bone mineral density.",
+    "Dual-energy X-ray absorptiometry (DXA) is the reference standard for bone mineral density. WHO "
+    "definitions: T-score ≤ −2.5 osteoporosis; T-score between −1 and −2.5 osteopenia (low bone mass).",
+    "All values depend on the landmarks placed by the user; they should be reviewed on the images above "
+    "before the report is signed.",
+)
+
+#: Category words as printed (results JSON ``category`` -> report wording).
+CATEGORY_WORDS: dict[str, str] = {
+    "low": "low",
+    "normal": "normal",
+    "no validated cutoff": "no validated cutoff",
+    "not computable": "not computable",
+    "definition pending verification": "definition pending verification",
+}
+
+SIGNATURE_LINES: tuple[str, ...] = ("Reviewing clinician (name, signature)", "Date")
+
+#: The legend under the figures (colours match cbct_osteo.report.figures).
+IMAGING_NOTE = (
+    "Cross-sections are perpendicular to the dental arch through each mental foramen. "
+    "Red: inferior cortical width W (measurement line); yellow: foramen margins; "
+    "cyan: trabecular region of interest."
+)

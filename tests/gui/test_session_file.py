@@ -1,0 +1,64 @@
+"""Session files: round trip, autosave location, newer versions refused, other scans refused."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cbct_osteo.io.errors import LoadError
+from cbct_osteo.io.landmarks_file import LandmarkSet, SideLandmarks, TrabecularRoi
+from cbct_osteo.io.session_file import Session, autosave_path, read_session, write_session
+
+
+def _session() -> Session:
+    landmarks = LandmarkSet(arch_points=[(1.0, 2.0, 3.0), (4.0, 5.0, 6.0)])
+    landmarks.sides["left"] = SideLandmarks(points={"foramen_centre": (10.0, -20.0, 30.0)},
+                                            trab_roi=TrabecularRoi(centre=(1.0, 1.0, 1.0)))
+    landmarks.grades = {"left": {"CTCI": "C2"}}
+    return Session(landmarks=landmarks, settings={"window": 2000.0, "level": 800.0}, series_uid="1.2.3",
+                   volume_fingerprint="abc123", source="/scans/x", extra={"future_key": [1, 2]})
+
+
+def test_round_trip_keeps_everything(tmp_path):
+    path = write_session(_session(), tmp_path / "s.json")
+    back = read_session(path)
+    assert back.landmarks.to_json() == {**_session().landmarks.to_json(), "series_uid": "1.2.3", "volume_fingerprint": "abc123"}
+    assert back.settings == {"window": 2000.0, "level": 800.0}
+    assert (back.series_uid, back.volume_fingerprint, back.source) == ("1.2.3", "abc123", "/scans/x")
+    assert back.extra == {"future_key": [1, 2]} and back.saved_at
+
+
+def test_plain_landmarks_file_opens_as_session(tmp_path):
+    path = tmp_path / "l.json"
+    path.write_text(json.dumps(_session().landmarks.to_json()))
+    assert read_session(path).landmarks.arch_points == [(1.0, 2.0, 3.0), (4.0, 5.0, 6.0)]
+
+
+def test_newer_version_and_garbage_are_refused_naming_the_file(tmp_path):
+    document = _session().to_json()
+    document["version"] = 99
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps(document))
+    with pytest.raises(LoadError, match="newer.json.*newer cbct-osteo"):
+        read_session(newer)
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    with pytest.raises(LoadError, match="garbage.json.*not valid JSON"):
+        read_session(garbage)
+
+
+def test_session_of_another_scan_is_refused():
+    session = _session()
+    session.check_belongs_to("1.2.3", "abc123")
+    with pytest.raises(LoadError, match="different scan"):
+        session.check_belongs_to("1.2.3", "other-fingerprint")
+    no_fingerprint = Session(series_uid="1.2.3")
+    with pytest.raises(LoadError, match="different scan"):
+        no_fingerprint.check_belongs_to("9.9.9", "")
+
+
+def test_autosave_path_uses_data_dir_override(tmp_path, monkeypatch):
+    monkeypatch.setenv("CBCT_OSTEO_DATA_DIR", str(tmp_path))
+    path = autosave_path("1.2/3:4", "0123456789abcdef0123")
+    assert path.parent == tmp_path / "autosave"
+    assert "/" not in path.name[:-5] and path.name.startswith("1.2_3_4-0123456789abcdef")

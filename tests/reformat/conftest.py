@@ -1,0 +1,71 @@
+"""Small synthetic volumes with analytic intensities, shared by the reformat tests."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cbct_osteo.reformat import ArchCurve
+from cbct_osteo.volume import Volume, affine_from_axes
+
+#: Intensity = RAMP @ (x, y, z) + RAMP_OFFSET: trilinear interpolation reproduces it exactly.
+RAMP = np.array([2.0, -3.0, 5.0])
+RAMP_OFFSET = 1000.0
+
+
+def ramp_value(xyz: np.ndarray) -> np.ndarray:
+    return np.asarray(xyz, float) @ RAMP + RAMP_OFFSET
+
+
+def centred_affine(directions: np.ndarray, spacing_zyx: tuple, shape: tuple, centre_xyz) -> np.ndarray:
+    """Affine with voxel axes (columns of ``directions``: x, y, slice) centred on ``centre_xyz``."""
+    affine = affine_from_axes([0, 0, 0], directions[:, 0], directions[:, 1], directions[:, 2], spacing_zyx)
+    middle = affine[:3, :3] @ ((np.asarray(shape) - 1) / 2.0)
+    affine[:3, 3] = np.asarray(centre_xyz, float) - middle
+    return affine
+
+
+def ramp_volume(affine: np.ndarray, shape: tuple[int, int, int]) -> Volume:
+    index = np.stack(np.meshgrid(*[np.arange(n) for n in shape], indexing="ij"), axis=-1)
+    spacing = tuple(float(np.linalg.norm(affine[:3, k])) for k in range(3))
+    volume = Volume(np.zeros(shape, np.float32), spacing, affine)
+    volume.voxels[...] = ramp_value(volume.index_to_patient(index))
+    return volume
+
+
+def rotation(ax: float, ay: float, az: float) -> np.ndarray:
+    """Rotation matrix from angles (degrees) about x, then y, then z."""
+    a, b, c = np.radians([ax, ay, az])
+    rx = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+    ry = np.array([[np.cos(b), 0, np.sin(b)], [0, 1, 0], [-np.sin(b), 0, np.cos(b)]])
+    rz = np.array([[np.cos(c), -np.sin(c), 0], [np.sin(c), np.cos(c), 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+def arch_points(z: float = 0.0, n: int = 10) -> np.ndarray:
+    """A horseshoe (half ellipse, chin at -y) from the patient's right (-x) to left (+x)."""
+    theta = np.linspace(0.05 * np.pi, 0.95 * np.pi, n)
+    return np.column_stack([-22.0 * np.cos(theta), 8.0 - 20.0 * np.sin(theta), np.full(n, z)])
+
+
+@pytest.fixture(scope="session")
+def axial_ramp() -> Volume:
+    """Axial volume, rows/cols rotated 20 degrees in-plane, anisotropic voxels (fast path)."""
+    r = rotation(0, 0, 20)
+    shape = (40, 130, 150)
+    return ramp_volume(centred_affine(r, (0.6, 0.5, 0.45), shape, (0.0, -4.0, 0.0)), shape)
+
+
+@pytest.fixture(scope="session")
+def oblique_ramp() -> Volume:
+    """Fully oblique volume with a sheared (gantry-tilt-like) slice direction (general path)."""
+    r = rotation(12, -8, 25)
+    slice_direction = r[:, 2] + 0.15 * r[:, 1]
+    slice_direction /= np.linalg.norm(slice_direction)
+    shape = (45, 130, 150)
+    directions = np.column_stack([r[:, 0], r[:, 1], slice_direction])
+    return ramp_volume(centred_affine(directions, (0.6, 0.5, 0.45), shape, (0.0, -4.0, 0.0)), shape)
+
+
+@pytest.fixture(scope="session")
+def arch() -> ArchCurve:
+    return ArchCurve.from_points(arch_points(z=0.0))
