@@ -104,3 +104,17 @@ def test_atomic_write_into_unwritable_folder_names_the_target(tmp_path: Path) ->
     with pytest.raises(LoadError) as info:
         write_bytes_atomic(target, b"%PDF")
     assert "report.pdf" in str(info.value)
+
+
+def test_atomic_write_uses_normal_permissions(tmp_path: Path) -> None:
+    old_umask = os.umask(0o022)
+    try:
+        fresh = write_bytes_atomic(tmp_path / "fresh.pdf", b"%PDF")
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.json"
+        kept.write_text("{}")
+        kept.chmod(0o640)
+        write_bytes_atomic(kept, b"{}")
+        assert kept.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old_umask)

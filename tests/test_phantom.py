@@ -244,7 +244,8 @@ def test_written_series_reads_back_with_vendor_tags(phantom_dir, small_phantom_n
     assert len({ds.SeriesInstanceUID for ds in datasets}) == 1 and len({ds.SOPInstanceUID for ds in datasets}) == len(files)
     datasets.sort(key=lambda ds: float(ds.ImagePositionPatient[2]))
     positions = np.array([[float(v) for v in ds.ImagePositionPatient] for ds in datasets])
-    assert positions == pytest.approx(volume.index_to_patient(np.stack([np.arange(len(files)), 0 * positions[:, 0], 0 * positions[:, 0]], 1)))
+    k = np.arange(len(files))
+    assert positions == pytest.approx(volume.index_to_patient(np.stack([k, 0 * k, 0 * k], 1)))
     stored = np.stack([ds.pixel_array for ds in datasets]).astype(np.int32) + RESCALE_INTERCEPT
     assert np.array_equal(stored, volume.voxels)
     marks = read_landmarks(phantom_dir / "landmarks.json")
@@ -293,6 +294,23 @@ def test_write_replaces_an_earlier_phantom_but_refuses_other_folders(tmp_path):
     with pytest.raises(ValueError, match="not empty"):
         write_phantom(tmp_path, **TINY)
     assert (tmp_path / "mine.txt").read_text() == "user data"
+
+
+def test_progress_is_reported_and_an_interrupted_write_leaves_no_series(tmp_path):
+    calls = []
+    write_phantom(tmp_path / "ok", **TINY, progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (24, 24) and [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+    class Stop(Exception):
+        pass
+
+    def stop(done, total):
+        raise Stop
+
+    for multiframe in (False, True):
+        with pytest.raises(Stop):
+            write_phantom(tmp_path / f"stopped{multiframe}", **TINY, multiframe=multiframe, progress=stop)
+        assert list((tmp_path / f"stopped{multiframe}").iterdir()) == []
 
 
 def test_cli_writes_phantom_and_reports_bad_options(tmp_path, capsys):

@@ -9,6 +9,7 @@ gray values); --clean writes the ideal phantom. Default: 140 x 360 x 360 voxels 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 
@@ -45,9 +46,10 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as exc:
         print(f"cbct-osteo phantom: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"cbct-osteo phantom: {args.out}: could not be written: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - start
-    import json
-
     truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
     left, right = (truth["sides"][side]["measurements"] for side in ("left", "right"))
     z, y, x = args.shape

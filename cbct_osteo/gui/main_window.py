@@ -238,7 +238,7 @@ class MainWindow(QMainWindow):
     def run_task(self, fn, name: str, on_ok: Callable[[Any], None], on_error: Callable[[Exception], None] | None = None,
                  on_progress: Callable[[int, int], None] | None = None,
                  on_finished: Callable[[], None] | None = None) -> Task:
-        task = Task(fn, name)
+        task = Task(fn, name, self)  # a child: if the window goes, its tasks' results go nowhere
         task.succeeded.connect(on_ok)
         if on_finished is not None:
             task.finished.connect(on_finished)
@@ -466,16 +466,22 @@ class MainWindow(QMainWindow):
     def undo(self) -> None:
         if self.model is not None and self.model.can_undo:
             self.model.undo()
+            self._update_history_actions()
 
     def redo(self) -> None:
         if self.model is not None and self.model.can_redo:
             self.model.redo()
+            self._update_history_actions()
+
+    def _update_history_actions(self) -> None:
+        # Also called after undo/redo return: the model notifies before it moves the item between stacks.
+        self.undo_action.setEnabled(self.model.can_undo)
+        self.redo_action.setEnabled(self.model.can_redo)
 
     def _model_changed(self, event: Any = None, autosave: bool = True) -> None:
         landmarks = self.model.landmarks
         self.workflow_panel.update_status(landmarks)
-        self.undo_action.setEnabled(self.model.can_undo)
-        self.redo_action.setEnabled(self.model.can_redo)
+        self._update_history_actions()
         self._update_arch(landmarks)
         for view in self.plane_views:
             view.update()

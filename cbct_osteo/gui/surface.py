@@ -21,7 +21,7 @@ from vtkmodules.vtkFiltersCore import (
     vtkQuadricDecimation,
     vtkWindowedSincPolyDataFilter,
 )
-from vtkmodules.vtkFiltersGeneral import vtkTransformPolyDataFilter
+from vtkmodules.vtkFiltersGeneral import vtkTransformFilter
 
 from cbct_osteo.volume import Volume
 
@@ -107,7 +107,7 @@ def build_surface(
     matrix[:3, 3] = volume.affine[:3, 3]
     transform = vtkTransform()
     transform.SetMatrix(matrix.ravel().tolist())
-    to_patient = vtkTransformPolyDataFilter()
+    to_patient = vtkTransformFilter()
     to_patient.SetInputConnection(smooth.GetOutputPort())
     to_patient.SetTransform(transform)
     normals = vtkPolyDataNormals()

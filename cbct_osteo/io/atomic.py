@@ -26,6 +26,7 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     except OSError as exc:
         raise LoadError(target, f"cannot write here: {exc.strerror or exc}") from exc
     try:
+        os.chmod(tmp_name, _mode_for(target))
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -41,6 +42,31 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
         raise
     _fsync_folder(folder)
     return target
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions the file would have had if written plainly: the old file's, else 0666 less the umask.
+
+    ``mkstemp`` creates 0600 files; without this a report saved on a shared practice machine
+    would be readable only by whoever wrote it.
+    """
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_current_umask()
+
+
+def _current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (os.umask would race other threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:

@@ -172,8 +172,11 @@ def write_phantom(
         for z0, z1, values in _slabs(renderer, progress):
             writer.write(z0, values)
             sampler.add(z0, values)
-    finally:
-        writer.close()
+    except BaseException:
+        writer.discard()
+        shutil.rmtree(series_dir, ignore_errors=True)  # no half-written series is left behind
+        raise
+    writer.close()
     landmarks = true_landmarks(ANATOMY)
     landmarks.series_uid = identity.series_uid
     landmarks.volume_fingerprint = sampler.fingerprint()

@@ -192,6 +192,9 @@ class ClassicSeriesWriter:
     def close(self) -> None:
         """Nothing to finish: every slice is a complete file."""
 
+    def discard(self) -> None:
+        """Nothing to release: the caller deletes the partial series."""
+
 
 class EnhancedSeriesWriter:
     """Writes one Enhanced CT Image Storage file; the pixel data element is appended slab by slab."""
@@ -210,7 +213,8 @@ class EnhancedSeriesWriter:
         self._handle.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OW", 0, n_bytes))
 
     @staticmethod
-    def _header(identity: SeriesIdentity, affine: np.ndarray, shape: tuple[int, int, int], window: tuple[float, float]) -> Dataset:
+    def _header(identity: SeriesIdentity, affine: np.ndarray, shape: tuple[int, int, int],
+                window: tuple[float, float]) -> Dataset:
         frames, rows, columns = shape
         spacing = float(np.linalg.norm(affine[:3, 0]))
         ds = Dataset()
@@ -302,3 +306,7 @@ class EnhancedSeriesWriter:
         self._handle.close()
         if self.written != self.shape[0]:
             raise ValueError(f"{self.path}: only {self.written} of {self.shape[0]} frames were written")
+
+    def discard(self) -> None:
+        """Close the incomplete file after a failure (the caller deletes it)."""
+        self._handle.close()

@@ -98,7 +98,8 @@ class PhantomOptions:
         unknown = sorted(set(options) - names)
         if unknown:
             raise TypeError(f"unknown phantom option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(names))}")
-        base = cls(blur_sigma_mm=0.0, noise_sd=0.0, cupping=0.0, metal_streaks=0.0, gray_gain=1.0, gray_offset=0.0) if clean else cls()
+        off = {"blur_sigma_mm": 0.0, "noise_sd": 0.0, "cupping": 0.0, "metal_streaks": 0.0, "gray_gain": 1.0, "gray_offset": 0.0}
+        base = cls(**off) if clean else cls()
         resolved = dataclasses.replace(base, **options)
         resolved.validate()
         return resolved

@@ -8,6 +8,10 @@ the bone fraction of the clean binary texture over the 5 mm ROI square of the cr
 Arc positions ``s_mm`` are arc lengths along the arch from its first point (``arch.points[0]``,
 the patient's RIGHT posterior end, -x), as :class:`cbct_osteo.reformat.ArchCurve` measures them;
 ``s_from_midline_mm`` is the signed position from the chin (positive = left).
+
+``gray_levels`` are the materials' ideal values in the written volume's units (after the
+gray-value mapping, before blur, cupping, streaks and noise); ``units`` is ``"HU"`` (HU-like,
+clean) or ``"gray value"`` (uncalibrated, the default).
 """
 from __future__ import annotations
 
@@ -141,7 +145,10 @@ def build_truth(
             "body_height_mm": _r(anatomy.crest_height_mm),
             "width_profile": {"s_mm": [_r(v) for v in s], "W_mm": [_r(v) for v in anatomy.inferior_width(s - half)]},
             "foramina": foramina,
-            "canal": {"radius_mm": _r(anatomy.canal_radius_mm), "posterior_height_above_border_mm": _r(anatomy.canal_posterior_height_mm)},
+            "canal": {
+                "radius_mm": _r(anatomy.canal_radius_mm),
+                "posterior_height_above_border_mm": _r(anatomy.canal_posterior_height_mm),
+            },
             "gray_levels": gray_levels,
             "rescale": {"slope": 1.0, "intercept": float(RESCALE_INTERCEPT)},
         },

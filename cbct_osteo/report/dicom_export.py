@@ -122,6 +122,7 @@ def encapsulated_pdf(pdf_bytes: bytes, source: Dataset, *, title: str = "Mandibu
     concept.CodingSchemeDesignator = CODING_SCHEME
     concept.CodeMeaning = title
     ds.ConceptNameCodeSequence = [concept]
+    ds.CodingSchemeIdentificationSequence = [_coding_scheme_identification()]
     reference = Dataset()
     reference.ReferencedSOPClassUID = source.SOPClassUID
     reference.ReferencedSOPInstanceUID = source.SOPInstanceUID
@@ -195,6 +196,7 @@ def measurement_sr(results: Mapping[str, Any], source: Dataset):
         is_complete=True, is_final=False, is_verified=False,
     )
     sr.SeriesDescription = "cbct-osteo measurements (SR)"
+    sr.CodingSchemeIdentificationSequence = [_coding_scheme_identification()]
     _copy_deidentification(source, sr)
     return sr
 
@@ -216,7 +218,8 @@ def secondary_captures(figures: Sequence[Figure], source: Dataset) -> list[Datas
             patient_orientation=figure.patient_orientation or ("L", "F"),
         )
         sc.SeriesDescription = "cbct-osteo annotated views"
-        sc.Laterality = ""  # General Series type 2C: the views span the mandible, not one paired organ
+        # DICOM defined term for the jaw, an unpaired body part: General Series Laterality is then absent.
+        sc.BodyPartExamined = "JAW"
         sc.BurnedInAnnotation = "YES"
         sc.ImageComments = figure.caption[:10240]
         _copy_deidentification(source, sc)
@@ -259,6 +262,15 @@ def _copy_patient_study(source: Dataset, target: Dataset) -> None:
     for keyword in _PATIENT_STUDY:
         setattr(target, keyword, source.get(keyword, ""))
     _copy_deidentification(source, target)
+
+
+def _coding_scheme_identification() -> Dataset:
+    """SOP Common declaration of the private coding scheme our concept names use."""
+    item = Dataset()
+    item.CodingSchemeDesignator = CODING_SCHEME
+    item.CodingSchemeName = "cbct-osteo measurement and index ids"
+    item.CodingSchemeResponsibleOrganization = MANUFACTURER
+    return item
 
 
 def _copy_deidentification(source: Dataset, target: Dataset) -> None:

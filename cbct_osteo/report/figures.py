@@ -177,8 +177,8 @@ def cross_section_figure(
     """
     from cbct_osteo.reformat import cross_section
 
-    points: dict[str, np.ndarray] = {k: np.asarray(v, float) for k, v in landmarks.sides.get(side).points.items()} \
-        if side in landmarks.sides else {}
+    marks = landmarks.sides.get(side)
+    points: dict[str, np.ndarray] = {k: np.asarray(v, float) for k, v in (marks.points if marks else {}).items()}
     for key, value in (measured_points or {}).items():
         if value is not None:
             points[key] = np.asarray(value, float)
@@ -206,7 +206,7 @@ def cross_section_figure(
         canvas.line(c_rc, outer, (255, 255, 255), width=max(1, line_w - 1), dash=10)
         tangent = np.array([0.0, 6.0 / plane.pixel_mm])
         canvas.line(outer - tangent, outer + tangent, (255, 255, 255), width=max(1, line_w - 1), dash=6)
-    roi = landmarks.sides[side].trab_roi if side in landmarks.sides else None
+    roi = marks.trab_roi if marks else None
     if roi is not None:
         r_rc = np.asarray(plane.patient_to_pixel(np.asarray(roi.centre, float)), float)
         half = 0.5 * roi.size_mm / plane.pixel_mm
@@ -223,15 +223,14 @@ def cross_section_figure(
         if mark is not None:
             tick = np.array([0.0, 2.0 / plane.pixel_mm])
             canvas.line(mark - tick, mark + tick, FORAMEN_COLOUR, width=line_w)
-    if c_rc is not None:
-        canvas.dot(c_rc, max(3.0, px * 0.35), FORAMEN_COLOUR)
+    canvas.dot(c_rc, max(3.0, px * 0.35), FORAMEN_COLOUR)
     if outer is not None and inner is not None:
         canvas.line(outer, inner, WIDTH_COLOUR, width=line_w + 2)
         for end in (outer, inner):
             tick = np.array([0.0, 1.6 / plane.pixel_mm])
             canvas.line(end - tick, end + tick, WIDTH_COLOUR, width=line_w + 1)
         x, y = canvas.xy(0.5 * (outer + inner))
-        canvas.text((x + 4.0 / plane.pixel_mm * px * 0.5 + 10, y), "W", max(16, width_px // 28), WIDTH_COLOUR, "lm")
+        canvas.text((x + 2.0 / plane.pixel_mm * px, y), "W", max(16, width_px // 28), WIDTH_COLOUR, "lm")
     label_size = max(16, width_px // 30)
     buccal_right = _buccal_is_right(plane, arch, s)
     canvas.text((10, 8), "buccal" if not buccal_right else "lingual", label_size)

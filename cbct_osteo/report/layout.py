@@ -148,10 +148,10 @@ def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, auth
         "Values are rounded to the precision their measurement uncertainty supports. Category: <i>low</i> = below "
         "the cutoff (at risk); <i>no validated cutoff</i> = value only. Numbers in brackets refer to the citations.",
         st["small"]))
-    story.append(Paragraph("Measurements", st["h2"]))
-    story.append(_measurement_table(content, st, width))
+    measurements = [Paragraph("Measurements", st["h2"]), _measurement_table(content, st, width)]
     if content.method_note:
-        story.append(Paragraph(escape(content.method_note), st["small"]))
+        measurements.append(Paragraph(escape(content.method_note), st["small"]))
+    story.append(KeepTogether(measurements))
     story += _figures(content, st, width)
     story.append(CondPageBreak(60 * mm))
     story.append(Paragraph("Limits of this screening", st["h2"]))

@@ -18,7 +18,7 @@ from cbct_osteo.io.errors import LoadCancelled
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.report import statements
 from cbct_osteo.report.content import ReportSources, build_content, results_document
-from cbct_osteo.report.header import build_header
+from cbct_osteo.report.header import NOT_RECORDED, ReportHeader, build_header
 from cbct_osteo.report.layout import build_pdf
 from cbct_osteo.volume import Volume
 
@@ -91,31 +91,35 @@ def write_pdf_report(
     total = len(STEPS)
     done = 0
 
+    def check_cancel() -> None:
+        if cancel is not None and cancel():
+            raise LoadCancelled(out_path, "report cancelled; nothing was written")
+
     def step() -> None:
         nonlocal done
         done += 1
         if progress is not None:
             progress(done, total)
-        if cancel is not None and cancel():
-            raise LoadCancelled(out_path, "report cancelled; nothing was written")
 
-    if cancel is not None and cancel():
-        raise LoadCancelled(out_path, "report cancelled; nothing was written")
+    def step_then_check() -> None:
+        step()
+        check_cancel()
+
+    check_cancel()
     header = build_header(volume.meta, volume.spacing, anonymise=anonymise, practice_name=practice_name, today=today)
     sources = ReportSources(volume=volume, landmarks=landmarks, view3d=view3d, render_3d=render_3d)
-    content = build_content(results, header, sources, on_step=step)
+    content = build_content(results, header, sources, on_step=step_then_check)
     data = build_pdf(content, page_size=page_size, **pdf_metadata(header, practice_name))
-    step()
+    step_then_check()  # the last chance to cancel: after this the file is written
     write_bytes_atomic(out_path, data)
-    done = total - 1
     step()
     return out_path
 
 
-def pdf_metadata(header, practice_name: str) -> dict[str, Any]:
+def pdf_metadata(header: ReportHeader, practice_name: str) -> dict[str, Any]:
     """PDF document information: identifier-free when the header is anonymised."""
     subject = "Opportunistic osteoporosis screening on dental CBCT (screening aid, not a diagnosis)"
-    if header.anonymised:
+    if header.anonymised or header.patient_name == NOT_RECORDED:
         title = f"{statements.TITLE} – {header.case_label}"
     else:
         title = f"{statements.TITLE} – {header.patient_name} ({header.patient_id})"

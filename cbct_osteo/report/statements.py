@@ -35,7 +35,7 @@ SIGNATURE_LINES: tuple[str, ...] = ("Reviewing clinician (name, signature)", "Da
 
 #: The legend under the figures (colours match cbct_osteo.report.figures).
 IMAGING_NOTE = (
-    "Cross-sections are perpendicular to the dental arch through each mental foramen. "
-    "Red: inferior cortical width W (measurement line); yellow: foramen margins; "
-    "cyan: trabecular region of interest."
+    "Cross-sections are perpendicular to the dental arch through each mental foramen. Red: inferior cortical "
+    "width W; dashed white: the measurement line from the foramen centre and the inferior border tangent; "
+    "yellow: foramen centre and margins; cyan: trabecular region of interest."
 )

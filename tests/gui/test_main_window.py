@@ -104,7 +104,6 @@ def test_undo_redo_with_keyboard(qtbot, make_window, phantom_dir):
     window.axial.setFocus()
     qtbot.keyClick(window.axial, Qt.Key_Z, Qt.ControlModifier)
     assert len(window.model.landmarks.arch_points) == 2
-    print("DBG", window.redo_action.isEnabled(), window.model.can_redo, window.isActiveWindow())
     qtbot.keyClick(window.axial, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
     assert len(window.model.landmarks.arch_points) == 3
 
