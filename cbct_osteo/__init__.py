@@ -23,8 +23,9 @@ def load(path: str | Path | Sequence[str | Path], series: str | None = None) -> 
     path
         A folder (searched recursively), a DICOMDIR, one (multi-frame) DICOM file, or a list of files.
     series
-        SeriesInstanceUID to load when the path holds several series. ``None`` picks the series
-        with the most slices (localizers and single images are never picked over a real stack).
+        SeriesInstanceUID to load when the path holds several series. ``None`` picks the most
+        plausible stack: real 3D stacks before localizers and single images, ORIGINAL before
+        DERIVED (reformats), then the most slices.
 
     Raises
     ------

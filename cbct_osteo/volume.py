@@ -7,7 +7,6 @@ is what lets a landmark clicked on any reformatted image land on the right voxel
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +107,8 @@ class Volume:
         Sessions store it so landmarks are never applied to a different scan, even one that
         reuses a SeriesInstanceUID. It reads a few thousand voxels, so it is cheap on any size.
         """
+        import hashlib  # imported here: loading a volume should not pay for it (see benchmarks/load.py)
+
         digest = hashlib.sha256()
         digest.update(repr(self.shape).encode())
         digest.update(np.round(self.affine, 4).astype("<f8").tobytes())

@@ -211,7 +211,7 @@ CTMI_CUTOFF = Cutoff(
     status="to verify",
     population="247 patients (men and women) aged 50-80, mental index on CBCT (Alkhader et al. 2018)",
     note=("cutoff from a secondary source: the 3.1 mm mental-index referral threshold, chosen because it is "
-          "measured at the mental foramen like CTMI (INDICES.md's CBCT range 1.7-3.4 mm comes from other sites)"),
+          "measured at the mental foramen like CTMI (the published CBCT thresholds of 1.7-3.4 mm were derived at other sites)"),
 )
 
 

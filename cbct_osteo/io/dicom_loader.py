@@ -19,6 +19,7 @@ import os
 import threading
 from collections import defaultdict
 from pathlib import Path
+
 import numpy as np
 
 from cbct_osteo.io.dicom_header import FileHeader, quiet_pydicom
@@ -360,6 +361,9 @@ def _meta(info: SeriesInfo, first: FileHeader, mapper: ValueMapper, voxels: np.n
         and any(h.has_rescale for h in info.headers.values())
         and not mapper.monochrome1
         and not mapper.uses_lut
+        # CT rescale means HU unless Rescale Type (0028,1054) says otherwise, as CBCT exports
+        # with uncalibrated gray values do ("US" = unspecified).
+        and text.get("RescaleType", "").strip().upper() in ("", "HU")
     )
     plan = info.plan
     return VolumeMeta(

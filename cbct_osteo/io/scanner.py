@@ -199,9 +199,14 @@ META_TAGS: dict[str, tuple[int, int]] = {
     "StudyInstanceUID": (0x0020, 0x000D),
     "StudyID": (0x0020, 0x0010),
     "FrameOfReferenceUID": (0x0020, 0x0052),
+    "RescaleType": (0x0028, 0x1054),
 }
 #: Where an Enhanced CT keeps kVp and tube current (Shared Functional Groups).
-_ENHANCED_META = {"KVP": ("CTXRayDetailsSequence", "KVP"), "XRayTubeCurrent": ("CTExposureSequence", "XRayTubeCurrentInmA")}
+_ENHANCED_META = {
+    "KVP": ("CTXRayDetailsSequence", "KVP"),
+    "XRayTubeCurrent": ("CTExposureSequence", "XRayTubeCurrentInmA"),
+    "RescaleType": ("PixelValueTransformationSequence", "RescaleType"),
+}
 
 
 def read_meta(header: FileHeader) -> dict[str, str]:

@@ -15,7 +15,12 @@ import numpy as np
 from skimage.filters import threshold_otsu
 
 from cbct_osteo.io.landmarks_file import TrabecularRoi
-from cbct_osteo.measure.fractal import WHITE_RUDOLPH_SIGMA_PX, BoxCount, white_rudolph_dimension
+from cbct_osteo.measure.fractal import (
+    WHITE_RUDOLPH_SIGMA_PX,
+    BoxCount,
+    box_counting_dimension,
+    white_rudolph_skeleton,
+)
 from cbct_osteo.measure.quantity import Measurement
 from cbct_osteo.measure.sampling import sample_points
 from cbct_osteo.reformat.arch import ArchCurve
@@ -26,6 +31,7 @@ ROI_PIXEL_MM = 0.1
 #: Percentiles of the gray values reported with TRAB_MEAN.
 PERCENTILES = (5, 25, 50, 75, 95)
 GRAY = "gray value"
+FD_METHOD = "box counting (White & Rudolph 1999)"
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,7 @@ class RoiSamples:
     mask
         (rows, cols) bool, the ROI shape (all True for a square, the disc for a circle).
     mask3d
-        (slices, rows, cols) bool (cube, or the cylinder for a circle ... see ``roi_samples``).
+        (slices, rows, cols) bool: the whole cube for a square ROI, the ball for a circle.
     pixel_mm
         Sampling step in mm.
     """
@@ -148,12 +154,13 @@ def trabecular_measurements(volume: Volume, arch: ArchCurve, roi: TrabecularRoi,
                  "threshold_3d": round(threshold3d, 2)},
     )
     for key, image, mask in (("FD", samples.image, samples.mask), ("FD_3D", samples.cube, samples.mask3d)):
-        try:
-            fit = white_rudolph_dimension(image, sigma_px, mask if roi.shape == "circle" else None)
-        except ValueError as exc:  # empty skeleton: a uniform ROI has no trabecular pattern
-            result[key] = Measurement(key, None, "1", "box counting (White & Rudolph 1999)",
-                                      details={**where, "problem": str(exc)})
+        skeleton = white_rudolph_skeleton(image, sigma_px, mask if roi.shape == "circle" else None)
+        count = int(np.count_nonzero(skeleton))
+        if count < min(image.shape):  # less skeleton than one line across the ROI: no pattern to count
+            result[key] = Measurement(key, None, "1", FD_METHOD, details={
+                **where, "problem": f"no trabecular pattern in the ROI (skeleton of {count} pixels is nearly empty)"})
             continue
-        result[key] = Measurement(key, fit.dimension, "1", "box counting (White & Rudolph 1999)",
+        fit = box_counting_dimension(skeleton)
+        result[key] = Measurement(key, fit.dimension, "1", FD_METHOD,
                                   details={**where, **_fd_details(fit, samples.pixel_mm, sigma_px)})
     return result

@@ -27,3 +27,10 @@ def test_phantom_loads_back_with_its_voxels_and_geometry(truth, multiframe: bool
     np.testing.assert_allclose(volume.affine, truth.affine, atol=1e-4)
     assert volume.meta.patient_name == "Zanetti^Mariana" and volume.meta.patient_id == "PHANTOM-0001"
     assert volume.meta.warnings == ()
+
+
+def test_uncalibrated_cbct_gray_values_are_not_called_hu(phantom_dir) -> None:
+    """The degraded phantom says RescaleType US, as CBCT exports with uncalibrated gray values do."""
+    import cbct_osteo
+
+    assert cbct_osteo.load(phantom_dir).meta.units == "gray value"

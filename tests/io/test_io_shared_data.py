@@ -165,7 +165,8 @@ def test_enhanced_ct_takes_geometry_from_functional_groups(shared_data: Path) ->
     volume = load_series(ROBUSTNESS / "pydicom_data/eCT_Supplemental.dcm")
     assert volume.shape == (2, 512, 512)
     assert volume.spacing[1:] == pytest.approx((0.388672, 0.388672))
-    assert volume.meta.units == "HU"
+    # its Pixel Value Transformation says Rescale Type "US" (unspecified): not claimed as HU
+    assert volume.meta.units == "gray value"
 
 
 def test_all_dicomdir_variants_list_the_same_series(shared_data: Path) -> None:

@@ -88,7 +88,7 @@ def test_roi_in_the_cortex_has_no_trabecular_pattern_but_no_crash():
     left = measure_case(volume, marks).sides["left"]
     assert left["TRAB_MEAN"].value == pytest.approx(CORTEX, rel=1e-3)
     assert left["TRAB_SD"].value == pytest.approx(0.0, abs=1e-3)
-    assert left["FD"].value is None and "empty" in left["FD"].details["problem"]
+    assert left["FD"].value is None and "no trabecular pattern" in left["FD"].details["problem"]
 
 
 def test_measurement_frame_ignores_the_arch_tangent_component():
