@@ -7,6 +7,8 @@ this way. Needs a display (under a headless system, run it with ``xvfb-run``).
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 #: Layouts for --screenshot (see cbct_osteo.gui.app._arrange); kept here so parsing needs no Qt import.
 SCREENSHOT_VIEWS = ("slices", "3d", "measure", "results")
@@ -22,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        print("cbct-osteo gui: no display found (DISPLAY/WAYLAND_DISPLAY unset); on a headless machine run it "
+              "under a virtual X server: xvfb-run -a cbct-osteo gui ...", file=sys.stderr)
+        return 2
     from cbct_osteo.gui.app import run as run_gui
 
     return run_gui(path=args.path, demo=args.demo, screenshot=args.screenshot, landmarks=args.landmarks, view=args.view)

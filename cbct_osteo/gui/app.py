@@ -85,7 +85,7 @@ def _arm_screenshot(app: QApplication, window, out: str, landmarks: str | None, 
             return
         if view in ("measure", "results"):
             window.jump_to_foramen("left")
-            steps = [s for s in window.workflow_panel._steps if s.side == "left" and s.kind == "border_inner"]
+            steps = [s for s in window.workflow_panel.steps if s.side == "left" and s.kind == "border_inner"]
             window.workflow_panel.set_active(steps[0] if steps else None)
         stage["name"] = "settling"
 

@@ -96,6 +96,11 @@ class WorkflowPanel(QWidget):
     def active(self) -> LandmarkStep | None:
         return self._active
 
+    @property
+    def steps(self) -> list[LandmarkStep]:
+        """The steps listed, in order (from the index catalogue)."""
+        return list(self._steps)
+
     def set_active(self, step: LandmarkStep | None) -> None:
         """Show ``step`` as the one the next click places (None: clicks only move the crosshair)."""
         self._active = step

@@ -5,7 +5,6 @@ phantom's true landmarks, so the indices shown must equal those the catalogue co
 """
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -40,10 +39,10 @@ def click(qtbot, view, xyz) -> None:
 
 
 def step(window, side, kind):
-    return next(s for s in window.workflow_panel._steps if s.side == side and s.kind == kind)
+    return next(s for s in window.workflow_panel.steps if s.side == side and s.kind == kind)
 
 
-def test_guided_workflow_by_clicks_gives_the_catalogue_results(qtbot, make_window, phantom_dir):
+def test_guided_workflow_by_clicks_gives_the_catalogue_results(qtbot, make_window, phantom_dir, tmp_path):
     from cbct_osteo.indices import analyse_case
 
     truth = read_landmarks(phantom_dir / "landmarks.json")
@@ -89,6 +88,12 @@ def test_guided_workflow_by_clicks_gives_the_catalogue_results(qtbot, make_windo
         assert window.results_panel.cell_text(index_id, "Category") == expected.mean[index_id].category
     assert shown.screening.result == expected.screening.result
     assert window.results_panel.screening.text()
+
+    # Export report: the same call as the button, written in a worker
+    report = tmp_path / "report.pdf"
+    window.write_report(str(report))
+    settle(qtbot, window)
+    assert report.read_bytes()[:5] == b"%PDF-"
 
 
 def test_undo_redo_with_keyboard(qtbot, make_window, phantom_dir):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import arch_points, rotation
+from reformat_synthetic import arch_points, rotation
 
 from cbct_osteo.reformat import ArchCurve, arc_positions, volume_up
 from cbct_osteo.volume import Volume

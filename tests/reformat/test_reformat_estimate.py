@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import arch_points
+from reformat_synthetic import arch_points
 
 from cbct_osteo.reformat import ArchCurve, estimate_arch
 from cbct_osteo.volume import Volume, affine_from_axes

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ramp_value
+from reformat_synthetic import ramp_value
 
 from cbct_osteo.reformat import background_value, sample_extruded, sample_line, sample_points
 from cbct_osteo.volume import Volume, affine_from_axes
