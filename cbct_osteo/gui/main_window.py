@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
             self.addDockWidget(area, dock)
             self.docks[name] = dock
         self.resizeDocks([self.docks["workflow"], self.docks["view3d"]], [300, 420], Qt.Horizontal)
+        self.resizeDocks([self.docks["view3d"], self.docks["results"]], [380, 520], Qt.Vertical)
 
     def _action(self, menu, text: str, slot: Callable, shortcut: str | QKeySequence | None = None, tip: str = "") -> QAction:
         action = QAction(text, self)

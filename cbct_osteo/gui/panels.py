@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from cbct_osteo.gui import workflow
 from cbct_osteo.gui.sketches import sketch
 from cbct_osteo.indices.catalogue import CTCI_GRADES, LandmarkStep, all_entries
+from cbct_osteo.indices.table import cutoff_text
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.measure.quantity import format_value
 
@@ -178,11 +180,20 @@ class ResultsPanel(QWidget):
             item = QTableWidgetItem(f"{entry.id} ({entry.unit})")
             item.setToolTip(f"{entry.name}\nStatus: {entry.status}\n" + "\n".join(entry.citations))
             self.table.setItem(row, 0, item)
-        layout.addWidget(self.table, stretch=1)
+        row_height = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(row_height * 8 + self.table.horizontalHeader().sizeHint().height())
+        layout.addWidget(self.table, stretch=3)
         self.screening = QLabel("")
         self.screening.setWordWrap(True)
         self.screening.setTextFormat(Qt.RichText)
-        layout.addWidget(self.screening)
+        self.screening.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        # The explanation is long (it must carry the screening-aid caveats); scrolling keeps the table readable.
+        screening_scroll = QScrollArea(self)
+        screening_scroll.setWidgetResizable(True)
+        screening_scroll.setFrameShape(QScrollArea.NoFrame)
+        screening_scroll.setWidget(self.screening)
+        screening_scroll.setMinimumHeight(90)
+        layout.addWidget(screening_scroll, stretch=2)
         self.export = QPushButton("Export report (PDF)…")
         self.export.setToolTip("Write the PDF report for this scan and its landmarks (Ctrl+E)")
         self.export.clicked.connect(self.exportRequested)
@@ -213,8 +224,7 @@ class ResultsPanel(QWidget):
                 cells.append(_value_text(side_result.indices.get(entry.id) if side_result else None))
             mean = result.mean.get(entry.id)
             cells.append(_value_text(mean))
-            cutoff = mean.cutoff if mean is not None else entry.cutoff
-            cells.append(f"{'<' if cutoff.direction == 'below' else '>'} {cutoff.value:g} {cutoff.unit}" if cutoff else "no validated cutoff")
+            cells.append(cutoff_text(entry, with_status=False))
             category = mean.category if mean is not None else "not computable"
             cells.append(category)
             for col, text in enumerate(cells, start=1):

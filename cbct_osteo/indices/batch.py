@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from cbct_osteo.indices.catalogue import csv_columns
 from cbct_osteo.io.atomic import write_bytes_atomic
 from cbct_osteo.io.errors import LoadError
+from cbct_osteo.io.user_files import read_user_text
 
 MANIFEST_REQUIRED: tuple[str, ...] = ("case_id", "volume", "landmarks")
 MANIFEST_OPTIONAL: tuple[str, ...] = ("age", "sex")
@@ -69,12 +70,7 @@ def read_manifest(path: str | Path) -> list[CaseSpec]:
         Naming the manifest and the line at fault (missing column, empty cell, duplicate id).
     """
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise LoadError(source, "manifest not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError(source, f"cannot read manifest: {exc}") from None
+    text = read_user_text(source, "manifest", encoding="utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     absent = [c for c in MANIFEST_REQUIRED if c not in header]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cbct_osteo.indices.catalogue import MEASUREMENTS, all_entries
+from cbct_osteo.indices.catalogue import MEASUREMENTS, IndexEntry, all_entries
 from cbct_osteo.indices.scoring import CaseResult, IndexResult
 from cbct_osteo.io.landmarks_file import SIDES
 from cbct_osteo.measure.quantity import Measurement, format_value
@@ -49,20 +49,26 @@ def measurement_rows(result: CaseResult) -> list[ReportRow]:
     return rows
 
 
+def cutoff_text(entry: IndexEntry, with_status: bool = True) -> str:
+    """How an index's cutoff is shown everywhere (table, GUI): a threshold, the grades, or why there is none."""
+    if entry.cutoff is not None:
+        sign = "<" if entry.cutoff.direction == "below" else ">"
+        text = f"{sign} {entry.cutoff.value:g} {entry.cutoff.unit}"
+        return f"{text} ({entry.cutoff.status})" if with_status else text
+    if entry.kind == "grade":
+        return "C2/C3"
+    if entry.kind == "definition file" and entry.formula is None:
+        return "pending verification"
+    return "no validated cutoff"
+
+
 def report_rows(result: CaseResult) -> list[ReportRow]:
     """Rows for the indices: per side, mean, cutoff with its status, category words, citation."""
     rows = []
     for e in all_entries():
         per_side = {s: _cell(result.sides[s].indices.get(e.id)) if s in result.sides else "\u2013" for s in SIDES}
         mean = result.mean[e.id]
-        cutoff = "no validated cutoff"
-        if e.cutoff is not None:
-            sign = "<" if e.cutoff.direction == "below" else ">"
-            cutoff = f"{sign} {e.cutoff.value:g} {e.cutoff.unit} ({e.cutoff.status})"
-        elif e.kind == "grade":
-            cutoff = "C2/C3"
-        elif e.kind == "definition file" and e.formula is None:
-            cutoff = "pending verification"
+        cutoff = cutoff_text(e)
         rows.append(ReportRow(e.id, e.name, e.unit, per_side["left"], per_side["right"], _cell(mean), cutoff,
                               mean.message if mean.category not in ("low", "normal") else mean.category,
                               e.status, e.citations[0]))

@@ -16,7 +16,6 @@ survive a round trip through this one.
 from __future__ import annotations
 
 import copy
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 from cbct_osteo.io.atomic import write_json_atomic
 from cbct_osteo.io.errors import LoadError
+from cbct_osteo.io.user_files import read_user_json
 
 FORMAT_NAME = "cbct-osteo-landmarks"
 FORMAT_VERSION = 1
@@ -193,18 +193,7 @@ def _parse_side(entry: Any, source: str | Path, side: str) -> SideLandmarks:
 
 def read_landmarks(path: str | Path) -> LandmarkSet:
     """Read a landmarks file. Raises :class:`LoadError` naming the file on any problem."""
-    source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LoadError(source, "landmarks file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError(source, f"cannot read landmarks file: {exc}") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LoadError(source, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    return LandmarkSet.from_json(document, source)
+    return LandmarkSet.from_json(read_user_json(path, "landmarks file"), Path(path))
 
 
 def write_landmarks(landmarks: LandmarkSet, path: str | Path) -> Path:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from typing import Any
 
 from cbct_osteo.io.atomic import write_json_atomic
 from cbct_osteo.io.errors import LoadError
+from cbct_osteo.io.user_files import read_user_json
 from cbct_osteo.io.landmarks_file import FORMAT_NAME as LANDMARKS_FORMAT
 from cbct_osteo.io.landmarks_file import LandmarkSet
 
@@ -148,16 +148,7 @@ class Session:
 def read_session(path: str | Path) -> Session:
     """Read a session (or landmarks) file. Raises :class:`LoadError` naming the file on any problem."""
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LoadError(source, "session file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError(source, f"cannot read session file: {exc}") from None
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LoadError(source, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    document = read_user_json(source, "session file")
     return Session.from_json(document, source)
 
 

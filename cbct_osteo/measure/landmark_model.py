@@ -249,9 +249,12 @@ class LandmarkModel:
 
     # ---- undo / redo ------------------------------------------------------------------------
     def _replay(self, atoms: list[_Atom], forward: bool) -> None:
+        """Apply a history item and move it to the other stack *before* notifying, so observers
+        that ask ``can_undo``/``can_redo`` from their callback see the final state."""
         source = "redo" if forward else "undo"
         for atom in atoms if forward else reversed(atoms):
             self._write(atom.target, atom.new if forward else atom.old)
+        (self._undo if forward else self._redo).append(atoms)
         if len({atom.target for atom in atoms}) == 1:  # one landmark, e.g. a whole drag
             self._emit(_event_for(atoms[0].target, source))
         else:
@@ -261,18 +264,14 @@ class LandmarkModel:
         """Undo the last history item; returns False when there is nothing to undo."""
         if self._group_depth or not self._undo:
             return False
-        atoms = self._undo.pop()
-        self._replay(atoms, forward=False)
-        self._redo.append(atoms)
+        self._replay(self._undo.pop(), forward=False)
         return True
 
     def redo(self) -> bool:
         """Redo the last undone item; returns False when there is nothing to redo."""
         if self._group_depth or not self._redo:
             return False
-        atoms = self._redo.pop()
-        self._replay(atoms, forward=True)
-        self._undo.append(atoms)
+        self._replay(self._redo.pop(), forward=True)
         return True
 
     def clear_history(self) -> None:

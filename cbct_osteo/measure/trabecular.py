@@ -127,7 +127,8 @@ def trabecular_measurements(volume: Volume, arch: ArchCurve, roi: TrabecularRoi,
     -----
     BV_TV is the fraction of ROI pixels at or above Otsu's threshold computed within the ROI
     (the threshold is reported). TRAB_MEAN's uncertainty is its standard error with one
-    independent sample per voxel of the scan inside the ROI (resampling adds no information).
+    independent sample per voxel of the scan inside the ROI (resampling adds no information);
+    TRAB_SD's is the standard error of a standard deviation, SD / sqrt(2 (n - 1)), with the same n.
     """
     samples = roi_samples(volume, arch, roi)
     values = samples.image[samples.mask]
@@ -143,8 +144,11 @@ def trabecular_measurements(volume: Volume, arch: ArchCurve, roi: TrabecularRoi,
             details={**where, "percentiles": stats2d["percentiles"], "mean_3d": stats3d["mean"],
                      "percentiles_3d": stats3d["percentiles"], "calibration": "uncalibrated CBCT gray values, not HU"},
         ),
-        "TRAB_SD": Measurement("TRAB_SD", stats2d["sd"], GRAY, "ROI standard deviation (cross-section)",
-                               details={**where, "sd_3d": stats3d["sd"]}),
+        "TRAB_SD": Measurement(
+            "TRAB_SD", stats2d["sd"], GRAY, "ROI standard deviation (cross-section)",
+            uncertainty=stats2d["sd"] / np.sqrt(2.0 * max(1.0, n_independent - 1.0)),
+            details={**where, "sd_3d": stats3d["sd"]},
+        ),
     }
     threshold = float(threshold_otsu(values))
     threshold3d = float(threshold_otsu(values3d))

@@ -167,3 +167,15 @@ def test_pick_nearest_landmark_within_tolerance():
     assert pick_landmark(model, (20, 0, -9.5)) == ("left", "trab_roi")
     assert pick_landmark(model, (20, 0, -11.5), tolerance_mm=1.0) is None
     assert pick_landmark(model, (20, 0, -13), side="right") is None
+
+
+def test_observers_see_the_final_history_state_during_undo_and_redo() -> None:
+    from cbct_osteo.measure import LandmarkModel
+
+    model = LandmarkModel()
+    seen: list[tuple[str, bool, bool]] = []
+    model.set_point("left", "foramen_centre", (25.0, -15.0, -3.5))
+    model.subscribe(lambda event: seen.append((event.source, model.can_undo, model.can_redo)))
+    model.undo()
+    model.redo()
+    assert seen == [("undo", False, True), ("redo", True, False)]

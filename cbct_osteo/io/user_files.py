@@ -1,0 +1,28 @@
+"""Reading the small text files users hand us (landmarks, sessions, manifests) with errors that name them."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from cbct_osteo.io.errors import LoadError
+
+
+def read_user_text(path: str | Path, what: str, encoding: str = "utf-8") -> str:
+    """The text of ``path``; a missing or unreadable file raises :class:`LoadError` saying which ``what`` it was."""
+    source = Path(path)
+    try:
+        return source.read_text(encoding=encoding)
+    except FileNotFoundError:
+        raise LoadError(source, f"{what} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LoadError(source, f"cannot read {what}: {exc}") from None
+
+
+def read_user_json(path: str | Path, what: str) -> Any:
+    """The parsed JSON of ``path``; invalid JSON raises :class:`LoadError` with the line and column."""
+    text = read_user_text(path, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LoadError(path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
