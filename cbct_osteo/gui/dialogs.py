@@ -1,4 +1,4 @@
-"""Dialogs: readable errors, the series picker, About, keyboard shortcuts, crash hook.
+"""Dialogs: readable errors, the series picker, preferences, About, keyboard shortcuts, crash hook.
 
 Every dialog here is opened with ``open()`` (window-modal, non-blocking): the event loop keeps
 running, tests can find the box and press its buttons, and a slow load behind it keeps
@@ -12,14 +12,18 @@ import traceback
 from types import TracebackType
 from typing import Callable, Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QTableWidget,
     QTableWidgetItem,
@@ -138,6 +142,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+S", "Save session as…"),
     ("Ctrl+L", "Open a session or landmarks file"),
     ("Ctrl+E", "Export the report (PDF)"),
+    ("Ctrl+P", "Print the report"),
     ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo the last landmark action"),
     ("Wheel, PgUp/PgDn, ↑/↓", "Scroll slices; in the cross-section: step along the arch"),
     ("Ctrl+wheel", "Zoom about the cursor"),
@@ -171,3 +176,72 @@ foramen, published mandibular indices, a screening category and a PDF report.</p
 <li>Treece GM et al. High resolution cortical bone thickness measurement from clinical CT data. Med Image Anal 2010;14:276–290.</li>
 </ul>
 <p>Built with PySide6 (Qt), VTK, NumPy, SciPy, scikit-image and pydicom. BSD-3-Clause licence.</p>"""
+
+
+#: QSettings keys of the report preferences.
+PRACTICE_NAME_KEY = "report/practiceName"
+PAGE_SIZE_KEY = "report/pageSize"  # "auto", "A4" or "Letter"
+ANONYMISE_KEY = "report/anonymise"
+PAGE_SIZE_CHOICES: tuple[tuple[str, str], ...] = (
+    ("auto", "Auto (from the locale)"),
+    ("A4", "A4"),
+    ("Letter", "Letter"),
+)
+
+
+def report_options(settings: QSettings) -> dict[str, object]:
+    """The report preferences as :func:`cbct_osteo.report.pdf.write_pdf_report` keywords.
+
+    ``page_size`` "auto" resolves to A4 or Letter from the locale at the time of writing.
+    """
+    from cbct_osteo.report.page import default_page_size
+
+    page_size = str(settings.value(PAGE_SIZE_KEY, "auto"))
+    if page_size not in ("A4", "Letter"):
+        page_size = default_page_size()
+    return {
+        "practice_name": str(settings.value(PRACTICE_NAME_KEY, "") or ""),
+        "page_size": page_size,
+        "anonymise": _as_bool(settings.value(ANONYMISE_KEY, False)),
+    }
+
+
+def _as_bool(value: object) -> bool:
+    # INI-backed QSettings give strings back ("true"/"false").
+    return value is True or str(value).lower() in ("true", "1")
+
+
+class PreferencesDialog(QDialog):
+    """Edit > Preferences: the practice name and page size of the report, and anonymisation."""
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("preferencesDialog")
+        self.setWindowTitle("Preferences")
+        self.settings = settings
+        form = QFormLayout()
+        self.practice_name = QLineEdit(str(settings.value(PRACTICE_NAME_KEY, "") or ""))
+        self.practice_name.setPlaceholderText("Printed at the top of every report")
+        form.addRow("Practice name", self.practice_name)
+        self.page_size = QComboBox()
+        for key, label in PAGE_SIZE_CHOICES:
+            self.page_size.addItem(label, key)
+        index = self.page_size.findData(str(settings.value(PAGE_SIZE_KEY, "auto")))
+        self.page_size.setCurrentIndex(max(index, 0))
+        form.addRow("Report page size", self.page_size)
+        self.anonymise = QCheckBox("Anonymise reports (no name, ID or birth date; pseudonymous file name)")
+        self.anonymise.setChecked(_as_bool(settings.value(ANONYMISE_KEY, False)))
+        form.addRow(self.anonymise)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def accept(self) -> None:
+        self.settings.setValue(PRACTICE_NAME_KEY, self.practice_name.text().strip())
+        self.settings.setValue(PAGE_SIZE_KEY, self.page_size.currentData())
+        self.settings.setValue(ANONYMISE_KEY, self.anonymise.isChecked())
+        self.settings.sync()
+        super().accept()

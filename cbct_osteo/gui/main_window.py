@@ -39,7 +39,7 @@ from cbct_osteo.gui.view3d import View3D
 from cbct_osteo.gui.views2d import Marker, PlaneView, ReformatView, SliceView
 from cbct_osteo.indices.catalogue import LandmarkStep
 from cbct_osteo.io.errors import LoadCancelled, LoadError
-from cbct_osteo.io.landmarks_file import DEFAULT_ROI_SIZE_MM, LandmarkSet
+from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.io.session_file import Session, autosave_path, read_session, write_session
 from cbct_osteo.measure.landmark_model import LandmarkModel
 from cbct_osteo.paths import resource_path
@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         self.workflow_panel.clearArchRequested.connect(lambda: self._edit(lambda m: m.set_arch_points([])))
         self.workflow_panel.acceptProposalRequested.connect(self.accept_edge_proposal)
         self.workflow_panel.jumpToForamenRequested.connect(self.jump_to_foramen)
+        self.workflow_panel.roiChanged.connect(self.set_roi_geometry)
         self.results_panel = ResultsPanel()
         self.results_panel.exportRequested.connect(self.export_report)
         self.view3d = View3D()
@@ -494,7 +495,8 @@ class MainWindow(QMainWindow):
     def _markers(self) -> list[Marker]:
         if self.model is None:
             return []
-        markers = [Marker(key, tuple(xyz), colour, label, roi) for key, xyz, colour, label, roi in workflow.markers_for(self.model.landmarks)]
+        markers = [Marker(key, tuple(xyz), colour, label, roi, shape)
+                   for key, xyz, colour, label, roi, shape in workflow.markers_for(self.model.landmarks)]
         for i, xyz in enumerate(self.model.landmarks.arch_points):
             markers.append(Marker(("arch", str(i)), tuple(xyz), workflow.KIND_COLOURS["arch"], ""))
         return markers
@@ -520,7 +522,8 @@ class MainWindow(QMainWindow):
         """Place ``step``'s landmark at ``xyz`` (patient mm) and move on to the next open step."""
         point = tuple(float(v) for v in xyz)
         if step.what == "roi":
-            self.model.set_roi(step.side, centre=point, size_mm=DEFAULT_ROI_SIZE_MM, shape="square")
+            size_mm, shape = self.workflow_panel.roi_settings
+            self.model.set_roi(step.side, centre=point, size_mm=size_mm, shape=shape)
         else:
             self.model.set_point(step.side, step.kind, point)
         if step.kind == "foramen_centre":
@@ -547,6 +550,15 @@ class MainWindow(QMainWindow):
             self.model.end_group()
             self._drag_group_open = False
 
+    def set_roi_geometry(self, side: str, size_mm: float, shape: str) -> None:
+        """Resize/reshape ``side``'s trabecular ROI (one undo step); without an ROI the values wait for its placement."""
+        if self.model is None or self.model.roi(side) is None:
+            return
+        roi = self.model.roi(side)
+        if roi.size_mm == size_mm and roi.shape == shape:
+            return
+        self.model.set_roi(side, size_mm=size_mm, shape=shape)
+
     def _grade_chosen(self, side: str, index_id: str, grade: str) -> None:
         self._edit(lambda m: m.set_grade(side, index_id, grade or None))
 
@@ -554,6 +566,8 @@ class MainWindow(QMainWindow):
         self.workflow_panel.set_active(step)
         if step is None:
             return
+        if self.model is not None:
+            self.workflow_panel.update_status(self.model.landmarks)  # the grade / ROI controls show this side's
         self.tabs.setCurrentIndex(0 if step.view == "axial" else 1)
         if step.side and step.view == "cross-section" and self.model is not None:
             if self.model.landmarks.point(step.side, "foramen_centre") is not None:
@@ -701,7 +715,7 @@ class MainWindow(QMainWindow):
     def _update_3d_overlays(self) -> None:
         if self.model is None:
             return
-        points = [(xyz, colour) for _, xyz, colour, _, _ in workflow.markers_for(self.model.landmarks)]
+        points = [(xyz, colour) for _, xyz, colour, *_ in workflow.markers_for(self.model.landmarks)]
         self.view3d.set_markers(points)
 
     # ================================================================= results

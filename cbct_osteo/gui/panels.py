@@ -10,6 +10,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -19,16 +21,20 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from cbct_osteo.gui import workflow
-from cbct_osteo.gui.sketches import sketch
+from cbct_osteo.gui.sketches import CTCI_DEFINITIONS, ctci_sketch, sketch
 from cbct_osteo.indices.catalogue import CTCI_GRADES, LandmarkStep, all_entries
 from cbct_osteo.indices.table import cutoff_text
-from cbct_osteo.io.landmarks_file import LandmarkSet
+from cbct_osteo.io.landmarks_file import DEFAULT_ROI_SIZE_MM, ROI_SHAPES, LandmarkSet
 from cbct_osteo.measure.quantity import format_value
+
+#: The trabecular ROI side the spin box offers (mm); INDICES.md: default 5 x 5 mm, adjustable.
+ROI_SIZE_STEPS_MM = (2.0, 10.0, 0.5)
 
 CATEGORY_COLOURS = {
     "low": QColor(220, 70, 60),
@@ -47,6 +53,7 @@ class WorkflowPanel(QWidget):
     clearArchRequested = Signal()
     acceptProposalRequested = Signal(str)  # side
     jumpToForamenRequested = Signal(str)  # side
+    roiChanged = Signal(str, float, str)  # side, size mm, shape
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,7 +99,71 @@ class WorkflowPanel(QWidget):
         for widget in (self.auto_arch, self.clear_arch, self.jump, self.accept, self.grade):
             buttons.addWidget(widget)
         layout.addLayout(buttons)
+        self.ctci_references = self._build_ctci_references()
+        layout.addWidget(self.ctci_references)
+        self.roi_controls = self._build_roi_controls()
+        layout.addWidget(self.roi_controls)
         self.set_active(None)
+
+    def _build_ctci_references(self) -> QWidget:
+        """One reference picture per CTCI grade with its definition; clicking a picture chooses it."""
+        box = QWidget(self)
+        box.setObjectName("ctciReferences")
+        grid = QGridLayout(box)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.ctci_buttons: dict[str, QToolButton] = {}
+        self.ctci_labels: dict[str, QLabel] = {}
+        for row, grade in enumerate(CTCI_GRADES):
+            button = QToolButton(box)
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setToolTip(f"Choose {CTCI_DEFINITIONS[grade]}")
+            button.clicked.connect(lambda checked=False, g=grade: self.grade.setCurrentIndex(self.grade.findText(g)))
+            label = QLabel(CTCI_DEFINITIONS[grade], box)
+            label.setWordWrap(True)
+            grid.addWidget(button, row, 0)
+            grid.addWidget(label, row, 1)
+            self.ctci_buttons[grade] = button
+            self.ctci_labels[grade] = label
+        grid.setColumnStretch(1, 1)
+        return box
+
+    def ctci_pixmap(self, grade: str):
+        """The reference picture shown for ``grade`` (a QPixmap)."""
+        return self.ctci_buttons[grade].icon().pixmap(self.ctci_buttons[grade].iconSize())
+
+    def _build_roi_controls(self) -> QWidget:
+        """Side (mm) and shape of the trabecular ROI: applied to the placed ROI, or to the next one placed."""
+        box = QWidget(self)
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("ROI size"))
+        self.roi_size = QDoubleSpinBox(box)
+        low, high, step = ROI_SIZE_STEPS_MM
+        self.roi_size.setRange(low, high)
+        self.roi_size.setSingleStep(step)
+        self.roi_size.setDecimals(1)
+        self.roi_size.setSuffix(" mm")
+        self.roi_size.setValue(DEFAULT_ROI_SIZE_MM)
+        self.roi_size.setToolTip("Side of the square (or diameter of the circle) of the trabecular ROI; default 5 mm")
+        self.roi_shape = QComboBox(box)
+        self.roi_shape.addItems(list(ROI_SHAPES))
+        self.roi_shape.setToolTip("Shape of the trabecular ROI")
+        self.roi_size.valueChanged.connect(self._roi_edited)
+        self.roi_shape.currentIndexChanged.connect(self._roi_edited)
+        row.addWidget(self.roi_size)
+        row.addWidget(self.roi_shape)
+        return box
+
+    @property
+    def roi_settings(self) -> tuple[float, str]:
+        """The ROI size (mm) and shape currently chosen."""
+        return float(self.roi_size.value()), self.roi_shape.currentText()
+
+    def _roi_edited(self, *_: object) -> None:
+        if self._updating or self._active is None or self._active.what != "roi":
+            return
+        self.roiChanged.emit(self._active.side or "", *self.roi_settings)
 
     @property
     def active(self) -> LandmarkStep | None:
@@ -117,8 +188,20 @@ class WorkflowPanel(QWidget):
             if step.kind == "foramen_centre":
                 text += " Then click it again on the cross-section to centre it exactly."
             self.instruction.setText(text)
-            self.sketch.setPixmap(sketch(step.kind if step.what != "grade" else "grade", 240, 150, self.devicePixelRatioF()))
+            if step.what == "grade":
+                self.sketch.clear()  # the three reference pictures take its place
+            else:
+                self.sketch.setPixmap(sketch(step.kind, 240, 150, self.devicePixelRatioF()))
         what = step.what if step else ""
+        self.sketch.setVisible(what != "grade")
+        if what == "grade":
+            ratio = self.devicePixelRatioF()
+            for grade, button in self.ctci_buttons.items():
+                picture = ctci_sketch(grade, 120, 80, ratio)
+                button.setIcon(picture)
+                button.setIconSize(picture.size() / ratio)
+        self.ctci_references.setVisible(what == "grade")
+        self.roi_controls.setVisible(what == "roi")
         self.auto_arch.setVisible(what == "arch")
         self.clear_arch.setVisible(what == "arch")
         self.jump.setVisible(step is not None and step.view == "cross-section")
@@ -140,7 +223,17 @@ class WorkflowPanel(QWidget):
             self._updating = True
             grade = landmarks.grades.get(self._active.side or "", {}).get(self._active.kind, "")
             self.grade.setCurrentIndex(self.grade.findText(grade) if grade else 0)
+            for name, button in self.ctci_buttons.items():
+                button.setChecked(name == grade)
             self._updating = False
+        if self._active is not None and self._active.what == "roi":
+            side = landmarks.sides.get(self._active.side or "")
+            roi = side.trab_roi if side is not None else None
+            if roi is not None:
+                self._updating = True
+                self.roi_size.setValue(roi.size_mm)
+                self.roi_shape.setCurrentIndex(self.roi_shape.findText(roi.shape))
+                self._updating = False
 
     def _row_changed(self, row: int) -> None:
         if self._updating:

@@ -118,3 +118,101 @@ def _cross_section(painter: QPainter, w: int, h: int, kind: str) -> None:
         "trab_roi": "Cross-section: ROI in trabecular bone",
     }
     _caption(painter, w, h, captions.get(kind, "Cross-section: grade the lower cortex"))
+
+
+#: The cortical-index grades as INDICES.md defines them (Klemetti et al. 1994), shown under the pictures.
+CTCI_DEFINITIONS: dict[str, str] = {
+    "C1": "C1: even, sharp endosteal margin",
+    "C2": "C2: semilunar defects / endosteal residues",
+    "C3": "C3: clearly porous cortex",
+}
+
+TRABECULAR = QColor(150, 140, 122)
+
+
+def ctci_sketch(grade: str, width: int = 120, height: int = 80, device_pixel_ratio: float = 1.0) -> QPixmap:
+    """A reference picture of the inferior mandibular cortex in cross-section for CTCI ``grade``.
+
+    The lower border of the mandible is drawn as a convex band of cortex under trabecular bone.
+    C1 has a thick cortex with an even, sharp endosteal (upper) margin; C2 a thinner cortex with
+    semilunar (lacunar) defects bitten into the endosteal side and a few cortical residues left
+    above it; C3 a cortex porous throughout with heavy endosteal residues. Deterministic: the
+    same grade always gives the same picture.
+    """
+    if grade not in CTCI_DEFINITIONS:
+        raise ValueError(f"unknown CTCI grade {grade!r}; expected one of {tuple(CTCI_DEFINITIONS)}")
+    pixmap = QPixmap(int(width * device_pixel_ratio), int(height * device_pixel_ratio))
+    pixmap.setDevicePixelRatio(device_pixel_ratio)
+    pixmap.fill(BACKGROUND)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.Antialiasing)
+    _inferior_cortex(painter, width, height, grade)
+    painter.setPen(QColor(235, 235, 235))
+    font = QFont(painter.font())
+    font.setPointSizeF(9.0)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(QRectF(4, 2, width - 8, 16), Qt.AlignLeft, grade)
+    painter.end()
+    return pixmap
+
+
+def _inferior_cortex(painter: QPainter, w: int, h: int, grade: str) -> None:
+    import random
+
+    rng = random.Random({"C1": 1, "C2": 2, "C3": 3}[grade])
+    left, right, cx = w * 0.06, w * 0.94, w * 0.5
+    thickness = {"C1": 0.2, "C2": 0.15, "C3": 0.15}[grade] * h
+
+    def outer(x: float) -> float:  # the lower border: lowest under the centre
+        u = (x - cx) / (right - cx)
+        return h * 0.74 + h * 0.18 * (1.0 - u * u)
+
+    xs = [left + (right - left) * i / 60 for i in range(61)]
+    bone = QPainterPath(QPointF(left, h * 0.12))
+    for x in xs:
+        bone.lineTo(QPointF(x, outer(x)))
+    bone.lineTo(QPointF(right, h * 0.12))
+    bone.closeSubpath()
+    painter.setPen(Qt.NoPen)
+    painter.setBrush(TRABECULAR)
+    painter.drawPath(bone)
+    painter.setClipPath(bone)  # defects and residues stay inside the bone
+    painter.setBrush(QColor(190, 180, 160))  # trabeculae: a sparse speckle above the cortex
+    for _ in range(int(w * h / 120)):
+        x = rng.uniform(left + 3, right - 3)
+        y = rng.uniform(h * 0.14, outer(x) - thickness - 2)
+        painter.drawEllipse(QPointF(x, y), 1.2, 1.2)
+
+    cortex = QPainterPath(QPointF(xs[0], outer(xs[0])))
+    for x in xs[1:]:
+        cortex.lineTo(QPointF(x, outer(x)))
+    for x in reversed(xs):
+        cortex.lineTo(QPointF(x, outer(x) - thickness))
+    cortex.closeSubpath()
+    painter.setBrush(CORTEX)
+    painter.drawPath(cortex)
+    if grade == "C1":
+        painter.setPen(QPen(QColor(255, 255, 255), 1.2))  # the sharp endosteal line
+        painter.setBrush(Qt.NoBrush)
+        painter.drawPolyline([QPointF(x, outer(x) - thickness) for x in xs])
+        return
+
+    painter.setBrush(TRABECULAR)
+    defects = 4 if grade == "C2" else 7
+    for i in range(defects):  # semilunar (lacunar) defects bitten into the endosteal side
+        x = left + (right - left) * (i + 0.5 + rng.uniform(-0.2, 0.2)) / defects
+        radius = thickness * (0.4 if grade == "C2" else 0.5)
+        painter.drawEllipse(QPointF(x, outer(x) - thickness), radius * 1.6, radius)
+    painter.setBrush(CORTEX)
+    residues = 4 if grade == "C2" else 12
+    for _ in range(residues):  # endosteal cortical residues: cortex fragments left above the margin
+        x = rng.uniform(left + 6, right - 6)
+        y = outer(x) - thickness - rng.uniform(2.5, thickness * (0.9 if grade == "C2" else 1.8))
+        painter.drawEllipse(QPointF(x, y), rng.uniform(0.03, 0.06) * w, rng.uniform(1.2, 2.2))
+    if grade == "C3":
+        painter.setBrush(TRABECULAR)
+        for _ in range(int(w / 3)):  # porous throughout the cortex
+            x = rng.uniform(left + 4, right - 4)
+            y = outer(x) - rng.uniform(1.5, thickness - 1.0)
+            painter.drawEllipse(QPointF(x, y), rng.uniform(0.8, 1.8), rng.uniform(0.6, 1.2))

@@ -30,7 +30,8 @@ class Marker:
     xyz: tuple[float, float, float]
     colour: str
     label: str = ""
-    roi_mm: float = 0.0  # > 0 draws a square ROI of this side around the point
+    roi_mm: float = 0.0  # > 0 draws an ROI of this side (or diameter) around the point
+    roi_shape: str = "square"  # or "circle"
 
 
 class PlaneMap(Protocol):
@@ -139,7 +140,11 @@ class PlaneView(ImageCanvas):
             painter.setPen(QPen(colour, 2))
             if marker.roi_mm > 0:
                 half = marker.roi_mm / 2.0 * transform.px_per_mm
-                painter.drawRect(QRectF(x - half, y - half, 2 * half, 2 * half))
+                box = QRectF(x - half, y - half, 2 * half, 2 * half)
+                if marker.roi_shape == "circle":
+                    painter.drawEllipse(box)
+                else:
+                    painter.drawRect(box)
             painter.drawLine(QPointF(x - 6, y), QPointF(x + 6, y))
             painter.drawLine(QPointF(x, y - 6), QPointF(x, y + 6))
             painter.drawEllipse(QPointF(x, y), 3.0, 3.0)

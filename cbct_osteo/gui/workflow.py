@@ -88,15 +88,15 @@ def next_open_step(landmarks: LandmarkSet, after: LandmarkStep | None = None) ->
     return None
 
 
-def markers_for(landmarks: LandmarkSet) -> list[tuple[tuple[str, str], np.ndarray, str, str, float]]:
-    """Every placed landmark as (key, xyz, colour, label, roi size mm) for drawing."""
+def markers_for(landmarks: LandmarkSet) -> list[tuple[tuple[str, str], np.ndarray, str, str, float, str]]:
+    """Every placed landmark as (key, xyz, colour, label, roi size mm, roi shape) for drawing."""
     out = []
     for side, marks in landmarks.sides.items():
         for kind, xyz in marks.points.items():
-            out.append(((side, kind), np.asarray(xyz, float), KIND_COLOURS.get(kind, "#ffffff"), KIND_LABELS.get(kind, kind), 0.0))
+            out.append(((side, kind), np.asarray(xyz, float), KIND_COLOURS.get(kind, "#ffffff"), KIND_LABELS.get(kind, kind), 0.0, ""))
         if marks.trab_roi is not None:
             roi = marks.trab_roi
-            out.append(((side, "trab_roi"), np.asarray(roi.centre, float), KIND_COLOURS["trab_roi"], "ROI", float(roi.size_mm)))
+            out.append(((side, "trab_roi"), np.asarray(roi.centre, float), KIND_COLOURS["trab_roi"], "ROI", float(roi.size_mm), roi.shape))
     return out
 
 
