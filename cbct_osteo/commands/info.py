@@ -46,10 +46,13 @@ def _text_report(root: str, series: list[SeriesInfo], notes: list[str]) -> str:
         lines.append("")
         lines.append(f"[{index}] {info.uid}")
         lines.append(f"    series {info.series_number or '-'}  {info.modality or '-'}  {info.description or '(no description)'}")
-        lines.append(f"    size {info.n_slices} x {info.rows} x {info.columns} (slices x rows x columns)")
-        lines.append(f"    spacing {z:.4g} x {y:.4g} x {x:.4g} mm (z, y, x)")
-        lines.append(f"    transfer syntax {syntax_name(info.transfer_syntax) if info.transfer_syntax else '-'}")
-        lines.append(f"    files {len(info.files)}")
+        if info.files:
+            lines.append(f"    size {info.n_slices} x {info.rows} x {info.columns} (slices x rows x columns)")
+            lines.append(f"    spacing {z:.4g} x {y:.4g} x {x:.4g} mm (z, y, x)")
+            lines.append(f"    transfer syntax {syntax_name(info.transfer_syntax) if info.transfer_syntax else '-'}")
+            lines.append(f"    files {len(info.files)}")
+        else:  # e.g. a DICOMDIR entry whose files are all missing: no size to show, only the problem
+            lines.append("    no readable files: this series cannot be opened")
         for problem in info.problems:
             lines.append(f"    problem: {problem}")
     for note in notes:

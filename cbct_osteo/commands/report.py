@@ -12,6 +12,7 @@ failure leaves any earlier report intact. A screening aid, not a diagnosis.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         check_landmarks_match(volume, landmarks, args.landmarks)
     result = analyse_case(volume, landmarks, refine=not args.no_refine)
     out = Path(args.output) if args.output else Path.cwd()
-    if out.is_dir():
+    names_a_folder = bool(args.output) and args.output.endswith(("/", os.sep))
+    if out.is_dir() or names_a_folder:  # "-o reports/" means a folder, created if needed
         out = out / default_report_name(volume.meta, anonymise=args.anonymise)
     page_size = args.page_size or default_page_size()
     write_pdf_report(result, volume, landmarks, out, anonymise=args.anonymise, practice_name=args.practice,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -31,7 +32,15 @@ from PySide6.QtWidgets import (
 
 from cbct_osteo import __version__
 from cbct_osteo.gui import workflow
-from cbct_osteo.gui.dialogs import ABOUT_TEXT, SeriesPicker, ask, shortcuts_text, show_error
+from cbct_osteo.gui.dialogs import (
+    ABOUT_TEXT,
+    PreferencesDialog,
+    SeriesPicker,
+    ask,
+    report_options,
+    shortcuts_text,
+    show_error,
+)
 from cbct_osteo.gui.interaction import auto_window_level
 from cbct_osteo.gui.panels import ResultsPanel, WorkflowPanel
 from cbct_osteo.gui.tasks import Task
@@ -50,8 +59,45 @@ log = logging.getLogger(__name__)
 
 MAX_RECENT = 8
 CROSS_SECTION_MM = 36.0
+#: The window/level preset a newly opened scan is shown with.
+INITIAL_PRESET = "CBCT auto"
 #: How far (mm) from the panoramic's surface a landmark is still drawn on it.
 PANORAMIC_VISIBLE_MM = 12.0
+
+
+def _remove_tree(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class DisplayStart:
+    """What putting a scan on screen needs from all its voxels, computed in the load worker.
+
+    ``window_level`` is the initial "CBCT auto" window (gray values), ``value_range`` the
+    gray-value span the window/level drag scales to.
+    """
+
+    fingerprint: str
+    value_range: float
+    window_level: tuple[float, float]
+
+    @classmethod
+    def of(cls, volume: Volume, presets: dict[str, dict[str, Any]]) -> "DisplayStart":
+        return cls(
+            fingerprint=volume.fingerprint(),
+            value_range=float(np.ptp(volume.voxels[::4, ::4, ::4])) or 1.0,
+            window_level=preset_window_level(volume, presets[INITIAL_PRESET]),
+        )
+
+
+def preset_window_level(volume: Volume, spec: dict[str, Any]) -> tuple[float, float]:
+    """(window, level) of a preset: its fixed HU values on calibrated CT, else the scan's percentiles."""
+    if volume.meta.units == "HU" and "hu" in spec:
+        window, level = spec["hu"]
+        return float(window), float(level)
+    return auto_window_level(volume.voxels, *spec["percentiles"])
 
 
 def load_presets() -> dict[str, dict[str, Any]]:
@@ -66,7 +112,7 @@ class MainWindow(QMainWindow):
     caseShown = Signal()
     resultsUpdated = Signal(object)
     errorShown = Signal(str)
-    loadProgress = Signal(str, int, int)  # stage ("discover" or "load"), done, total
+    loadProgress = Signal(str, int, int)  # stage ("discover", "load" or "report"), done, total
 
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
@@ -93,6 +139,7 @@ class MainWindow(QMainWindow):
         #: Skip the series picker and open the series with the most slices (screenshots, scripts).
         self.pick_largest_series = False
         self._load_task: Task | None = None
+        self._report_task: Task | None = None
         self._drag_group_open = False
         self._arch_key: tuple | None = None
         self._build_views()
@@ -203,6 +250,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Open &session or landmarks…", self.choose_session, "Ctrl+L")
         self._action(file_menu, "&Save session as…", self.choose_save_session, QKeySequence.Save)
         self._action(file_menu, "&Export report (PDF)…", self.export_report, "Ctrl+E")
+        self._action(file_menu, "&Print report…", self.print_report, QKeySequence.Print, "Print the report (preview first)")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.Quit)
         edit = bar.addMenu("&Edit")
@@ -211,6 +259,9 @@ class MainWindow(QMainWindow):
         self._action(edit, "Next step", lambda: self._advance(+1), "N")
         self._action(edit, "Previous step", lambda: self._advance(-1), "Shift+N")
         self._action(edit, "Stop placing", lambda: self.activate_step(None), Qt.Key_Escape)
+        edit.addSeparator()
+        self._action(edit, "&Preferences…", self.show_preferences, QKeySequence.Preferences,
+                     "Practice name, page size and anonymisation of the report")
         view = bar.addMenu("&View")
         for name, spec in self.presets.items():
             self._action(view, f"Window: {name}", lambda n=name: self.apply_preset(n), spec.get("key"))
@@ -231,7 +282,7 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.cancel_load)
+        self.cancel_button.clicked.connect(self.cancel_work)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
         self.statusBar().showMessage("Open a CBCT (File > Open) or the demo phantom (Ctrl+D).")
@@ -313,16 +364,22 @@ class MainWindow(QMainWindow):
     def _load_series(self, path: str, uid: str, on_loaded) -> None:
         from cbct_osteo.io.dicom_loader import load_series
 
+        presets = self.presets
+
+        def work(progress, cancel) -> tuple[Volume, DisplayStart]:
+            volume = load_series(path, series=uid, progress=progress, cancel=cancel)
+            return volume, DisplayStart.of(volume, presets)
+
         self._begin_progress(f"Loading {path}…")
         self._load_task = self.run_task(
-            lambda progress, cancel: load_series(path, series=uid, progress=progress, cancel=cancel),
+            work,
             "Loading the scan",
-            lambda volume: self._loaded(path, volume, on_loaded),
+            lambda loaded: self._loaded(path, *loaded, on_loaded),
             self._load_failed,
             lambda done, total: self._progress("load", done, total),
         )
 
-    def _loaded(self, path: str, volume: Volume, on_loaded) -> None:
+    def _loaded(self, path: str, volume: Volume, start: "DisplayStart", on_loaded) -> None:
         if self._load_task is not None and self._load_task.cancelled:  # finished just as Cancel was pressed
             self._load_task = None
             self._end_progress("Loading cancelled.")
@@ -330,7 +387,7 @@ class MainWindow(QMainWindow):
         self._end_progress(f"Loaded {path}")
         self._load_task = None
         self._add_recent(path)
-        self.show_volume(volume, path)
+        self.show_volume(volume, path, start)
         if on_loaded is not None:
             on_loaded()
 
@@ -349,6 +406,13 @@ class MainWindow(QMainWindow):
     def cancel_load(self) -> None:
         if self._load_task is not None:
             self._load_task.cancel()
+            self.statusBar().showMessage("Cancelling…")
+
+    def cancel_work(self) -> None:
+        """The status bar's Cancel: stops the load or the report being written."""
+        self.cancel_load()
+        if self._report_task is not None:
+            self._report_task.cancel()
             self.statusBar().showMessage("Cancelling…")
 
     def _begin_progress(self, text: str) -> None:
@@ -393,14 +457,18 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(self._recent()))
 
     # ================================================================= showing a case
-    def show_volume(self, volume: Volume, source: str = "") -> None:
-        """Put ``volume`` on screen with fresh landmarks; offer to restore an autosave of this scan."""
+    def show_volume(self, volume: Volume, source: str = "", start: "DisplayStart | None" = None) -> None:
+        """Put ``volume`` on screen with fresh landmarks; offer to restore an autosave of this scan.
+
+        ``start`` is what the load worker already computed from the voxels (computed here if None).
+        """
+        start = start or DisplayStart.of(volume, self.presets)
         self.volume, self.source = volume, source
-        self.fingerprint = volume.fingerprint()
+        self.fingerprint = start.fingerprint
         title = volume.meta.series_description or Path(source).name or "scan"
         self.setWindowTitle(f"cbct-osteo – {title}")
-        self.value_range = float(np.ptp(volume.voxels[::4, ::4, ::4])) or 1.0
-        self.apply_preset("CBCT auto")
+        self.value_range = start.value_range
+        self.set_window_level(*start.window_level)
         for view in self.slice_views:
             view.set_volume(volume)
         centre = volume.index_to_patient((np.array(volume.shape) - 1) / 2.0)
@@ -442,11 +510,7 @@ class MainWindow(QMainWindow):
     def apply_preset(self, name: str) -> None:
         if self.volume is None:
             return
-        spec = self.presets[name]
-        if self.volume.meta.units == "HU" and "hu" in spec:
-            window, level = spec["hu"]
-        else:
-            window, level = auto_window_level(self.volume.voxels, *spec["percentiles"])
+        window, level = preset_window_level(self.volume, self.presets[name])
         self.set_window_level(window, level)
         self.statusBar().showMessage(f"Window {name}: W {window:.0f} L {level:.0f}", 4000)
 
@@ -752,19 +816,29 @@ class MainWindow(QMainWindow):
         if self.volume is None or self.model is None:
             self.show_error_message("No scan", "Open a scan and place the landmarks before exporting a report.")
             return
-        name, _ = QFileDialog.getSaveFileName(self, "Export report", str(Path(self.settings.value("lastDir", "")) / "report.pdf"),
-                                              "PDF (*.pdf)")
+        from cbct_osteo.report.header import default_report_name
+
+        anonymise = bool(report_options(self.settings)["anonymise"])
+        suggested = Path(self.settings.value("lastDir", "")) / default_report_name(self.volume.meta, anonymise=anonymise)
+        name, _ = QFileDialog.getSaveFileName(self, "Export report", str(suggested), "PDF (*.pdf)")
         if name:
             self.write_report(name)
 
-    def write_report(self, path: str) -> None:
-        """Write the PDF report in a worker, with this window's own 3D frame as the report's 3D figure."""
+    def write_report(self, path: str, on_written: Callable[[Path], None] | None = None) -> Task | None:
+        """Write the PDF report in a worker, with progress and Cancel in the status bar.
+
+        The practice name, page size and anonymisation come from the Preferences; this window's own
+        3D frame is the report's 3D figure. ``on_written(path)`` runs once the file is complete
+        (the default shows where it went).
+        """
+        if self.volume is None or self.model is None:
+            return None
         from PIL import Image
 
         from cbct_osteo.indices import analyse_case
         from cbct_osteo.report.pdf import write_pdf_report
 
-        volume, landmarks = self.volume, self.model.snapshot()
+        volume, landmarks, options = self.volume, self.model.snapshot(), report_options(self.settings)
         frame = self.view3d.capture() if self.view3d.isVisible() else None
         view3d = None
         if frame is not None:
@@ -774,11 +848,70 @@ class MainWindow(QMainWindow):
         def work(progress, cancel):
             result = analyse_case(volume, landmarks)
             return write_pdf_report(result, volume, landmarks, path, progress=progress, cancel=cancel,
-                                    view3d=view3d, render_3d=False)
+                                    view3d=view3d, render_3d=False, **options)
 
-        self.statusBar().showMessage(f"Writing {path}…")
-        self.run_task(work, "Report", lambda _: self.statusBar().showMessage(f"Report written to {path}", 8000),
-                      lambda exc: self.show_error_message("Report failed", f"{path}: {exc}"))
+        def written(out: Path) -> None:
+            self._end_progress(f"Report written to {out}")
+            if on_written is not None:
+                on_written(Path(out))
+
+        def failed(exc: Exception) -> None:
+            if isinstance(exc, LoadCancelled):
+                self._end_progress("Report cancelled.")
+                return
+            self._end_progress("Report failed.")
+            self.show_error_message("Report failed", f"{path}: {exc}")
+
+        def finished() -> None:
+            self._report_task = None
+
+        self._begin_progress(f"Writing {path}…")
+        self._report_task = self.run_task(work, "Report", written, failed,
+                                          lambda done, total: self._progress("report", done, total), finished)
+        return self._report_task
+
+    def print_report(self) -> Path | None:
+        """File > Print: write the report (as the export does) to a temporary PDF, then preview and print it.
+
+        Returns the temporary PDF's path (written in a worker; removed when the preview closes).
+        """
+        if self.volume is None or self.model is None:
+            self.show_error_message("No scan", "Open a scan and place the landmarks before printing a report.")
+            return None
+        import tempfile
+
+        pdf_path = Path(tempfile.mkdtemp(prefix="cbct-osteo-print-")) / "report.pdf"
+        self.write_report(str(pdf_path), self._preview_report)
+        return pdf_path
+
+    def _preview_report(self, pdf_path: Path) -> None:
+        from PySide6.QtGui import QPageSize
+        from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+
+        printer = QPrinter(QPrinter.HighResolution)
+        page = report_options(self.settings)["page_size"]
+        printer.setPageSize(QPageSize(QPageSize.Letter if page == "Letter" else QPageSize.A4))
+        preview = QPrintPreviewDialog(printer, self)
+        preview.setObjectName("printPreview")
+        preview.setAttribute(Qt.WA_DeleteOnClose)
+        self._printer = printer  # the dialog does not own its printer: keep it alive while it is open
+        preview.paintRequested.connect(lambda device: self._paint_report(device, pdf_path))
+        preview.destroyed.connect(lambda *_: _remove_tree(pdf_path.parent))
+        preview.open()
+
+    def _paint_report(self, device, pdf_path: Path) -> None:
+        from cbct_osteo.gui.printing import paint_pdf
+
+        try:
+            paint_pdf(device, pdf_path)
+        except LoadError as exc:
+            self.show_error_message("Cannot print", str(exc))
+
+    def show_preferences(self) -> PreferencesDialog:
+        dialog = PreferencesDialog(self.settings, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # ================================================================= sessions
     def current_session(self) -> Session:

@@ -146,13 +146,7 @@ def ctci_sketch(grade: str, width: int = 120, height: int = 80, device_pixel_rat
     pixmap.fill(BACKGROUND)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.Antialiasing)
-    _inferior_cortex(painter, width, height, grade)
-    painter.setPen(QColor(235, 235, 235))
-    font = QFont(painter.font())
-    font.setPointSizeF(9.0)
-    font.setBold(True)
-    painter.setFont(font)
-    painter.drawText(QRectF(4, 2, width - 8, 16), Qt.AlignLeft, grade)
+    _inferior_cortex(painter, width, height, grade)  # the panel labels it with CTCI_DEFINITIONS[grade]
     painter.end()
     return pixmap
 

@@ -7,6 +7,7 @@ OpenGL surface.
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from vtkmodules.qt.QVTKRenderWindowInteractor import QVTKRenderWindowInteractor
@@ -49,6 +50,9 @@ class View3D(QWidget):
         self._arch_actor: vtkActor | None = None
         self._plane_actor: vtkActor | None = None
         self._initialised = False
+        # Scene edits come in bursts (a new case sets surface, arch, plane and markers at once);
+        # one render after the burst, not one per edit: a software-GL render costs ~10 ms.
+        self._render_timer = QTimer(self, singleShot=True, interval=0, timeout=self.render)
         self.setToolTip("3D mandible: left-drag rotates, right-drag/wheel zooms, middle-drag pans")
 
     def showEvent(self, event) -> None:  # noqa: N802
@@ -80,7 +84,7 @@ class View3D(QWidget):
             self._surface_actor = actor
             self.reset_camera()
         self.status.setText(message)
-        self.render()
+        self.schedule_render()
 
     def reset_camera(self) -> None:
         """Look at the face from the front (patient anterior = -y), superior up."""
@@ -110,7 +114,7 @@ class View3D(QWidget):
             actor.GetProperty().SetColor(*_rgb(colour))
             self.renderer.AddActor(actor)
             self._marker_actors.append(actor)
-        self.render()
+        self.schedule_render()
 
     def set_arch(self, points: np.ndarray | None) -> None:
         """The dental arch as a tube through ``points`` (N, 3) patient mm."""
@@ -134,7 +138,7 @@ class View3D(QWidget):
             actor.GetProperty().SetColor(1.0, 0.75, 0.1)
             self.renderer.AddActor(actor)
             self._arch_actor = actor
-        self.render()
+        self.schedule_render()
 
     def set_plane(self, centre: np.ndarray | None, u_axis: np.ndarray | None = None, v_axis: np.ndarray | None = None) -> None:
         """The current cross-section as a translucent rectangle spanned by ``u_axis``, ``v_axis`` (mm vectors)."""
@@ -156,9 +160,14 @@ class View3D(QWidget):
             actor.GetProperty().SetOpacity(0.35)
             self.renderer.AddActor(actor)
             self._plane_actor = actor
-        self.render()
+        self.schedule_render()
+
+    def schedule_render(self) -> None:
+        """Render once control returns to the event loop (coalesces a burst of scene edits)."""
+        self._render_timer.start()
 
     def render(self) -> None:
+        """Render now."""
         if self._initialised and self.isVisible():
             self.render_window.Render()
 

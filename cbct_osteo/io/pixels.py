@@ -186,5 +186,19 @@ def _decode_with_pydicom(header: FileHeader, frames: list[int], out: list[np.nda
     except LoadError:
         raise
     except Exception as exc:  # decoders raise NotImplementedError, RuntimeError, ValueError, ...
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = _decoder_detail(exc)
         raise LoadError(header.path, f"cannot decode the pixel data, transfer syntax {syntax}: {detail}") from exc
+
+
+def _decoder_detail(exc: BaseException) -> str:
+    """The informative part of a decoder failure, on one line.
+
+    pydicom wraps every plugin's failure under a header line ("Unable to decode as exceptions were
+    raised by all available plugins:"); the user needs the plugins' own reasons that follow it.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if len(lines) > 1 and lines[0].endswith(":"):
+        return f"{lines[0].rstrip(':')}: " + "; ".join(lines[1:4])
+    return lines[0]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks
 from cbct_osteo.measure.cortical import EdgeFit, edge_width, manual_width
 from cbct_osteo.measure.foramen import height_above_border
@@ -96,6 +98,22 @@ def _heights(marks: SideLandmarks, frame: MeasurementFrame, fit: EdgeFit | None,
     return result
 
 
+def _outside_volume(volume: Volume, marks: SideLandmarks) -> list[str]:
+    """The cortical landmarks of one side that lie outside the voxel grid.
+
+    Intensities sampled there would be the edge voxels repeated, and a width "measured" on them
+    is a number with no anatomy behind it; such sides are refused instead.
+    """
+    kinds = [k for k in ("foramen_centre", "foramen_superior", "foramen_inferior", "border_outer", "border_inner")
+             if k in marks.points]
+    if not kinds:
+        return []
+    index = volume.patient_to_index([marks.points[k] for k in kinds])
+    limit = np.asarray(volume.shape, float) - 1.0
+    inside = np.all((index >= -0.5) & (index <= limit + 0.5), axis=1)
+    return [k for k, ok in zip(kinds, inside) if not ok]
+
+
 def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCurve | None,
                  refine: bool = True) -> tuple[dict[str, Measurement], dict[str, tuple[float, float, float]]]:
     """Every measurement of one side, and the refined margin points (empty when not refined)."""
@@ -110,7 +128,12 @@ def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCu
         except ValueError:
             frame = None
     fit = None
-    if frame is None:
+    outside = _outside_volume(volume, marks)
+    if outside:
+        reason = f"{', '.join(outside)} lie(s) outside the scanned volume: these landmarks were not placed on this scan"
+        for mid in ("W", "S", "I"):
+            result[mid] = Measurement(mid, None, UNITS[mid], method, details={"reason": reason})
+    elif frame is None:
         for mid in ("W", "S", "I"):
             need = missing_inputs(landmarks, side, mid) or ("border_outer",)
             result[mid] = _missing(mid, method, need)

@@ -59,6 +59,25 @@ class RoiSamples:
     pixel_mm: float
 
 
+def _roi_outside_reason(volume: Volume, arch: ArchCurve, roi: TrabecularRoi) -> str | None:
+    """Why the ROI cannot be measured because (part of) its cube lies outside the scan, or ``None``.
+
+    Sampling outside the scan would measure the edge voxels repeated, not bone, so such an ROI is
+    refused with words the user can act on instead of a number.
+    """
+    centre = np.asarray(roi.centre, float)
+    s = arch.closest_arc_position(centre)
+    half = roi.size_mm / 2.0
+    axes = (arch.tangent(s), arch.normal(s), arch.up)
+    corners = np.array([centre + a * half * axes[0] + b * half * axes[1] + c * half * axes[2]
+                        for a in (-1, 1) for b in (-1, 1) for c in (-1, 1)])
+    index = volume.patient_to_index(corners)
+    limit = np.asarray(volume.shape, float) - 1.0
+    if np.all(index >= -1e-6) and np.all(index <= limit + 1e-6):
+        return None
+    return "the trabecular ROI reaches outside the scanned volume: move it into the bone"
+
+
 def roi_samples(volume: Volume, arch: ArchCurve, roi: TrabecularRoi, pixel_mm: float = ROI_PIXEL_MM) -> RoiSamples:
     """Resample the ROI in the cross-section perpendicular to the arch at the ROI centre.
 
@@ -130,6 +149,11 @@ def trabecular_measurements(volume: Volume, arch: ArchCurve, roi: TrabecularRoi,
     independent sample per voxel of the scan inside the ROI (resampling adds no information);
     TRAB_SD's is the standard error of a standard deviation, SD / sqrt(2 (n - 1)), with the same n.
     """
+    reason = _roi_outside_reason(volume, arch, roi)
+    if reason is not None:
+        return {key: Measurement(key, None, unit, method, details={"reason": reason}) for key, unit, method in (
+            ("TRAB_MEAN", GRAY, "ROI mean (cross-section)"), ("TRAB_SD", GRAY, "ROI standard deviation (cross-section)"),
+            ("BV_TV", "ratio", "Otsu threshold within the ROI"), ("FD", "1", FD_METHOD), ("FD_3D", "1", FD_METHOD))}
     samples = roi_samples(volume, arch, roi)
     values = samples.image[samples.mask]
     values3d = samples.cube[samples.mask3d]

@@ -11,6 +11,7 @@ Only VTK's rendering classes are used here (no widgets, no Qt), so the report st
 from __future__ import annotations
 
 import logging
+from types import SimpleNamespace
 from typing import Sequence
 
 import numpy as np
@@ -66,9 +67,27 @@ def render_mandible(
         return None
 
 
+def _vtk_classes() -> SimpleNamespace:
+    """The VTK classes the figure needs, imported module by module.
+
+    ``import vtk`` loads every VTK module (about 270 MB more in the desktop bundle); these few
+    modules and the OpenGL backend are all an offscreen render takes.
+    """
+    import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL render window)
+    from vtkmodules.vtkCommonCore import VTK_FLOAT
+    from vtkmodules.vtkCommonDataModel import vtkImageData
+    from vtkmodules.vtkCommonTransforms import vtkTransform
+    from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D, vtkPolyDataConnectivityFilter, vtkPolyDataNormals, vtkTubeFilter
+    from vtkmodules.vtkFiltersGeneral import vtkTransformFilter
+    from vtkmodules.vtkFiltersSources import vtkCubeSource, vtkLineSource, vtkSphereSource
+    from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow, vtkWindowToImageFilter
+
+    return SimpleNamespace(**{name: value for name, value in locals().items()})
+
+
 def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Image.Image | None:
-    import vtk
-    from vtk.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+    vtk = _vtk_classes()
+    from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 
     steps = [max(1, int(round(SURFACE_VOXEL_MM / s))) for s in volume.spacing]
     small = np.ascontiguousarray(volume.voxels[:: steps[0], :: steps[1], :: steps[2]], dtype=np.float32)

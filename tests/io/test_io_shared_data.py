@@ -175,3 +175,12 @@ def test_all_dicomdir_variants_list_the_same_series(shared_data: Path) -> None:
     assert len(reference) >= 5
     for variant in ("DICOMDIR-implicit", "DICOMDIR-bigEnd", "DICOMDIR-reordered", "DICOMDIR-nooffset"):
         assert {(s.uid, s.n_slices) for s in discover_series(folder / variant)} == reference, variant
+
+
+def test_corrupt_jpeg2000_message_keeps_the_decoders_reasons(shared_data: Path) -> None:
+    """pydicom's generic 'all plugins failed' header alone tells the user nothing: keep the reasons."""
+    with pytest.raises(LoadError) as info:
+        load_series(ROBUSTNESS / "pydicom_test_files/JPEG2000-embedded-sequence-delimiter.dcm")
+    message = str(info.value)
+    assert "JPEG2000-embedded-sequence-delimiter.dcm" in message and "JPEG 2000" in message
+    assert "pylibjpeg:" in message

@@ -104,3 +104,32 @@ def test_step_model_levels_and_edges():
     t = np.array([-10.0, 0.0, 1.5, 3.0, 10.0])
     values = step_model(np.array([100.0, 1500.0, 600.0, 0.0, 3.0, 0.2]), t)
     assert values == pytest.approx([100.0, 800.0, 1500.0, 1050.0, 600.0])
+
+
+def test_roi_outside_the_scan_is_not_computable_with_a_reason() -> None:
+    """An ROI placed off the scan gives no numbers and says why, instead of failing inside Otsu."""
+    import numpy as np
+
+    from cbct_osteo.io.landmarks_file import TrabecularRoi
+    from cbct_osteo.measure.trabecular import trabecular_measurements
+    from cbct_osteo.reformat import ArchCurve
+    from cbct_osteo.volume import Volume
+
+    volume = Volume(np.random.default_rng(0).integers(0, 1000, (20, 40, 40)).astype(np.int16), (0.5, 0.5, 0.5), np.diag([0.5, 0.5, 0.5, 1.0])[[2, 1, 0, 3]])
+    arch = ArchCurve.from_points([[2.0, 15.0, 5.0], [10.0, 5.0, 5.0], [18.0, 15.0, 5.0]])
+    result = trabecular_measurements(volume, arch, TrabecularRoi(centre=(10.0, 5.0, 40.0), size_mm=5.0))
+    assert {m.value for m in result.values()} == {None}
+    assert "outside the scanned volume" in result["BV_TV"].details["reason"]
+    inside = trabecular_measurements(volume, arch, TrabecularRoi(centre=(10.0, 10.0, 5.0), size_mm=4.0))
+    assert inside["TRAB_MEAN"].ok and inside["BV_TV"].ok
+
+
+def test_landmarks_outside_the_scan_give_no_width() -> None:
+    """Landmarks from another scan must not yield a clamped-edge 'width' (and so a risk category)."""
+    volume = cortex_volume(3.0, voxel_mm=0.4, extent=(24.0, 20.0, 12.0))
+    marks = LandmarkSet(arch_points=straight_arch())
+    for kind, z in (("foramen_centre", 200.0), ("border_outer", 190.0), ("border_inner", 193.0)):
+        marks.sides["left"].points[kind] = (0.0, 0.0, z)
+    left = measure_case(volume, marks).sides["left"]
+    assert left["W"].value is None
+    assert "outside the scanned volume" in left["W"].details["reason"]

@@ -158,3 +158,15 @@ def test_a_side_without_foramen_is_reported_not_drawn(phantom_case, tmp_path):
                            render_3d=False, today=REPORT_DATE)
     text = squeeze(pdf_text(out))
     assert "Rightside:notavailable" in text and "Leftside:cross-sectionthroughthementalforamen" in text
+
+
+def test_report_command_with_a_folder_output_creates_it(phantom_dir, tmp_path) -> None:
+    """`-o reports/` names a folder (created if needed), as a user typing a path with a slash means."""
+    from cbct_osteo.cli import main
+
+    out_dir = tmp_path / "reports"
+    status = main(["report", str(phantom_dir), "--landmarks", str(phantom_dir / "landmarks.json"),
+                   "-o", f"{out_dir}/", "--no-3d"])
+    assert status == 0
+    written = list(out_dir.glob("*.pdf"))
+    assert len(written) == 1 and written[0].read_bytes().startswith(b"%PDF")
