@@ -16,8 +16,10 @@ import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDockWidget,
     QFileDialog,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -132,6 +134,9 @@ class MainWindow(QMainWindow):
         self.arch_step_mm = 0.5
         self.window, self.level, self.value_range = 1.0, 0.5, 1.0
         self.threshold: float | None = None
+        #: Height (mm along the volume's up) of the 3D surface's occlusal cut, None when not clipped.
+        self.surface_cut_mm: float | None = None
+        self._surface_generation = 0
         self.last_result = None
         self._tasks: set[Task] = set()
         self._analysis_running = False
@@ -211,7 +216,15 @@ class MainWindow(QMainWindow):
         self.threshold_slider.setRange(0, 1000)
         self.threshold_slider.setToolTip("Bone threshold of the 3D surface (gray value)")
         self.threshold_slider.valueChanged.connect(self._threshold_moved)
-        box_layout.addWidget(self.threshold_slider)
+        self.clip_checkbox = QCheckBox("Clip above occlusal plane")
+        self.clip_checkbox.setChecked(True)
+        self.clip_checkbox.setToolTip("Build the 3D surface only below the occlusal plane estimated from the arch "
+                                      "(leaves out the maxilla); without an arch nothing is clipped")
+        self.clip_checkbox.toggled.connect(lambda: self._surface_timer.start())
+        controls = QHBoxLayout()
+        controls.addWidget(self.threshold_slider, stretch=1)
+        controls.addWidget(self.clip_checkbox)
+        box_layout.addLayout(controls)
         self.docks: dict[str, QDockWidget] = {}
         for name, title, widget, area in (
             ("workflow", "Guided workflow", self.workflow_panel, Qt.LeftDockWidgetArea),
@@ -689,13 +702,15 @@ class MainWindow(QMainWindow):
         if key == self._arch_key:
             return
         self._arch_key = key
-        self.arch = None
+        had_arch, self.arch = self.arch is not None, None
         if len(landmarks.arch_points) >= workflow.MIN_ARCH_POINTS:
             try:
                 self.arch = ArchCurve.from_points(np.asarray(landmarks.arch_points, float))
             except ValueError as exc:
                 self.statusBar().showMessage(f"Arch: {exc}", 6000)
         self.view3d.set_arch(None if self.arch is None else self.arch.point(np.linspace(0, self.arch.length_mm, 120)))
+        if self.volume is not None and self.clip_checkbox.isChecked() and (had_arch or self.arch is not None):
+            self._surface_timer.start()  # the occlusal cut follows the arch
         if self.arch is None or self.volume is None:
             self.panoramic_image = None
             self.panoramic_view.set_plane_image(None)
@@ -743,29 +758,35 @@ class MainWindow(QMainWindow):
     def _start_surface(self) -> None:
         if self.volume is None:
             return
-        from cbct_osteo.gui.surface import build_surface, default_bone_threshold
+        from cbct_osteo.gui.surface import build_surface, default_bone_threshold, occlusal_cut_height
 
         volume = self.volume
         threshold = self.threshold
+        arch_xyz = self.arch.sample(1.0) if self.arch is not None and self.clip_checkbox.isChecked() else None
+        self._surface_generation += 1
+        generation = self._surface_generation
 
         def work(progress, cancel):
             value = default_bone_threshold(volume) if threshold is None else threshold
-            return value, build_surface(volume, value, progress=progress)
+            cut = None if arch_xyz is None else occlusal_cut_height(volume, arch_xyz, value)
+            return value, cut, build_surface(volume, value, progress=progress, cut_height_mm=cut)
 
-        self.run_task(work, "3D surface", lambda result: self._surface_ready(volume, *result))
+        self.run_task(work, "3D surface", lambda result: self._surface_ready(volume, generation, *result))
 
-    def _surface_ready(self, volume: Volume, threshold: float, polydata) -> None:
-        if volume is not self.volume:
+    def _surface_ready(self, volume: Volume, generation: int, threshold: float, cut: float | None, polydata) -> None:
+        if volume is not self.volume or generation != self._surface_generation:  # a newer build is under way
             return
         first = self.threshold is None
         self.threshold = threshold
+        self.surface_cut_mm = cut
         if first:
             lo, hi = float(volume.voxels.min()), float(volume.voxels.max())
             self.threshold_slider.blockSignals(True)
             self.threshold_slider.setValue(int(round(1000 * (threshold - lo) / max(hi - lo, 1e-6))))
             self.threshold_slider.blockSignals(False)
         count = polydata.GetNumberOfCells()
-        self.view3d.set_surface(polydata, f"Bone threshold {threshold:.0f}: {count:,} triangles" if count else
+        clipped = "" if cut is None else ", clipped above the occlusal plane"
+        self.view3d.set_surface(polydata, f"Bone threshold {threshold:.0f}: {count:,} triangles{clipped}" if count else
                                 f"Nothing above the bone threshold {threshold:.0f}: lower it with the slider")
         self._update_3d_overlays()
 
