@@ -5,9 +5,8 @@ Usage::
     .venv/bin/python benchmarks/load.py [--repeats 3] [--sizes 400x512x512 500x800x800]
 
 For each size it writes an axial int16 series (one file per slice, Explicit VR Little
-Endian, RescaleIntercept -1024, as CBCT exports are) into a temporary folder - with
-``cbct_osteo.phantom.write_phantom`` when that exists, else a plain synthetic series - then
-loads it with each loader in a fresh subprocess, several times, warm page cache. Each child
+Endian, RescaleIntercept -1024, as CBCT exports are) into a temporary folder with
+``cbct_osteo.phantom.write_phantom``, then loads it with each loader in a fresh subprocess, several times, warm page cache. Each child
 reports the time spent in the load call (imports excluded, as in a running GUI) and its
 peak resident memory (VmHWM, which includes the interpreter and imported libraries); the
 parent also times the whole subprocess. The table gives medians, the ratio of our load
@@ -34,52 +33,11 @@ LOADERS = ("cbct-osteo", "SimpleITK", "pydicom loop")
 
 
 def write_series(folder: Path, shape: tuple[int, int, int], voxel_mm: float = 0.3) -> tuple[Path, str]:
-    """Write an axial series of ``shape`` (z, y, x); returns (folder of the DICOM files, what wrote it)."""
-    try:
-        from cbct_osteo.phantom import write_phantom
-    except ImportError:
-        write_phantom = None
-    if write_phantom is not None:
-        write_phantom(folder, shape=shape, voxel_mm=voxel_mm, seed=0)
-        return folder / "DICOM", "cbct_osteo.phantom.write_phantom (default, degraded)"
-    _write_synthetic(folder, shape, voxel_mm)
-    return folder, "synthetic int16 series (pydicom)"
+    """Write the degraded phantom of ``shape`` (z, y, x); returns (folder of the DICOM files, what wrote it)."""
+    from cbct_osteo.phantom import write_phantom
 
-
-def _write_synthetic(folder: Path, shape: tuple[int, int, int], voxel_mm: float) -> None:
-    import numpy as np
-    from pydicom.dataset import FileMetaDataset, Dataset
-    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
-
-    nz, ny, nx = shape
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:ny, 0:nx]
-    disc = ((yy - ny / 2) ** 2 + (xx - nx / 2) ** 2) < (0.4 * min(ny, nx)) ** 2
-    series, study, frame = generate_uid(), generate_uid(), generate_uid()
-    folder.mkdir(parents=True, exist_ok=True)
-    order = rng.permutation(nz)  # file names unrelated to slice order, as in real exports
-    for k in range(nz):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = CTImageStorage
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-        ds.Modality, ds.PatientName, ds.PatientID = "CT", "Bench^Mark", "BENCH"
-        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.FrameOfReferenceUID = study, series, frame
-        ds.SeriesNumber, ds.InstanceNumber = 1, k + 1
-        ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
-        ds.ImagePositionPatient = [0.0, 0.0, k * voxel_mm]
-        ds.PixelSpacing = [voxel_mm, voxel_mm]
-        ds.SliceThickness = voxel_mm
-        ds.Rows, ds.Columns = ny, nx
-        ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 1
-        ds.RescaleSlope, ds.RescaleIntercept = 1, -1024
-        pixels = np.where(disc, 1000 + (k % 50) * 10, 24).astype(np.int16)
-        ds.PixelData = pixels.tobytes()
-        ds.save_as(folder / f"IM{order[k]:05d}", enforce_file_format=True)
+    write_phantom(folder, shape=shape, voxel_mm=voxel_mm, seed=0)
+    return folder / "DICOM", "cbct_osteo.phantom.write_phantom (default, degraded)"
 
 
 # -- children: one load each, in a fresh interpreter ---------------------------------------
