@@ -16,18 +16,15 @@ The temporary data is deleted afterwards.
 """
 from __future__ import annotations
 
-import argparse
 import json
-import math
 import os
-import platform
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+# The parent's tools (argparse, statistics, subprocess, ...) are imported inside the functions that
+# use them: each child runs this file too, and what it imports is charged to the loader's peak memory
+# (statistics alone pulls in decimal, fractions, random and hashlib).
 
 LOADERS = ("cbct-osteo", "SimpleITK", "pydicom loop")
 
@@ -89,6 +86,8 @@ def peak_rss() -> int:
 
 
 def run_child(loader: str, folder: Path) -> dict:
+    import subprocess
+
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, __file__, "--child", loader, str(folder)], capture_output=True, text=True, check=True
@@ -106,14 +105,15 @@ def warm_cache(folder: Path) -> None:
 
 
 def main() -> None:
+    import argparse
+    import platform
+    import shutil
+    import tempfile
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", nargs="+", default=["400x512x512", "500x800x800"])
-    parser.add_argument("--child", nargs=2, metavar=("LOADER", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        child(*args.child)
-        return
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     rows = []
     for size in args.sizes:
@@ -136,6 +136,9 @@ def main() -> None:
 
 
 def print_table(rows, repeats: int) -> None:
+    import math
+    import statistics
+
     mib = 2**20
     sitk = {size: statistics.median(r["seconds"] for r in res) for size, loader, res in rows if loader == "SimpleITK"}
     print(f"\nmedian of {repeats} runs, warm page cache; load = time in the load call, process = whole subprocess")
@@ -153,4 +156,7 @@ def print_table(rows, repeats: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--child"]:  # a child: no argparse or other parent tools (see the imports above)
+        child(*sys.argv[2:4])
+    else:
+        main()
