@@ -21,6 +21,16 @@ from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL backend)
 
 
+def _actor_for(algorithm, rgb: tuple[float, float, float]) -> vtkActor:
+    """A coloured actor showing the polygons an algorithm (source or filter) produces."""
+    mapper = vtkPolyDataMapper()
+    mapper.SetInputConnection(algorithm.GetOutputPort())
+    actor = vtkActor()
+    actor.SetMapper(mapper)
+    actor.GetProperty().SetColor(*rgb)
+    return actor
+
+
 def _rgb(colour: str) -> tuple[float, float, float]:
     colour = colour.lstrip("#")
     return tuple(int(colour[i : i + 2], 16) / 255.0 for i in (0, 2, 4))  # type: ignore[return-value]
@@ -107,11 +117,7 @@ class View3D(QWidget):
             sphere.SetRadius(radius_mm)
             sphere.SetThetaResolution(16)
             sphere.SetPhiResolution(12)
-            mapper = vtkPolyDataMapper()
-            mapper.SetInputConnection(sphere.GetOutputPort())
-            actor = vtkActor()
-            actor.SetMapper(mapper)
-            actor.GetProperty().SetColor(*_rgb(colour))
+            actor = _actor_for(sphere, _rgb(colour))
             self.renderer.AddActor(actor)
             self._marker_actors.append(actor)
         self.schedule_render()
@@ -131,11 +137,7 @@ class View3D(QWidget):
             tube.SetInputConnection(line.GetOutputPort())
             tube.SetRadius(0.6)
             tube.SetNumberOfSides(10)
-            mapper = vtkPolyDataMapper()
-            mapper.SetInputConnection(tube.GetOutputPort())
-            actor = vtkActor()
-            actor.SetMapper(mapper)
-            actor.GetProperty().SetColor(1.0, 0.75, 0.1)
+            actor = _actor_for(tube, (1.0, 0.75, 0.1))
             self.renderer.AddActor(actor)
             self._arch_actor = actor
         self.schedule_render()
@@ -152,11 +154,7 @@ class View3D(QWidget):
             source.SetOrigin(*(centre - u / 2 - v / 2))
             source.SetPoint1(*(centre + u / 2 - v / 2))
             source.SetPoint2(*(centre - u / 2 + v / 2))
-            mapper = vtkPolyDataMapper()
-            mapper.SetInputConnection(source.GetOutputPort())
-            actor = vtkActor()
-            actor.SetMapper(mapper)
-            actor.GetProperty().SetColor(0.2, 0.7, 1.0)
+            actor = _actor_for(source, (0.2, 0.7, 1.0))
             actor.GetProperty().SetOpacity(0.35)
             self.renderer.AddActor(actor)
             self._plane_actor = actor

@@ -23,7 +23,7 @@ from typing import Any
 
 from cbct_osteo.io.atomic import write_json_atomic
 from cbct_osteo.io.errors import LoadError
-from cbct_osteo.io.user_files import read_user_json
+from cbct_osteo.io.user_files import check_format_header, read_user_json
 
 FORMAT_NAME = "cbct-osteo-landmarks"
 FORMAT_VERSION = 1
@@ -110,17 +110,7 @@ class LandmarkSet:
         """Parse a landmarks document; raise :class:`LoadError` naming ``source`` on any fault."""
         if not isinstance(document, dict):
             raise LoadError(source, "is not a landmarks file (expected a JSON object)")
-        if document.get("format") != FORMAT_NAME:
-            raise LoadError(source, f"is not a landmarks file (format is {document.get('format')!r}, expected {FORMAT_NAME!r})")
-        version = document.get("version")
-        if not isinstance(version, int) or version < 1:
-            raise LoadError(source, f"has an invalid landmarks format version {version!r}")
-        if version > FORMAT_VERSION:
-            raise LoadError(
-                source,
-                f"was written by a newer cbct-osteo (landmarks format version {version}, this program reads up to {FORMAT_VERSION})",
-                "update cbct-osteo to open it",
-            )
+        check_format_header(document, source, FORMAT_NAME, FORMAT_VERSION, "landmarks file", "landmarks format")
         known = {"format", "version", "series_uid", "volume_fingerprint", "arch", "sides", "grades"}
         result = cls(
             series_uid=str(document.get("series_uid", "")),

@@ -34,7 +34,7 @@ from typing import Any
 
 from cbct_osteo.io.atomic import write_json_atomic
 from cbct_osteo.io.errors import LoadError
-from cbct_osteo.io.user_files import read_user_json
+from cbct_osteo.io.user_files import check_format_header, read_user_json
 from cbct_osteo.io.landmarks_file import FORMAT_NAME as LANDMARKS_FORMAT
 from cbct_osteo.io.landmarks_file import LandmarkSet
 
@@ -98,19 +98,7 @@ class Session:
         if document.get("format") == LANDMARKS_FORMAT:
             landmarks = LandmarkSet.from_json(document, source)
             return cls(landmarks=landmarks, series_uid=landmarks.series_uid, volume_fingerprint=landmarks.volume_fingerprint)
-        if document.get("format") != SESSION_FORMAT:
-            raise LoadError(
-                source, f"is not a cbct-osteo session (format is {document.get('format')!r}, expected {SESSION_FORMAT!r})"
-            )
-        version = document.get("version")
-        if not isinstance(version, int) or version < 1:
-            raise LoadError(source, f"has an invalid session format version {version!r}")
-        if version > SESSION_VERSION:
-            raise LoadError(
-                source,
-                f"was written by a newer cbct-osteo (session format version {version}, this program reads up to {SESSION_VERSION})",
-                "update cbct-osteo to open it",
-            )
+        check_format_header(document, source, SESSION_FORMAT, SESSION_VERSION, "cbct-osteo session", "session format")
         settings = document.get("settings") or {}
         if not isinstance(settings, dict):
             raise LoadError(source, "'settings' must be an object")

@@ -3,6 +3,9 @@
 Every measurement here samples the volume along lines, squares or cubes that are oblique to
 the voxel grid (the measurement line, the cross-section ROI). One vectorised call per shape
 keeps this cheap: a profile grid or a 50³ ROI cube is a single ``map_coordinates`` call.
+It is deliberately not :func:`cbct_osteo.reformat.sample_points`: the edge fits need float64
+values and a profile that continues past the border (edge voxels repeated), where the reformat
+sampler returns float32 images with a background value outside the scan.
 """
 from __future__ import annotations
 

@@ -11,11 +11,21 @@ Only VTK's rendering classes are used here (no widgets, no Qt), so the report st
 from __future__ import annotations
 
 import logging
-from types import SimpleNamespace
 from typing import Sequence
 
 import numpy as np
 from PIL import Image
+
+# VTK module by module, not ``import vtk``: that loads every VTK module (~260 MB more in the bundle).
+import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL render window)
+from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
+from vtkmodules.vtkCommonCore import VTK_FLOAT
+from vtkmodules.vtkCommonDataModel import vtkImageData
+from vtkmodules.vtkCommonTransforms import vtkTransform
+from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D, vtkPolyDataConnectivityFilter, vtkPolyDataNormals, vtkTubeFilter
+from vtkmodules.vtkFiltersGeneral import vtkTransformFilter
+from vtkmodules.vtkFiltersSources import vtkCubeSource, vtkLineSource, vtkSphereSource
+from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow, vtkWindowToImageFilter
 
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.volume import Volume
@@ -67,27 +77,7 @@ def render_mandible(
         return None
 
 
-def _vtk_classes() -> SimpleNamespace:
-    """The VTK classes the figure needs, imported module by module.
-
-    ``import vtk`` loads every VTK module (about 270 MB more in the desktop bundle); these few
-    modules and the OpenGL backend are all an offscreen render takes.
-    """
-    import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL render window)
-    from vtkmodules.vtkCommonCore import VTK_FLOAT
-    from vtkmodules.vtkCommonDataModel import vtkImageData
-    from vtkmodules.vtkCommonTransforms import vtkTransform
-    from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D, vtkPolyDataConnectivityFilter, vtkPolyDataNormals, vtkTubeFilter
-    from vtkmodules.vtkFiltersGeneral import vtkTransformFilter
-    from vtkmodules.vtkFiltersSources import vtkCubeSource, vtkLineSource, vtkSphereSource
-    from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow, vtkWindowToImageFilter
-
-    return SimpleNamespace(**{name: value for name, value in locals().items()})
-
-
 def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Image.Image | None:
-    vtk = _vtk_classes()
-    from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 
     steps = [max(1, int(round(SURFACE_VOXEL_MM / s))) for s in volume.spacing]
     small = np.ascontiguousarray(volume.voxels[:: steps[0], :: steps[1], :: steps[2]], dtype=np.float32)
@@ -95,13 +85,13 @@ def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Im
         return None
     level = bone_threshold(small)
 
-    image = vtk.vtkImageData()
+    image = vtkImageData()
     image.SetDimensions(small.shape[2], small.shape[1], small.shape[0])  # VTK is (x, y, z) = (col, row, slice)
-    image.GetPointData().SetScalars(numpy_to_vtk(small.ravel(), deep=True, array_type=vtk.VTK_FLOAT))
-    surface = vtk.vtkFlyingEdges3D()
+    image.GetPointData().SetScalars(numpy_to_vtk(small.ravel(), deep=True, array_type=VTK_FLOAT))
+    surface = vtkFlyingEdges3D()
     surface.SetInputData(image)
     surface.SetValue(0, level)
-    largest = vtk.vtkPolyDataConnectivityFilter()
+    largest = vtkPolyDataConnectivityFilter()
     largest.SetInputConnection(surface.GetOutputPort())
     largest.SetExtractionModeToLargestRegion()
     # VTK point (i, j, k) = index (x=k_col, y=row, z=slice) -> patient LPS via the volume affine.
@@ -111,12 +101,12 @@ def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Im
     to_patient[:3, 1] = a[:3, 1] * steps[1]
     to_patient[:3, 2] = a[:3, 0] * steps[0]
     to_patient[:3, 3] = a[:3, 3]
-    transform = vtk.vtkTransform()
+    transform = vtkTransform()
     transform.SetMatrix(to_patient.ravel().tolist())
-    moved = vtk.vtkTransformFilter()
+    moved = vtkTransformFilter()
     moved.SetInputConnection(largest.GetOutputPort())
     moved.SetTransform(transform)
-    normals = vtk.vtkPolyDataNormals()
+    normals = vtkPolyDataNormals()
     normals.SetInputConnection(moved.GetOutputPort())
     normals.SetFeatureAngle(60.0)
     normals.Update()
@@ -124,10 +114,10 @@ def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Im
     if mesh.GetNumberOfPoints() == 0:
         return None
 
-    renderer = vtk.vtkRenderer()
+    renderer = vtkRenderer()
     renderer.SetBackground(1.0, 1.0, 1.0)
-    bone = vtk.vtkActor()
-    bone_mapper = vtk.vtkPolyDataMapper()
+    bone = vtkActor()
+    bone_mapper = vtkPolyDataMapper()
     bone_mapper.SetInputData(mesh)
     bone_mapper.ScalarVisibilityOff()
     bone.SetMapper(bone_mapper)
@@ -139,14 +129,14 @@ def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Im
     for side, marks in landmarks.sides.items():
         centre = marks.points.get("foramen_centre")
         if centre is not None:
-            renderer.AddActor(_sphere(vtk, centre, site_radius, _SITE_COLOURS["foramen_centre"]))
+            renderer.AddActor(_sphere(centre, site_radius, _SITE_COLOURS["foramen_centre"]))
         outer, inner = marks.points.get("border_outer"), marks.points.get("border_inner")
         if outer is not None and inner is not None:
-            renderer.AddActor(_tube(vtk, outer, inner, 0.9, _SITE_COLOURS["W"]))
+            renderer.AddActor(_tube(outer, inner, 0.9, _SITE_COLOURS["W"]))
         if marks.trab_roi is not None:
-            renderer.AddActor(_cube(vtk, marks.trab_roi.centre, marks.trab_roi.size_mm, _SITE_COLOURS["roi"]))
+            renderer.AddActor(_cube(marks.trab_roi.centre, marks.trab_roi.size_mm, _SITE_COLOURS["roi"]))
 
-    window = vtk.vtkRenderWindow()
+    window = vtkRenderWindow()
     window.SetOffScreenRendering(1)
     window.SetMultiSamples(0)
     window.SetSize(int(size[0]), int(size[1]))
@@ -164,7 +154,7 @@ def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Im
     camera.Zoom(1.25)
     try:
         window.Render()
-        grab = vtk.vtkWindowToImageFilter()
+        grab = vtkWindowToImageFilter()
         grab.SetInput(window)
         grab.SetInputBufferTypeToRGB()
         grab.ReadFrontBufferOff()
@@ -189,42 +179,42 @@ def _crop_to_content(pixels: np.ndarray, margin: float = 0.04) -> np.ndarray:
     return pixels[max(0, r0 - pad): r1 + pad + 1, max(0, c0 - pad): c1 + pad + 1]
 
 
-def _sphere(vtk, centre: Sequence[float], radius: float, colour):
-    source = vtk.vtkSphereSource()
+def _sphere(centre: Sequence[float], radius: float, colour):
+    source = vtkSphereSource()
     source.SetCenter(*map(float, centre))
     source.SetRadius(radius)
     source.SetThetaResolution(24)
     source.SetPhiResolution(24)
-    return _actor(vtk, source, colour)
+    return _actor(source, colour)
 
 
-def _tube(vtk, p0: Sequence[float], p1: Sequence[float], radius: float, colour):
-    line = vtk.vtkLineSource()
+def _tube(p0: Sequence[float], p1: Sequence[float], radius: float, colour):
+    line = vtkLineSource()
     line.SetPoint1(*map(float, p0))
     line.SetPoint2(*map(float, p1))
-    tube = vtk.vtkTubeFilter()
+    tube = vtkTubeFilter()
     tube.SetInputConnection(line.GetOutputPort())
     tube.SetRadius(radius)
     tube.SetNumberOfSides(16)
     tube.CappingOn()
-    return _actor(vtk, tube, colour)
+    return _actor(tube, colour)
 
 
-def _cube(vtk, centre: Sequence[float], side_mm: float, colour):
-    source = vtk.vtkCubeSource()
+def _cube(centre: Sequence[float], side_mm: float, colour):
+    source = vtkCubeSource()
     source.SetCenter(*map(float, centre))
     source.SetXLength(side_mm)
     source.SetYLength(side_mm)
     source.SetZLength(side_mm)
-    actor = _actor(vtk, source, colour)
+    actor = _actor(source, colour)
     actor.GetProperty().SetOpacity(0.7)
     return actor
 
 
-def _actor(vtk, source, colour):
-    mapper = vtk.vtkPolyDataMapper()
+def _actor(source, colour):
+    mapper = vtkPolyDataMapper()
     mapper.SetInputConnection(source.GetOutputPort())
-    actor = vtk.vtkActor()
+    actor = vtkActor()
     actor.SetMapper(mapper)
     actor.GetProperty().SetColor(*colour)
     return actor

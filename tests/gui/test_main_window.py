@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,19 +17,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from cbct_osteo.io.landmarks_file import read_landmarks
 from cbct_osteo.io.session_file import Session, write_session
+from gui_helpers import WAIT_MS, open_case, settle
 
 pytestmark = pytest.mark.gui
-WAIT_MS = 60_000
-
-
-def open_case(qtbot, window, path: Path) -> None:
-    with qtbot.waitSignal(window.caseShown, timeout=WAIT_MS):
-        window.open_path(str(path))
-    settle(qtbot, window)
-
-
-def settle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.busy, timeout=WAIT_MS)
 
 
 def click(qtbot, view, xyz) -> None:

@@ -11,19 +11,9 @@ from PySide6.QtGui import QImage
 from cbct_osteo.gui.sketches import CTCI_DEFINITIONS, ctci_sketch
 from cbct_osteo.io.landmarks_file import read_landmarks
 from cbct_osteo.io.session_file import autosave_path
+from gui_helpers import open_case, settle
 
 pytestmark = pytest.mark.gui
-WAIT_MS = 60_000
-
-
-def settle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.busy, timeout=WAIT_MS)
-
-
-def open_case(qtbot, window, path) -> None:
-    with qtbot.waitSignal(window.caseShown, timeout=WAIT_MS):
-        window.open_path(str(path))
-    settle(qtbot, window)
 
 
 def step(window, side, kind):

@@ -6,14 +6,10 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pypdf import PdfReader
 
 from cbct_osteo.io.landmarks_file import read_landmarks
+from gui_helpers import WAIT_MS, settle
 
 pytestmark = pytest.mark.gui
-WAIT_MS = 60_000
 LETTER_WIDTH_PT = 612.0
-
-
-def settle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.busy, timeout=WAIT_MS)
 
 
 @pytest.fixture

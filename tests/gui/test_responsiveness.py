@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gui_helpers import WAIT_MS
 
 pytestmark = pytest.mark.gui
-WAIT_MS = 60_000
 
 
 def test_scene_edits_coalesce_into_one_render(qtbot, make_window):

@@ -6,7 +6,6 @@ connected component alone cannot separate.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +17,9 @@ from cbct_osteo.gui.surface import OCCLUSAL_REACH_MM, build_surface, default_bon
 from cbct_osteo.io.landmarks_file import read_landmarks
 from cbct_osteo.reformat import ArchCurve
 from cbct_osteo.volume import Volume
+from gui_helpers import WAIT_MS, open_case, settle
 
 pytestmark = pytest.mark.gui
-WAIT_MS = 60_000
 MAXILLA_ABOVE_ARCH_MM = 30.0
 
 
@@ -140,16 +139,6 @@ def test_recent_files_remember_and_reopen(qtbot, make_window, phantom_dir):
         actions[0].trigger()
     settle(qtbot, second)
     assert second.volume is not None and second.volume.shape == (84, 216, 216)
-
-
-def open_case(qtbot, window, path: Path) -> None:
-    with qtbot.waitSignal(window.caseShown, timeout=WAIT_MS):
-        window.open_path(str(path))
-    settle(qtbot, window)
-
-
-def settle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.busy, timeout=WAIT_MS)
 
 
 def surface_bounds(window) -> tuple[float, ...]:
