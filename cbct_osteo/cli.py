@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+from types import ModuleType
 
 from cbct_osteo import __version__
 
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _command_module(module_name: str):
+def _command_module(module_name: str) -> ModuleType:
     return importlib.import_module(f"cbct_osteo.commands.{module_name}")
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 @dataclass(frozen=True)
@@ -75,31 +76,36 @@ class Volume:
         self.affine = np.asarray(self.affine, dtype=float)
         if self.affine.shape != (4, 4):
             raise ValueError(f"Volume affine must be 4x4, got {self.affine.shape}")
-        self.spacing = tuple(float(s) for s in self.spacing)  # type: ignore[assignment]
+        dz, dy, dx = (float(s) for s in self.spacing)
+        self.spacing = (dz, dy, dx)
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(self.voxels.shape)  # type: ignore[return-value]
+        nz, ny, nx = self.voxels.shape
+        return (int(nz), int(ny), int(nx))
 
     @property
     def nbytes(self) -> int:
         return int(self.voxels.nbytes)
 
-    def index_to_patient(self, zyx: np.ndarray | list | tuple) -> np.ndarray:
+    def index_to_patient(self, zyx: ArrayLike) -> np.ndarray:
         """Voxel indices (..., 3) in (z, y, x) order, fractional allowed, to LPS mm (..., 3) in (x, y, z)."""
         pts = np.asarray(zyx, dtype=float)
-        return pts @ self.affine[:3, :3].T + self.affine[:3, 3]
+        result: np.ndarray = pts @ self.affine[:3, :3].T + self.affine[:3, 3]
+        return result
 
-    def patient_to_index(self, xyz: np.ndarray | list | tuple) -> np.ndarray:
+    def patient_to_index(self, xyz: ArrayLike) -> np.ndarray:
         """LPS mm (..., 3) in (x, y, z) order to fractional voxel indices (..., 3) in (z, y, x)."""
         pts = np.asarray(xyz, dtype=float)
         inverse = np.linalg.inv(self.affine)
-        return pts @ inverse[:3, :3].T + inverse[:3, 3]
+        result: np.ndarray = pts @ inverse[:3, :3].T + inverse[:3, 3]
+        return result
 
     def axis_directions(self) -> np.ndarray:
         """Unit vectors (3, 3) in LPS of the z, y and x voxel axes (rows)."""
         cols = self.affine[:3, :3].T
-        return cols / np.linalg.norm(cols, axis=1, keepdims=True)
+        unit_rows: np.ndarray = cols / np.linalg.norm(cols, axis=1, keepdims=True)
+        return unit_rows
 
     def fingerprint(self) -> str:
         """A short hash of geometry and a sparse sample of the voxels.
@@ -119,10 +125,10 @@ class Volume:
 
 
 def affine_from_axes(
-    origin_xyz: np.ndarray | list | tuple,
-    row_direction: np.ndarray | list | tuple,
-    column_direction: np.ndarray | list | tuple,
-    slice_direction: np.ndarray | list | tuple,
+    origin_xyz: ArrayLike,
+    row_direction: ArrayLike,
+    column_direction: ArrayLike,
+    slice_direction: ArrayLike,
     spacing_zyx: tuple[float, float, float],
 ) -> np.ndarray:
     """Build the (z, y, x) → LPS affine from DICOM-style geometry.

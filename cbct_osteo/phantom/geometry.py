@@ -224,11 +224,12 @@ class Anatomy:
     def _half_width(self, h: np.ndarray, base: float, mid: float) -> np.ndarray:
         """Outer half width on one side at height ``h``: constant at the base, narrowing, then tapering to the crest."""
         a = self
-        return np.interp(
+        result: np.ndarray = np.interp(
             h,
             [a.narrowing_from_h_mm, a.narrowing_to_h_mm, a.crest_taper_from_h_mm, a.crest_height_mm],
             [base, mid, mid, a.crest_half_mm],
         )
+        return result
 
     def _side_slope(self, h: np.ndarray, base: float, mid: float) -> np.ndarray:
         a = self
@@ -247,7 +248,8 @@ class Anatomy:
         sl = self._side_slope(h, a.lingual_base_mm, a.lingual_mid_mm)
         buccal = (n - hb) / np.sqrt(1.0 + sb * sb)
         lingual = (-n - hl) / np.sqrt(1.0 + sl * sl)
-        return np.maximum(buccal, lingual)
+        result: np.ndarray = np.maximum(buccal, lingual)
+        return result
 
     def body_sdf(self, t: np.ndarray, n: np.ndarray, h: np.ndarray) -> np.ndarray:
         """Signed distance (mm) to the periosteal surface; exact on the flat inferior border ``h = 0``."""
@@ -255,7 +257,8 @@ class Anatomy:
         sides = self._sides_sdf(n, h, 0.0, 0.0)
         sdf = _round_max(sides, -h, a.base_corner_radius_mm)
         sdf = _round_max(sdf, h - a.crest_height_mm, a.crest_corner_radius_mm)
-        return np.maximum(sdf, np.abs(t) - a.half_length_mm)
+        result: np.ndarray = np.maximum(sdf, np.abs(t) - a.half_length_mm)
+        return result
 
     def core_sdf(self, t: np.ndarray, n: np.ndarray, h: np.ndarray, width: np.ndarray) -> np.ndarray:
         """Signed distance (mm) to the endosteal surface (the trabecular core); exact on ``h = W(t)``."""
@@ -263,7 +266,8 @@ class Anatomy:
         sides = self._sides_sdf(n, h, a.buccal_plate_mm, a.lingual_plate_mm)
         sdf = _round_max(sides, width - h, a.endosteal_corner_radius_mm)
         sdf = _round_max(sdf, h - (a.crest_height_mm - a.crest_plate_mm), a.endosteal_corner_radius_mm)
-        return np.maximum(sdf, np.abs(t) - (a.half_length_mm - a.buccal_plate_mm))
+        result: np.ndarray = np.maximum(sdf, np.abs(t) - (a.half_length_mm - a.buccal_plate_mm))
+        return result
 
     # ------------------------------------------------------------------ canal and foramina
     def foramen(self, side: str) -> Foramen:
@@ -286,7 +290,8 @@ class Anatomy:
             along = sign * t  # arc position on this side, increasing posteriorly
             start, end = abs(foramen.t_mm), a.canal_descends_until_mm
             blend = np.clip((along - start) / (end - start), 0.0, 1.0)
-            centre_h = foramen.height_mm + (a.canal_posterior_height_mm - foramen.height_mm) * (1 - np.cos(np.pi * blend)) / 2
+            rise_mm = a.canal_posterior_height_mm - foramen.height_mm
+            centre_h = foramen.height_mm + rise_mm * (1 - np.cos(np.pi * blend)) / 2
             beyond_end = np.minimum(along - start, 0.0)  # > 0 mm anterior of the foramen: the cap
             side_distance = np.sqrt((n - a.canal_n_mm) ** 2 + (h - centre_h) ** 2 + beyond_end**2)
             distance = np.minimum(distance, np.where(along > 0, side_distance, np.inf))
@@ -348,8 +353,10 @@ class Anatomy:
 
 
 def _round_max(a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
-    """Intersection of two signed distances with the corner rounded to ``radius`` (exact where they meet at right angles)."""
-    return np.minimum(np.maximum(a, b), 0.0) + np.hypot(np.maximum(a + radius, 0.0), np.maximum(b + radius, 0.0)) - radius
+    """Intersection of two signed distances, the corner rounded to ``radius`` (exact where they meet square)."""
+    corner = np.hypot(np.maximum(a + radius, 0.0), np.maximum(b + radius, 0.0))
+    result: np.ndarray = np.minimum(np.maximum(a, b), 0.0) + corner - radius
+    return result
 
 
 #: The phantom's anatomy (fixed so every phantom and its truth agree).

@@ -84,7 +84,7 @@ class PhantomOptions:
     trab_spacing_mm: float = 1.6
 
     @classmethod
-    def resolve(cls, clean: bool, options: dict[str, Any]) -> "PhantomOptions":
+    def resolve(cls, clean: bool, options: dict[str, Any]) -> PhantomOptions:
         """Defaults for ``clean`` (all degradations off) or degraded, overridden by ``options``.
 
         Raises
@@ -97,8 +97,10 @@ class PhantomOptions:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(options) - names)
         if unknown:
-            raise TypeError(f"unknown phantom option(s) {', '.join(unknown)}; valid options: {', '.join(sorted(names))}")
-        off = {"blur_sigma_mm": 0.0, "noise_sd": 0.0, "cupping": 0.0, "metal_streaks": 0.0, "gray_gain": 1.0, "gray_offset": 0.0}
+            valid = ", ".join(sorted(names))
+            raise TypeError(f"unknown phantom option(s) {', '.join(unknown)}; valid options: {valid}")
+        off: dict[str, Any] = dict(blur_sigma_mm=0.0, noise_sd=0.0, cupping=0.0, metal_streaks=0.0)
+        off.update(gray_gain=1.0, gray_offset=0.0)  # the gray mapping, identity
         base = cls(**off) if clean else cls()
         resolved = dataclasses.replace(base, **options)
         resolved.validate()
@@ -154,7 +156,8 @@ class Renderer:
 
     def __init__(self, shape: tuple[int, int, int], voxel_mm: float, seed: int, options: PhantomOptions,
                  anatomy: Anatomy = ANATOMY) -> None:
-        self.shape = tuple(int(s) for s in shape)
+        nz, ny, nx = shape
+        self.shape = (int(nz), int(ny), int(nx))
         self.voxel_mm = float(voxel_mm)
         self.seed = int(seed)
         self.options = options
@@ -182,7 +185,8 @@ class Renderer:
         top = max(anatomy.crown_height_range(tooth)[1] for tooth in anatomy.teeth)
         self.bone_slices = np.nonzero((self.h > -1.5) & (self.h < top + 1.0))[0]
         radius = np.hypot(xx, yy)
-        self._gain = (1.0 - options.cupping * np.clip(1.0 - (radius / CUPPING_RADIUS_MM) ** 2, 0.0, None)).astype(np.float32)
+        falloff = np.clip(1.0 - (radius / CUPPING_RADIUS_MM) ** 2, 0.0, None)
+        self._gain = (1.0 - options.cupping * falloff).astype(np.float32)
         self._streaks, self._streak_weight = self._metal_streaks(xx, yy)
 
     # ------------------------------------------------------------------ public
@@ -246,12 +250,15 @@ class Renderer:
         """Partial-volume fraction inside a surface from the signed distance (mm) of voxel centres."""
         return np.clip(0.5 - sdf / self.voxel_mm, 0.0, 1.0).astype(np.float32)
 
-    def _bone_band(self, slices: np.ndarray) -> dict[str, np.ndarray]:
-        """Material fractions of the band pixels in the given slices, each (len(slices), band size)."""
+    def _bone_band(self, slices: np.ndarray) -> dict[str, Any]:
+        """Material fractions of the band pixels in the given slices, each (len(slices), band size).
+
+        ``"teeth"`` is the exception: a list of (band columns, root fraction, crown fraction, crown material).
+        """
         a = self.anatomy
         h = self.h[slices][:, None]
         t, n = self.band_t[None, :], self.band_n[None, :]
-        fractions: dict[str, np.ndarray] = {
+        fractions: dict[str, Any] = {
             "body": self._fraction(a.body_sdf(t, n, h)),
             "core": self._fraction(a.core_sdf(t, n, h, self.band_width[None, :])),
         }
@@ -277,7 +284,7 @@ class Renderer:
             crown = self._fraction(a.crown_sdf(tooth, tt, nn, h))
             teeth.append((cols, root, crown, "metal" if tooth.kind == "metal" else "enamel"))
         fractions["hole"] = hole
-        fractions["teeth"] = teeth  # type: ignore[assignment]
+        fractions["teeth"] = teeth
         return fractions
 
     def _compose(self, background: np.ndarray, f: dict[str, Any]) -> np.ndarray:
@@ -287,7 +294,7 @@ class Renderer:
         inner = m["cortical_bone"] + f["core"] * (trab - m["cortical_bone"])
         inner += f["wall"] * (m["cortical_bone"] - inner)
         inner += f["hole"] * (m["soft_tissue"] - inner)
-        values = background + f["body"] * (inner - background)
+        values: np.ndarray = background + f["body"] * (inner - background)
         for cols, root, crown, crown_material in f["teeth"]:
             part = values[:, cols]
             part += root * (m["dentin"] - part)

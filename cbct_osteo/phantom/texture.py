@@ -41,7 +41,7 @@ class TrabecularTexture:
     spacing_mm: float
 
     @classmethod
-    def generate(cls, seed: int, bone_fraction: float = 0.35, spacing_mm: float = 1.6) -> "TrabecularTexture":
+    def generate(cls, seed: int, bone_fraction: float = 0.35, spacing_mm: float = 1.6) -> TrabecularTexture:
         """Synthesise the tile from ``seed`` (same seed, same texture on any machine).
 
         Parameters
@@ -73,4 +73,5 @@ class TrabecularTexture:
         x, y, z = np.broadcast_arrays(x, y, z)
         coords = np.stack([z.ravel(), y.ravel(), x.ravel()]) / self.step_mm
         values = ndimage.map_coordinates(self.tile, coords, order=1, mode="grid-wrap", prefilter=False)
-        return (np.abs(values) < self.threshold).reshape(x.shape)
+        mask: np.ndarray = (np.abs(values) < self.threshold).reshape(x.shape)
+        return mask

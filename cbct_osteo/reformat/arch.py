@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.interpolate import CubicSpline
 from scipy.spatial import cKDTree
 
@@ -92,7 +93,7 @@ class ArchCurve:
     _tree: cKDTree = field(repr=False)
 
     @classmethod
-    def from_points(cls, points_xyz: np.ndarray | list, up: np.ndarray | list | None = None) -> "ArchCurve":
+    def from_points(cls, points_xyz: ArrayLike, up: ArrayLike | None = None) -> ArchCurve:
         """Interpolating cubic spline through the points, reparametrised by arc length.
 
         Parameters
@@ -174,11 +175,12 @@ class ArchCurve:
     # --- evaluation -------------------------------------------------------------------------
 
     def _to_3d(self, plane_xy: np.ndarray, offset_level: bool) -> np.ndarray:
-        xyz = plane_xy @ self._basis
+        xyz: np.ndarray = plane_xy @ self._basis
         return xyz + self.level_mm * self.up if offset_level else xyz
 
     def _clip(self, s: np.ndarray | float) -> np.ndarray:
-        return np.clip(np.asarray(s, dtype=float), 0.0, self.length_mm)
+        clipped: np.ndarray = np.clip(np.asarray(s, dtype=float), 0.0, self.length_mm)
+        return clipped
 
     def point(self, s: np.ndarray | float) -> np.ndarray:
         """Point(s) on the arch at arc position(s) ``s`` (mm): (3,) or (M, 3) LPS mm."""
@@ -199,7 +201,7 @@ class ArchCurve:
         right = np.stack([d[..., 1], -d[..., 0]], axis=-1)
         return self._to_3d(self._buccal_sign * right, offset_level=False)
 
-    def closest_arc_position(self, xyz: np.ndarray | list) -> float | np.ndarray:
+    def closest_arc_position(self, xyz: ArrayLike) -> float | np.ndarray:
         """Arc position (mm) of the arch point closest to ``xyz`` after projecting it onto the plane.
 
         Parameters

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from cbct_osteo.reformat.arch import ArchCurve
 
@@ -66,19 +67,21 @@ class PlaneImage:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return tuple(self.image.shape)  # type: ignore[return-value]
+        rows, cols = self.image.shape
+        return (int(rows), int(cols))
 
-    def pixel_to_patient(self, rc: np.ndarray | list) -> np.ndarray:
+    def pixel_to_patient(self, rc: ArrayLike) -> np.ndarray:
         """(..., 2) pixel (row, col) -> (..., 3) patient LPS mm on the plane."""
         rc = np.asarray(rc, dtype=float)
-        return self.origin_xyz + rc[..., :1] * self.row_step_xyz + rc[..., 1:2] * self.col_step_xyz
+        xyz: np.ndarray = self.origin_xyz + rc[..., :1] * self.row_step_xyz + rc[..., 1:2] * self.col_step_xyz
+        return xyz
 
-    def patient_to_pixel(self, xyz: np.ndarray | list) -> np.ndarray:
+    def patient_to_pixel(self, xyz: ArrayLike) -> np.ndarray:
         """(..., 3) patient LPS mm -> (..., 2) pixel (row, col) of its orthogonal projection on the plane."""
-        xyz = np.asarray(xyz, dtype=float)
-        return (xyz - self.origin_xyz) @ self._axes.T
+        rc: np.ndarray = (np.asarray(xyz, dtype=float) - self.origin_xyz) @ self._axes.T
+        return rc
 
-    def distance_from_plane(self, xyz: np.ndarray | list) -> np.ndarray | float:
+    def distance_from_plane(self, xyz: ArrayLike) -> np.ndarray | float:
         """Signed distance (mm) of point(s) from the plane along ``normal_xyz``."""
         value = (np.asarray(xyz, dtype=float) - self.origin_xyz) @ self.normal_xyz
         return float(value) if np.ndim(value) == 0 else value
@@ -122,7 +125,8 @@ class PanoramicImage:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return tuple(self.image.shape)  # type: ignore[return-value]
+        rows, cols = self.image.shape
+        return (int(rows), int(cols))
 
     def arc_position(self, col: np.ndarray | float) -> np.ndarray | float:
         """Arc position (mm) of (fractional) column(s)."""
@@ -132,15 +136,16 @@ class PanoramicImage:
         """Height (mm along ``arch.up``) of (fractional) row(s)."""
         return self.top_mm - np.asarray(row, dtype=float) * self.pixel_mm
 
-    def pixel_to_patient(self, rc: np.ndarray | list) -> np.ndarray:
+    def pixel_to_patient(self, rc: ArrayLike) -> np.ndarray:
         """(..., 2) pixel (row, col) -> (..., 3) patient LPS mm on the imaged surface."""
         rc = np.asarray(rc, dtype=float)
         s = self.arc_position(rc[..., 1])
         horizontal = self.arch.point(s) + self.offset_mm * self.arch.normal(s)
         dh = self.height(rc[..., 0]) - self.arch.level_mm
-        return horizontal + np.asarray(dh)[..., None] * self.arch.up
+        xyz: np.ndarray = horizontal + np.asarray(dh)[..., None] * self.arch.up
+        return xyz
 
-    def patient_to_pixel(self, xyz: np.ndarray | list) -> np.ndarray:
+    def patient_to_pixel(self, xyz: ArrayLike) -> np.ndarray:
         """(..., 3) patient LPS mm -> (..., 2) pixel (row, col).
 
         The column is that of the point's closest arch position, the row that of its height:
@@ -154,7 +159,7 @@ class PanoramicImage:
         row = (self.top_mm - flat @ self.arch.up) / self.pixel_mm
         return np.stack([row, col], axis=-1).reshape(xyz.shape[:-1] + (2,))
 
-    def distance_from_surface(self, xyz: np.ndarray | list) -> np.ndarray | float:
+    def distance_from_surface(self, xyz: ArrayLike) -> np.ndarray | float:
         """Signed distance (mm, buccal positive) of point(s) from the imaged surface."""
         xyz = np.asarray(xyz, dtype=float)
         flat = xyz.reshape(-1, 3)

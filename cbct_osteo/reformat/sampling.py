@@ -22,14 +22,19 @@ fall back to ``scipy.ndimage.map_coordinates``.
 from __future__ import annotations
 
 import weakref
+from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import ndimage, sparse
 
 from cbct_osteo.volume import Volume
 
+#: The spline orders the reformats use: 0 nearest, 1 (tri)linear, 3 cubic B-spline.
+SplineOrder = Literal[0, 1, 3]
 #: Interpolation names accepted by the reformat functions, and their spline orders.
-INTERPOLATION_ORDERS: dict[str, int] = {"nearest": 0, "linear": 1, "cubic": 3}
+INTERPOLATION_ORDERS: dict[str, SplineOrder] = {"nearest": 0, "linear": 1, "cubic": 3}
+_ORDER_BY_NUMBER: dict[int, SplineOrder] = {order: order for order in INTERPOLATION_ORDERS.values()}
 #: Tolerance (in voxels) on the inside test, so points on the edge voxel centres count as inside.
 _EDGE_TOLERANCE = 1e-6
 #: Extra voxels around the sampled region when prefiltering a block for cubic interpolation;
@@ -38,13 +43,13 @@ _CUBIC_MARGIN = 8
 #: Points per map_coordinates call in the general path (bounds temporary memory).
 _CHUNK_POINTS = 2_000_000
 
-_background_cache: dict[int, tuple[weakref.ref, float]] = {}
+_background_cache: dict[int, tuple[weakref.ref[np.ndarray], float]] = {}
 
 
-def interpolation_order(interpolation: str | int) -> int:
+def interpolation_order(interpolation: str | int) -> SplineOrder:
     """Spline order for an interpolation name (``"nearest"``, ``"linear"``, ``"cubic"``) or order."""
-    if isinstance(interpolation, (int, np.integer)) and int(interpolation) in (0, 1, 3):
-        return int(interpolation)
+    if isinstance(interpolation, (int, np.integer)) and int(interpolation) in _ORDER_BY_NUMBER:
+        return _ORDER_BY_NUMBER[int(interpolation)]
     try:
         return INTERPOLATION_ORDERS[str(interpolation)]
     except KeyError:
@@ -65,7 +70,11 @@ def background_value(volume: Volume) -> float:
     if cached is not None and cached[0]() is voxels:
         return cached[1]
     value = float(np.min(voxels))
-    _background_cache[key] = (weakref.ref(voxels, lambda _ref, k=key: _background_cache.pop(k, None)), value)
+
+    def forget(_ref: weakref.ref[np.ndarray], k: int = key) -> None:
+        _background_cache.pop(k, None)
+
+    _background_cache[key] = (weakref.ref(voxels, forget), value)
     return value
 
 
@@ -75,11 +84,12 @@ def _resolve_cval(volume: Volume, cval: float | None) -> float:
 
 def _inverse_affine(volume: Volume) -> np.ndarray:
     """(3, 4) matrix mapping patient (x, y, z, 1) to fractional voxel indices (z, y, x)."""
-    return np.linalg.inv(volume.affine)[:3]
+    inverse: np.ndarray = np.linalg.inv(volume.affine)[:3]
+    return inverse
 
 
 def sample_points(
-    volume: Volume, xyz: np.ndarray | list, order: int | str = 1, cval: float | None = None
+    volume: Volume, xyz: ArrayLike, order: int | str = 1, cval: float | None = None
 ) -> np.ndarray:
     """Gray values at arbitrary patient points.
 
@@ -123,10 +133,11 @@ def sample_points(
 
 def _inside(index: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     upper = np.asarray(shape, dtype=float) - 1 + _EDGE_TOLERANCE
-    return np.all((index >= -_EDGE_TOLERANCE) & (index <= upper), axis=1)
+    inside: np.ndarray = np.all((index >= -_EDGE_TOLERANCE) & (index <= upper), axis=1)
+    return inside
 
 
-def _interpolate(voxels: np.ndarray, index: np.ndarray, order: int) -> np.ndarray:
+def _interpolate(voxels: np.ndarray, index: np.ndarray, order: SplineOrder) -> np.ndarray:
     """Interpolate at fractional indices (M, 3) that are all inside the volume."""
     if order <= 1:
         return ndimage.map_coordinates(voxels, index.T, order=order, mode="nearest", output=np.float32)
@@ -140,8 +151,8 @@ def _interpolate(voxels: np.ndarray, index: np.ndarray, order: int) -> np.ndarra
 
 def sample_line(
     volume: Volume,
-    p0_xyz: np.ndarray | list,
-    p1_xyz: np.ndarray | list,
+    p0_xyz: ArrayLike,
+    p1_xyz: ArrayLike,
     step_mm: float,
     order: int | str = 1,
     cval: float | None = None,
@@ -319,7 +330,7 @@ def _sample_general(
     base: np.ndarray,
     up: np.ndarray,
     heights: np.ndarray,
-    order: int,
+    order: SplineOrder,
     background: float,
     reduce: str,
 ) -> np.ndarray:
