@@ -28,8 +28,9 @@ def phantom_cohort(tmp_path_factory) -> dict:
     Paths in the manifest are relative (resolved against the manifest's folder). The broken
     cases: a landmarks file that is not JSON, and a volume folder that does not exist.
     """
-    phantom = pytest.importorskip("cbct_osteo.phantom")
     import json
+
+    from cbct_osteo import phantom
 
     root = tmp_path_factory.mktemp("cohort")
     rows, truth = [], {}

@@ -18,7 +18,7 @@ from .conftest import SHAPE, VOXEL_MM
 
 @pytest.fixture(scope="module")
 def phantom_case():
-    phantom = pytest.importorskip("cbct_osteo.phantom")
+    from cbct_osteo import phantom
     return phantom.make_phantom(shape=SHAPE, voxel_mm=VOXEL_MM, seed=3)
 
 

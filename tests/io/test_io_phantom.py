@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cbct_osteo import phantom
 from cbct_osteo.io.dicom_loader import load_series
 
-phantom = pytest.importorskip("cbct_osteo.phantom")
 TINY = {"shape": (24, 96, 96), "voxel_mm": 0.6, "seed": 3}
 
 

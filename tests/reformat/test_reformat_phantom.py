@@ -1,14 +1,11 @@
-"""Reformats against the project phantom's exact anatomy (skipped until the phantom exists)."""
+"""Reformats against the project phantom's exact anatomy."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from cbct_osteo import phantom
 from cbct_osteo.reformat import ArchCurve, cross_section, estimate_arch, panoramic
-
-phantom = pytest.importorskip("cbct_osteo.phantom")
-if not hasattr(phantom, "make_phantom"):
-    pytest.skip("cbct_osteo.phantom.make_phantom not available yet", allow_module_level=True)
 
 SIDES = ("left", "right")
 
