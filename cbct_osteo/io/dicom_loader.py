@@ -61,8 +61,10 @@ def load_series(
         SeriesInstanceUID to load, or a :class:`SeriesInfo` from :func:`discover_series`
         (then ``path`` is not searched again). None picks the series with the most slices.
     progress
-        ``progress(done, total)``, called from the calling thread: first while headers are read
-        (total = files), then while frames are decoded (total = frames).
+        ``progress(done, total)``, called from the calling thread in two phases: while headers
+        are read (total = files), then while frames are decoded (total = frames). Each phase
+        starts with a ``(0, total)`` call and ends with ``(total, total)``; within a phase
+        ``done`` never decreases.
     cancel
         Polled often; returning True stops the load and raises :class:`LoadCancelled`.
     policy
@@ -251,6 +253,8 @@ def _run(tasks, work, total: int, progress: Progress | None, cancel: Cancel | No
             with lock:
                 done[0] += count
 
+    if progress is not None:
+        progress(0, total)  # a new phase (frames) starts at 0, whatever the header phase reached
     n_threads = max(1, min(workers or min(4, os.cpu_count() or 1), len(tasks)))
     threads = [threading.Thread(target=worker, name=f"cbct-osteo-decode-{i}", daemon=True) for i in range(n_threads)]
     for thread in threads:

@@ -252,10 +252,13 @@ def _dicomdir_references(name: str) -> tuple[list[str], list[tuple[str, str]]]:
     """Existing files a DICOMDIR references, and problems (missing files, paths leaving its folder).
 
     The DICOMDIR's records form a tree linked by byte offsets (PATIENT > STUDY > SERIES >
-    IMAGE); walking it tells which series a missing file belonged to. When the offsets are
-    absent or broken, records are taken in file order, the usual depth-first layout.
+    IMAGE); walking it tells which series a missing file belonged to. pydicom's File-set
+    reader (:mod:`cbct_osteo.io.fileset`) walks it first; when it refuses the DICOMDIR (offsets
+    absent or broken), records are taken in file order, the usual depth-first layout.
     """
     from pydicom import dcmread
+
+    from cbct_osteo.io.fileset import fileset_references
 
     try:
         dicomdir = dcmread(name, force=True)
@@ -265,8 +268,10 @@ def _dicomdir_references(name: str) -> tuple[list[str], list[tuple[str, str]]]:
     root = os.path.realpath(os.path.dirname(os.path.abspath(name)))
     files: list[str] = []
     problems: list[tuple[str, str]] = []
-    for record, series_uid in _records_with_series(dicomdir, records):
-        file_id = record.get("ReferencedFileID")
+    references = fileset_references(dicomdir)  # pydicom's File-set reader first
+    if references is None:  # not a conformant File-set: walk the records ourselves, tolerantly
+        references = [(r.get("ReferencedFileID"), uid) for r, uid in _records_with_series(dicomdir, records)]
+    for file_id, series_uid in references:
         if not file_id:
             continue
         parts = [str(p) for p in (file_id if not isinstance(file_id, str) else [file_id])]

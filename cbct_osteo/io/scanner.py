@@ -62,9 +62,11 @@ def scan_headers(
     """Yield ``(file, header or the LoadError saying why it is not a usable DICOM file)``.
 
     ``cancel()`` is polled between batches; when it returns True the generator stops
-    (the caller raises). ``progress(done, total)`` follows the files.
+    (the caller raises). ``progress(done, total)`` follows the files, starting with ``(0, total)``.
     """
     total = len(files)
+    if progress is not None:
+        progress(0, total)  # a phase starts at 0 (see load_series: headers, then frames)
     for start in range(0, total, BATCH):
         if cancel is not None and cancel():
             return

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from cbct_osteo.cli import main as cli_main
 from cbct_osteo.io.dicom_loader import load_series
 from cbct_osteo.io.discovery import discover_series
 from cbct_osteo.io.errors import LoadCancelled, LoadError
+
 from io_synthetic import slice_values, write_series
 
 ROWS, COLS = 8, 10
@@ -179,12 +181,27 @@ def test_truncated_file_gives_load_error(tmp_path: Path) -> None:
         load_series(tmp_path)
 
 
+def progress_phases(seen: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Split progress reports into phases: a phase starts where ``done`` returns to 0."""
+    phases: list[list[tuple[int, int]]] = []
+    for i, report in enumerate(seen):
+        if i == 0 or (report[0] == 0 and seen[i - 1][0] != 0):
+            phases.append([])
+        phases[-1].append(report)
+    return phases
+
+
 def test_progress_and_cancel(tmp_path: Path) -> None:
     write_series(tmp_path, n=12)
     seen: list[tuple[int, int]] = []
     load_series(tmp_path, progress=lambda done, total: seen.append((done, total)), workers=2)
-    assert seen[-1] == (12, 12)
-    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]) if a[1] == b[1])
+    # load_series's contract: headers (total = 12 files), then frames (total = 12 frames); each
+    # phase starts at (0, total), ends at (total, total) and never goes backwards.
+    phases = progress_phases(seen)
+    assert len(phases) == 2, seen
+    for phase in phases:
+        assert phase[0][0] == 0 and phase[-1] == (12, 12), seen
+        assert all(a[0] <= b[0] and a[1] == b[1] for a, b in zip(phase, phase[1:], strict=False)), seen
     with pytest.raises(LoadCancelled):
         load_series(tmp_path, cancel=lambda: True)
     calls = []
@@ -195,6 +212,19 @@ def test_progress_and_cancel(tmp_path: Path) -> None:
 
     with pytest.raises(LoadCancelled):
         load_series(tmp_path, cancel=cancel_during_decoding)
+
+
+def test_each_progress_phase_starts_at_zero_even_when_decoding_outruns_the_reports(tmp_path: Path) -> None:
+    """Decoding finishes before the first 50 ms report: the frame phase must still start at 0."""
+    write_series(tmp_path, n=12)
+    seen: list[tuple[int, int]] = []
+
+    def slow_cancel() -> bool:
+        time.sleep(0.06)  # polled before each report, so every frame is decoded by the first one
+        return False
+
+    load_series(tmp_path, progress=lambda done, total: seen.append((done, total)), cancel=slow_cancel, workers=2)
+    assert [phase[0] for phase in progress_phases(seen)] == [(0, 12), (0, 12)], seen
 
 
 def test_threads_give_the_same_volume(tmp_path: Path) -> None:
