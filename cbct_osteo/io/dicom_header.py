@@ -227,7 +227,7 @@ def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: byt
         padding_limit=_int(ds.get("PixelPaddingRangeLimit"), None),
         series_description=_text(ds.get("SeriesDescription")),
         series_number=_text(ds.get("SeriesNumber")),
-        image_type=tuple(str(v) for v in _as_list(ds.get("ImageType"))),
+        image_type=tuple(str(v).strip() for v in _as_list(ds.get("ImageType"))),  # CS: padding is not part of the value
     )
     header.frames = tuple(_frames(name, ds, n_frames))
     return header
