@@ -41,9 +41,9 @@ def fileset_references(dicomdir: Dataset) -> list[FileReference] | None:
         return None
     references: list[FileReference] = []
     for node in present[0].node.root:  # all records, including those whose file is missing
-        if not node.has_instance:
-            continue
         instance = node.instance
+        if instance is None:  # a PATIENT, STUDY or SERIES record
+            continue
         series_uid = str(instance["SeriesInstanceUID"].value) if "SeriesInstanceUID" in instance else ""
         references.append((instance["ReferencedFileID"].value, series_uid))
     return references
