@@ -91,9 +91,6 @@ class ImageCanvas(QWidget):
     def image_to_widget(self, rc: np.ndarray | tuple) -> np.ndarray:
         return self._transform.image_to_screen(rc)
 
-    def widget_to_image(self, xy: np.ndarray | tuple) -> np.ndarray:
-        return self._transform.screen_to_image(xy)
-
     def _render_qimage(self) -> None:
         if self._image is None:
             self._qimage = None

@@ -64,16 +64,6 @@ def auto_window_level(values: np.ndarray, low_pct: float = 1.0, high_pct: float 
     return float(hi - lo), float((hi + lo) / 2.0)
 
 
-def bone_window_level(values: np.ndarray) -> tuple[float, float]:
-    """A bone window for uncalibrated CBCT: from the soft-tissue peak to the top of the histogram."""
-    flat = np.asarray(values).ravel()
-    sample = flat[:: max(1, flat.size // 200_000)].astype(np.float64)
-    lo, hi = np.percentile(sample, [50.0, 99.9])
-    if hi <= lo:
-        hi = lo + 1.0
-    return float(hi - lo), float((hi + lo) / 2.0)
-
-
 def apply_window(image: np.ndarray, window: float, level: float) -> np.ndarray:
     """Map gray values to display bytes (0..255) with a linear window; returns a C-contiguous uint8 array."""
     lo = level - window / 2.0

@@ -1,16 +1,10 @@
 """Landmarks with undo, and the measurements made from them (cortical width, S, I, trabecular).
 
-Public API (no Qt): :class:`LandmarkModel` and the interaction functions, :func:`validate_landmarks`,
+Public API (no Qt): :class:`LandmarkModel`, :func:`validate_landmarks`,
 :func:`measure_case` returning :class:`CaseMeasurements`, and :class:`Measurement`.
 """
 from cbct_osteo.measure.case import MEASUREMENT_IDS, CaseMeasurements, measure_case
-from cbct_osteo.measure.landmark_model import (
-    ChangeEvent,
-    LandmarkModel,
-    drag_landmark,
-    pick_landmark,
-    place_landmark,
-)
+from cbct_osteo.measure.landmark_model import ChangeEvent, LandmarkModel
 from cbct_osteo.measure.quantity import Measurement, decimals_for, format_value
 from cbct_osteo.measure.validation import Issue, validate_landmarks
 
@@ -22,10 +16,7 @@ __all__ = [
     "LandmarkModel",
     "Measurement",
     "decimals_for",
-    "drag_landmark",
     "format_value",
     "measure_case",
-    "pick_landmark",
-    "place_landmark",
     "validate_landmarks",
 ]

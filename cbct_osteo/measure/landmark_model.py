@@ -1,4 +1,4 @@
-"""The observable, undoable landmark model (no Qt), and the plain place/drag functions.
+"""The observable, undoable landmark model (no Qt).
 
 Modelled on napari's layers: the model wraps plain data (a :class:`LandmarkSet`), every setter
 validates, stores, then emits one small event; views subscribe once and never read private
@@ -6,8 +6,8 @@ fields. Undo records small atoms (what, old value, new value); a drag is grouped
 history item; the stacks are bounded and a new edit clears redo. A bulk update
 (:meth:`LandmarkModel.bulk`) is one history item and one event.
 
-Mouse handling is plain functions of (model, position) — :func:`place_landmark`,
-:func:`drag_landmark`, :func:`pick_landmark` — so tests drive them without a canvas.
+Tests drive the model directly (``set_point``, ``set_roi``, ``group``), as the views do; picking
+what a press hits is a screen-space question, answered by :func:`cbct_osteo.gui.interaction.nearest_point`.
 """
 from __future__ import annotations
 
@@ -345,38 +345,3 @@ class LandmarkModel:
                 for index_id in set(self._data.grades.get(side, {})) | set(landmarks.grades.get(side, {})):
                     self._change(("grade", side, index_id), landmarks.grades.get(side, {}).get(index_id))
 
-
-# ---- interaction: plain functions of (model, position) ---------------------------------------
-def place_landmark(model: LandmarkModel, side: str, kind: str, position: Iterable[float]) -> None:
-    """A click that places (or re-places) a landmark: one undo step. ``kind="trab_roi"`` places the ROI."""
-    if kind == "trab_roi":
-        model.set_roi(side, centre=position)
-    else:
-        model.set_point(side, kind, position)
-
-
-def drag_landmark(model: LandmarkModel, side: str, kind: str, positions: Iterable[Iterable[float]]) -> None:
-    """A drag through ``positions``: every move is shown (one event each), undone as one step."""
-    with model.group():
-        for position in positions:
-            place_landmark(model, side, kind, position)
-
-
-def pick_landmark(model: LandmarkModel, position: Iterable[float], tolerance_mm: float = 1.0,
-                  side: str | None = None) -> tuple[str, str] | None:
-    """The (side, kind) of the landmark nearest to ``position`` within ``tolerance_mm``, or None.
-
-    ROI centres count as ``"trab_roi"``. Used on mouse press to decide what a drag moves.
-    """
-    target = np.asarray(_as_point(position))
-    best: tuple[float, tuple[str, str]] | None = None
-    for s in (side,) if side else SIDES:
-        marks = model.landmarks.sides.get(s, SideLandmarks())
-        candidates = dict(marks.points)
-        if marks.trab_roi is not None:
-            candidates["trab_roi"] = marks.trab_roi.centre
-        for kind, pt in candidates.items():
-            distance = float(np.linalg.norm(np.asarray(pt) - target))
-            if distance <= tolerance_mm and (best is None or distance < best[0]):
-                best = (distance, (s, kind))
-    return best[1] if best else None

@@ -4,13 +4,7 @@ from __future__ import annotations
 import pytest
 
 from cbct_osteo.io.landmarks_file import LandmarkSet, TrabecularRoi
-from cbct_osteo.measure.landmark_model import (
-    ChangeEvent,
-    LandmarkModel,
-    drag_landmark,
-    pick_landmark,
-    place_landmark,
-)
+from cbct_osteo.measure.landmark_model import ChangeEvent, LandmarkModel
 
 
 @pytest.fixture
@@ -23,8 +17,8 @@ def model_and_events():
 
 def test_place_move_delete_with_undo_redo(model_and_events):
     model, events = model_and_events
-    place_landmark(model, "left", "foramen_centre", (20.0, -10.0, 0.0))
-    place_landmark(model, "left", "foramen_centre", (21.0, -10.0, 0.0))
+    model.set_point("left", "foramen_centre", (20.0, -10.0, 0.0))
+    model.set_point("left", "foramen_centre", (21.0, -10.0, 0.0))
     model.delete_point("left", "foramen_centre")
     assert model.point("left", "foramen_centre") is None
     assert model.undo() and model.point("left", "foramen_centre") == (21.0, -10.0, 0.0)
@@ -47,9 +41,11 @@ def test_new_edit_clears_redo(model_and_events):
 
 def test_drag_is_one_history_item_but_every_move_is_shown(model_and_events):
     model, events = model_and_events
-    place_landmark(model, "left", "border_inner", (20, 0, -14))
+    model.set_point("left", "border_inner", (20, 0, -14))
     path = [(20, 0, -14 + 0.1 * k) for k in range(1, 11)]
-    drag_landmark(model, "left", "border_inner", path)
+    with model.group():  # as the views do between mouse press and release
+        for position in path:
+            model.set_point("left", "border_inner", position)
     assert len(events) == 11  # a view follows the drag live
     assert model.point("left", "border_inner") == pytest.approx(path[-1])
     model.undo()
@@ -94,7 +90,7 @@ def test_history_is_bounded():
 
 def test_roi_arch_and_grade_edits(model_and_events):
     model, events = model_and_events
-    place_landmark(model, "right", "trab_roi", (-20, -5, -8))
+    model.set_roi("right", centre=(-20, -5, -8))
     assert model.roi("right").size_mm == 5.0 and model.roi("right").shape == "square"
     model.resize_roi("right", 4.0)
     model.set_roi("right", shape="circle")
@@ -156,17 +152,6 @@ def test_unsubscribe_stops_events(model_and_events):
     model.unsubscribe(events.append)  # twice is harmless
     model.set_point("left", "foramen_centre", (1, 2, 3))
     assert events == []
-
-
-def test_pick_nearest_landmark_within_tolerance():
-    model = LandmarkModel()
-    model.set_point("left", "border_outer", (20, 0, -16))
-    model.set_point("left", "border_inner", (20, 0, -13))
-    model.set_roi("left", centre=(20, 0, -9))
-    assert pick_landmark(model, (20.2, 0, -15.8)) == ("left", "border_outer")
-    assert pick_landmark(model, (20, 0, -9.5)) == ("left", "trab_roi")
-    assert pick_landmark(model, (20, 0, -11.5), tolerance_mm=1.0) is None
-    assert pick_landmark(model, (20, 0, -13), side="right") is None
 
 
 def test_observers_see_the_final_history_state_during_undo_and_redo() -> None:
