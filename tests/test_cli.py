@@ -117,6 +117,41 @@ def test_every_readme_command_and_option_exists(capsys: pytest.CaptureFixture[st
                 assert mentions_option(help_text, option), f"README documents `{command} {option}`; --help lacks it"
 
 
+#: The documents a user reads for the command line; every option they show must exist.
+DOCUMENTS = ("README.md", "docs/user-guide.md", "docs/batch.md")
+
+
+def documented_usages() -> list[tuple[str, str, list[str]]]:
+    """(document, command, tokens) for every command-line usage the documents show.
+
+    Usages are code spans or code-block lines starting with ``cbct-osteo COMMAND``, and the rows
+    of the user guide's command table (``| `COMMAND [...]` | ...``).
+    """
+    usages = []
+    commands = "|".join(sorted(listed_commands()))
+    for name in DOCUMENTS:
+        text = (REPO / name).read_text(encoding="utf-8")
+        # "cbct-osteo measure: file: problem" lines are error output, not usages (?!:)
+        pattern = rf"(?:`|^ *\$? *)cbct-osteo ({commands})\b(?!:)([^`\n#]*)|^\| `({commands})\b([^`]*)`"
+        for match in re.finditer(pattern, text, flags=re.MULTILINE):
+            command, rest = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+            usages.append((name, command, rest.split()))
+    return usages
+
+
+def test_every_documented_option_exists(capsys: pytest.CaptureFixture[str]) -> None:
+    usages = documented_usages()
+    assert len(usages) >= 15, "the documents' command-line usages were not found"
+    wrong = []
+    for document, command, tokens in usages:
+        help_text = command_help(command, capsys)
+        for token in tokens:
+            option = token.strip("[](),.;").split("=")[0]
+            if option.startswith("-") and option != "-" and not mentions_option(help_text, option):
+                wrong.append(f"{document}: `cbct-osteo {command} {option}` is documented but does not exist")
+    assert not wrong, "\n".join(wrong)
+
+
 def test_every_command_in_the_help_is_documented_in_the_readme() -> None:
     documented = {tokens[0] for tokens in readme_command_lines()}
     undocumented = listed_commands() - documented
