@@ -4,6 +4,7 @@ The interfaces are listed in docs/ and ../shared/DESIGN.md and are stable: scrip
 acceptance checks rely on them. Every failure prints one readable line to stderr and
 returns a non-zero exit status, never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """Where the program's bundled resources live (repository checkout or PyInstaller bundle)."""
+
 from __future__ import annotations
 
 import sys

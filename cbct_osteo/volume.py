@@ -5,6 +5,7 @@ Every stage of the program exchanges volumes as this one small object. Voxels ar
 order, the order landmarks files use. Keeping both conventions in one place (the affine)
 is what lets a landmark clicked on any reformatted image land on the right voxel.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

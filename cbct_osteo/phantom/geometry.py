@@ -21,6 +21,7 @@ ground truth is measured: the inferior border (``h = 0``), the endosteal margin 
 inferior cortex (``h = W(t)``) and the foramen walls; elsewhere they are close approximations,
 used only to give boundary voxels their partial-volume fraction.
 """
+
 from __future__ import annotations
 
 import math

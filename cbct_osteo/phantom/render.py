@@ -18,6 +18,7 @@ band of pixels near the arch, and slabs of slices are rendered one at a time (th
 overlap margins, the noise one generator per slice), so the result does not depend on the
 slab size and a 500 x 800 x 800 phantom is written without holding it in memory.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -123,8 +124,12 @@ class PhantomOptions:
     @property
     def clean(self) -> bool:
         return (
-            self.blur_sigma_mm == 0 and self.noise_sd == 0 and self.cupping == 0 and self.metal_streaks == 0
-            and self.gray_gain == 1 and self.gray_offset == 0
+            self.blur_sigma_mm == 0
+            and self.noise_sd == 0
+            and self.cupping == 0
+            and self.metal_streaks == 0
+            and self.gray_gain == 1
+            and self.gray_offset == 0
         )
 
     def gray(self, density: float) -> float:
@@ -154,8 +159,14 @@ class Renderer:
         Texture and degradations.
     """
 
-    def __init__(self, shape: tuple[int, int, int], voxel_mm: float, seed: int, options: PhantomOptions,
-                 anatomy: Anatomy = ANATOMY) -> None:
+    def __init__(
+        self,
+        shape: tuple[int, int, int],
+        voxel_mm: float,
+        seed: int,
+        options: PhantomOptions,
+        anatomy: Anatomy = ANATOMY,
+    ) -> None:
         nz, ny, nx = shape
         self.shape = (int(nz), int(ny), int(nx))
         self.voxel_mm = float(voxel_mm)
@@ -216,7 +227,7 @@ class Renderer:
         slices = self.bone_slices[(self.bone_slices >= z0) & (self.bone_slices < z1)]
         chunk = max(1, BAND_CHUNK_VOXELS // max(1, self.band_t.size))  # bounds the band's temporaries
         for start in range(0, slices.size, chunk):
-            part = slices[start:start + chunk]
+            part = slices[start : start + chunk]
             index = (part[:, None] - z0, self.band_rows[None, :], self.band_cols[None, :])
             volume[index] = self._compose(volume[index], self._bone_band(part))
         return volume
@@ -229,7 +240,7 @@ class Renderer:
         values = self.density(lo, hi)
         if o.blur_sigma_mm > 0:
             values = ndimage.gaussian_filter(values, o.blur_sigma_mm / self.voxel_mm, mode="nearest", truncate=4.0)
-        values = values[z0 - lo: z0 - lo + (z1 - z0)]
+        values = values[z0 - lo : z0 - lo + (z1 - z0)]
         if o.metal_streaks > 0:
             for k in np.nonzero(self._streak_weight[z0:z1])[0]:
                 values[k] += self._streak_weight[z0 + k] * self._streaks

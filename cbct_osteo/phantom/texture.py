@@ -7,6 +7,7 @@ synthesised once on a periodic tile (FFT) and sampled by trilinear interpolation
 coordinates, so the texture does not depend on the voxel grid: a finer phantom shows the same
 trabeculae, only sharper.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

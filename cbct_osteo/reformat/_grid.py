@@ -1,4 +1,5 @@
 """Small geometric helpers shared by the cross-section and panoramic reformats."""
+
 from __future__ import annotations
 
 import numpy as np

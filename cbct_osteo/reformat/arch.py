@@ -18,6 +18,7 @@ Geometry (patient LPS mm, (x, y, z) order):
   The inside is found from the orientation (signed area) of the curve closed by the chord
   between its ends, so it works for a U, a V or a shallow arc alike.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -5,6 +5,7 @@ image, columns run along the normal with BUCCAL TO THE RIGHT (lingual left), row
 (inferior), and the arch point is at the horizontal centre, so the mandible appears upright
 with its inferior border at the bottom whichever side of the arch the section is on.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -5,6 +5,7 @@ on every other image (via ``patient_to_pixel``), so these mappings are the singl
 geometric truth between views. Pixel coordinates are (row, col) with (0, 0) the CENTRE of the
 top-left pixel; fractional values are allowed both ways. Rows go DOWN = inferior.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

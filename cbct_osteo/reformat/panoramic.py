@@ -5,6 +5,7 @@ along the arch's vertical, top = superior. Each column is sampled on the vertica
 its arch point (optionally shifted along the buccal normal), and a slab averages or
 maximum-projects the intensities across the arch, like a dental panoramic X-ray's focal trough.
 """
+
 from __future__ import annotations
 
 import numpy as np

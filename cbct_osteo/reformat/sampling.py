@@ -19,6 +19,7 @@ is what makes a 1200 x 500 panoramic with a 5 mm slab cost tens of milliseconds 
 the second a general ``map_coordinates`` call needs. Other geometries and cubic interpolation
 fall back to ``scipy.ndimage.map_coordinates``.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -88,9 +89,7 @@ def _inverse_affine(volume: Volume) -> np.ndarray:
     return inverse
 
 
-def sample_points(
-    volume: Volume, xyz: ArrayLike, order: int | str = 1, cval: float | None = None
-) -> np.ndarray:
+def sample_points(volume: Volume, xyz: ArrayLike, order: int | str = 1, cval: float | None = None) -> np.ndarray:
     """Gray values at arbitrary patient points.
 
     Parameters
@@ -273,8 +272,10 @@ def _sample_separable(
     ky = flat @ inverse[1, :3] + inverse[1, 3]
     kx = flat @ inverse[2, :3] + inverse[2, 3]
     inside = (
-        (ky >= -_EDGE_TOLERANCE) & (ky <= ny - 1 + _EDGE_TOLERANCE)
-        & (kx >= -_EDGE_TOLERANCE) & (kx <= nx - 1 + _EDGE_TOLERANCE)
+        (ky >= -_EDGE_TOLERANCE)
+        & (ky <= ny - 1 + _EDGE_TOLERANCE)
+        & (kx >= -_EDGE_TOLERANCE)
+        & (kx <= nx - 1 + _EDGE_TOLERANCE)
     )
     y0 = np.clip(np.floor(ky).astype(np.int64), 0, ny - 2)
     x0 = np.clip(np.floor(kx).astype(np.int64), 0, nx - 2)

@@ -126,8 +126,16 @@ def _stacks(shared_data: Path) -> list[tuple[str, list[str], list[str], tuple[fl
             plan = series.plan
             if plan is None or len(plan.frames) + len(plan.dropped) < 2 or any(f.frame for f in plan.frames):
                 continue  # single images and multi-frame files: nothing to sort
-            stacks.append((f"{folder.name} {series.uid}", [f.path for f in plan.frames], [f.path for f in plan.dropped],
-                           plan.spacing, plan.needs_resampling, plan.problems))
+            stacks.append(
+                (
+                    f"{folder.name} {series.uid}",
+                    [f.path for f in plan.frames],
+                    [f.path for f in plan.dropped],
+                    plan.spacing,
+                    plan.needs_resampling,
+                    plan.problems,
+                )
+            )
     return stacks
 
 
