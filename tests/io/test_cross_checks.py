@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pydicom
@@ -48,8 +49,8 @@ def _scanner_made(headers: dict[str, FileHeader | LoadError]) -> list[FileHeader
     return [h for h in headers.values() if isinstance(h, FileHeader) and h._dataset is None]
 
 
-def _floats(value: object) -> tuple[float, ...] | None:
-    return tuple(float(v) for v in value) if value not in (None, "") else None  # type: ignore[union-attr]
+def _floats(value: Any) -> tuple[float, ...] | None:
+    return tuple(float(v) for v in value) if value not in (None, "") else None
 
 
 def test_gdcm_scanner_headers_equal_pydicom(all_headers: dict[str, FileHeader | LoadError]) -> None:
