@@ -37,6 +37,8 @@ class Validation:
     model: ModelFit | None
     feature_matrix: np.ndarray | None
     model_positive: np.ndarray | None
+    #: Per analysed column, the cases it used (value present, measurements of ok quality).
+    masks: dict[str, np.ndarray]
 
 
 def numeric_entries(entries: tuple[IndexEntry, ...] | None = None) -> list[IndexEntry]:
@@ -109,12 +111,14 @@ def validate_cohort(cohort: Cohort, *, features: list[str] | None = None, seed: 
         "indices": {},
     }
     index_seed = seed
+    masks: dict[str, np.ndarray] = {}
     for entry in numeric_entries(entries):
         for prefix in PREFIXES:
             column = f"{prefix}_{entry.id}"
             if column not in cohort.values:
                 continue
             mask, bad_quality, empty = cohort.usable(column, used_measurements(column, entry))
+            masks[column] = mask
             index_seed += 3
             result = analyse_index(cohort.values[column][mask], cohort.positive[mask], cohort.t_score[mask],
                                    orientation(entry), entry.cutoff.value if entry.cutoff else None, index_seed)
@@ -132,7 +136,7 @@ def validate_cohort(cohort: Cohort, *, features: list[str] | None = None, seed: 
         "seed": seed,
         "analysed_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    return Validation(document, cohort, model, matrix, model_positive)
+    return Validation(document, cohort, model, matrix, model_positive, masks)
 
 
 def _model(cohort: Cohort, names: list[str], seed: int, document: dict[str, Any]):
