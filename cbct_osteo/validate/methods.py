@@ -38,7 +38,7 @@ def methods_paragraph(document: dict[str, Any]) -> str:
         "cutoff's direction, otherwise lower values at risk) and never chosen from the data. Sensitivity, specificity, "
         "positive and negative predictive value at the published cutoff are given with Wilson 95 % intervals "
         f"(statsmodels {_version('statsmodels')}); the Youden-optimal cutoff with a percentile bootstrap interval "
-        f"({N_BOOTSTRAP // 2} resamples); the correlation with the T-score as Pearson's r and Spearman's rho with "
+        f"({N_BOOTSTRAP} resamples); the correlation with the T-score as Pearson's r and Spearman's rho with "
         f"two-sided p-values. A combined model, an L2-regularised logistic regression (C = {REGULARISATION_C:g} on "
         f"standardised features: {features}), was evaluated by {CV_REPEATS}-times repeated stratified "
         f"{CV_FOLDS}-fold cross-validation: we report the out-of-fold AUC (mean over repeats) with a stratified "

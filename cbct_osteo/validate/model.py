@@ -27,9 +27,9 @@ from cbct_osteo.validate.statistics import CONFIDENCE, Orientation, analyse_inde
 
 REGULARISATION_C = 1.0
 CV_FOLDS = 5
-CV_REPEATS = 20
+CV_REPEATS = 10
 N_BOOTSTRAP_AUC = 2000
-N_BOOTSTRAP_COEF = 300
+N_BOOTSTRAP_COEF = 200
 
 
 @dataclass

@@ -85,9 +85,26 @@ def youden_threshold(positive: np.ndarray, score: np.ndarray) -> float:
     return float(thresholds[best])
 
 
-def _youden_statistic(score_pos: np.ndarray, score_neg: np.ndarray) -> float:
-    labels = np.r_[np.ones(len(score_pos), bool), np.zeros(len(score_neg), bool)]
-    return youden_threshold(labels, np.r_[score_pos, score_neg])
+def _youden_statistic(score_pos: np.ndarray, score_neg: np.ndarray, axis: int = -1) -> np.ndarray:
+    """:func:`youden_threshold` for a batch of bootstrap replicates at once (``(..., n)`` arrays).
+
+    The same rule as ``roc_curve``'s thresholds: sort the scores descending, count true and false
+    positives at the last case of each group of equal scores, take the first (highest) threshold
+    with the largest TPR - FPR. Tested equal to :func:`youden_threshold`; vectorised because
+    ``roc_curve`` per replicate costs ~1 ms, i.e. seconds per index.
+    """
+    score_pos, score_neg = np.moveaxis(score_pos, axis, -1), np.moveaxis(score_neg, axis, -1)
+    n_pos, n_neg = score_pos.shape[-1], score_neg.shape[-1]
+    scores = np.concatenate([score_pos, score_neg], axis=-1)
+    labels = np.r_[np.ones(n_pos), np.zeros(n_neg)]
+    order = np.argsort(-scores, axis=-1, kind="stable")
+    ordered = np.take_along_axis(scores, order, axis=-1)
+    is_positive = labels[order]
+    j = np.cumsum(is_positive, axis=-1) / n_pos - np.cumsum(1 - is_positive, axis=-1) / n_neg
+    last_of_tie = np.ones(ordered.shape, dtype=bool)
+    last_of_tie[..., :-1] = ordered[..., :-1] != ordered[..., 1:]
+    best = np.argmax(np.where(last_of_tie, j, -np.inf), axis=-1)
+    return np.take_along_axis(ordered, best[..., None], axis=-1)[..., 0]
 
 
 def proportion(count: int, total: int) -> dict[str, Any]:
@@ -160,8 +177,8 @@ def analyse_index(values: np.ndarray, positive: np.ndarray, t_score: np.ndarray,
     threshold = youden_threshold(positive, score)
     result["youden_cutoff"] = orientation.value_of(threshold)
     result["youden_rule"] = f"at risk if {'<=' if orientation.direction == 'below' else '>='} the cutoff"
-    interval = bootstrap_interval(_youden_statistic, score[positive], score[~positive], seed + 1, vectorized=False,
-                                  n_resamples=N_BOOTSTRAP // 2, methods=("percentile",))
+    interval = bootstrap_interval(_youden_statistic, score[positive], score[~positive], seed + 1, vectorized=True,
+                                  methods=("percentile",))
     result["youden_cutoff_ci95"] = sorted(orientation.value_of(v) for v in interval) if interval else None
     result["at_youden_cutoff"] = at_cutoff(positive, score >= threshold)
     result["roc"] = {"fpr": [float(v) for v in fpr], "tpr": [float(v) for v in tpr]}
