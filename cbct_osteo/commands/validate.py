@@ -11,7 +11,8 @@ Pearson and Spearman correlation with the T-score. A combined logistic model is 
 repeated cross-validation (out-of-fold AUC, never the training AUC), calibration and
 coefficient intervals. Writes the PDF, PNG figures beside it and ``--json``. ``--write-index``
 saves the model as a site-derived index for ``measure/report/batch --index``; with fewer than
-10 cases in either class it is refused unless ``--force``. See docs/validation.md.
+10 cases in either class it is refused unless ``--force``. ``--index SITE.toml`` tests an
+earlier site index on this cohort (external validation). See docs/validation.md.
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index-id", default="SITE", metavar="ID", help="id of the site index (default SITE)")
     parser.add_argument("--index-name", metavar="NAME", help="display name of the site index (default 'Site index (DATE)')")
     parser.add_argument("--force", action="store_true", help="write the site index even with fewer than 10 cases in a class")
+    parser.add_argument("--index", action="append", default=[], metavar="SITE.toml",
+                        help="also test this index definition file's columns (e.g. an earlier site index on a new cohort)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="seed of the bootstrap and cross-validation (default 0)")
 
 
@@ -45,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     outputs = run_validation(args.results, args.reference, args.output, json_path=args.json, target=args.target,
                              features=args.features, seed=args.seed, write_index=args.write_index, force=args.force,
-                             index_id=args.index_id, index_name=args.index_name)
+                             index_id=args.index_id, index_name=args.index_name,
+                             index_files=tuple(args.index))
     document = outputs.document
     for text in outputs.warnings:
         print(f"cbct-osteo validate: warning: {text}", file=sys.stderr)

@@ -32,12 +32,14 @@ class ValidationOutputs:
 def run_validation(results_csv: str | Path, reference_csv: str | Path, pdf: str | Path, *, json_path: str | Path | None = None,
                    target: str = "osteoporosis", features: list[str] | None = None, seed: int = 0,
                    write_index: str | Path | None = None, force: bool = False, index_id: str = "SITE",
-                   index_name: str | None = None) -> ValidationOutputs:
+                   index_name: str | None = None, index_files: tuple[str, ...] = ()) -> ValidationOutputs:
     """Validate, then write the PDF (+ PNG figures beside it), the JSON and the site index.
 
     Without ``features``, the model uses W and the trabecular measurements (both sides' mean) plus
     age when the reference gives it; with ``write_index`` age is left out, because a site index
-    must be computable from the scan alone.
+    must be computable from the scan alone. ``index_files`` (``--index``) adds definition files
+    to the indices tested: an earlier site index is validated on a new cohort this way (its
+    ``<side>_<id>``/``mean_<id>`` columns come from ``batch --index``).
 
     Raises
     ------
@@ -51,9 +53,12 @@ def run_validation(results_csv: str | Path, reference_csv: str | Path, pdf: str 
     from cbct_osteo.validate.report import write_validation_pdf
     from cbct_osteo.validate.site_index import check_site_index, write_site_index
 
+    from cbct_osteo.indices.definition_file import catalogue_with, load_index_files
+
+    entries = catalogue_with(load_index_files(index_files)) if index_files else None
     cohort = read_cohort(results_csv, reference_csv, target)
     chosen = features or default_features(cohort, with_age=write_index is None)
-    validation = validate_cohort(cohort, features=chosen, seed=seed)
+    validation = validate_cohort(cohort, features=chosen, seed=seed, entries=entries)
     if write_index is not None:
         check_site_index(validation, force)  # refuse before writing anything
     pdf_path = Path(pdf)

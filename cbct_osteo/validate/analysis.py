@@ -53,7 +53,7 @@ def orientation(entry: IndexEntry) -> Orientation:
     return Orientation("below", "assumed: lower values at risk (the catalogue gives no cutoff for this index)")
 
 
-def feature_column(cohort: Cohort, token: str) -> tuple[np.ndarray, np.ndarray, str]:
+def feature_column(cohort: Cohort, token: str, entries: tuple[IndexEntry, ...] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """``(values, usable mask, description)`` of one model feature.
 
     ``W`` (a measurement id) is the mean of both sides (both must be present and ok quality);
@@ -69,7 +69,7 @@ def feature_column(cohort: Cohort, token: str) -> tuple[np.ndarray, np.ndarray, 
             mask &= cohort.measurement_ok(column)
         return stack.mean(axis=0), mask, f"{token} (mean of both sides)"
     if token in cohort.values:
-        entry = next((e for e in all_entries() if token.partition("_")[2] == e.id), None)
+        entry = next((e for e in entries or all_entries() if token.partition("_")[2] == e.id), None)
         mask, _, _ = cohort.usable(token, used_measurements(token, entry))
         return cohort.values[token], mask, token
     raise LoadError(cohort.results_path, f"feature {token!r} is neither a measurement id ({', '.join(MEASUREMENT_IDS)}), "

@@ -15,6 +15,10 @@ def _version(package: str) -> str:
         return "?"
 
 
+def _quality_words(count: int) -> str:
+    return "none in this cohort" if count == 0 else f"up to {count} case{'s' if count != 1 else ''} per index"
+
+
 def methods_paragraph(document: dict[str, Any]) -> str:
     """One paragraph: software and catalogue versions, measurement and quality filter, target, statistics."""
     provenance = document["provenance"]
@@ -28,7 +32,7 @@ def methods_paragraph(document: dict[str, Any]) -> str:
         f"Mandibular indices were measured on CBCT with {provenance['software']} (index catalogue "
         f"{provenance['catalogue']}) in batch mode; cortical margins were refined by edge detection along the "
         "measurement line through the mental foramen (the program's default). Measurements whose recorded quality "
-        f"was not \u201cok\u201d were excluded per index (up to {quality} case{'s' if quality != 1 else ''}). "
+        f"was not \u201cok\u201d were excluded per index ({_quality_words(quality)}). "
         f"Of the cases in either file, {document['n']} had both a measurement and a DXA T-score ({sites}) and were "
         f"analysed ({left_out} left out: not measured, not in the reference file or without a T-score). The target "
         f"was {document['target_definition']}; {document['positives']} cases were positive. For each index (both "

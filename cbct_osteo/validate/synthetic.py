@@ -11,14 +11,13 @@ orthant probability (:func:`true_auc`): no simulation needed to know the right a
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import stats
 
-from cbct_osteo.indices.catalogue import MEASUREMENTS, MEASUREMENTS_BY_ID, csv_columns
+from cbct_osteo.indices.catalogue import MEASUREMENTS, MEASUREMENTS_BY_ID, IndexEntry, csv_columns
 from cbct_osteo.indices.scoring import score_case
 from cbct_osteo.io.landmarks_file import SIDES
 from cbct_osteo.measure.quantity import Measurement
@@ -99,14 +98,18 @@ def make_cohort(n: int, relation: Relation = Relation(), seed: int = 0) -> Synth
     return SyntheticCohort([f"case{i + 1:03d}" for i in range(n)], t, age, ["F"] * n, cases)
 
 
-def results_rows(cohort: SyntheticCohort, uncertain: dict[str, str] | None = None) -> list[dict[str, str]]:
-    """RESULTS.csv rows scored by the program's scoring; ``uncertain`` = {case_id: "left_W"} marks a quality."""
+def results_rows(cohort: SyntheticCohort, uncertain: dict[str, str] | None = None,
+                 entries: tuple[IndexEntry, ...] | None = None) -> list[dict[str, str]]:
+    """RESULTS.csv rows scored by the program's scoring; ``uncertain`` = {case_id: "left_W"} marks a quality.
+
+    ``entries``: the catalogue to score with (e.g. with a site index, as ``batch --index`` does).
+    """
     rows = []
     for case_id, sides, age, sex in zip(cohort.case_ids, cohort.measurements, cohort.age, cohort.sex):
         measured = {side: {k: Measurement(k, float(v), MEASUREMENTS_BY_ID[k].unit, "synthetic", 0.05 if k in "WSI" else None)
                            for k, v in values.items()} for side, values in sides.items()}
-        row = dict.fromkeys(csv_columns(), "")
-        row.update(score_case(measured).csv_row())
+        row = dict.fromkeys(csv_columns(entries), "")
+        row.update(score_case(measured, entries=entries).csv_row())
         row.update(case_id=case_id, status="ok", error="", age=f"{age:g}", sex=sex)
         for side in SIDES:
             for spec in MEASUREMENTS:
@@ -118,12 +121,12 @@ def results_rows(cohort: SyntheticCohort, uncertain: dict[str, str] | None = Non
 
 
 def write_cohort_csvs(folder: str | Path, cohort: SyntheticCohort, *, uncertain: dict[str, str] | None = None,
-                      with_age: bool = True) -> tuple[Path, Path]:
+                      with_age: bool = True, entries: tuple[IndexEntry, ...] | None = None) -> tuple[Path, Path]:
     """Write ``RESULTS.csv`` (batch columns + ``_quality``) and ``REFERENCE.csv`` (case_id,t_score,site,age,sex)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    rows = results_rows(cohort, uncertain)
-    columns = csv_columns() + [f"{side}_{spec.id}_quality" for side in SIDES for spec in MEASUREMENTS]
+    rows = results_rows(cohort, uncertain, entries)
+    columns = csv_columns(entries) + [f"{side}_{spec.id}_quality" for side in SIDES for spec in MEASUREMENTS]
     results = out / "RESULTS.csv"
     with open(results, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")

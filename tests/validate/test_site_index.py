@@ -71,3 +71,24 @@ def test_broken_definition_files_are_refused_naming_the_file(validated60, tmp_pa
     with pytest.raises(LoadError) as caught:
         load_index_file(path)
     assert str(path) in str(caught.value) and words in str(caught.value)
+
+
+def test_a_site_index_is_validated_on_a_new_cohort_with_validate_index(validated60, tmp_path):
+    """External validation: batch --index puts the site index's columns in RESULTS.csv; validate --index tests them."""
+    import tomllib
+
+    from sklearn.metrics import roc_auc_score
+
+    site_path = validated60[0].site_index
+    entry = load_index_file(site_path)
+    new = make_cohort(80, Relation(), seed=123)
+    results, reference = write_cohort_csvs(tmp_path, new, entries=catalogue_with((entry,)))
+    outputs = run_validation(results, reference, tmp_path / "V.pdf", features=["W"], index_files=(str(site_path),))
+    site = outputs.document["indices"]["mean_SITE"]
+    # the rule recomputed from the file by hand: the log-odds of both sides' mean measurements
+    rule = tomllib.loads(site_path.read_text(encoding="utf-8"))["definition"]
+    logit = [rule["intercept"] + sum(c * (m["left"][k] + m["right"][k]) / 2 for k, c in rule["coefficients"].items())
+             for m in new.measurements]
+    assert site["auc"] == pytest.approx(roc_auc_score(np.round(new.t_score, 2) <= -2.5, logit), abs=1e-6)
+    assert site["status"] == "site-derived" and site["at_published_cutoff"]["cutoff"] == entry.cutoff.value
+    assert site["auc"] > 0.65
