@@ -20,6 +20,7 @@ from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate
 from cbct_osteo.io.atomic import write_bytes_atomic
 from cbct_osteo.report.layout import FONT, FONT_BOLD, HEAD_FILL, INK, MUTED, RULE, register_fonts
 from cbct_osteo.validate.methods import LIMITS, methods_paragraph
+from cbct_osteo.validate.statistics import PROPORTIONS
 
 MARGIN = 14 * mm
 WARN_FILL = colors.HexColor("#fdecea")
@@ -58,10 +59,13 @@ def _p(value: Any) -> str:
     return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
-def _proportion(item: dict[str, Any] | None) -> str:
-    if not item or item.get("value") is None:
+def _proportion(at: dict[str, Any], name: str) -> str:
+    """``0.77 [0.50, 0.92] (10/13)``: the value, its Wilson interval and the counts behind it."""
+    if at.get(name) is None:
         return "\u2013"
-    return f"{item['value']:.2f} {_ci(item['ci95'])} ({item['count']}/{item['of']})"
+    numerator, denominator = PROPORTIONS[name]
+    counts = at["counts"]
+    return f"{at[name]:.2f} {_ci(at[f'{name}_ci95'])} ({counts[numerator]}/{sum(counts[k] for k in denominator)})"
 
 
 def _table(rows: list[list[str]], widths: list[float], st: dict[str, ParagraphStyle]) -> Table:
@@ -110,8 +114,7 @@ def cutoff_rows(document: dict[str, Any]) -> list[list[str]]:
     for column, r in document["indices"].items():
         at = r.get("at_published_cutoff")
         if at:
-            rows.append([column, at["rule"], _proportion(at["sensitivity"]), _proportion(at["specificity"]),
-                         _proportion(at["ppv"]), _proportion(at["npv"])])
+            rows.append([column, at["rule"], *(_proportion(at, name) for name in PROPORTIONS)])
     return rows
 
 

@@ -107,30 +107,41 @@ def _youden_statistic(score_pos: np.ndarray, score_neg: np.ndarray, axis: int = 
     return np.take_along_axis(ordered, best[..., None], axis=-1)[..., 0]
 
 
-def proportion(count: int, total: int) -> dict[str, Any]:
-    """A proportion with its Wilson 95 % interval (``None`` values when ``total`` is 0)."""
+def proportion(count: int, total: int) -> tuple[float | None, list[float] | None]:
+    """A proportion and its Wilson 95 % interval (``None`` when ``total`` is 0)."""
     if total == 0:
-        return {"value": None, "ci95": None, "count": 0, "of": 0}
+        return None, None
     low, high = proportion_confint(count, total, alpha=1 - CONFIDENCE, method="wilson")
-    return {"value": count / total, "ci95": [float(low), float(high)], "count": int(count), "of": int(total)}
+    return count / total, [float(low), float(high)]
+
+
+#: Each accuracy measure as (numerator count, denominator counts) of the 2x2 table.
+PROPORTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "sensitivity": ("tp", ("tp", "fn")),
+    "specificity": ("tn", ("tn", "fp")),
+    "ppv": ("tp", ("tp", "fp")),
+    "npv": ("tn", ("tn", "fn")),
+}
 
 
 def at_cutoff(positive: np.ndarray, flagged: np.ndarray) -> dict[str, Any]:
-    """Sensitivity, specificity, PPV and NPV of a rule that flags ``flagged`` cases, with Wilson intervals.
+    """Sensitivity, specificity, PPV and NPV of a rule that flags ``flagged`` cases, each with ``<name>_ci95`` (Wilson).
 
-    PPV and NPV depend on the cohort's prevalence; they transfer only to a population with the same one.
+    ``counts`` holds the 2x2 table (tp, fp, fn, tn). PPV and NPV depend on the cohort's
+    prevalence; they transfer only to a population with the same one.
     """
-    tp = int((flagged & positive).sum())
-    fp = int((flagged & ~positive).sum())
-    fn = int((~flagged & positive).sum())
-    tn = int((~flagged & ~positive).sum())
-    return {
-        "sensitivity": proportion(tp, tp + fn),
-        "specificity": proportion(tn, tn + fp),
-        "ppv": proportion(tp, tp + fp),
-        "npv": proportion(tn, tn + fn),
-        "counts": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
+    counts = {
+        "tp": int((flagged & positive).sum()),
+        "fp": int((flagged & ~positive).sum()),
+        "fn": int((~flagged & positive).sum()),
+        "tn": int((~flagged & ~positive).sum()),
     }
+    result: dict[str, Any] = {}
+    for name, (numerator, denominator) in PROPORTIONS.items():
+        value, interval = proportion(counts[numerator], sum(counts[k] for k in denominator))
+        result[name], result[f"{name}_ci95"] = value, interval
+    result["counts"] = counts
+    return result
 
 
 def correlations(values: np.ndarray, t_score: np.ndarray) -> dict[str, float | None]:

@@ -56,13 +56,20 @@ def test_accuracy_at_the_published_cutoff_counts_the_cases():
     positive = t <= -2.5
     result = analyse_index(w, positive, t, BELOW, 3.1, seed=0)["at_published_cutoff"]
     flagged = w < 3.1
-    assert result["sensitivity"]["count"] == int((flagged & positive).sum())
-    assert result["sensitivity"]["of"] == int(positive.sum())
-    assert result["specificity"]["count"] == int((~flagged & ~positive).sum())
-    assert result["ppv"]["of"] == int(flagged.sum())
+    assert result["sensitivity"] == (flagged & positive).sum() / positive.sum()
+    assert result["specificity"] == (~flagged & ~positive).sum() / (~positive).sum()
+    assert result["ppv"] == (flagged & positive).sum() / flagged.sum()
+    assert result["npv"] == (~flagged & ~positive).sum() / (~flagged).sum()
+    assert result["counts"]["tp"] + result["counts"]["fn"] == positive.sum()
     for key in ("sensitivity", "specificity", "ppv", "npv"):
-        low, high = result[key]["ci95"]
-        assert 0 <= low <= result[key]["value"] <= high <= 1
+        low, high = result[f"{key}_ci95"]
+        assert 0 <= low <= result[key] <= high <= 1
+    # Wilson's interval, by its closed form (not statsmodels): 10 of 13 -> [0.4975, 0.9179]
+    from cbct_osteo.validate.statistics import proportion
+
+    p, z = 10 / 13, 1.959963984540054
+    centre, half = (p + z * z / 26) / (1 + z * z / 13), z / (1 + z * z / 13) * np.sqrt(p * (1 - p) / 13 + z * z / (4 * 169))
+    assert proportion(10, 13)[1] == pytest.approx([centre - half, centre + half], abs=1e-9)
 
 
 def test_youden_cutoff_separates_separable_data_and_correlations_have_p_values():
@@ -73,7 +80,7 @@ def test_youden_cutoff_separates_separable_data_and_correlations_have_p_values()
     assert result["auc"] == 1.0
     cutoff = result["youden_cutoff"]
     assert w[positive].max() <= cutoff < w[~positive].min()
-    assert result["at_youden_cutoff"]["sensitivity"]["value"] == 1.0
+    assert result["at_youden_cutoff"]["sensitivity"] == 1.0
     assert result["pearson_r"] == pytest.approx(1.0) and result["pearson_p"] < 1e-10
     assert result["spearman_rho"] == pytest.approx(1.0)
     assert result["at_published_cutoff"] is None
