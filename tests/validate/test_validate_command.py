@@ -69,7 +69,9 @@ def test_report_measure_and_batch_with_the_site_index(validated60, small_case, t
     site = validated60[0].site_index
     landmarks = small_case / "landmarks.json"
     pdf = tmp_path / "report.pdf"
-    assert main(["report", str(small_case), "--landmarks", str(landmarks), "-o", str(pdf), "--index", str(site), "--no-3d"]) == 0
+    assert main(["report", str(small_case), "--landmarks", str(landmarks), "-o", str(pdf), "--index", str(site), "--no-3d",
+                 "--csv", str(tmp_path / "one.csv")]) == 0
+    assert "mean_SITE" in (tmp_path / "one.csv").read_text(encoding="utf-8").splitlines()[0]
     text = " ".join(pdf_text(pdf).split())
     assert "Site index (" in text and "derived from 60 local cases (AUC" in text and "cross-validated" in text
     castro_lines = [line for line in pdf_text(pdf).splitlines() if "Site index" in line or "derived from 60" in line]
