@@ -15,7 +15,12 @@ import tempfile
 from pathlib import Path
 
 from cbct_osteo.validate import run_validation
-from cbct_osteo.validate.synthetic import Relation, make_cohort, true_auc, write_cohort_csvs
+from cbct_osteo.validate.synthetic import (
+    Relation,
+    make_cohort,
+    true_auc,
+    write_cohort_csvs,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"

@@ -47,13 +47,12 @@ def run_validation(results_csv: str | Path, reference_csv: str | Path, pdf: str 
         For unreadable or malformed CSVs (naming the file and row), a cohort with one class
         only, and a refused site index (:class:`~cbct_osteo.validate.site_index.SiteIndexRefused`).
     """
+    from cbct_osteo.indices.definition_file import catalogue_with, load_index_files
     from cbct_osteo.validate.analysis import default_features, validate_cohort
     from cbct_osteo.validate.data import read_cohort
     from cbct_osteo.validate.figures import save_figures
     from cbct_osteo.validate.report import write_validation_pdf
     from cbct_osteo.validate.site_index import check_site_index, write_site_index
-
-    from cbct_osteo.indices.definition_file import catalogue_with, load_index_files
 
     entries = catalogue_with(load_index_files(index_files)) if index_files else None
     cohort = read_cohort(results_csv, reference_csv, target)

@@ -14,7 +14,12 @@ from typing import Any
 import numpy as np
 
 from cbct_osteo import __version__
-from cbct_osteo.indices.catalogue import CATALOGUE_VERSION, MEASUREMENT_IDS, IndexEntry, all_entries
+from cbct_osteo.indices.catalogue import (
+    CATALOGUE_VERSION,
+    MEASUREMENT_IDS,
+    IndexEntry,
+    all_entries,
+)
 from cbct_osteo.io.errors import LoadError
 from cbct_osteo.io.landmarks_file import SIDES
 from cbct_osteo.validate.data import TARGETS, Cohort, used_measurements

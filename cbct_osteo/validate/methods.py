@@ -4,7 +4,13 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from cbct_osteo.validate.model import CV_FOLDS, CV_REPEATS, N_BOOTSTRAP_AUC, N_BOOTSTRAP_COEF, REGULARISATION_C
+from cbct_osteo.validate.model import (
+    CV_FOLDS,
+    CV_REPEATS,
+    N_BOOTSTRAP_AUC,
+    N_BOOTSTRAP_COEF,
+    REGULARISATION_C,
+)
 from cbct_osteo.validate.statistics import N_BOOTSTRAP
 
 
@@ -54,12 +60,12 @@ def methods_paragraph(document: dict[str, Any]) -> str:
 
 LIMITS: tuple[str, ...] = (
     "PPV and NPV depend on the prevalence of this cohort; they hold only for a population with the same prevalence.",
-    "The Youden-optimal cutoff is chosen on the same cases it is judged on; its accuracy there is optimistic. "
-    "A cutoff for clinical use needs an independent cohort.",
-    "The combined model's AUC is cross-validated (out-of-fold), not the training AUC; it is still an internal "
-    "validation on one site, scanner and protocol.",
-    "CBCT gray values are not calibrated Hounsfield units: trabecular gray-value results transfer to no other "
-    "scanner or protocol.",
-    "An AUC below 0.5 means the index runs opposite to the assumed direction in this cohort; the direction is "
-    "never flipped after the fact.",
+    ("The Youden-optimal cutoff is chosen on the same cases it is judged on; its accuracy there is optimistic. "
+    "A cutoff for clinical use needs an independent cohort."),
+    ("The combined model's AUC is cross-validated (out-of-fold), not the training AUC; it is still an internal "
+    "validation on one site, scanner and protocol."),
+    ("CBCT gray values are not calibrated Hounsfield units: trabecular gray-value results transfer to no other "
+    "scanner or protocol."),
+    ("An AUC below 0.5 means the index runs opposite to the assumed direction in this cohort; the direction is "
+    "never flipped after the fact."),
 )

@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
-from threadpoolctl import threadpool_limits
 from sklearn.calibration import calibration_curve
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from cbct_osteo.validate.statistics import CONFIDENCE, Orientation, analyse_index
 
@@ -138,7 +138,7 @@ def _fit_model(features: np.ndarray, positive: np.ndarray, t_score: np.ndarray, 
                            None, seed + 11)
     fit.summary = {
         "features": names,
-        "n": int(len(positive)),
+        "n": len(positive),
         "positives": int(positive.sum()),
         "cv_auc": cv_auc,
         "cv_auc_ci95": cv_ci,

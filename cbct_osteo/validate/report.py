@@ -15,10 +15,26 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from cbct_osteo.io.atomic import write_bytes_atomic
-from cbct_osteo.report.layout import FONT, FONT_BOLD, HEAD_FILL, INK, MUTED, RULE, register_fonts
+from cbct_osteo.report.layout import (
+    FONT,
+    FONT_BOLD,
+    HEAD_FILL,
+    INK,
+    MUTED,
+    RULE,
+    register_fonts,
+)
 from cbct_osteo.validate.methods import LIMITS, methods_paragraph
 from cbct_osteo.validate.statistics import PROPORTIONS
 

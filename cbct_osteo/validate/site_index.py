@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from cbct_osteo import __version__
-from cbct_osteo.indices.catalogue import CATALOGUE_VERSION, MEASUREMENT_IDS, MEASUREMENTS_BY_ID, all_entries
+from cbct_osteo.indices.catalogue import (
+    CATALOGUE_VERSION,
+    MEASUREMENT_IDS,
+    MEASUREMENTS_BY_ID,
+    all_entries,
+)
 from cbct_osteo.indices.definition_file import SITE_DERIVED, load_index_file
 from cbct_osteo.io.atomic import write_bytes_atomic
 from cbct_osteo.io.errors import LoadError

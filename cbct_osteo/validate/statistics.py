@@ -64,8 +64,8 @@ def bootstrap_interval(statistic: Any, score_pos: np.ndarray, score_neg: np.ndar
     for method in methods:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = stats.bootstrap((score_pos, score_neg), statistic, n_resamples=n_resamples, vectorized=vectorized,
-                                     paired=False, confidence_level=CONFIDENCE, method=method, rng=rng)
+            result = stats.bootstrap((score_pos, score_neg), statistic, n_resamples=n_resamples,  # type: ignore[call-overload]
+                                     vectorized=vectorized, paired=False, confidence_level=CONFIDENCE, method=method, rng=rng)
         low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
         if math.isfinite(low) and math.isfinite(high):
             return low, high
@@ -168,7 +168,7 @@ def analyse_index(values: np.ndarray, positive: np.ndarray, t_score: np.ndarray,
         The catalogue's published cutoff in the index's unit, or ``None``.
     """
     n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    result: dict[str, Any] = {"n": int(len(values)), "positives": n_pos, "direction": orientation.direction,
+    result: dict[str, Any] = {"n": len(values), "positives": n_pos, "direction": orientation.direction,
                               "direction_source": orientation.source}
     result.update(correlations(values, t_score))
     if cutoff is not None:

@@ -17,7 +17,12 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from cbct_osteo.indices.catalogue import MEASUREMENTS, MEASUREMENTS_BY_ID, IndexEntry, csv_columns
+from cbct_osteo.indices.catalogue import (
+    MEASUREMENTS,
+    MEASUREMENTS_BY_ID,
+    IndexEntry,
+    csv_columns,
+)
 from cbct_osteo.indices.scoring import score_case
 from cbct_osteo.io.landmarks_file import SIDES
 from cbct_osteo.measure.quantity import Measurement
@@ -44,7 +49,7 @@ class Relation:
     bv_tv_per_t: float = 0.02
     fd_per_t: float = 0.01
 
-    def noise_only(self) -> "Relation":
+    def noise_only(self) -> Relation:
         return Relation(self.a_mm, 0.0, self.noise_sd_mm, self.t_mean, self.t_sd, 0.0, 0.0, 0.0)
 
 
@@ -129,9 +134,9 @@ def write_cohort_csvs(folder: str | Path, cohort: SyntheticCohort, *, uncertain:
     columns = csv_columns(entries) + [f"{side}_{spec.id}_quality" for side in SIDES for spec in MEASUREMENTS]
     results = out / "RESULTS.csv"
     with open(results, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+        dict_writer = csv.DictWriter(handle, fieldnames=columns, lineterminator="\n")
+        dict_writer.writeheader()
+        dict_writer.writerows(rows)
     reference = out / "REFERENCE.csv"
     with open(reference, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")

@@ -76,7 +76,6 @@ def test_broken_definition_files_are_refused_naming_the_file(validated60, tmp_pa
 def test_a_site_index_is_validated_on_a_new_cohort_with_validate_index(validated60, tmp_path):
     """External validation: batch --index puts the site index's columns in RESULTS.csv; validate --index tests them."""
     import tomllib
-
     from sklearn.metrics import roc_auc_score
 
     site_path = validated60[0].site_index

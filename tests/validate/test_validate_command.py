@@ -47,7 +47,7 @@ def test_validate_on_60_cases_writes_pdf_png_and_json_in_under_30_s(validated60)
 
 
 def test_validate_command_reports_and_refuses_bad_input(cohort60, tmp_path, capsys):
-    results, reference = cohort60
+    results, _ = cohort60
     assert main(["validate", str(results), "--reference", str(tmp_path / "none.csv"), "-o", str(tmp_path / "V.pdf")]) == 2
     assert "none.csv: reference CSV not found" in capsys.readouterr().err
     small = write_cohort_csvs(tmp_path / "small", make_cohort(30, Relation(t_mean=-0.5), seed=1))
