@@ -19,9 +19,10 @@ T_THRESHOLDS = {"osteoporosis": -2.5, "low-bmd": -1.0}
 _COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#16a085", "#7f8c8d", "#b8860b")
 
 
-def mean_columns(document: dict[str, Any]) -> list[str]:
-    """The side-mean index columns that have an AUC, in catalogue order."""
-    return [k for k, v in document["indices"].items() if k.startswith("mean_") and v.get("auc") is not None]
+def mean_columns(document: dict[str, Any], with_auc: bool = True) -> list[str]:
+    """The side-mean index columns (those with an AUC, unless ``with_auc`` is False), in catalogue order."""
+    return [k for k, v in document["indices"].items()
+            if k.startswith("mean_") and v["n"] > 0 and (v.get("auc") is not None or not with_auc)]
 
 
 def _interval(ci: list[float] | None) -> str:
@@ -57,7 +58,7 @@ def roc_figure(validation: Validation) -> Figure:
 def scatter_figure(validation: Validation) -> Figure:
     """Each side-mean index against the DXA T-score, with the target threshold and the cutoffs."""
     document, cohort = validation.document, validation.cohort
-    columns = mean_columns(document)
+    columns = mean_columns(document, with_auc=False)
     ncols = 3
     nrows = max(1, math.ceil(len(columns) / ncols))
     figure = Figure(figsize=(7.2, 2.35 * nrows + 0.35), dpi=DPI)

@@ -37,11 +37,11 @@ def methods_paragraph(document: dict[str, Any]) -> str:
     return (
         f"Mandibular indices were measured on CBCT with {provenance['software']} (index catalogue "
         f"{provenance['catalogue']}) in batch mode; cortical margins were refined by edge detection along the "
-        "measurement line through the mental foramen (the program's default). Measurements whose recorded quality "
+        "measurement line through the mental foramen. Measurements whose recorded quality "
         f"was not \u201cok\u201d were excluded per index ({_quality_words(quality)}). "
         f"Of the cases in either file, {document['n']} had both a measurement and a DXA T-score ({sites}) and were "
         f"analysed ({left_out} left out: not measured, not in the reference file or without a T-score). The target "
-        f"was {document['target_definition']}; {document['positives']} cases were positive. For each index (both "
+        f"was {document['target_definition']}; {_cases(document['positives'])} positive. For each index (both "
         "sides' mean and each side) the area under the ROC curve (AUC) was computed with scikit-learn "
         f"{_version('scikit-learn')}, with a 95 % confidence interval from a stratified bootstrap ({N_BOOTSTRAP} "
         f"resamples, BCa; SciPy {_version('scipy')}). The direction of each index was fixed in advance (the published "
@@ -49,13 +49,28 @@ def methods_paragraph(document: dict[str, Any]) -> str:
         "positive and negative predictive value at the published cutoff are given with Wilson 95 % intervals "
         f"(statsmodels {_version('statsmodels')}); the Youden-optimal cutoff with a percentile bootstrap interval "
         f"({N_BOOTSTRAP} resamples); the correlation with the T-score as Pearson's r and Spearman's rho with "
-        f"two-sided p-values. A combined model, an L2-regularised logistic regression (C = {REGULARISATION_C:g} on "
-        f"standardised features: {features}), was evaluated by {CV_REPEATS}-times repeated stratified "
-        f"{CV_FOLDS}-fold cross-validation: we report the out-of-fold AUC (mean over repeats) with a stratified "
-        f"case-bootstrap 95 % interval ({N_BOOTSTRAP_AUC} resamples), the Brier score and a reliability plot of the "
-        f"out-of-fold probabilities, and the coefficients with stratified-bootstrap percentile intervals "
-        f"({N_BOOTSTRAP_COEF} resamples). Random seed {provenance['seed']}."
+        f"two-sided p-values. {_model_sentence(model, features)} Random seed {provenance['seed']}."
     )
+
+
+#: Shown under the paragraph: what the program cannot know from RESULTS.csv.
+CHECK_BEFORE_PASTING = ("Check before pasting: RESULTS.csv does not record whether the batch ran with --no-refine; the "
+                        "paragraph assumes the default edge refinement of the cortical margins.")
+
+
+def _cases(count: int) -> str:
+    return f"{count} case was" if count == 1 else f"{count} cases were"
+
+
+def _model_sentence(model: dict[str, Any], features: str) -> str:
+    rule = f"an L2-regularised logistic regression (C = {REGULARISATION_C:g} on standardised features: {features})"
+    if model.get("cv_auc") is None:
+        return f"A combined model, {rule}, could not be fitted: {model.get('reason', 'no complete cases')}."
+    folds = model.get("cv") or f"{CV_REPEATS} x repeated stratified {CV_FOLDS}-fold"
+    return (f"A combined model, {rule}, was evaluated by {folds} cross-validation on {model['n']} complete cases: we "
+            f"report the out-of-fold AUC (mean over repeats) with a stratified case-bootstrap 95 % interval "
+            f"({N_BOOTSTRAP_AUC} resamples), the Brier score and a reliability plot of the out-of-fold probabilities, "
+            f"and the coefficients with stratified-bootstrap percentile intervals ({N_BOOTSTRAP_COEF} resamples).")
 
 
 LIMITS: tuple[str, ...] = (

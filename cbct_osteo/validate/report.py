@@ -35,7 +35,7 @@ from cbct_osteo.report.layout import (
     RULE,
     register_fonts,
 )
-from cbct_osteo.validate.methods import LIMITS, methods_paragraph
+from cbct_osteo.validate.methods import CHECK_BEFORE_PASTING, LIMITS, methods_paragraph
 from cbct_osteo.validate.statistics import PROPORTIONS
 
 MARGIN = 14 * mm
@@ -167,6 +167,7 @@ def build_validation_pdf(document: dict[str, Any], figures: dict[str, Path], sit
                   st["body"]),
         Paragraph("Methods", st["h2"]),
         Paragraph(escape(methods_paragraph(document)), st["body"]),
+        Paragraph(escape(CHECK_BEFORE_PASTING), st["caption"]),
         Paragraph("Discrimination", st["h2"]),
     ]
     if "roc" in figures:

@@ -91,3 +91,14 @@ def test_a_site_index_is_validated_on_a_new_cohort_with_validate_index(validated
     assert site["auc"] == pytest.approx(roc_auc_score(np.round(new.t_score, 2) <= -2.5, logit), abs=1e-6)
     assert site["status"] == "site-derived" and site["at_published_cutoff"]["cutoff"] == entry.cutoff.value
     assert site["auc"] > 0.65
+
+
+def test_a_castro_definition_file_replaces_the_bundled_one_for_the_run():
+    """The same --index mechanism brings in the Castro rule once verified; here the bundled file itself."""
+    from cbct_osteo.indices.castro import DEFAULT_PATH
+    from cbct_osteo.indices.catalogue import all_entries
+
+    entry = load_index_file(DEFAULT_PATH)
+    assert entry.id == "CASTRO" and entry.status == "unverified" and entry.formula is None
+    catalogue = catalogue_with((entry,))
+    assert [e.id for e in catalogue] == [e.id for e in all_entries()]  # replaced in place, not added
