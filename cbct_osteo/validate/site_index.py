@@ -86,7 +86,8 @@ def site_index_document(validation: Validation, index_id: str = DEFAULT_ID, name
         "landmarks": landmarks,
         "measured_inputs": list(coefficients),
         "definition": {"form": "linear", "intercept": intercept, "coefficients": coefficients},
-        "cutoff": {"value": summary["youden_cutoff_logit"], "direction": "above", "unit": "log-odds"},
+        # 0.001 log-odds is far below the cutoff's own uncertainty (its bootstrap interval spans ~2 log-odds)
+        "cutoff": {"value": round(summary["youden_cutoff_logit"], 3), "direction": "above", "unit": "log-odds"},
         "derivation": {
             "n": n,
             "positives": positives,
