@@ -8,6 +8,7 @@ A failing case gets its error in its row and the run goes on. ``--resume`` keeps
 rows of an interrupted run and measures the rest. ``--executor dask --scheduler
 tcp://HOST:8786`` runs the cases on a Dask cluster whose workers can read the same paths
 (see docs/batch.md); ``--executor dask`` without a scheduler starts a local cluster.
+``--index SITE.toml`` adds an index definition file's columns (``<side>_<id>``, ``mean_<id>``).
 """
 from __future__ import annotations
 
@@ -26,12 +27,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="keep finished rows of RESULTS.csv and run the other cases")
     parser.add_argument("--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)")
     parser.add_argument("--force", action="store_true", help="measure even if a landmarks file was made on another scan")
+    parser.add_argument("--index", action="append", default=[], metavar="SITE.toml",
+                        help="add an index definition file (e.g. a site index from 'cbct-osteo validate --write-index'); repeatable")
     parser.add_argument("--retries", type=int, default=DEFAULT_RETRIES, metavar="N",
                         help=f"resubmissions of a case whose worker died (default {DEFAULT_RETRIES})")
 
 
 def run(args: argparse.Namespace) -> int:
     from cbct_osteo.indices.batch import format_progress, run_batch
+    from cbct_osteo.indices.definition_file import load_index_files
 
     if args.scheduler and args.executor != "dask":
         print("cbct-osteo batch: --scheduler needs --executor dask", file=sys.stderr)
@@ -39,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print("cbct-osteo batch: --workers must be at least 1", file=sys.stderr)
         return 2
+
+    load_index_files(args.index)  # a bad file fails here, before any case runs
 
     def progress(done: int, total: int, row: dict[str, str], elapsed: float) -> None:
         print(format_progress(done, total, row, elapsed), file=sys.stderr, flush=True)
@@ -54,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         retries=args.retries,
         progress=progress,
+        index_files=tuple(args.index),
     )
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
     print(f"{summary.ok} ok, {summary.errors} errors{skipped} of {summary.total} cases -> {summary.out}", file=sys.stderr)

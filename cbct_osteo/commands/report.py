@@ -7,7 +7,8 @@ and cross-sections, a 3D view, the limits of the method, citations and a signatu
 name ``report_<hash>.pdf``). Optional exports of the same case: ``--csv`` (the batch columns),
 ``--json`` (the results JSON), ``--dicom DIR`` (Comprehensive 3D SR, Encapsulated PDF and
 Secondary Captures in the source study; never anonymised). The file is written atomically: a
-failure leaves any earlier report intact. A screening aid, not a diagnosis.
+failure leaves any earlier report intact. ``--index SITE.toml`` adds an index definition file (a
+site index, shown under its own name with its provenance). A screening aid, not a diagnosis.
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="paper size (default: from the locale, Letter in the US/Canada, else A4)")
     parser.add_argument("--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)")
     parser.add_argument("--force", action="store_true", help="report even if the landmarks were made on another scan")
+    parser.add_argument("--index", action="append", default=[], metavar="SITE.toml",
+                        help="add an index definition file (e.g. a site index from 'cbct-osteo validate --write-index'); repeatable")
     parser.add_argument("--no-3d", action="store_true", help="skip the offscreen 3D view")
     parser.add_argument("--csv", metavar="OUT.csv", help="also write the one-row results CSV (batch columns)")
     parser.add_argument("--json", metavar="OUT.json", help="also write the results JSON")
@@ -42,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from cbct_osteo import load
     from cbct_osteo.indices import analyse_case
     from cbct_osteo.indices.case import check_landmarks_match
+    from cbct_osteo.indices.definition_file import load_index_files
     from cbct_osteo.io.landmarks_file import read_landmarks
     from cbct_osteo.report import (
         build_header,
@@ -54,11 +58,12 @@ def run(args: argparse.Namespace) -> int:
         write_results_json,
     )
 
+    extra = load_index_files(args.index)
     landmarks = read_landmarks(args.landmarks)
     volume = load(args.volume)
     if not args.force:
         check_landmarks_match(volume, landmarks, args.landmarks)
-    result = analyse_case(volume, landmarks, refine=not args.no_refine)
+    result = analyse_case(volume, landmarks, refine=not args.no_refine, extra_indices=extra)
     out = Path(args.output) if args.output else Path.cwd()
     names_a_folder = bool(args.output) and args.output.endswith(("/", os.sep))
     if out.is_dir() or names_a_folder:  # "-o reports/" means a folder, created if needed

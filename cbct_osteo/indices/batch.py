@@ -103,19 +103,23 @@ def read_manifest(path: str | Path) -> list[CaseSpec]:
 
 # --- one case (runs in a worker process) -------------------------------------------------------
 
-def run_case(spec: CaseSpec, refine: bool = True, force: bool = False) -> dict[str, str]:
+def run_case(spec: CaseSpec, refine: bool = True, force: bool = False, index_files: tuple[str, ...] = ()) -> dict[str, str]:
     """Load, measure and score one case; never raises: a failure becomes an ``error`` row.
+
+    ``index_files``: extra index definition files (``--index``), read in the worker (an entry's
+    formula does not pickle) and cached per process.
 
     BLAS/OpenMP are held to one thread: the batch is parallel across cases, and nested BLAS
     threads on the same cores made the edge fit several times slower.
     """
     with threadpool_limits(limits=1):
-        return _run_case(spec, refine, force)
+        return _run_case(spec, refine, force, index_files)
 
 
-def _run_case(spec: CaseSpec, refine: bool, force: bool) -> dict[str, str]:
+def _run_case(spec: CaseSpec, refine: bool, force: bool, index_files: tuple[str, ...] = ()) -> dict[str, str]:
     from cbct_osteo import load
     from cbct_osteo.indices.case import analyse_case, check_landmarks_match
+    from cbct_osteo.indices.definition_file import cached_index_files
     from cbct_osteo.io.landmarks_file import read_landmarks
 
     row = _blank_row(spec)
@@ -124,7 +128,8 @@ def _run_case(spec: CaseSpec, refine: bool, force: bool) -> dict[str, str]:
         landmarks = read_landmarks(spec.landmarks)
         if not force:
             check_landmarks_match(volume, landmarks, spec.landmarks)
-        result = analyse_case(volume, landmarks, refine=refine, sex=spec.sex or None)
+        result = analyse_case(volume, landmarks, refine=refine, sex=spec.sex or None,
+                              extra_indices=cached_index_files(tuple(index_files)))
     except Exception as exc:  # noqa: BLE001 - the row must say what went wrong, whatever it was
         return error_row(spec, exc)
     row.update(result.csv_row())
@@ -274,6 +279,7 @@ def run_batch(
     retries: int = DEFAULT_RETRIES,
     progress: Progress | None = None,
     client: Any = None,
+    index_files: tuple[str, ...] = (),
 ) -> BatchSummary:
     """Measure every case of ``manifest`` into ``out`` (one row per case, in order of completion).
 
@@ -291,12 +297,17 @@ def run_batch(
         Resubmissions of a case whose worker died (dask also passes it as ``retries=``).
     client
         An existing ``distributed.Client`` to use instead of making one (tests, notebooks).
+    index_files
+        Extra index definition files (``--index SITE.toml``): their columns are added to the CSV.
     """
     if executor not in EXECUTORS:
         raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
     cases = read_manifest(manifest)
     out_path = Path(out)
-    columns = csv_columns()
+    from cbct_osteo.indices.definition_file import cached_index_files, catalogue_with
+
+    index_files = tuple(str(Path(p).resolve()) for p in index_files)
+    columns = csv_columns(catalogue_with(cached_index_files(index_files)) if index_files else None)
     finished = _prepare_output(out_path, columns, resume)
     todo = [c for c in cases if c.case_id not in finished]
     start = time.perf_counter()
@@ -310,7 +321,7 @@ def run_batch(
         runner = _DaskRunner(client=client, scheduler=scheduler, workers=workers, retries=retries)
     writer = _RowWriter(out_path, columns)
     try:
-        pending = {runner.submit(run_case, spec, refine, force): spec for spec in todo}
+        pending = {runner.submit(run_case, spec, refine, force, index_files): spec for spec in todo}
         attempts: dict[str, int] = {}
         while pending:
             for future in runner.as_completed(list(pending)):
@@ -320,7 +331,7 @@ def run_batch(
                 except runner.lost_worker_errors as exc:
                     attempts[spec.case_id] = attempts.get(spec.case_id, 0) + 1
                     if attempts[spec.case_id] <= retries:
-                        pending[runner.submit(run_case, spec, refine, force)] = spec
+                        pending[runner.submit(run_case, spec, refine, force, index_files)] = spec
                         continue
                     row = error_row(spec, RuntimeError(f"worker lost {attempts[spec.case_id]} times ({type(exc).__name__}: {exc})"))
                 except Exception as exc:  # noqa: BLE001 - e.g. a result that could not be sent back

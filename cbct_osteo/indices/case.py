@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from threadpoolctl import threadpool_limits
 
 from cbct_osteo import __version__
-from cbct_osteo.indices.catalogue import CATALOGUE_VERSION, entry
+from cbct_osteo.indices.catalogue import CATALOGUE_VERSION, IndexEntry, entry
 from cbct_osteo.indices.scoring import CaseResult, score_case
 from cbct_osteo.io.errors import LoadError
 from cbct_osteo.io.landmarks_file import LandmarkSet
@@ -17,7 +17,14 @@ from cbct_osteo.measure.quantity import Measurement
 from cbct_osteo.volume import Volume
 
 
-def analyse_case(volume: Volume, landmarks: LandmarkSet, refine: bool = True, *, sex: str | None = None) -> CaseResult:
+def analyse_case(
+    volume: Volume,
+    landmarks: LandmarkSet,
+    refine: bool = True,
+    *,
+    sex: str | None = None,
+    extra_indices: tuple[IndexEntry, ...] = (),
+) -> CaseResult:
     """Measure every catalogue input on both sides and score the indices.
 
     Parameters
@@ -31,6 +38,9 @@ def analyse_case(volume: Volume, landmarks: LandmarkSet, refine: bool = True, *,
         ``False`` takes them as placed (``"manual"``).
     sex
         Patient sex for the population note; defaults to the DICOM header's PatientSex.
+    extra_indices
+        Entries read from definition files (``--index SITE.toml``, see
+        :func:`cbct_osteo.indices.definition_file.load_index_files`) scored with the catalogue.
 
     Returns
     -------
@@ -45,10 +55,19 @@ def analyse_case(volume: Volume, landmarks: LandmarkSet, refine: bool = True, *,
     """
     with threadpool_limits(limits=1):
         measured = measure_case(volume, landmarks, refine=refine)
+    entries = None
+    record = provenance(volume, measured.sides, method=measured.method, refine=refine)
+    if extra_indices:
+        from cbct_osteo.indices.definition_file import catalogue_with
+
+        entries = catalogue_with(extra_indices)
+        record["extra_indices"] = {e.id: dict(e.provenance or {}) for e in extra_indices}
+        record["castro_status"] = next(e.status for e in entries if e.id == "CASTRO")
     return score_case(
         measured.sides,
         landmarks.grades,
-        provenance=provenance(volume, measured.sides, method=measured.method, refine=refine),
+        entries=entries,
+        provenance=record,
         landmarks=landmarks,
         refined_points=measured.refined_points,
         sex=sex if sex is not None else (volume.meta.patient_sex or None),

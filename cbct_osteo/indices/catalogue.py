@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from cbct_osteo.indices.castro import CastroDefinition, load_castro_definition
 from cbct_osteo.io.landmarks_file import POINT_KINDS, SIDES
@@ -116,6 +116,10 @@ class IndexEntry:
         ``confirmed`` / ``confirmed definition`` / ``to verify`` / ``unverified``.
     side_tolerance_sigmas
         Side-agreement flag threshold in combined uncertainties (``None``: no check).
+    provenance
+        For an index read from a definition file (``--index``): where it came from (file,
+        status, derivation: cohort size, AUC with interval, date, software); ``None`` for the
+        built-in entries. Results of such an index carry it.
     """
 
     id: str
@@ -132,6 +136,7 @@ class IndexEntry:
     formula: Formula | None = None
     cutoff: Cutoff | None = None
     side_tolerance_sigmas: float | None = SIDE_TOLERANCE_SIGMAS
+    provenance: Mapping[str, Any] | None = None
 
 
 # --- measurements -----------------------------------------------------------------------------
@@ -331,6 +336,13 @@ def build_catalogue(castro: CastroDefinition) -> tuple[IndexEntry, ...]:
 def all_entries() -> tuple[IndexEntry, ...]:
     """The catalogue with the bundled Castro definition (read once)."""
     return build_catalogue(load_castro_definition(measurement_ids=MEASUREMENT_IDS))
+
+
+def load_index_file(path: str) -> IndexEntry:
+    """One extra index from a definition file (``--index SITE.toml``); see :mod:`cbct_osteo.indices.definition_file`."""
+    from cbct_osteo.indices.definition_file import load_index_file as load
+
+    return load(path)
 
 
 def entry(index_id: str) -> IndexEntry:

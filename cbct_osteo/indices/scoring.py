@@ -73,6 +73,9 @@ class IndexResult:
     missing: tuple[str, ...] = ()
     inputs: dict[str, Measurement] = field(default_factory=dict)
     side_check: SideCheck | None = None
+    #: For an index from a definition file (``--index``): its name and provenance, written to the JSON.
+    name: str = ""
+    provenance: Mapping[str, Any] | None = None
 
     @property
     def computable(self) -> bool:
@@ -105,6 +108,9 @@ class IndexResult:
             document["inputs"] = {k: m.to_json() for k, m in self.inputs.items()}
         if self.side_check is not None:
             document["side_check"] = self.side_check.to_json()
+        if self.provenance is not None:
+            document["name"] = self.name
+            document["provenance"] = dict(self.provenance)
         return document
 
 
@@ -143,6 +149,8 @@ class CaseResult:
     mean: dict[str, IndexResult]
     screening: Screening
     provenance: dict[str, Any]
+    #: The catalogue the case was scored with (``None``: the built-in one); extra ``--index`` entries included.
+    entries: tuple[IndexEntry, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The results JSON of DESIGN.md (``sides``, ``mean``, ``screening``, ``provenance``)."""
@@ -179,7 +187,7 @@ class CaseResult:
             row[f"mean_{index_id}"] = _cell(index.value)
             row[f"mean_{index_id}_category"] = index.category
         row["screening"] = self.screening.code
-        known = set(csv_columns())
+        known = set(csv_columns(self.entries))
         return {k: v for k, v in row.items() if k in known}
 
 
@@ -250,6 +258,14 @@ def _categorise(entry: IndexEntry, value: float) -> tuple[str, str]:
     return category, text
 
 
+def _base(entry: IndexEntry) -> dict[str, Any]:
+    """The fields every result of ``entry`` shares (name and provenance only for definition-file extras)."""
+    base: dict[str, Any] = {"id": entry.id, "unit": entry.unit, "status": entry.status, "cutoff": entry.cutoff}
+    if entry.provenance is not None:
+        base.update(name=entry.name, provenance=entry.provenance)
+    return base
+
+
 def score_index(
     entry: IndexEntry,
     side: str,
@@ -258,7 +274,7 @@ def score_index(
     landmarks: LandmarkSet | None = None,
 ) -> IndexResult:
     """One index on one side."""
-    base = {"id": entry.id, "unit": entry.unit, "status": entry.status, "cutoff": entry.cutoff}
+    base = _base(entry)
     if entry.kind == "grade":
         grade = grades.get(entry.id)
         if grade is None:
@@ -312,7 +328,7 @@ def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexR
     The mean needs both sides: with one side missing it is "not computable" and says what to
     place, because the published indices were defined on both sides' mean.
     """
-    base = {"id": entry.id, "unit": entry.unit, "status": entry.status, "cutoff": entry.cutoff}
+    base = _base(entry)
     results = [per_side[s] for s in SIDES if s in per_side]
     if entry.kind == "definition file" and all(r.category == PENDING for r in results):
         return IndexResult(value=None, category=PENDING, message=CASTRO_PENDING_TEXT, **base)
@@ -444,4 +460,4 @@ def score_case(
         sides[side] = SideResult(side_measurements, indices, points)  # type: ignore[arg-type]
     mean = {e.id: score_mean(e, {s: sides[s].indices[e.id] for s in SIDES}) for e in entries}
     screening = screen({s: r.indices for s, r in sides.items()}, mean, entries, sex)
-    return CaseResult(sides, mean, screening, dict(provenance or {}))
+    return CaseResult(sides, mean, screening, dict(provenance or {}), entries)

@@ -65,7 +65,7 @@ def cutoff_text(entry: IndexEntry, with_status: bool = True) -> str:
 def report_rows(result: CaseResult) -> list[ReportRow]:
     """Rows for the indices: per side, mean, cutoff with its status, category words, citation."""
     rows = []
-    for e in all_entries():
+    for e in result.entries or all_entries():
         per_side = {s: _cell(result.sides[s].indices.get(e.id)) if s in result.sides else "\u2013" for s in SIDES}
         mean = result.mean[e.id]
         cutoff = cutoff_text(e)

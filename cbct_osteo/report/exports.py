@@ -29,7 +29,7 @@ def csv_row(case_result_or_json: Any, *, case_id: str, age: str = "", sex: str =
     """
     from cbct_osteo.indices import csv_columns
 
-    columns = csv_columns()
+    columns = csv_columns(getattr(case_result_or_json, "entries", None))  # with any --index entries
     if hasattr(case_result_or_json, "csv_row"):
         cells = dict(case_result_or_json.csv_row())
     else:

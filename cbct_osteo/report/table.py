@@ -72,7 +72,7 @@ def index_rows(results: Mapping[str, Any], info: Mapping[str, IndexInfo] | None 
         meta = info.get(index_id, IndexInfo(name=index_id))
         unit = str(first.get("unit", ""))
         cells = {c: _cell(entries[c]) for c in COLUMNS}
-        status = meta.status or str(first.get("status") or "")
+        status = meta.status or _result_status(first)
         rows.append(
             IndexRow(
                 id=index_id,
@@ -84,6 +84,13 @@ def index_rows(results: Mapping[str, Any], info: Mapping[str, IndexInfo] | None 
             )
         )
     return rows
+
+
+def _result_status(entry: Mapping[str, Any]) -> str:
+    """The note of an index the catalogue does not list (``--index`` file): its status and provenance."""
+    status = str(entry.get("status") or "")
+    summary = str((entry.get("provenance") or {}).get("summary") or "")
+    return f"{status}: {summary}" if status and summary else status or summary
 
 
 def measurement_rows(results: Mapping[str, Any], exclude: Collection[str] = ()) -> list[MeasurementRow]:
