@@ -279,7 +279,7 @@ def _fine_footprint(volume: Volume, grid: WorkingGrid, footprint: np.ndarray, le
 
 def sub_volume(volume: Volume, region: tuple[slice, slice, slice]) -> Volume:
     """A view of ``volume[region]`` with its own affine (no copy of the voxels)."""
-    start = np.array([s.start for s in region], float)
+    region = tuple(slice(*s.indices(n)[:2]) for s, n in zip(region, volume.shape))
     affine = volume.affine.copy()
-    affine[:3, 3] = volume.index_to_patient(start)
+    affine[:3, 3] = volume.index_to_patient(np.array([s.start for s in region], float))
     return Volume(volume.voxels[region], volume.spacing, affine, volume.meta)
