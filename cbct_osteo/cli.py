@@ -1,4 +1,4 @@
-"""The ``cbct-osteo`` command line: open the GUI, ``info``, ``phantom``, ``measure``, ``report``, ``batch``.
+"""The ``cbct-osteo`` command line: open the GUI, ``info``, ``phantom``, ``measure``, ``report``, ``batch``, ``propose``.
 
 The interfaces are listed in docs/ and ../shared/DESIGN.md and are stable: scripts and
 acceptance checks rely on them. Every failure prints one readable line to stderr and
@@ -21,6 +21,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("measure", "measure", "compute every measurement and index from a landmarks file"),
     ("report", "report", "write the PDF report for a scan and its landmarks"),
     ("batch", "batch", "measure a cohort listed in a manifest CSV into one results CSV"),
+    ("propose", "propose", "locate the mandible and write the proposed arch as a landmarks file"),
 )
 
 
