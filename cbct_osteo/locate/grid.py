@@ -3,8 +3,8 @@
 The mandible is tens of millimetres across and its cortex a few millimetres thick, so the
 locator works on ~1.5 mm voxels: each block of the scan keeps its maximum (a max-pool keeps a
 thin cortex that plain striding could step over), read from a strided copy so that a
-400 x 512 x 512 CBCT costs a fraction of a second. The voxel axis closest to the vertical
-(:func:`cbct_osteo.volume.volume_up`) becomes axis 0, increasing upwards, so every working
+400 x 512 x 512 CBCT costs a fraction of a second. The voxel axis closest to the patient's
+superior direction becomes axis 0, increasing upwards, so every working
 slice is one horizontal plane of the patient (gantry tilt only shears the slices, it does not
 tilt them). In-plane positions are exchanged in patient millimetres: ``lateral`` (LPS x:
 towards the patient's left) and ``posterior`` (LPS y), both projected onto the slice plane.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cbct_osteo.volume import Volume, volume_up
+from cbct_osteo.volume import Volume
 
 #: Target size (mm) of a working voxel.
 WORKING_MM = 1.5
@@ -64,10 +64,16 @@ class WorkingGrid:
         step = stride * pool
         offset = stride * (pool - 1) / 2.0
 
-        up = volume_up(volume)
         directions = volume.axis_directions()
-        vertical = int(np.argmax(np.abs(directions @ up)))
+        # The voxel axis closest to the patient's superior direction stacks the working slices, so
+        # a coronal or sagittal series is analysed in horizontal planes too; "up" is the normal
+        # of the other two axes (gantry tilt shears the stack, it does not tilt the slices).
+        vertical = int(np.argmax(np.abs(directions[:, 2])))
         in_plane = [a for a in range(3) if a != vertical]
+        up = np.cross(directions[in_plane[0]], directions[in_plane[1]])
+        up = up / np.linalg.norm(up)
+        if up[2] < 0:
+            up = -up
         order = (vertical, *in_plane)
         flip = (bool(directions[vertical] @ up < 0), False, False)
         bone = np.transpose(bone, order)
