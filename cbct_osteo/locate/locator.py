@@ -229,7 +229,10 @@ def _arch(volume: Volume, grid: WorkingGrid, body: list[ArchSection], threshold:
     path_mm = ndimage.gaussian_filter1d(path_px * pixel_mm, sigma=3.0, axis=0, mode="nearest")
     shape_mask = footprint if fine is None else fine[1]
     half_width = float(np.median(ndimage.distance_transform_edt(shape_mask, sampling=pixel_mm)[tuple(path_px.T)]))
-    path_mm = straighten_ends(path_mm, half_width)
+    if any(s.truncated for s in slab):
+        path_mm = _trim_ends(path_mm, half_width)  # cut by the field of view: its skeleton bends into the corners
+    else:
+        path_mm = straighten_ends(path_mm, half_width)
     along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path_mm, axis=0), axis=1))])
     picks = np.linspace(0.0, along[-1], ARCH_POINTS)
     rc = np.column_stack([np.interp(picks, along, path_mm[:, k]) for k in range(2)]) / pixel_mm
@@ -239,6 +242,13 @@ def _arch(volume: Volume, grid: WorkingGrid, body: list[ArchSection], threshold:
     if points[0, 0] > points[-1, 0]:
         points = points[::-1]
     return points, level_mm
+
+
+def _trim_ends(path_mm: np.ndarray, length_mm: float) -> np.ndarray:
+    """The path without its last ``length_mm`` at each end (kept whole when that would leave too little)."""
+    along = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(path_mm, axis=0), axis=1))])
+    keep = (along >= length_mm) & (along <= along[-1] - length_mm)
+    return path_mm[keep] if keep.sum() >= 8 else path_mm
 
 
 def _fine_footprint(volume: Volume, grid: WorkingGrid, footprint: np.ndarray, level_index: float, threshold: float):
