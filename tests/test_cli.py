@@ -10,7 +10,7 @@ from cbct_osteo.cli import COMMANDS, build_parser
 
 def test_every_documented_command_is_registered() -> None:
     names = {name for name, _, _ in COMMANDS}
-    assert {"gui", "info", "phantom", "measure", "report", "batch"} <= names
+    assert {"gui", "info", "phantom", "measure", "report", "batch", "propose"} <= names
     help_text = build_parser().format_help()
     for name in names:
         assert name in help_text

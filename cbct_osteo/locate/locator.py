@@ -131,15 +131,23 @@ def locate_mandible(volume: Volume, threshold: float | None = None) -> MandibleL
     )
 
 
-def crop_slices(volume: Volume, bbox_mm: np.ndarray, margin_mm: float) -> tuple[slice, slice, slice]:
-    """Voxel (z, y, x) slices of ``volume`` covering the patient-mm box grown by ``margin_mm``."""
+def crop_slices(
+    volume: Volume, bbox_mm: np.ndarray, margin_mm: float, *, within: bool = False
+) -> tuple[slice, slice, slice]:
+    """Voxel (z, y, x) slices of ``volume`` covering the patient-mm box grown by ``margin_mm``.
+
+    ``within``: only voxels whose centres lie inside the grown box (else every voxel it touches).
+    """
     box = np.asarray(bbox_mm, float)
     low, high = box[0] - margin_mm, box[1] + margin_mm
     corners = np.array([[(low[0], high[0])[i], (low[1], high[1])[j], (low[2], high[2])[k]]
                         for i in (0, 1) for j in (0, 1) for k in (0, 1)])
     index = volume.patient_to_index(corners)
-    start = np.clip(np.floor(index.min(axis=0)).astype(int), 0, np.asarray(volume.shape))
-    stop = np.clip(np.ceil(index.max(axis=0)).astype(int) + 1, 0, np.asarray(volume.shape))
+    first, last = index.min(axis=0), index.max(axis=0)
+    start = np.ceil(first - 1e-6) if within else np.floor(first)
+    stop = (np.floor(last + 1e-6) if within else np.ceil(last)) + 1
+    start = np.clip(start.astype(int), 0, np.asarray(volume.shape))
+    stop = np.clip(stop.astype(int), 0, np.asarray(volume.shape))
     return tuple(slice(int(a), int(b)) for a, b in zip(start, stop))  # type: ignore[return-value]
 
 

@@ -105,7 +105,7 @@ def mandible_region(volume: Volume, location: MandibleLocation) -> Volume:
     """
     if location.bbox_mm is None:
         return volume
-    return sub_volume(volume, crop_slices(volume, location.bbox_mm, 0.0))
+    return sub_volume(volume, crop_slices(volume, location.bbox_mm, 0.0, within=True))
 
 
 def _dense(points: np.ndarray, step_mm: float = 1.0) -> np.ndarray:
