@@ -29,8 +29,9 @@ def run(args: argparse.Namespace) -> int:
     location = proposal.location
     if location.found:
         low, high = location.bbox_mm
-        print(f"Mandible found: {location.reason[0].upper()}{location.reason[1:]}.")
-        print(f"  box (LPS mm): x {low[0]:.1f}..{high[0]:.1f}, y {low[1]:.1f}..{high[1]:.1f}, z {low[2]:.1f}..{high[2]:.1f}")
+        print(f"Mandible found: {location.reason}.")
+        ranges = ", ".join(f"{axis} {a:.1f}..{b:.1f}" for axis, a, b in zip("xyz", low, high))
+        print(f"  box (LPS mm): {ranges}")
         print(f"  arch: {len(proposal.landmarks.arch_points)} points at height {location.body_level_mm:.1f} mm")
     else:
         print(f"No mandible found: {location.reason}.")
