@@ -189,11 +189,14 @@ def build_surface(
         up = volume_up(volume)
         along = (volume.affine[:3, :3].T @ up).astype(np.float32)  # height gained per (z, y, x) index step
         z, y, x = (np.arange(n, dtype=np.float32) for n in voxels.shape)
-        height = float(volume.affine[:3, 3] @ up) + along[0] * z[:, None, None] + along[1] * y[:, None] + along[2] * x
         # The iso-surface lies between the last kept voxel and the first dropped one, and resampling
         # and smoothing move it by a fraction of a voxel: dropping from two voxels below the cut keeps it below.
-        reach = 2.0 * float(np.max(np.abs(along) * resample))
-        voxels[height > cut_height_mm - reach] = min(float(voxels.min()), float(threshold)) - 1.0
+        limit = cut_height_mm - 2.0 * float(np.max(np.abs(along) * resample)) - float(volume.affine[:3, 3] @ up)
+        dropped = min(float(voxels.min()), float(threshold)) - 1.0
+        if along[1] == 0 and along[2] == 0:  # horizontal slices (an axial scan): drop whole slices
+            voxels[along[0] * z > limit] = dropped
+        else:
+            voxels[along[0] * z[:, None, None] + along[1] * y[:, None] + along[2] * x > limit] = dropped
     nz, ny, nx = voxels.shape
     image = vtkImageData()
     image.SetDimensions(nx, ny, nz)  # VTK is x-fastest, which is numpy's C order for (z, y, x)
