@@ -100,6 +100,8 @@ def _examine(grid: WorkingGrid, slice_index: int, labels: np.ndarray, label: int
     if extent.max() < MIN_SPREAD_CUT_MM:
         return None
     filled = ndimage.binary_fill_holes(piece)
+    if filled.sum() > MAX_SOLIDITY * convex_hull_image(filled).sum():  # a plate, not a U (checked first: cheap)
+        return None
     path = centre_line(filled)
     if len(path) < 4:
         return None
@@ -114,8 +116,6 @@ def _examine(grid: WorkingGrid, slice_index: int, labels: np.ndarray, label: int
     if depth < (MIN_DEPTH_CUT_MM if truncated else MIN_DEPTH_MM):
         return None
     if abs(apex[0] - ends[:, 0].mean()) > MAX_ASYMMETRY * spread:
-        return None
-    if filled.sum() > MAX_SOLIDITY * convex_hull_image(filled).sum():
         return None
     mask = np.zeros(labels.shape, bool)
     mask[r0:r1, c0:c1] = piece

@@ -76,6 +76,10 @@ def test_the_report_of_every_shape_fits_its_pages(shapes, shape, small_phantom_n
     options = [] if shape == "tall" else ["--no-3d"]  # the 3D figure once, on the tallest scan
     assert main(["report", str(shapes[shape]), "--landmarks", str(landmarks), "-o", str(pdf), "--force", *options]) == 0
     assert check_pages_fit(pdf) >= (3 if shape != "tiny" else 1)
+    text = " ".join(" ".join(page.extract_text() or "" for page in pypdf.PdfReader(str(pdf)).pages).split())
+    assert "CBCT gray values are not calibrated Hounsfield units" in text  # written with RescaleType US
+    if shape == "anisotropic":  # the scan's own limits: 2.45 mm slices are too coarse for the cortex
+        assert "This scan" in text and "Slices are 2.4 mm apart" in text
 
 
 @pytest.mark.slow
