@@ -102,3 +102,40 @@ def test_bone_threshold_is_fixed_in_hu_and_from_the_histogram_otherwise(phantom)
     gray = bone_threshold(phantom.volume)
     levels = phantom.truth["phantom"]["gray_levels"]
     assert levels["soft_tissue"] < gray < levels["cortical_bone"], levels
+
+
+def with_neighbours(volume: Volume, cortical: float, soft: float) -> Volume:
+    """The phantom with what a larger field of view holds around a mandible: 30 mm more below it,
+    a hyoid there (a 36 mm wide, 10 mm tall U of bone, open posteriorly, like the mandible but smaller), a
+    cervical vertebra behind the jaw (a bone ring round the canal, all the way up) and a couch
+    under the head (a bone-bright plate behind everything)."""
+    pad = int(round(30.0 / volume.spacing[0]))
+    voxels = np.concatenate([np.full((pad, *volume.shape[1:]), soft, np.float32), volume.voxels.astype(np.float32)])
+    affine = volume.affine.copy()
+    affine[:3, 3] = volume.index_to_patient([-pad, 0, 0])
+    grown = Volume(voxels, volume.spacing, affine, volume.meta)
+    rows, cols = volume.shape[1:]
+    plane = grown.index_to_patient(np.column_stack([np.zeros(rows * cols), *np.indices((rows, cols)).reshape(2, -1)]))
+    x, y = plane[:, 0].reshape(rows, cols), plane[:, 1].reshape(rows, cols)
+    hyoid_centre = np.hypot(x / 18.0, (y - 2.0) / 22.0)  # a half ellipse 36 mm across, 22 mm deep
+    hyoid = (np.abs(hyoid_centre - 1.0) < 0.12) & (y < 2.0)
+    ring = np.abs(np.hypot(x, y - 42.0) - 7.5) < 2.5
+    couch = np.abs(y - 50.0) < 1.5
+    z = grown.index_to_patient(np.column_stack([np.arange(len(voxels)), np.zeros((len(voxels), 2))]))[:, 2]
+    for k, height in enumerate(z):
+        if -42.0 < height < -32.0:  # 10 mm tall: a stack of U sections like a body
+            voxels[k][hyoid] = cortical
+        voxels[k][ring | couch] = cortical
+    return grown
+
+
+def test_the_mandible_is_chosen_over_hyoid_spine_and_couch(phantom, truth_arch):
+    levels = phantom.truth["phantom"]["gray_levels"]
+    volume = with_neighbours(phantom.volume, levels["cortical_bone"], levels["soft_tissue"])
+    location = locate_mandible(volume)
+    assert location.found, location.reason
+    located = ArchCurve.from_points(location.arch_points_mm)
+    assert distances_to(truth_arch, located.sample(0.5)).mean() < 0.5
+    low, high = location.bbox_mm
+    assert low[2] > -30.0  # not down to the hyoid
+    assert high[1] < 42.0 - 10.0 + 1.0  # in front of the vertebra's ring
