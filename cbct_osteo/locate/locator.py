@@ -8,8 +8,8 @@
    :data:`LINK_MM` of the one below, form a candidate body; the lowest one is the mandibular
    body (the maxillary arch lies above it, the hyoid is too narrow to qualify). It must have
    scan below it: a U that reaches the lowest slice has lost its lower border to the scan
-   (the case of a skull CT that ends at the upper teeth), and with no lower border none of
-   the mandibular indices can be measured.
+   (the case of a skull CT that ends at the upper teeth), and so has a chin that runs on
+   into the lowest slice; with no lower border none of the mandibular indices can be measured.
 4. The body is followed downwards to the chin's lowest bone, and upwards through the teeth
    and rami, slice by slice within :data:`FOLLOW_MM` of the bone below, until it runs into
    a plate far larger than the jaw (skull base, palate) or :data:`MAX_HEIGHT_MM` above the
@@ -46,6 +46,8 @@ PLATE_FACTOR = 2.5
 RAMUS_BACK_MM = 20.0
 #: And this far (mm) outside its sides.
 RAMUS_SIDE_MM = 12.0
+#: Bone (mm^2) of the followed mandible in the lowest slice that means the scan cuts through it.
+MIN_CUT_BONE_MM2 = 20.0
 #: Margin (mm) of :attr:`MandibleLocation.crop` around the bounding box.
 CROP_MARGIN_MM = 5.0
 #: Voxel size (mm) of the copy the arch is refined on.
@@ -115,10 +117,13 @@ def locate_mandible(volume: Volume, threshold: float | None = None) -> MandibleL
         return MandibleLocation(False, "the mandibular body is not in the scan: no horizontal slice shows the "
                                 "U-shaped bone of a mandible", threshold=level)
     body = bodies[0]
+    no_border = MandibleLocation(False, "the scan ends within the lowest dental arch: the lower border of the "
+                                 "mandible is not in the scan", threshold=level)
     if body[0].slice_index == 0:
-        return MandibleLocation(False, "the scan ends within the lowest dental arch: the lower border of the "
-                                "mandible is not in the scan", threshold=level)
+        return no_border
     masks = _follow(grid, body)
+    if 0 in masks and masks[0].sum() * grid.pixel_area_mm2 >= MIN_CUT_BONE_MM2:  # the chin runs on below the scan
+        return no_border
     bbox = _bounding_box(grid, masks)
     lowest = min(masks)
     arch, arch_level = _arch(volume, grid, body, level)

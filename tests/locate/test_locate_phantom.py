@@ -139,3 +139,4 @@ def test_the_mandible_is_chosen_over_hyoid_spine_and_couch(phantom, truth_arch):
     low, high = location.bbox_mm
     assert low[2] > -30.0  # not down to the hyoid
     assert high[1] < 42.0 - 10.0 + 1.0  # in front of the vertebra's ring
+

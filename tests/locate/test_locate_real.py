@@ -93,3 +93,12 @@ def test_a_scan_of_the_upper_head_only_has_no_mandible(real_head_ct):
     start = int(round((-160.0 + 230.5) / 0.5))  # z = -160 mm: maxilla, rami, spine and skull base
     location = locate_mandible(sub_volume(real_head_ct, (slice(start, None), slice(None), slice(None))))
     assert not location.found
+
+
+def test_a_scan_cutting_through_the_chin_has_no_lower_border(real_head_ct):
+    """Starting 3 mm above the chin's lowest bone, the lowest slice holds chin bone that is not yet U-shaped."""
+    from cbct_osteo.locate import sub_volume
+
+    start = int(round((-211.5 + 230.5) / 0.5))
+    location = locate_mandible(sub_volume(real_head_ct, (slice(start, None), slice(None), slice(None))))
+    assert not location.found and "lower border" in location.reason
