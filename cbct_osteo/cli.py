@@ -1,4 +1,4 @@
-"""The ``cbct-osteo`` command line: open the GUI, ``info``, ``phantom``, ``measure``, ``report``, ``batch``, ``propose``.
+"""The ``cbct-osteo`` command line: the GUI, ``info``, ``phantom``, ``measure``, ``report``, ``batch``, ``propose``.
 
 The interfaces are listed in docs/ and ../shared/DESIGN.md and are stable: scripts and
 acceptance checks rely on them. Every failure prints one readable line to stderr and

@@ -26,4 +26,5 @@ def build_surface(volume: Volume, threshold: float, target_mm: float = SURFACE_M
 
     See :func:`cbct_osteo.report.surface.build_surface` for ``target_mm``, ``progress`` and ``cut_height_mm``.
     """
-    return _build_cropped(mandible_region(volume, cached_location(volume)), threshold, target_mm=target_mm, progress=progress, cut_height_mm=cut_height_mm)
+    region = mandible_region(volume, cached_location(volume))
+    return _build_cropped(region, threshold, target_mm=target_mm, progress=progress, cut_height_mm=cut_height_mm)
