@@ -96,12 +96,16 @@ def test_bone_threshold_is_fixed_in_hu_and_from_the_histogram_otherwise(phantom)
 
     from cbct_osteo.locate import HU_BONE
 
-    hu = Volume(phantom.volume.voxels, phantom.volume.spacing, phantom.volume.affine,
-                replace(phantom.volume.meta, units="HU"))
-    assert bone_threshold(hu) == HU_BONE
     gray = bone_threshold(phantom.volume)
     levels = phantom.truth["phantom"]["gray_levels"]
     assert levels["soft_tissue"] < gray < levels["cortical_bone"], levels
+    true_hu = Volume(np.clip(phantom.volume.voxels * 0.25, -1000, None), phantom.volume.spacing,
+                     phantom.volume.affine, replace(phantom.volume.meta, units="HU"))  # soft tissue ~110, cortex ~640
+    assert bone_threshold(true_hu) == HU_BONE
+    # labelled HU but not on the HU scale (soft tissue at 430 "HU"): the histogram rule, not 400
+    mislabelled = Volume(phantom.volume.voxels, phantom.volume.spacing, phantom.volume.affine,
+                         replace(phantom.volume.meta, units="HU"))
+    assert bone_threshold(mislabelled) == pytest.approx(gray)
 
 
 def with_neighbours(volume: Volume, cortical: float, soft: float) -> Volume:
