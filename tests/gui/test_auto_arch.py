@@ -30,6 +30,10 @@ def test_auto_arch_on_the_real_head_ct_is_the_proposal(qtbot, make_window, share
     window.auto_arch()
     qtbot.waitUntil(lambda: len(window.model.landmarks.arch_points) > 0, timeout=WAIT_MS)
     settle(qtbot, window)
-    expected = propose(window.volume).landmarks.arch_points  # what `cbct-osteo propose` writes
-    assert np.allclose(window.model.landmarks.arch_points, expected, atol=1e-3)
+    proposal = propose(window.volume)  # what `cbct-osteo propose` writes
+    assert np.allclose(window.model.landmarks.arch_points, proposal.landmarks.arch_points, atol=1e-3)
     assert workflow.is_done(arch_step(), window.model.landmarks)
+    # the 3D view shows the located mandible: its surface lies inside the mandible's box (not the spine)
+    bounds = np.asarray(window.view3d._surface_actor.GetMapper().GetInput().GetBounds()).reshape(3, 2).T
+    low, high = proposal.location.bbox_mm
+    assert np.all(bounds[0] >= low - 0.5) and np.all(bounds[1] <= high + 0.5)
