@@ -1,4 +1,5 @@
-"""The ``cbct-osteo`` command line: open the GUI, ``info``, ``phantom``, ``measure``, ``report``, ``batch``, ``validate``.
+"""The ``cbct-osteo`` command line: the GUI, ``info``, ``phantom``, ``measure``, ``report``, ``batch``, ``propose``,
+``validate``.
 
 The interfaces are listed in docs/ and ../shared/DESIGN.md and are stable: scripts and
 acceptance checks rely on them. Every failure prints one readable line to stderr and
@@ -24,6 +25,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("report", "report", "write the PDF report for a scan and its landmarks"),
     ("batch", "batch", "measure a cohort listed in a manifest CSV into one results CSV"),
     ("validate", "validate", "validate the indices against DXA on a cohort; derive a site index"),
+    ("propose", "propose", "locate the mandible and write the proposed arch as a landmarks file"),
 )
 
 

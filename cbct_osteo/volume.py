@@ -145,3 +145,18 @@ def affine_from_axes(
     affine[:3, 2] = np.asarray(row_direction, float) * dx
     affine[:3, 3] = np.asarray(origin_xyz, float)
     return affine
+
+
+def volume_up(volume: Volume) -> np.ndarray:
+    """The volume's superior direction (3,): unit normal of its slice plane, with +z sign.
+
+    For an axial series this is exactly (0, 0, 1). For an oblique acquisition it is the
+    normal of the image rows and columns (not the slice-stacking direction, which gantry tilt
+    makes non-perpendicular), so "vertical" in every reformat is perpendicular to the slices.
+    """
+    directions = volume.axis_directions()  # rows: LPS unit vectors of the z, y, x index axes
+    up = np.cross(directions[2], directions[1])
+    up /= np.linalg.norm(up)
+    if up[2] < 0 or (up[2] == 0 and np.dot(up, directions[0]) < 0):
+        up = -up
+    return up

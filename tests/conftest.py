@@ -47,3 +47,15 @@ def phantom_dir(tmp_path_factory) -> Path:
     from cbct_osteo.phantom import write_phantom
 
     return write_phantom(tmp_path_factory.mktemp("phantom"), **SMALL_PHANTOM)
+
+
+#: The real head CT with the whole mandible, cervical spine, skull base and metal pins (SOURCES.md).
+HEAD_CT = "real_volumes/vhp_male_head_mandible"
+
+
+@pytest.fixture(scope="session")
+def real_head_ct(shared_data: Path):
+    """The real head CT (202 x 512 x 512, 0.5 mm slices, HU), loaded once per session."""
+    from cbct_osteo import load
+
+    return load(shared_data / HEAD_CT)

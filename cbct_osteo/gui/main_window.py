@@ -657,17 +657,31 @@ class MainWindow(QMainWindow):
         self.activate_step(all_steps[(index + direction) % len(all_steps)])
 
     def auto_arch(self) -> None:
+        """Propose the arch through the located mandible (the code of ``cbct-osteo propose``).
+
+        When the scan holds no mandibular body, say why and leave the arch step open.
+        """
         if self.volume is None:
             return
+        from cbct_osteo.reformat.proposal import PROPOSED_ARCH_POINTS
+
         volume = self.volume
-        self.statusBar().showMessage("Estimating the dental arch…")
+        self.statusBar().showMessage("Locating the mandible…")
 
         def done(arch: ArchCurve) -> None:
-            points = arch.sample(max(arch.length_mm / 9.0, 1.0))
+            points = arch.to_points()
             self._edit(lambda m: m.set_arch_points([tuple(map(float, p)) for p in points]))
             self.statusBar().showMessage("Arch estimated: check it on the axial slice and drag points to correct it.", 8000)
 
-        self.run_task(lambda progress, cancel: estimate_arch(volume), "Estimating the arch", done)
+        def not_found(exc: Exception) -> None:
+            if not isinstance(exc, ValueError):
+                self.show_error_message("Estimating the arch failed", str(exc))
+                return
+            self.show_error_message("No mandible found", f"No mandible found: {exc}. Place the arch by hand on an "
+                                    "axial slice through the mandibular body.")
+
+        self.run_task(lambda progress, cancel: estimate_arch(volume, n_points=PROPOSED_ARCH_POINTS),
+                      "Estimating the arch", done, on_error=not_found)
 
     def accept_edge_proposal(self, side: str) -> None:
         """Move both cortex margins of ``side`` to the edge-detected positions of the last analysis."""

@@ -28,27 +28,12 @@ from numpy.typing import ArrayLike
 from scipy.interpolate import CubicSpline
 from scipy.spatial import cKDTree
 
-from cbct_osteo.volume import Volume
+from cbct_osteo.volume import Volume, volume_up  # noqa: F401  (volume_up re-exported: reformat's public name)
 
 #: Spacing (mm) of the arc-length table; the final spline is fitted through it.
 _TABLE_STEP_MM = 0.25
 #: Newton iterations refining a closest-point search started from the table.
 _NEWTON_ITERATIONS = 6
-
-
-def volume_up(volume: Volume) -> np.ndarray:
-    """The volume's superior direction (3,): unit normal of its slice plane, with +z sign.
-
-    For an axial series this is exactly (0, 0, 1). For an oblique acquisition it is the
-    normal of the image rows and columns (not the slice-stacking direction, which gantry tilt
-    makes non-perpendicular), so "vertical" in every reformat is perpendicular to the slices.
-    """
-    directions = volume.axis_directions()  # rows: LPS unit vectors of the z, y, x index axes
-    up = np.cross(directions[2], directions[1])
-    up /= np.linalg.norm(up)
-    if up[2] < 0 or (up[2] == 0 and np.dot(up, directions[0]) < 0):
-        up = -up
-    return up
 
 
 def _plane_basis(up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cbct_osteo.reformat._grid import centred_positions, check_pixel, height_range, pixel_count, slab_offsets
+from cbct_osteo.reformat._grid import centred_positions, check_pixel, pixel_count, slab_offsets
 from cbct_osteo.reformat.arch import ArchCurve
+from cbct_osteo.reformat.extent import body_centre_height
 from cbct_osteo.reformat.images import PlaneImage
 from cbct_osteo.reformat.sampling import sample_extruded
 from cbct_osteo.volume import Volume
@@ -61,7 +62,7 @@ def cross_section(
         ``"linear"`` (trilinear, default), ``"cubic"`` or ``"nearest"``.
     centre_z_mm
         Height (mm along ``arch.up``, i.e. z for an axial scan) of the image's vertical
-        centre; default the middle of the volume's vertical extent.
+        centre; default the mandibular body (:func:`cbct_osteo.reformat.extent.body_centre_height`).
     slab_mode
         ``"mean"`` or ``"max"``.
     cval
@@ -75,7 +76,7 @@ def cross_section(
     pixel = check_pixel(default_pixel_mm(volume) if pixel_mm is None else pixel_mm)
     s = float(np.clip(s_mm, 0.0, arch.length_mm))
     if centre_z_mm is None:
-        centre_z_mm = float(np.mean(height_range(volume, arch.up)))
+        centre_z_mm = body_centre_height(volume, arch)
     centre = arch.point(s)
     tangent = arch.tangent(s)
     normal = arch.normal(s)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from cbct_osteo.reformat._grid import centred_positions, check_pixel, height_range, pixel_count, slab_offsets
+from cbct_osteo.reformat._grid import centred_positions, check_pixel, pixel_count, slab_offsets
 from cbct_osteo.reformat.arch import ArchCurve
+from cbct_osteo.reformat.extent import mandible_band
 from cbct_osteo.reformat.images import PanoramicImage
 from cbct_osteo.reformat.sampling import sample_extruded
 from cbct_osteo.volume import Volume
@@ -37,15 +38,15 @@ def panoramic(
     pixel_mm
         Square pixel size (mm of arch per column, mm of height per row).
     height_mm
-        Vertical field of view (rows = ``round(height_mm / pixel_mm)``); default the whole
-        vertical extent of the volume.
+        Vertical field of view (rows = ``round(height_mm / pixel_mm)``); default the
+        mandible's band (:func:`cbct_osteo.reformat.extent.mandible_band`).
     slab_mm
         Thickness (mm) along the buccal normal, centred on the imaged surface; 0 = thin.
     slab_mode
         ``"mean"`` (average, like a radiograph) or ``"max"`` (maximum intensity projection).
     centre_z_mm
         Height (mm along ``arch.up``; z for an axial scan) of the vertical centre; default the
-        middle of the volume's vertical extent.
+        middle of the mandible's band.
     offset_mm
         Shift of the imaged surface along the buccal normal (negative = lingual).
     interpolation
@@ -60,11 +61,10 @@ def panoramic(
         ends), with the pixel <-> patient mapping.
     """
     pixel = check_pixel(pixel_mm)
-    low, high = height_range(volume, arch.up)
-    if centre_z_mm is None:
-        centre_z_mm = 0.5 * (low + high)
-    if height_mm is None:
-        height_mm = high - low
+    if centre_z_mm is None or height_mm is None:
+        low, high = mandible_band(volume, arch)
+        centre_z_mm = 0.5 * (low + high) if centre_z_mm is None else centre_z_mm
+        height_mm = high - low if height_mm is None else height_mm
     n_cols = int(np.floor(arch.length_mm / pixel + 1e-6)) + 1
     s = 0.5 * arch.length_mm + centred_positions(n_cols, pixel)
     heights = centre_z_mm - centred_positions(pixel_count(height_mm, pixel), pixel)

@@ -121,7 +121,16 @@ def build_content(
         view3d=view3d,
         method_note=method_note,
         measurement_names=measurement_names,
+        calibrated_hu=sources.volume.meta.units == "HU",
+        scan_limits=scan_limit_sentences(sources.volume),
     )
+
+
+def scan_limit_sentences(volume: Volume) -> tuple[str, ...]:
+    """The scan's warnings for the limits section; calibration is said by the gray-value sentence already."""
+    from cbct_osteo.io.scan_warnings import scan_warnings
+
+    return tuple(w.message for w in scan_warnings(volume) if w.code != "uncalibrated")
 
 
 def measured_points(results: Mapping[str, Any], side: str) -> dict[str, Any]:

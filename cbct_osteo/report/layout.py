@@ -69,6 +69,10 @@ class ReportContent:
     view3d: Image.Image | None
     method_note: str = ""
     measurement_names: Mapping[str, str] = field(default_factory=dict)
+    #: Whether the scan's gray values are Hounsfield units (the limits say so, or that they are not).
+    calibrated_hu: bool = False
+    #: The scan's own limitations (plain sentences, :func:`cbct_osteo.io.scan_warnings.scan_warnings`).
+    scan_limits: Sequence[str] = ()
 
 
 @lru_cache(maxsize=1)
@@ -136,6 +140,7 @@ def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, auth
         producer=content.header.software,
     )
     width = doc.width - 12  # the frame keeps reportlab's default 6 pt padding on each side
+    height = doc.height - 12
     story: list = []
     story += _title_block(content.header, st, width)
     story += _header_table(content.header, st, width)
@@ -152,10 +157,13 @@ def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, auth
     if content.method_note:
         measurements.append(Paragraph(escape(content.method_note), st["small"]))
     story.append(KeepTogether(measurements))
-    story += _figures(content, st, width)
+    story += _figures(content, st, width, height)
     story.append(CondPageBreak(60 * mm))
     story.append(Paragraph("Limits of this screening", st["h2"]))
-    story += [Paragraph("• " + escape(text), st["limit"]) for text in statements.LIMITS]
+    story += [Paragraph("• " + escape(text), st["limit"]) for text in statements.limits(content.calibrated_hu)]
+    if content.scan_limits:
+        story.append(Paragraph("<b>This scan</b>", st["body"]))
+        story += [Paragraph("• " + escape(text), st["limit"]) for text in content.scan_limits]
     story.append(Paragraph("Citations", st["h2"]))
     story += [Paragraph(f"[{i}]&nbsp; {escape(text)}", st["cite"]) for i, text in enumerate(content.citations, 1)]
     story.append(Spacer(1, 10 * mm))
@@ -306,19 +314,26 @@ def _grid_style(n_rows: int) -> TableStyle:
     return TableStyle(style)
 
 
-def _image_flowable(image: Image.Image, width: float) -> RLImage:
+#: Largest share of the frame's height one figure may take: with its caption and a heading it
+#: must fit on one page, whatever the shape of the volume it was drawn from.
+FIGURE_HEIGHT_SHARE = {"panoramic": 0.42, "cross-section": 0.36, "3d": 0.34}
+
+
+def _image_flowable(image: Image.Image, width: float, max_height: float) -> RLImage:
+    """The image scaled to fit ``width`` x ``max_height`` (points), keeping its aspect ratio."""
     buffer = io.BytesIO()
     # reportlab decodes the PNG and deflates the pixels itself, so a fast, light PNG is enough here.
     image.save(buffer, format="PNG", compress_level=1)
     buffer.seek(0)
-    height = width * image.size[1] / image.size[0]
-    return RLImage(buffer, width=width, height=height)
+    scale = min(width / image.size[0], max_height / image.size[1])
+    return RLImage(buffer, width=image.size[0] * scale, height=image.size[1] * scale)
 
 
-def _figures(content: ReportContent, st, width: float) -> list:
+def _figures(content: ReportContent, st, width: float, height: float) -> list:
     blocks: list = [CondPageBreak(120 * mm), Paragraph("Images", st["h2"])]
     if content.panoramic is not None:
-        blocks.append(KeepTogether([_image_flowable(content.panoramic.image, width),
+        panoramic = _image_flowable(content.panoramic.image, width, FIGURE_HEIGHT_SHARE["panoramic"] * height)
+        blocks.append(KeepTogether([panoramic,
                                     Paragraph(escape(content.panoramic.caption), st["caption"])]))
         blocks.append(Spacer(1, 3 * mm))
     gap = 4 * mm
@@ -330,7 +345,8 @@ def _figures(content: ReportContent, st, width: float) -> list:
             word = "right" if side == "right" else "left"
             image = placeholder(f"No cross-section on the {word} side:\nthe mental foramen was not placed.", (640, 640))
             figure = Figure(image, f"{word.capitalize()} side: not available")
-        cells.append([_image_flowable(figure.image, cell_width), Paragraph(escape(figure.caption), st["caption"])])
+        flowable = _image_flowable(figure.image, cell_width, FIGURE_HEIGHT_SHARE["cross-section"] * height)
+        cells.append([flowable, Paragraph(escape(figure.caption), st["caption"])])
     pair = Table([cells], colWidths=[cell_width + gap / 2, cell_width + gap / 2])
     pair.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                               ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
@@ -346,7 +362,7 @@ def _figures(content: ReportContent, st, width: float) -> list:
         blocks.append(box)
         return blocks
     blocks.append(KeepTogether([
-        _image_flowable(content.view3d, width * 0.5),
+        _image_flowable(content.view3d, width * 0.5, FIGURE_HEIGHT_SHARE["3d"] * height),
         Paragraph("3D view of the mandible from the front and below: mental foramina (yellow), cortical width "
                   "sites (red), trabecular ROIs (cyan). For orientation only; measurements are made on the "
                   "cross-sections.", st["caption"]),

@@ -1,10 +1,11 @@
 """An offscreen 3D view of the mandible with the measurement sites, for the printed report.
 
 VTK renders without a display through EGL (or OSMesa/GLX, whichever the VTK build picks) with
-``SetOffScreenRendering(1)``. Bone is segmented with a three-class Otsu threshold (air, soft
-tissue, bone) because CBCT gray values are uncalibrated, on a copy resampled to about 0.8 mm
-so the surface takes well under a second. Any rendering failure returns ``None``; the report
-then shows a "3D view unavailable" box rather than failing.
+``SetOffScreenRendering(1)``. The surface is the GUI's own (:func:`cbct_osteo.report.surface.mandible_surface`:
+the located mandible, cropped, the program's bone threshold, clipped above the occlusal plane of
+the case's arch), at :data:`REPORT_SURFACE_MM` because a ~450 px print figure needs no finer mesh.
+Any rendering failure returns ``None``; the report then shows a "3D view unavailable" box rather
+than failing.
 
 Only VTK's rendering classes are used here (no widgets, no Qt), so the report stays headless.
 """
@@ -18,34 +19,22 @@ from PIL import Image
 
 # VTK module by module, not ``import vtk``: that loads every VTK module (~260 MB more in the bundle).
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL render window)
-from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
-from vtkmodules.vtkCommonCore import VTK_FLOAT
-from vtkmodules.vtkCommonDataModel import vtkImageData
-from vtkmodules.vtkCommonTransforms import vtkTransform
-from vtkmodules.vtkFiltersCore import vtkFlyingEdges3D, vtkPolyDataConnectivityFilter, vtkPolyDataNormals, vtkTubeFilter
-from vtkmodules.vtkFiltersGeneral import vtkTransformFilter
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkFiltersCore import vtkTubeFilter
 from vtkmodules.vtkFiltersSources import vtkCubeSource, vtkLineSource, vtkSphereSource
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow, vtkWindowToImageFilter
 
 from cbct_osteo.io.landmarks_file import LandmarkSet
-from cbct_osteo.volume import Volume
+from cbct_osteo.reformat import ArchCurve
+from cbct_osteo.report.surface import mandible_surface
+from cbct_osteo.volume import Volume, volume_up
 
 log = logging.getLogger(__name__)
 
-#: Target voxel size (mm) of the copy the surface is extracted from.
-SURFACE_VOXEL_MM = 0.8
+#: Voxel size (mm) of the report's surface.
+REPORT_SURFACE_MM = 0.6
 _BONE = (0.93, 0.89, 0.80)
 _SITE_COLOURS = {"foramen_centre": (1.0, 0.84, 0.0), "W": (0.92, 0.18, 0.18), "roi": (0.0, 0.84, 0.94)}
-
-
-def bone_threshold(voxels: np.ndarray) -> float:
-    """The upper of two multi-Otsu thresholds (air | soft tissue | bone) on a sample of the voxels."""
-    from skimage.filters import threshold_multiotsu
-
-    flat = voxels.ravel()
-    step = max(1, flat.size // 400_000)
-    sample = flat[::step].astype(np.float32)
-    return float(threshold_multiotsu(sample, classes=3)[-1])
 
 
 def render_mandible(
@@ -78,39 +67,10 @@ def render_mandible(
 
 
 def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Image.Image | None:
-
-    steps = [max(1, int(round(SURFACE_VOXEL_MM / s))) for s in volume.spacing]
-    small = np.ascontiguousarray(volume.voxels[:: steps[0], :: steps[1], :: steps[2]], dtype=np.float32)
-    if min(small.shape) < 2:
-        return None
-    level = bone_threshold(small)
-
-    image = vtkImageData()
-    image.SetDimensions(small.shape[2], small.shape[1], small.shape[0])  # VTK is (x, y, z) = (col, row, slice)
-    image.GetPointData().SetScalars(numpy_to_vtk(small.ravel(), deep=True, array_type=VTK_FLOAT))
-    surface = vtkFlyingEdges3D()
-    surface.SetInputData(image)
-    surface.SetValue(0, level)
-    largest = vtkPolyDataConnectivityFilter()
-    largest.SetInputConnection(surface.GetOutputPort())
-    largest.SetExtractionModeToLargestRegion()
-    # VTK point (i, j, k) = index (x=k_col, y=row, z=slice) -> patient LPS via the volume affine.
-    to_patient = np.eye(4)
-    a = volume.affine
-    to_patient[:3, 0] = a[:3, 2] * steps[2]
-    to_patient[:3, 1] = a[:3, 1] * steps[1]
-    to_patient[:3, 2] = a[:3, 0] * steps[0]
-    to_patient[:3, 3] = a[:3, 3]
-    transform = vtkTransform()
-    transform.SetMatrix(to_patient.ravel().tolist())
-    moved = vtkTransformFilter()
-    moved.SetInputConnection(largest.GetOutputPort())
-    moved.SetTransform(transform)
-    normals = vtkPolyDataNormals()
-    normals.SetInputConnection(moved.GetOutputPort())
-    normals.SetFeatureAngle(60.0)
-    normals.Update()
-    mesh = normals.GetOutput()
+    arch_xyz = None
+    if len(landmarks.arch_points) >= 3:
+        arch_xyz = ArchCurve.from_points(np.asarray(landmarks.arch_points, float), up=volume_up(volume)).sample(1.0)
+    mesh = mandible_surface(volume, arch_xyz=arch_xyz, target_mm=REPORT_SURFACE_MM).polydata
     if mesh.GetNumberOfPoints() == 0:
         return None
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from reformat_synthetic import arch_points
 
+from cbct_osteo.locate import sub_volume
 from cbct_osteo.reformat import ArchCurve, estimate_arch
 from cbct_osteo.volume import Volume, affine_from_axes
 
@@ -44,7 +45,8 @@ def test_estimate_follows_the_horseshoe(horseshoe):
     volume, truth = horseshoe
     estimate = estimate_arch(volume)
     mean_distance, max_distance = mean_and_max_distance(estimate, truth)
-    assert mean_distance < 0.4 and max_distance < 1.0
+    # the worst point is an end, extrapolated over the last half body-width
+    assert mean_distance < 0.4 and max_distance < 1.5
     assert estimate.level_mm == pytest.approx(-10.0, abs=1.0)
     # the skeleton stops about half the band width short of each end
     assert truth.length_mm - 10.0 < estimate.length_mm < truth.length_mm + 1.0
@@ -56,7 +58,10 @@ def test_estimate_follows_the_horseshoe(horseshoe):
 def test_estimate_refuses_a_volume_without_bone(horseshoe):
     volume, _ = horseshoe
     empty = Volume(np.zeros((20, 20, 20), np.float32), (1.0, 1.0, 1.0), np.eye(4))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no bone"):
         estimate_arch(empty, threshold=100.0)
+    above = sub_volume(volume, (slice(12, None), slice(None), slice(None)))  # starts at z = -14 mm, in the body
+    with pytest.raises(ValueError, match="lower border"):  # the scan starts inside the body: not a mandible to use
+        estimate_arch(above)
     with pytest.raises(ValueError):
         estimate_arch(volume, n_points=3)

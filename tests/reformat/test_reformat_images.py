@@ -41,7 +41,8 @@ def test_cross_section_orientation(axial_ramp, arch):
     assert section.normal_xyz == pytest.approx(arch.tangent(s))
     centre = section.pixel_to_patient([(section.shape[0] - 1) / 2, (section.shape[1] - 1) / 2])
     assert centre == pytest.approx(arch.point(s) + [0.0, 0.0, 1.5 - arch.level_mm])
-    # default vertical centre: middle of the volume's z-extent; default pixel 0.1 mm
+    # default vertical centre (no mandible, a scan shorter than the arch's band): the middle of its z-extent;
+    # default pixel 0.1 mm
     default = cross_section(axial_ramp, arch, s, width_mm=4.0, height_mm=4.0)
     z_extent = axial_ramp.index_to_patient([[0, 0, 0], [axial_ramp.shape[0] - 1, 0, 0]])[:, 2]
     assert default.pixel_mm == 0.1
