@@ -10,11 +10,9 @@ from pathlib import Path
 import pytest
 
 from cbct_osteo.cli import main
-from cbct_osteo.indices.batch import format_progress, read_manifest, run_batch
+from cbct_osteo.batch import format_progress, read_manifest, run_batch
 from cbct_osteo.indices.catalogue import csv_columns
 from cbct_osteo.io.errors import LoadError
-
-from .conftest import write_manifest
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -83,9 +81,9 @@ def test_local_batch_then_resume(phantom_cohort, tmp_path):
     assert "cases/min" in format_progress(3, 6, second["case0"], 30.0)
 
 
-def test_batch_command(phantom_cohort, tmp_path, capsys):
+def test_batch_command(phantom_cohort, manifest_writer, tmp_path, capsys):
     root = phantom_cohort["root"]
-    manifest = write_manifest(root / "small_manifest.csv", [
+    manifest = manifest_writer(root / "small_manifest.csv", [
         {"case_id": "case3", "volume": "case3", "landmarks": "case3/landmarks.json", "age": "63", "sex": "F"},
         {"case_id": "broken_landmarks", "volume": "case0", "landmarks": "bad_landmarks.json", "age": "", "sex": ""},
     ])
