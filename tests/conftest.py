@@ -97,4 +97,5 @@ def phantom_cohort(tmp_path_factory) -> dict:
     rows.append({"case_id": "missing_volume", "volume": "no_such_scan", "landmarks": "case1/landmarks.json", "age": "", "sex": ""})
     manifest = write_manifest(root / "manifest.csv", rows)
     return {"manifest": manifest, "root": root, "good": [f"case{i}" for i in range(COHORT_GOOD_CASES)],
-            "broken": ["broken_landmarks", "missing_volume"], "truth": truth}
+            "broken": ["broken_landmarks", "missing_volume"], "truth": truth,
+            "shape": COHORT_SHAPE, "voxel_mm": COHORT_VOXEL_MM}

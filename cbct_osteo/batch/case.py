@@ -32,14 +32,20 @@ def run_case(spec: CaseSpec, refine: bool = True, force: bool = False,
     BLAS/OpenMP are held to one thread: the batch is parallel across cases, and nested BLAS
     threads on the same cores made the edge fit several times slower.
     """
-    stage = on_stage or (lambda name: None)
+    current = ["start"]
+
+    def stage(name: str) -> None:
+        current[0] = name
+        if on_stage is not None:
+            on_stage(name)
+
     with threadpool_limits(limits=1):
         try:
             return _run_case(spec, refine, force, stage)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - the row must say what went wrong, whatever it was
-            return error_row(spec, exc)
+            return error_row(spec, exc, doing=STAGES.get(current[0], current[0]))
 
 
 def _run_case(spec: CaseSpec, refine: bool, force: bool, stage: Callable[[str], None]) -> dict[str, str]:
@@ -69,17 +75,22 @@ def blank_row(spec: CaseSpec) -> dict[str, str]:
     return row
 
 
-def error_row(spec: CaseSpec, exc: BaseException | str) -> dict[str, str]:
-    """An ``error`` row whose ``error`` cell reads like the command line's messages (one line)."""
+def error_row(spec: CaseSpec, exc: BaseException | str, doing: str = "") -> dict[str, str]:
+    """An ``error`` row whose ``error`` cell reads like the command line's messages (one line).
+
+    Our own errors already name the file and the fault; anything else is a bug or a library
+    failure, so the row also says what the case was ``doing`` (e.g. "loading the scan").
+    """
     row = blank_row(spec)
     row["status"] = "error"
+    where = f" while {doing}" if doing else ""
     if isinstance(exc, str):
         text = exc
     elif isinstance(exc, CbctOsteoError):
         text = str(exc)
     elif isinstance(exc, Exception):
-        text = f"{type(exc).__name__}: {exc}"
+        text = f"{type(exc).__name__}{where}: {exc}"
     else:  # e.g. pyo3_runtime.PanicException: a native library gave up
-        text = f"a native library failed ({type(exc).__name__}: {exc})"
+        text = f"a native library failed{where} ({type(exc).__name__}: {exc})"
     row["error"] = " ".join(text.split())
     return row

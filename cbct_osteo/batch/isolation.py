@@ -12,7 +12,7 @@ How a case can end (the ``error`` cell of its row says which):
 - a row from the child (``ok``, or ``error`` for anything the case raised, panics included);
 - killed after ``timeout_s`` ("did not finish within N s while loading the scan");
 - crashed by a signal ("crashed (SIGABRT, aborted) while loading the scan: <its last words>");
-- exited without a row ("exited with status 7 while measuring");
+- exited without a row ("exited with status 7 without a result while measuring");
 - killed from outside with SIGKILL (out of memory, a user, a lost machine): ``lost=True``, so
   the runner may try it again (``--retries``).
 
@@ -143,8 +143,8 @@ def _outcome(spec: CaseSpec, returncode: int, timed_out: bool, timeout_s: float 
     if returncode < 0:
         return CaseOutcome(error_row(spec, f"the case's process crashed ({_signal_name(-returncode)}) while {doing}"
                                            f"; a library could not handle this case's files{last_words}"))
-    return CaseOutcome(error_row(spec, f"the case's process exited with status {returncode} while {doing} "
-                                       f"without a result{last_words}"))
+    return CaseOutcome(error_row(spec, f"the case's process exited with status {returncode} without a result "
+                                       f"while {doing}{last_words}"))
 
 
 def _read_protocol(stream: IO[bytes]) -> tuple[list[str], dict[str, str] | None]:
