@@ -62,6 +62,8 @@ def read_manifest(path: str | Path) -> list[CaseSpec]:
         if len(fields) > len(header):
             raise LoadError(source, f"line {line}: {len(fields)} fields but the header has {len(header)} "
                                     "(a trailing comma, or a comma inside an unquoted cell?)")
+        if any("\x00" in f for f in fields):
+            raise LoadError(source, f"line {line}: contains a NUL character (not a text CSV file?)")
         row = {name: (fields[i].strip() if i < len(fields) else "") for i, name in enumerate(header)}
         empty = [c for c in MANIFEST_REQUIRED if not row.get(c)]
         if empty:

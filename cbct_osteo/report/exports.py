@@ -1,8 +1,9 @@
 """CSV and JSON exports of one case's results, with the same anonymisation as the PDF.
 
 The CSV has exactly the batch mode's columns (:func:`cbct_osteo.indices.csv_columns`), one row
-for the case, so single reports and cohort runs can be concatenated. Both files are written
-atomically.
+for the case, so single reports and cohort runs can be concatenated; its text cells are escaped
+like the batch's (:mod:`cbct_osteo.io.csv_cells`: a patient ID such as ``=HYPERLINK(..)`` opens
+as text). Both files are written atomically.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from cbct_osteo.io.atomic import write_bytes_atomic, write_json_atomic
+from cbct_osteo.io.csv_cells import escape_row
 from cbct_osteo.report.content import results_document
 from cbct_osteo.report.header import ReportHeader
 
@@ -45,7 +47,7 @@ def write_results_csv(case_result_or_json: Any, path: str | Path, header: Report
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(row), lineterminator="\n")
     writer.writeheader()
-    writer.writerow(row)
+    writer.writerow(escape_row(row))
     return write_bytes_atomic(path, buffer.getvalue().encode("utf-8"))
 
 
@@ -76,6 +78,8 @@ def _cells_from_json(results: Mapping[str, Any], columns: set[str]) -> dict[str,
                 key = f"{side}_{item_id}"
                 if key not in cells:
                     cells[key] = _cell(item.get("value"))
+                    if group == "measurements":
+                        cells[f"{key}_quality"] = str(item.get("quality") or "")
     for item_id, item in ((results.get("mean") or {}).get("indices") or {}).items():
         cells[f"mean_{item_id}"] = _cell(item.get("value"))
         cells[f"mean_{item_id}_category"] = str(item.get("category") or "")
