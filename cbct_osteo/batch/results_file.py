@@ -23,7 +23,7 @@ from cbct_osteo.io.user_files import read_user_text
 
 def read_results(path: Path, columns: list[str]) -> list[dict[str, str]]:
     """Rows of an earlier run (cells unescaped); a truncated last line (interrupted write) is dropped."""
-    text = read_user_text(path, "results file")
+    text = read_user_text(path, "results file", max_bytes=None)
     try:
         reader = csv.DictReader(io.StringIO(text))
         if reader.fieldnames is None:
