@@ -37,7 +37,7 @@ class CbctOsteoError(Exception):
             message += f" ({hint})"
         super().__init__(message)
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[type, tuple[str | None, str, str]]:
         """Pickle by the constructor's arguments (the default would call ``cls(message)``)."""
         return (type(self), (self.path or None, self.problem, self.hint))
 

@@ -58,17 +58,17 @@ class _LiveChildren:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._procs: set[subprocess.Popen] = set()
+        self._procs: set[subprocess.Popen[bytes]] = set()
         self.stopping = False
 
-    def add(self, proc: subprocess.Popen) -> None:
+    def add(self, proc: subprocess.Popen[bytes]) -> None:
         with self._lock:
             self._procs.add(proc)
             stop = self.stopping
         if stop:
             _kill(proc)
 
-    def discard(self, proc: subprocess.Popen) -> None:
+    def discard(self, proc: subprocess.Popen[bytes]) -> None:
         with self._lock:
             self._procs.discard(proc)
 
@@ -182,7 +182,7 @@ def _signal_name(number: int) -> str:
     return f"{sig.name}, {description.lower()}" if description else sig.name
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     """Kill the child and everything it started (its process group on POSIX)."""
     try:
         if os.name == "posix":

@@ -27,10 +27,10 @@ class LocalRunner:
     def __init__(self, workers: int) -> None:
         self.pool = cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cbct-osteo-case")
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
+    def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future[Any]:
         return self.pool.submit(fn, *args)
 
-    def as_completed(self, futures: Iterable[cf.Future]) -> Iterator[cf.Future]:
+    def as_completed(self, futures: Iterable[cf.Future[Any]]) -> Iterator[cf.Future[Any]]:
         return cf.as_completed(list(futures))
 
     def close(self) -> None:

@@ -3,9 +3,10 @@
 Anonymisation is decided here, once, so the PDF text, the PDF metadata, the default file
 name and the CSV/JSON exports all leave out the same identifiers. In anonymised mode the
 patient's name, ID, birth date, the study date, the institution and every DICOM UID are
-dropped, and free text is scrubbed of them (:mod:`cbct_osteo.report.anonymise`); the case is named by a pseudonym (a hash of the identifiers, not reversible in
-practice because it mixes the study and series UIDs), and only sex and age in whole years
-at the study remain, which are needed to read the cutoffs.
+dropped, and free text is scrubbed of them (:mod:`cbct_osteo.report.anonymise`); the case
+is named by a pseudonym (a hash of the identifiers, not reversible in practice because it
+mixes the study and series UIDs), and only sex and age in whole years at the study remain,
+which are needed to read the cutoffs.
 """
 from __future__ import annotations
 

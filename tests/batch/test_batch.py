@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from cbct_osteo.cli import main
 from cbct_osteo.batch import format_progress, read_manifest, run_batch
+from cbct_osteo.cli import main
 from cbct_osteo.indices.catalogue import csv_columns
 from cbct_osteo.io.errors import LoadError
 

@@ -134,7 +134,8 @@ def test_case_processes_end_when_the_main_process_is_killed(hostile_cohort, faul
         children: list = []
         while time.monotonic() < deadline and len(children) < 2:
             time.sleep(0.5)
-            children = [c for c in psutil.Process(main.pid).children(recursive=True) if "cbct_osteo.batch.child" in " ".join(c.cmdline())]
+            children = [c for c in psutil.Process(main.pid).children(recursive=True)
+                        if "cbct_osteo.batch.child" in " ".join(c.cmdline())]
         assert len(children) == 2, "both cases started"
         main.send_signal(signal.SIGKILL)
         main.wait()
