@@ -116,8 +116,10 @@ def test_dask_batch_charges_each_crash_to_its_case(hostile_cohort, truth_w, faul
 
 
 
-def test_case_processes_end_when_the_main_process_is_killed(hostile_cohort, faults_on_path, tmp_path):
-    """kill -9 of ``cbct-osteo batch`` leaves no case process running (they were hanging)."""
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
+def test_case_processes_end_when_the_main_process_is_stopped(hostile_cohort, faults_on_path, tmp_path, how):
+    """kill -9 of ``cbct-osteo batch`` (the case processes notice) or Ctrl-C (the batch ends them)
+    leaves no case process running; both cases were hanging."""
     import psutil
 
     manifest = rows_manifest(hostile_cohort["manifest"])
@@ -128,7 +130,8 @@ def test_case_processes_end_when_the_main_process_is_killed(hostile_cohort, faul
         for case in ("injected_hang", "real_hang_fifo"):
             writer.writerow({k: manifest[case][k] for k in ("case_id", "volume", "landmarks")})
     main = subprocess.Popen([sys.executable, "-m", "cbct_osteo", "batch", str(hanging), "--out", str(tmp_path / "out.csv"),
-                             "--workers", "2", "--case-timeout", "600"], stderr=subprocess.DEVNULL)
+                             "--workers", "2", "--case-timeout", "600"], stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         children: list = []
@@ -137,8 +140,10 @@ def test_case_processes_end_when_the_main_process_is_killed(hostile_cohort, faul
             children = [c for c in psutil.Process(main.pid).children(recursive=True)
                         if "cbct_osteo.batch.child" in " ".join(c.cmdline())]
         assert len(children) == 2, "both cases started"
-        main.send_signal(signal.SIGKILL)
-        main.wait()
+        main.send_signal(getattr(signal, how))
+        _, err = main.communicate(timeout=30)
+        if how == "SIGINT":
+            assert main.returncode == 130 and "interrupted" in err
         gone, alive = psutil.wait_procs(children, timeout=10)
         assert not alive, f"case processes outlived the batch: {alive}"
     finally:
