@@ -48,6 +48,12 @@ def run_case(spec: CaseSpec, refine: bool = True, force: bool = False,
             return error_row(spec, exc, doing=STAGES.get(current[0], current[0]))
 
 
+def preload() -> None:
+    """Import what a case needs, so a case host pays for it once, before its first case."""
+    import cbct_osteo.indices.case  # noqa: F401 - measure, reformat, io
+    import cbct_osteo.io.landmarks_file  # noqa: F401
+
+
 def _run_case(spec: CaseSpec, refine: bool, force: bool, stage: Callable[[str], None]) -> dict[str, str]:
     from cbct_osteo import load
     from cbct_osteo.indices.case import analyse_case, check_landmarks_match

@@ -1,9 +1,10 @@
 """Where the cases run: threads on this machine or a Dask cluster; each case in its own process.
 
-Both runners submit :func:`cbct_osteo.batch.isolation.run_case_isolated`, which starts one
-child process per case and always returns a :class:`~cbct_osteo.batch.isolation.CaseOutcome`.
-So the local runner needs no process pool (threads only wait for their child), and a Dask
-worker never dies of a case: only a lost machine or a killed worker makes Dask reschedule.
+Both runners submit :func:`cbct_osteo.batch.isolation.run_case_isolated`, which runs the case
+in the calling thread's case host (a process of its own) and always returns a
+:class:`~cbct_osteo.batch.isolation.CaseOutcome`. So the local runner needs no process pool
+(threads only wait for their host), and a Dask worker never dies of a case: only a lost machine
+or a killed worker makes Dask reschedule.
 Both offer ``submit`` and ``as_completed``, so :func:`cbct_osteo.batch.run.run_batch` has one loop.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ DEFAULT_RETRIES = 2
 
 
 class LocalRunner:
-    """``workers`` threads on this machine, each waiting for one case process at a time."""
+    """``workers`` threads on this machine, each with its case host."""
 
     lost_worker_errors: tuple[type[BaseException], ...] = (cf.CancelledError,)
 
@@ -34,7 +35,7 @@ class LocalRunner:
         return cf.as_completed(list(futures))
 
     def close(self) -> None:
-        """End every running case process (a stopped run leaves none behind), then the threads."""
+        """End every case host, idle or running (a stopped run leaves none behind), then the threads."""
         self.pool.shutdown(wait=False, cancel_futures=True)
         LIVE_CHILDREN.kill_all()
         self.pool.shutdown(wait=True)

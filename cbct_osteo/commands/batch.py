@@ -4,7 +4,7 @@ Measure a cohort. MANIFEST.csv has the header ``case_id,volume,landmarks`` and o
 ``age,sex``; relative paths are relative to the manifest. RESULTS.csv gets one row per case,
 written as each case finishes: ``case_id,status,error``, then ``<side>_<id>`` for every
 measurement and index (+ ``<side>_<id>_quality`` per measurement), ``mean_<id>``
-(+ ``mean_<id>_category``), ``screening``, ``age,sex``. Each case runs in a process of its own:
+(+ ``mean_<id>_category``), ``screening``, ``age,sex``. Each case runs isolated in a host process:
 a case that fails, crashes or runs past ``--case-timeout`` gets its error in its row and the
 run goes on. ``--resume`` keeps the finished
 rows of an interrupted run and measures the rest. ``--executor dask --scheduler

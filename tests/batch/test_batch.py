@@ -126,13 +126,13 @@ def test_dask_local_cluster_survives_a_killed_worker(phantom_cohort, tmp_path):
 
 
 def test_local_batch_retries_a_case_process_killed_from_outside(phantom_cohort, tmp_path):
-    """SIGKILL from outside (the OOM killer, a user) is not the case's fault: it is run again."""
+    """SIGKILL from outside (the OOM killer, a user) of a host running a case is not the case's fault: it is run again."""
     from cbct_osteo.batch.isolation import LIVE_CHILDREN
 
     killed = []
 
     def kill_one_case_process(done, total, row, elapsed):
-        running = LIVE_CHILDREN.pids()
+        running = LIVE_CHILDREN.pids(busy_only=True)
         if not killed and running:
             os.kill(running[0], signal.SIGKILL)
             killed.append(running[0])
@@ -141,3 +141,18 @@ def test_local_batch_retries_a_case_process_killed_from_outside(phantom_cohort, 
     summary = run_batch(phantom_cohort["manifest"], out, executor="local", workers=2, progress=kill_one_case_process)
     assert killed and (summary.ok, summary.errors) == (4, 2)
     check_rows(read_rows(out), phantom_cohort)
+
+
+def test_a_case_host_serves_several_cases_then_a_fresh_one_takes_over(tmp_path, monkeypatch):
+    """Imports are paid once per host; after CASES_PER_HOST cases (or a crash) a new host starts."""
+    from cbct_osteo.batch import CaseSpec, isolation
+
+    monkeypatch.setattr(isolation, "CASES_PER_HOST", 2)
+    hosts = []
+    for i in range(3):
+        spec = CaseSpec(f"c{i}", str(tmp_path / "no_scan"), str(tmp_path / "no.json"))
+        outcome = isolation.run_case_isolated(spec, timeout_s=120)
+        assert outcome.row["status"] == "error" and "no_scan" in outcome.row["error"] and not outcome.lost
+        hosts.append(isolation._THREAD.host.proc.pid)
+    assert hosts[0] == hosts[1] != hosts[2]
+    isolation._THREAD.host.close()

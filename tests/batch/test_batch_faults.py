@@ -138,7 +138,7 @@ def test_case_processes_end_when_the_main_process_is_stopped(hostile_cohort, fau
         while time.monotonic() < deadline and len(children) < 2:
             time.sleep(0.5)
             children = [c for c in psutil.Process(main.pid).children(recursive=True)
-                        if "cbct_osteo.batch.child" in " ".join(c.cmdline())]
+                        if "cbct_osteo.batch.host" in " ".join(c.cmdline())]
         assert len(children) == 2, "both cases started"
         main.send_signal(getattr(signal, how))
         _, err = main.communicate(timeout=30)
