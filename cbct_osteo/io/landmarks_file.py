@@ -17,7 +17,7 @@ The reader refuses, naming the file and the landmark, what no measurement can us
 that is not three finite numbers within :data:`MAX_COORDINATE_MM` of the origin, an arch
 whose ``points`` is not a list or has two consecutive points at the same place (the arch curve
 has no direction there), a cortical line whose two ends coincide (it would "measure" a width
-where there is none), a trabecular ROI outside :data:`ROI_SIZE_RANGE_MM` (below 2 mm the
+where there is none; sessions accept it, see :meth:`LandmarkSet.from_json`), a trabecular ROI outside :data:`ROI_SIZE_RANGE_MM` (below 2 mm the
 fractal box counting has fewer than four box sizes), and grades that are not ``{side: {id: text}}``.
 Whether a grade is a valid CTCI grade is the catalogue's to say (the index is then "not computable").
 """
@@ -126,8 +126,13 @@ class LandmarkSet:
         return document
 
     @classmethod
-    def from_json(cls, document: Any, source: str | Path = "<landmarks>") -> "LandmarkSet":
-        """Parse a landmarks document; raise :class:`LoadError` naming ``source`` on any fault."""
+    def from_json(cls, document: Any, source: str | Path = "<landmarks>", *, refuse_degenerate: bool = True) -> "LandmarkSet":
+        """Parse a landmarks document; raise :class:`LoadError` naming ``source`` on any fault.
+
+        ``refuse_degenerate=False`` accepts measurement lines whose ends coincide (sessions: the
+        GUI's autosave of a double click must reopen; :mod:`cbct_osteo.measure.validation` then
+        treats such a landmark as not placed and says why).
+        """
         if not isinstance(document, dict):
             raise LoadError(source, "is not a landmarks file (expected a JSON object)")
         check_format_header(document, source, FORMAT_NAME, FORMAT_VERSION, "landmarks file", "landmarks format")
@@ -153,6 +158,8 @@ class LandmarkSet:
             if side not in SIDES:
                 raise LoadError(source, f"unknown side {side!r} (expected 'left' or 'right')")
             result.sides[side] = _parse_side(entry, source, side)
+            if refuse_degenerate:
+                _check_measurement_lines(result.sides[side], source, side)
         result.grades = _parse_grades(document.get("grades") or {}, source)
         return result
 
@@ -192,12 +199,20 @@ def _check_arch_spacing(points: list[Point], source: str | Path) -> None:
                                     f"(closer than {COINCIDENT_MM:g} mm in the axial plane)", "remove one of them")
 
 
+def degenerate_line(marks: "SideLandmarks", end: str) -> str | None:
+    """Why the measurement line ending at landmark ``end`` has no length, or ``None`` when it has one."""
+    for start, line_end, problem in MEASUREMENT_LINES:
+        a, b = marks.points.get(start), marks.points.get(line_end)
+        if line_end == end and a is not None and b is not None and math.dist(a, b) < COINCIDENT_MM:
+            return f"{start} and {end} are the same point: {problem}"
+    return None
+
+
 def _check_measurement_lines(marks: "SideLandmarks", source: str | Path, side: str) -> None:
-    for start, end, problem in MEASUREMENT_LINES:
-        a, b = marks.points.get(start), marks.points.get(end)
-        if a is not None and b is not None and math.dist(a, b) < COINCIDENT_MM:
-            raise LoadError(source, f"{side} {start} and {end} are the same point: {problem}",
-                            f"place {end} where it belongs, or remove it")
+    for _, end, _ in MEASUREMENT_LINES:
+        problem = degenerate_line(marks, end)
+        if problem is not None:
+            raise LoadError(source, f"{side} {problem}", f"place {end} where it belongs, or remove it")
 
 
 def _parse_grades(grades: Any, source: str | Path) -> dict[str, dict[str, str]]:
@@ -252,7 +267,6 @@ def _parse_side(entry: Any, source: str | Path, side: str) -> SideLandmarks:
             )
         else:
             marks.extra[key] = value
-    _check_measurement_lines(marks, source, side)
     return marks
 
 

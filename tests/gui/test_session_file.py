@@ -92,3 +92,26 @@ def test_a_session_nested_beyond_parsing_is_refused(tmp_path):
     with pytest.raises(LoadError, match="nests too deeply") as info:
         read_session(path)
     assert str(path) in str(info.value)
+
+
+def test_a_session_with_a_zero_length_cortical_line_opens_and_is_not_measured(phantom_cohort, tmp_path):
+    """A double click in the GUI may put the inner margin on the lower border: the autosave must reopen,
+    and W must be not measurable (with the reason), never a width that reads as 'Refer for DXA'."""
+    from cbct_osteo import load
+    from cbct_osteo.indices import analyse_case
+    from cbct_osteo.io.landmarks_file import read_landmarks
+    from cbct_osteo.measure import validate_landmarks
+
+    landmarks = read_landmarks(phantom_cohort["root"] / "case0" / "landmarks.json")
+    marks = landmarks.sides["left"]
+    marks.points["border_inner"] = marks.points["border_outer"]
+    path = write_session(Session(landmarks=landmarks), tmp_path / "autosave.json")
+    restored = read_session(path).landmarks
+    assert restored.point("left", "border_inner") == restored.point("left", "border_outer")
+    issues = [i for i in validate_landmarks(restored) if i.side == "left" and i.landmark == "border_inner"]
+    assert [i.severity for i in issues] == ["error"] and "same point" in issues[0].message
+    result = analyse_case(load(phantom_cohort["root"] / "case0"), restored).to_json()
+    w = result["sides"]["left"]["measurements"]["W"]
+    assert w["value"] is None and "same point" in w["details"]["reason"]
+    assert result["sides"]["left"]["indices"]["CTMI"]["category"] == "not computable"
+    assert result["sides"]["right"]["measurements"]["W"]["value"] is not None  # the other side is measured
