@@ -17,8 +17,9 @@ The reader refuses, naming the file and the landmark, what no measurement can us
 that is not three finite numbers within :data:`MAX_COORDINATE_MM` of the origin, an arch
 whose ``points`` is not a list or has two consecutive points at the same place (the arch curve
 has no direction there), a cortical line whose two ends coincide (it would "measure" a width
-where there is none; sessions accept it, see :meth:`LandmarkSet.from_json`), a trabecular ROI outside :data:`ROI_SIZE_RANGE_MM` (below 2 mm the
-fractal box counting has fewer than four box sizes), and grades that are not ``{side: {id: text}}``.
+where there is none; sessions accept it, see :meth:`LandmarkSet.from_json`), a trabecular ROI
+outside :data:`ROI_SIZE_RANGE_MM` (below 2 mm the fractal box counting has fewer than four box
+sizes), and grades that are not ``{side: {id: text}}``.
 Whether a grade is a valid CTCI grade is the catalogue's to say (the index is then "not computable").
 """
 from __future__ import annotations
