@@ -147,7 +147,6 @@ class CaseHost:
         )
         LIVE_CHILDREN.add(self.proc)
         self.messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self.ready = False
         self.cases = 0
         self.dead = False
         threading.Thread(target=self._read, name=f"case-host-{self.proc.pid}", daemon=True).start()
