@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cbct_osteo.indices.batch import run_batch
+from cbct_osteo.batch import run_batch
 from cbct_osteo.phantom import write_phantom
 
 

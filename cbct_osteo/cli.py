@@ -54,11 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
     module = _command_module(args._module)
-    from cbct_osteo.io.errors import LoadError
+    from cbct_osteo.errors import CbctOsteoError
 
     try:
         return int(module.run(args) or 0)
-    except LoadError as exc:
+    except CbctOsteoError as exc:
         print(f"cbct-osteo {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

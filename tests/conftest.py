@@ -1,6 +1,7 @@
 """Fixtures shared by every test package."""
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,52 @@ def real_head_ct(shared_data: Path):
     from cbct_osteo import load
 
     return load(shared_data / HEAD_CT)
+# --- a small cohort for the end-to-end and batch tests (written once per session) ---------------
+
+#: Small enough to keep the indices and batch suites well under a minute on 2 cores, large enough to
+#: hold the phantom's mandible at this voxel size.
+COHORT_SHAPE = (64, 160, 160)
+COHORT_VOXEL_MM = 0.6
+COHORT_GOOD_CASES = 4
+
+
+def write_manifest(path: Path, rows: list[dict[str, str]]) -> Path:
+    """A batch manifest ``case_id,volume,landmarks,age,sex`` with ``rows``."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["case_id", "volume", "landmarks", "age", "sex"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="session")
+def manifest_writer():
+    """:func:`write_manifest`, for test modules (conftest modules are not importable by name)."""
+    return write_manifest
+
+
+@pytest.fixture(scope="session")
+def phantom_cohort(tmp_path_factory) -> dict:
+    """``{"manifest": Path, "good": [ids], "broken": [ids], "truth": {id: truth.json dict}}``.
+
+    Paths in the manifest are relative (resolved against the manifest's folder). The broken
+    cases: a landmarks file that is not JSON, and a volume folder that does not exist.
+    """
+    import json
+
+    from cbct_osteo import phantom
+
+    root = tmp_path_factory.mktemp("cohort")
+    rows, truth = [], {}
+    for i in range(COHORT_GOOD_CASES):
+        case = f"case{i}"
+        folder = phantom.write_phantom(root / case, shape=COHORT_SHAPE, voxel_mm=COHORT_VOXEL_MM, seed=i)
+        truth[case] = json.loads((Path(folder) / "truth.json").read_text(encoding="utf-8"))
+        rows.append({"case_id": case, "volume": case, "landmarks": f"{case}/landmarks.json", "age": str(60 + i), "sex": "F"})
+    (root / "bad_landmarks.json").write_text("{ this is not json", encoding="utf-8")
+    rows.insert(2, {"case_id": "broken_landmarks", "volume": "case0", "landmarks": "bad_landmarks.json", "age": "", "sex": ""})
+    rows.append({"case_id": "missing_volume", "volume": "no_such_scan", "landmarks": "case1/landmarks.json", "age": "", "sex": ""})
+    manifest = write_manifest(root / "manifest.csv", rows)
+    return {"manifest": manifest, "root": root, "good": [f"case{i}" for i in range(COHORT_GOOD_CASES)],
+            "broken": ["broken_landmarks", "missing_volume"], "truth": truth,
+            "shape": COHORT_SHAPE, "voxel_mm": COHORT_VOXEL_MM}

@@ -6,7 +6,8 @@ and cross-sections, a 3D view, the limits of the method, citations and a signatu
 ``--anonymise`` leaves out every patient identifier (text, PDF metadata and the default file
 name ``report_<hash>.pdf``). Optional exports of the same case: ``--csv`` (the batch columns),
 ``--json`` (the results JSON), ``--dicom DIR`` (Comprehensive 3D SR, Encapsulated PDF and
-Secondary Captures in the source study; never anonymised). The file is written atomically: a
+Secondary Captures in the source study; with ``--anonymise`` de-identified per DICOM PS3.15's
+Basic Profile: new UIDs, the pseudonym as patient, no name, ID or birth date). The file is written atomically: a
 failure leaves any earlier report intact. ``--index SITE.toml`` adds an index definition file (a
 site index, shown under its own name with its provenance). A screening aid, not a diagnosis.
 """
@@ -34,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-3d", action="store_true", help="skip the offscreen 3D view")
     parser.add_argument("--csv", metavar="OUT.csv", help="also write the one-row results CSV (batch columns)")
     parser.add_argument("--json", metavar="OUT.json", help="also write the results JSON")
-    parser.add_argument("--dicom", metavar="DIR", help="also write DICOM SR, Encapsulated PDF and Secondary Captures here")
+    parser.add_argument("--dicom", metavar="DIR",
+                        help="also write DICOM SR, Encapsulated PDF and Secondary Captures here (de-identified with --anonymise)")
 
 
 def _page_size(text: str) -> str:
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dicom:
         document = result.to_json()
         paths = write_dicom_exports(args.dicom, document, volume, pdf_bytes=out.read_bytes(),
-                                    figures=report_figures(document, volume, landmarks))
+                                    figures=report_figures(document, volume, landmarks), header=header)
         print(f"DICOM written to {args.dicom}: " + ", ".join(p.name for p in paths))
     print(f"Screening: {result.screening.result}")
     return 0

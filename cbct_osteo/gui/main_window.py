@@ -49,6 +49,7 @@ from cbct_osteo.gui.tasks import Task
 from cbct_osteo.gui.view3d import View3D
 from cbct_osteo.gui.views2d import Marker, PlaneView, ReformatView, SliceView
 from cbct_osteo.indices.catalogue import LandmarkStep
+from cbct_osteo.errors import Cancelled, CbctOsteoError
 from cbct_osteo.io.errors import LoadCancelled, LoadError
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.io.session_file import Session, autosave_path, read_session, write_session
@@ -891,7 +892,7 @@ class MainWindow(QMainWindow):
                 on_written(Path(out))
 
         def failed(exc: Exception) -> None:
-            if isinstance(exc, LoadCancelled):
+            if isinstance(exc, Cancelled):
                 self._end_progress("Report cancelled.")
                 return
             self._end_progress("Report failed.")
@@ -939,7 +940,7 @@ class MainWindow(QMainWindow):
 
         try:
             paint_pdf(device, pdf_path)
-        except LoadError as exc:
+        except CbctOsteoError as exc:
             self.show_error_message("Cannot print", str(exc))
 
     def show_preferences(self) -> PreferencesDialog:
@@ -967,7 +968,7 @@ class MainWindow(QMainWindow):
         path = autosave_path(self.volume.meta.series_uid, self.fingerprint)
         try:
             return write_session(self.current_session(), path)
-        except LoadError as exc:
+        except CbctOsteoError as exc:
             self.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
             return None
 
@@ -1016,7 +1017,7 @@ class MainWindow(QMainWindow):
             try:
                 self.save_session(name)
                 self.statusBar().showMessage(f"Session saved to {name}", 6000)
-            except LoadError as exc:
+            except CbctOsteoError as exc:
                 self.show_error_message("Cannot save the session", str(exc))
 
     # ================================================================= help, screenshots, closing

@@ -2,8 +2,8 @@
 
 ``all_entries()`` lists the indices of INDICES.md as declarative entries; ``score_case`` scores
 hand-made or measured :class:`~cbct_osteo.measure.quantity.Measurement` objects;
-``analyse_case`` measures a volume with its landmarks and scores it. The batch runner lives in
-:mod:`cbct_osteo.indices.batch` (imported on demand: it pulls in process pools and dask).
+``analyse_case`` measures a volume with its landmarks and scores it. The cohort batch runner
+is not science and lives in :mod:`cbct_osteo.batch`.
 """
 from __future__ import annotations
 

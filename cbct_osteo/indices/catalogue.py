@@ -409,15 +409,18 @@ def required_inputs(index_id: str) -> dict[str, tuple[str, ...]]:
 def csv_columns(entries: tuple[IndexEntry, ...] | None = None) -> list[str]:
     """Batch CSV header: ``case_id,status,error``, per-side measurements and indices, means, screening.
 
-    Per side: ``<side>_<id>`` for every measurement, then every index whose id is not already a
-    measurement column (``TRAB_MEAN`` etc. appear once). Then ``mean_<id>`` and
+    Per side: ``<side>_<id>`` and ``<side>_<id>_quality`` (the results JSON's ``quality``:
+    ok, uncertain or not measurable) for every measurement, then every index whose id is not
+    already a measurement column (``TRAB_MEAN`` etc. appear once). Then ``mean_<id>`` and
     ``mean_<id>_category`` per index, ``screening``, and the manifest's ``age`` and ``sex``.
     """
     entries = all_entries() if entries is None else entries
     columns = ["case_id", "status", "error"]
-    per_side = list(MEASUREMENT_IDS) + [e.id for e in entries if e.id not in MEASUREMENT_IDS]
+    index_ids = [e.id for e in entries if e.id not in MEASUREMENT_IDS]
     for side in SIDES:
-        columns += [f"{side}_{item}" for item in per_side]
+        for item in MEASUREMENT_IDS:
+            columns += [f"{side}_{item}", f"{side}_{item}_quality"]
+        columns += [f"{side}_{item}" for item in index_ids]
     for e in entries:
         columns += [f"mean_{e.id}", f"mean_{e.id}_category"]
     columns += ["screening", "age", "sex"]

@@ -180,6 +180,7 @@ class CaseResult:
             for measurement_id in MEASUREMENT_IDS:
                 m = result.measurements.get(measurement_id) if result else None
                 row[f"{side}_{measurement_id}"] = _cell(m.value if m else None)
+                row[f"{side}_{measurement_id}_quality"] = str(m.to_json().get("quality") or "") if m else ""
             for index_id, index in (result.indices.items() if result else ()):
                 if index_id not in MEASUREMENT_IDS:
                     row[f"{side}_{index_id}"] = _cell(index.value)

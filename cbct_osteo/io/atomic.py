@@ -3,28 +3,45 @@
 Write to a temporary file in the same folder, fsync it, then ``os.replace`` it over the
 target (atomic on POSIX and Windows), and fsync the folder so the rename itself survives a
 power cut. A failure (disk full, no permission) leaves any earlier file intact and raises
-:class:`~cbct_osteo.io.errors.LoadError` naming the target.
+:class:`~cbct_osteo.errors.WriteError` naming the target.
+
+A process killed mid-write (kill -9, power cut) leaves its temporary file behind. Each write
+therefore first removes *our* stale temporaries in the target's folder: names
+``.<name>.<8 random characters>.tmp`` exactly as :func:`tempfile.mkstemp` makes them here,
+last modified more than :data:`STALE_TEMP_AGE_S` ago (a write still running in another
+process touches its file as it goes and takes seconds, so it is never removed).
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, BinaryIO
 
-from cbct_osteo.io.errors import LoadError
+from cbct_osteo.errors import WriteError
+
+#: A temporary file untouched for this long (seconds) belongs to a write that died.
+STALE_TEMP_AGE_S = 300.0
+#: Our temporaries: ``.<target name>.`` + the 8 random characters of :func:`tempfile.mkstemp` + ``.tmp``.
+_TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
 def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
     """Call ``write(fileobj)`` on a temporary file and move it over ``path`` when it succeeded."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
+    if target.exists() and not target.is_file():
+        # os.replace would put a regular file in place of a device or pipe (as root, even /dev/null).
+        raise WriteError(target, "is not a regular file (a folder, device or pipe)", "choose a file name")
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(folder)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise LoadError(target, f"cannot write here: {exc.strerror or exc}") from exc
+        raise WriteError(target, f"cannot write here: {exc.strerror or exc}") from exc
     try:
         os.chmod(tmp_name, _mode_for(target))
         with os.fdopen(fd, "wb") as handle:
@@ -38,10 +55,35 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
         except OSError:
             pass
         if isinstance(exc, OSError):
-            raise LoadError(target, f"could not be written: {exc.strerror or exc}; any earlier file is unchanged") from exc
+            raise WriteError(target, f"could not be written: {exc.strerror or exc}; any earlier file is unchanged") from exc
         raise
     _fsync_folder(folder)
     return target
+
+
+def remove_stale_temporaries(folder: str | Path, max_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
+    """Remove the temporaries that interrupted atomic writes left in ``folder``; return them.
+
+    Only names of our exact pattern (``.<name>.XXXXXXXX.tmp``), only regular files, only those
+    last modified more than ``max_age_s`` seconds ago. Errors (a file vanishing, no permission)
+    are ignored: cleaning up must never stop the write itself.
+    """
+    cutoff = time.time() - max_age_s
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _TEMP_NAME.fullmatch(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
 
 
 def _mode_for(target: Path) -> int:

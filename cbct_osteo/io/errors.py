@@ -1,15 +1,18 @@
-"""The one error type the io layer raises.
+"""The error type the io layer raises for input it cannot read.
 
 Modelled on pydicom's errors: the message says which file, what was expected, what was
 found, and what the user can do next. The GUI shows ``str(error)`` in a dialog; the command
-line prints it and exits non-zero. Nothing else needs to be caught above ``io``.
+line prints it and exits non-zero. Writes raise :class:`cbct_osteo.errors.WriteError`; both
+are :class:`cbct_osteo.errors.CbctOsteoError`, the one type to catch above ``io``.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from cbct_osteo.errors import Cancelled, CbctOsteoError
 
-class LoadError(Exception):
+
+class LoadError(CbctOsteoError):
     """A file or folder could not be read into what the program needs.
 
     Parameters
@@ -22,22 +25,13 @@ class LoadError(Exception):
         Optional: what to try next.
     """
 
-    def __init__(self, path: str | Path | None, problem: str, hint: str = "") -> None:
-        self.path = str(path) if path is not None else ""
-        self.problem = problem
-        self.hint = hint
-        message = f"{self.path}: {problem}" if self.path else problem
-        if hint:
-            message += f" ({hint})"
-        super().__init__(message)
 
-
-class LoadCancelled(LoadError):
+class LoadCancelled(LoadError, Cancelled):
     """The user cancelled a load (the ``cancel`` callback returned True).
 
-    A subclass of :class:`LoadError` so callers that only want "did it load?" need one
-    ``except``; the GUI catches it first to stay silent instead of showing an error dialog.
+    A :class:`LoadError` so callers that only want "did it load?" need one ``except``, and a
+    :class:`~cbct_osteo.errors.Cancelled` so the GUI can stay silent for every cancellation.
     """
 
-    def __init__(self, path: str | Path | None, problem: str = "loading cancelled") -> None:
-        super().__init__(path, problem)
+    def __init__(self, path: str | Path | None, problem: str = "loading cancelled", hint: str = "") -> None:
+        CbctOsteoError.__init__(self, path, problem, hint)

@@ -12,6 +12,15 @@ Format (see docs/developer-guide.md and ../shared/DESIGN.md), coordinates in pat
 Any landmark may be absent. Readers accept older versions and refuse newer ones; unknown
 keys (at any level we parse) are kept and written back unchanged, so a newer tool's extras
 survive a round trip through this one.
+
+The reader refuses, naming the file and the landmark, what no measurement can use: a point
+that is not three finite numbers within :data:`MAX_COORDINATE_MM` of the origin, an arch
+whose ``points`` is not a list or has two consecutive points at the same place (the arch curve
+has no direction there), a cortical line whose two ends coincide (it would "measure" a width
+where there is none; sessions accept it, see :meth:`LandmarkSet.from_json`), a trabecular ROI
+outside :data:`ROI_SIZE_RANGE_MM` (below 2 mm the fractal box counting has fewer than four box
+sizes), and grades that are not ``{side: {id: text}}``.
+Whether a grade is a valid CTCI grade is the catalogue's to say (the index is then "not computable").
 """
 from __future__ import annotations
 
@@ -38,6 +47,18 @@ POINT_KINDS: tuple[str, ...] = (
 )
 ROI_SHAPES: tuple[str, ...] = ("square", "circle")
 DEFAULT_ROI_SIZE_MM = 5.0
+#: Smallest and largest trabecular ROI (side or diameter, mm). The ROI is resampled at 0.1 mm and
+#: box-counted with boxes of 2 … side/4 pixels (INDICES.md): 2 mm gives 4 box sizes, 1.1 mm only 1.
+ROI_SIZE_RANGE_MM = (2.0, 30.0)
+#: Patient coordinates beyond this (mm) are not on any scanner table (and would overflow squares).
+MAX_COORDINATE_MM = 1e4
+#: Two landmarks closer than this (mm) are the same point (the reformat code's arch tolerance).
+COINCIDENT_MM = 1e-3
+#: Point pairs whose distance is a measurement line: they must not coincide.
+MEASUREMENT_LINES: tuple[tuple[str, str, str], ...] = (
+    ("border_outer", "border_inner", "the cortical line (lower border to inner cortical margin) has no length"),
+    ("border_outer", "foramen_centre", "the measurement line (lower border to foramen centre) has no length"),
+)
 
 Point = tuple[float, float, float]
 
@@ -106,8 +127,13 @@ class LandmarkSet:
         return document
 
     @classmethod
-    def from_json(cls, document: Any, source: str | Path = "<landmarks>") -> "LandmarkSet":
-        """Parse a landmarks document; raise :class:`LoadError` naming ``source`` on any fault."""
+    def from_json(cls, document: Any, source: str | Path = "<landmarks>", *, refuse_degenerate: bool = True) -> "LandmarkSet":
+        """Parse a landmarks document; raise :class:`LoadError` naming ``source`` on any fault.
+
+        ``refuse_degenerate=False`` accepts measurement lines whose ends coincide (sessions: the
+        GUI's autosave of a double click must reopen; :mod:`cbct_osteo.measure.validation` then
+        treats such a landmark as not placed and says why).
+        """
         if not isinstance(document, dict):
             raise LoadError(source, "is not a landmarks file (expected a JSON object)")
         check_format_header(document, source, FORMAT_NAME, FORMAT_VERSION, "landmarks file", "landmarks format")
@@ -120,7 +146,11 @@ class LandmarkSet:
         arch = document.get("arch") or {}
         if not isinstance(arch, dict):
             raise LoadError(source, "'arch' must be an object with 'points'")
-        result.arch_points = [_point(p, source, "arch point") for p in arch.get("points", [])]
+        points = arch.get("points", [])
+        if not isinstance(points, list):
+            raise LoadError(source, f"arch 'points' must be a list of [x, y, z] points in mm, got {_short(points)}")
+        result.arch_points = [_point(p, source, f"arch point {i + 1}") for i, p in enumerate(points)]
+        _check_arch_spacing(result.arch_points, source)
         result.arch_extra = {k: v for k, v in arch.items() if k != "points"}
         sides = document.get("sides") or {}
         if not isinstance(sides, dict):
@@ -129,23 +159,78 @@ class LandmarkSet:
             if side not in SIDES:
                 raise LoadError(source, f"unknown side {side!r} (expected 'left' or 'right')")
             result.sides[side] = _parse_side(entry, source, side)
-        grades = document.get("grades") or {}
-        if not isinstance(grades, dict) or not all(isinstance(v, dict) for v in grades.values()):
-            raise LoadError(source, "'grades' must map a side to {index id: grade}")
-        result.grades = {side: {str(k): str(v) for k, v in g.items()} for side, g in grades.items()}
+            if refuse_degenerate:
+                _check_measurement_lines(result.sides[side], source, side)
+        result.grades = _parse_grades(document.get("grades") or {}, source)
         return result
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a hostile file can hold megabytes in one value)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        return f"a {type(value).__name__} too long to show"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _point(value: Any, source: str | Path, what: str) -> Point:
     if not (isinstance(value, (list, tuple)) and len(value) == 3):
-        raise LoadError(source, f"{what} must be [x, y, z] in mm, got {value!r}")
+        raise LoadError(source, f"{what} must be [x, y, z] in mm, got {_short(value)}")
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
+        raise LoadError(source, f"{what} must be [x, y, z] numbers in mm, got {_short(value)}")
     try:
         pt = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
-        raise LoadError(source, f"{what} must be [x, y, z] numbers in mm, got {value!r}") from None
+    except OverflowError:  # an integer beyond any float
+        pt = (2 * MAX_COORDINATE_MM,) * 3
     if not all(math.isfinite(v) for v in pt):
-        raise LoadError(source, f"{what} has a non-finite coordinate: {value!r}")
+        raise LoadError(source, f"{what} has a non-finite coordinate: {_short(value)}")
+    if any(abs(v) > MAX_COORDINATE_MM for v in pt):
+        raise LoadError(source, f"{what} is more than {MAX_COORDINATE_MM:g} mm from the scanner's origin: {_short(value)}",
+                        "coordinates are patient millimetres (LPS)")
     return pt  # type: ignore[return-value]
+
+
+def _check_arch_spacing(points: list[Point], source: str | Path) -> None:
+    """Refuse consecutive arch points at the same place in the axial plane (the curve has no direction there)."""
+    for i in range(1, len(points)):
+        (x0, y0, _), (x1, y1, _) = points[i - 1], points[i]
+        if math.hypot(x1 - x0, y1 - y0) < COINCIDENT_MM:
+            raise LoadError(source, f"arch points {i} and {i + 1} are at the same place "
+                                    f"(closer than {COINCIDENT_MM:g} mm in the axial plane)", "remove one of them")
+
+
+def degenerate_line(marks: "SideLandmarks", end: str) -> str | None:
+    """Why the measurement line ending at landmark ``end`` has no length, or ``None`` when it has one."""
+    for start, line_end, problem in MEASUREMENT_LINES:
+        a, b = marks.points.get(start), marks.points.get(line_end)
+        if line_end == end and a is not None and b is not None and math.dist(a, b) < COINCIDENT_MM:
+            return f"{start} and {end} are the same point: {problem}"
+    return None
+
+
+def _check_measurement_lines(marks: "SideLandmarks", source: str | Path, side: str) -> None:
+    for _, end, _ in MEASUREMENT_LINES:
+        problem = degenerate_line(marks, end)
+        if problem is not None:
+            raise LoadError(source, f"{side} {problem}", f"place {end} where it belongs, or remove it")
+
+
+def _parse_grades(grades: Any, source: str | Path) -> dict[str, dict[str, str]]:
+    """``{side: {index id: grade}}`` with text ids and grades; the catalogue judges the grade itself."""
+    if not isinstance(grades, dict):
+        raise LoadError(source, f"'grades' must map a side to {{index id: grade}}, got {_short(grades)}")
+    parsed: dict[str, dict[str, str]] = {}
+    for side, by_id in grades.items():
+        if side not in SIDES:
+            raise LoadError(source, f"grades for unknown side {_short(side)} (expected 'left' or 'right')")
+        if not isinstance(by_id, dict):
+            raise LoadError(source, f"grades of the {side} side must map an index id to a grade, got {_short(by_id)}")
+        for index_id, grade in by_id.items():
+            if not isinstance(grade, str) or not grade.strip() or len(grade) > 16:
+                raise LoadError(source, f"{side} {index_id} grade must be a short text such as \"C1\", got {_short(grade)}")
+        parsed[side] = {str(k): v.strip() for k, v in by_id.items()}
+    return parsed
 
 
 def _parse_side(entry: Any, source: str | Path, side: str) -> SideLandmarks:
@@ -164,12 +249,17 @@ def _parse_side(entry: Any, source: str | Path, side: str) -> SideLandmarks:
             shape = str(value.get("shape", "square"))
             if shape not in ROI_SHAPES:
                 raise LoadError(source, f"{side} trab_roi shape {shape!r} is not one of {ROI_SHAPES}")
+            size_value = value.get("size_mm", DEFAULT_ROI_SIZE_MM)
+            if isinstance(size_value, bool) or not isinstance(size_value, (int, float)):
+                raise LoadError(source, f"{side} trab_roi size_mm must be a number of mm, got {_short(size_value)}")
             try:
-                size = float(value.get("size_mm", DEFAULT_ROI_SIZE_MM))
-            except (TypeError, ValueError):
-                raise LoadError(source, f"{side} trab_roi size_mm must be a number") from None
-            if not (0.5 <= size <= 30.0):
-                raise LoadError(source, f"{side} trab_roi size_mm {size} is outside 0.5–30 mm")
+                size = float(size_value)
+            except OverflowError:
+                size = math.inf
+            low, high = ROI_SIZE_RANGE_MM
+            if not (low <= size <= high):
+                raise LoadError(source, f"{side} trab_roi size_mm {size:g} is outside {low:g}–{high:g} mm",
+                                "smaller regions hold too few trabeculae to measure")
             marks.trab_roi = TrabecularRoi(
                 centre=_point(value["centre"], source, f"{side} trab_roi centre"),
                 size_mm=size,

@@ -96,7 +96,7 @@ class Session:
         if not isinstance(document, dict):
             raise LoadError(source, "is not a session file (expected a JSON object)")
         if document.get("format") == LANDMARKS_FORMAT:
-            landmarks = LandmarkSet.from_json(document, source)
+            landmarks = LandmarkSet.from_json(document, source, refuse_degenerate=False)
             return cls(landmarks=landmarks, series_uid=landmarks.series_uid, volume_fingerprint=landmarks.volume_fingerprint)
         check_format_header(document, source, SESSION_FORMAT, SESSION_VERSION, "cbct-osteo session", "session format")
         settings = document.get("settings") or {}
@@ -104,7 +104,7 @@ class Session:
             raise LoadError(source, "'settings' must be an object")
         known = {"format", "version", "series_uid", "volume_fingerprint", "source", "saved_at", "landmarks", "settings"}
         return cls(
-            landmarks=LandmarkSet.from_json(document.get("landmarks"), source),
+            landmarks=LandmarkSet.from_json(document.get("landmarks"), source, refuse_degenerate=False),
             settings=dict(settings),
             series_uid=str(document.get("series_uid", "")),
             volume_fingerprint=str(document.get("volume_fingerprint", "")),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks
+from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks, degenerate_line
 from cbct_osteo.measure.cortical import EdgeFit, edge_width, manual_width
 from cbct_osteo.measure.foramen import height_above_border
 from cbct_osteo.measure.geometry import MeasurementFrame, arch_from_points, measurement_frame
@@ -139,12 +139,16 @@ def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCu
             result[mid] = _missing(mid, method, need)
     else:
         half_voxel = 0.5 * voxel_extent_along(volume, frame.direction)
-        if "border_inner" in marks.points:
+        w_missing = missing_inputs(landmarks, side, "W")  # also a line of no length (inner on the border)
+        if not w_missing:
             result["W"], fit = _cortical(volume, marks, frame, refine, half_voxel)
             if fit is not None:
                 refined = {"border_outer": fit.outer_xyz, "border_inner": fit.inner_xyz}
         else:
-            result["W"] = _missing("W", method, ("border_inner",))
+            result["W"] = _missing("W", method, w_missing)
+            problem = degenerate_line(marks, "border_inner")
+            if problem is not None:
+                result["W"].details["reason"] = problem
         result.update(_heights(marks, frame, fit, half_voxel, method))
         if not frame.in_plane:
             for mid in ("W", "S", "I"):

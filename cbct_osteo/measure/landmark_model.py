@@ -12,6 +12,7 @@ what a press hits is a screen-space question, answered by :func:`cbct_osteo.gui.
 from __future__ import annotations
 
 import copy
+import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,9 +22,11 @@ from typing import Any
 import numpy as np
 
 from cbct_osteo.io.landmarks_file import (
+    COINCIDENT_MM,
     DEFAULT_ROI_SIZE_MM,
     POINT_KINDS,
     ROI_SHAPES,
+    ROI_SIZE_RANGE_MM,
     SIDES,
     LandmarkSet,
     Point,
@@ -33,8 +36,6 @@ from cbct_osteo.io.landmarks_file import (
 
 #: Undo steps kept by default.
 DEFAULT_HISTORY = 200
-#: Smallest and largest ROI side (mm), as the landmarks file accepts.
-ROI_SIZE_RANGE_MM = (0.5, 30.0)
 
 # Atom targets: ("point", side, kind) | ("roi", side) | ("arch",) | ("grade", side, index_id)
 Target = tuple
@@ -324,8 +325,17 @@ class LandmarkModel:
         self._change(("roi", side), None)
 
     def set_arch_points(self, points: Iterable[Iterable[float]]) -> None:
-        """Replace the arch points (one undo step)."""
-        self._change(("arch",), [_as_point(p) for p in points])
+        """Replace the arch points (one undo step).
+
+        A point at the place of the one before it (a double click) is dropped: it adds nothing
+        to the curve, and the landmarks file refuses such a pair (the arch has no direction there).
+        """
+        kept: list[Point] = []
+        for point in (_as_point(p) for p in points):
+            if kept and math.hypot(point[0] - kept[-1][0], point[1] - kept[-1][1]) < COINCIDENT_MM:
+                continue
+            kept.append(point)
+        self._change(("arch",), kept)
 
     def set_grade(self, side: str, index_id: str, grade: str | None) -> None:
         """Set (or clear with ``None``) a user grade such as ``CTCI`` = ``"C1"``."""

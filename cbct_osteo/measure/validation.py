@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from skimage.filters import threshold_otsu
 
-from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks
+from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks, degenerate_line
 from cbct_osteo.measure.geometry import MIN_ARCH_POINTS, arch_from_points
 from cbct_osteo.measure.sampling import sample_points
 from cbct_osteo.volume import Volume
@@ -70,11 +70,12 @@ class Issue:
 
 
 def _has(marks: SideLandmarks, landmarks: LandmarkSet, name: str) -> bool:
+    """Placed and usable: a landmark on top of the lower border (a line of no length) counts as not placed."""
     if name == "arch":
         return len(landmarks.arch_points) >= MIN_ARCH_POINTS
     if name == "trab_roi":
         return marks.trab_roi is not None
-    return name in marks.points
+    return name in marks.points and degenerate_line(marks, name) is None
 
 
 def missing_inputs(landmarks: LandmarkSet, side: str, measurement: str) -> tuple[str, ...]:
@@ -95,8 +96,15 @@ def _missing_issues(landmarks: LandmarkSet) -> list[Issue]:
             for name in missing_inputs(landmarks, side, measurement):
                 if name != "arch":
                     needed.setdefault(name, []).append(MEASUREMENT_NAMES[measurement])
+        marks = landmarks.sides.get(side, SideLandmarks())
         for name, uses in needed.items():
             listed = uses[0] if len(uses) == 1 else ", ".join(uses[:-1]) + " and " + uses[-1]
+            problem = degenerate_line(marks, name)
+            if problem is not None:
+                issues.append(Issue("error", side, name,
+                                    f"{side.capitalize()} side: {problem}; place {NAMES[name]} where it belongs "
+                                    f"(needed for {listed})."))
+                continue
             issues.append(Issue("missing", side, name,
                                 f"{side.capitalize()} side: {NAMES[name]} is not placed yet (needed for {listed})."))
     return issues
@@ -120,7 +128,7 @@ def _geometry_issues(landmarks: LandmarkSet, side: str) -> list[Issue]:
     if "border_outer" in p and "foramen_centre" in p and np.dot(p["foramen_centre"] - p["border_outer"], [0, 0, 1]) <= 0:
         issues.append(Issue("error", side, "border_outer",
                             f"{label} side: the lower border of the mandible is placed above the mental foramen."))
-    if "border_outer" in p and "border_inner" in p:
+    if "border_outer" in p and "border_inner" in p and degenerate_line(marks, "border_inner") is None:
         height = float(np.dot(p["border_inner"] - p["border_outer"], up))
         if height <= 0:
             issues.append(Issue("error", side, "border_inner",

@@ -7,10 +7,10 @@ practice_name="", page_size="A4", progress=None, cancel=None, view3d=None, rende
 
 - ``case_result_or_json``: a :class:`cbct_osteo.indices.CaseResult` or its ``to_json()``.
 - ``progress(done, total)`` is called after each step (figures, 3D view, layout, write);
-  ``cancel()`` returning True stops with :class:`~cbct_osteo.io.errors.LoadCancelled` and
+  ``cancel()`` returning True stops with :class:`~cbct_osteo.errors.Cancelled` and
   writes nothing.
 - ``view3d``: a PIL image of the GUI's own 3D view to use instead of the offscreen VTK render.
-- The file is written atomically; a failure raises :class:`~cbct_osteo.io.errors.LoadError`
+- The file is written atomically; a failure raises :class:`~cbct_osteo.errors.WriteError`
   naming the file and leaves any earlier report intact.
 
 For the file name, ``default_report_name(volume.meta, anonymise=...)`` gives ``report_<id>_<date>.pdf``
@@ -18,7 +18,8 @@ or, anonymised, ``report_<hash>.pdf``; ``default_page_size()`` picks A4/Letter f
 
 Other exports: ``write_results_csv`` / ``write_results_json`` (take a :class:`ReportHeader` from
 ``build_header`` so they share the PDF's anonymisation) and ``write_dicom_exports`` (SR, Encapsulated
-PDF, Secondary Captures of ``report_figures(...)``, in the source study, never anonymised).
+PDF, Secondary Captures of ``report_figures(...)``, in the source study; de-identified per DICOM
+PS3.15's Basic Profile when given an anonymised header).
 """
 from __future__ import annotations
 

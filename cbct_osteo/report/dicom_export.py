@@ -4,8 +4,9 @@ Every object joins the source study (StudyInstanceUID and patient module copied 
 source file's header) in a new series of its own, and references the source series and instance:
 the SR through its evidence sequence, the PDF through ``SourceInstanceSequence``, the
 Secondary Captures through highdicom's reference-dataset copy. These exports are for the
-patient's record and are therefore never anonymised; use the PDF/CSV/JSON ``anonymise`` mode
-for research sharing.
+patient's record. With an anonymised header (research sharing) the source header is first
+de-identified per DICOM PS3.15's Basic Profile (:func:`cbct_osteo.report.anonymise.anonymised_source`):
+new study, series and instance UIDs, no name, ID or birth date, the case pseudonym as patient.
 
 The SR is a Comprehensive 3D SR with the Measurement Report template (TID 1500): one measurement
 group per side (finding site mandible with laterality) and one for the mean of both sides, each
@@ -28,9 +29,13 @@ from pydicom.sr.codedict import codes
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from cbct_osteo import __version__
+from cbct_osteo.errors import ExportError
 from cbct_osteo.io.atomic import write_bytes_atomic
 from cbct_osteo.io.errors import LoadError
+from cbct_osteo.report.anonymise import anonymised_source
+from cbct_osteo.report.exports import anonymised_results
 from cbct_osteo.report.figures import Figure
+from cbct_osteo.report.header import ReportHeader
 from cbct_osteo.volume import Volume
 
 CODING_SCHEME = "99CBCTOST"
@@ -58,21 +63,23 @@ def source_header(volume: Volume) -> Dataset:
 
     Raises
     ------
+    ExportError
+        When the volume was not loaded from DICOM files (e.g. an in-memory phantom), or its
+        header lacks the UIDs an export must reference.
     LoadError
-        When the volume was not loaded from DICOM files (e.g. an in-memory phantom), or the file
-        can no longer be read.
+        When the source file can no longer be read.
     """
     files = volume.meta.source_files
     if not files:
-        raise LoadError(None, "DICOM export needs the source DICOM series, but this volume has no source files",
-                        "load the scan from its DICOM files")
+        raise ExportError(None, "DICOM export needs the source DICOM series, but this volume has no source files",
+                          "load the scan from its DICOM files")
     try:
         header = pydicom.dcmread(files[0], stop_before_pixels=True)
     except Exception as exc:  # noqa: BLE001 - pydicom raises several types for unreadable files
         raise LoadError(files[0], f"cannot re-read the source DICOM header: {exc}") from exc
     for keyword in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"):
         if not header.get(keyword):
-            raise LoadError(files[0], f"the source DICOM header has no {keyword}, so exports cannot reference it")
+            raise ExportError(files[0], f"the source DICOM header has no {keyword}, so exports cannot reference it")
     # Type 2 patient/study attributes may be absent from real files; the derived objects need them (empty).
     for keyword in _PATIENT_STUDY:
         if keyword not in header:
@@ -241,17 +248,26 @@ def write_dicom_exports(
     *,
     pdf_bytes: bytes | None = None,
     figures: Sequence[Figure] = (),
+    header: ReportHeader | None = None,
 ) -> list[Path]:
     """Write the SR, the Encapsulated PDF (when ``pdf_bytes``) and the Secondary Captures into ``out_dir``.
 
-    File names are ``SR.dcm``, ``PDF.dcm`` and ``SC_<n>.dcm``. Returns the paths written.
+    File names are ``SR.dcm``, ``PDF.dcm`` and ``SC_<n>.dcm``. Returns the paths written. With
+    an anonymised ``header`` every object is de-identified (see the module docstring); pass the
+    anonymised PDF's bytes then.
     """
     folder = Path(out_dir)
     source = source_header(volume)
+    anonymise = header is not None and header.anonymised
+    if anonymise:
+        source = anonymised_source(source, header.case_label)
+        results = anonymised_results(results, header.case_label, header.scrub)
     written = [write_dataset(measurement_sr(results, source), folder / "SR.dcm")]
     if pdf_bytes is not None:
         written.append(write_dataset(encapsulated_pdf(pdf_bytes, source), folder / "PDF.dcm"))
     for number, sc in enumerate(secondary_captures(figures, source), 1):
+        if anonymise and "ImageComments" in sc:
+            sc.ImageComments = header.scrub(str(sc.ImageComments))
         written.append(write_dataset(sc, folder / f"SC_{number}.dcm"))
     return written
 

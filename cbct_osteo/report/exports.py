@@ -1,8 +1,9 @@
 """CSV and JSON exports of one case's results, with the same anonymisation as the PDF.
 
 The CSV has exactly the batch mode's columns (:func:`cbct_osteo.indices.csv_columns`), one row
-for the case, so single reports and cohort runs can be concatenated. Both files are written
-atomically.
+for the case, so single reports and cohort runs can be concatenated; its text cells are escaped
+like the batch's (:mod:`cbct_osteo.io.csv_cells`: a patient ID such as ``=HYPERLINK(..)`` opens
+as text). Both files are written atomically.
 """
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import csv
 import io
 import math
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from cbct_osteo.io.atomic import write_bytes_atomic, write_json_atomic
+from cbct_osteo.io.csv_cells import escape_row
+from cbct_osteo.report.anonymise import redact, redact_document
 from cbct_osteo.report.content import results_document
 from cbct_osteo.report.header import ReportHeader
 
@@ -45,17 +48,24 @@ def write_results_csv(case_result_or_json: Any, path: str | Path, header: Report
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(row), lineterminator="\n")
     writer.writeheader()
-    writer.writerow(row)
+    writer.writerow(escape_row(row))
     return write_bytes_atomic(path, buffer.getvalue().encode("utf-8"))
 
 
-def anonymised_results(results: Mapping[str, Any], case_label: str) -> dict[str, Any]:
-    """A copy of the results JSON without scan identifiers, named by the case pseudonym."""
+def anonymised_results(results: Mapping[str, Any], case_label: str,
+                       scrub: Callable[[str], str] = lambda text: redact(text, ())) -> dict[str, Any]:
+    """A copy of the results JSON without scan identifiers, named by the case pseudonym.
+
+    The identifying provenance keys are dropped, and every text (e.g. a load warning naming
+    ``Zanetti_Mariana_dup.dcm``) goes through ``scrub`` (the header's: the scan's identifiers
+    and anything shaped like a path, file name or UID, :func:`cbct_osteo.report.anonymise.redact`).
+    """
     document = copy.deepcopy(dict(results))
     provenance = dict(document.get("provenance") or {})
     for key in IDENTIFYING_PROVENANCE:
         provenance.pop(key, None)
     document["provenance"] = provenance
+    document = redact_document(document, scrub)
     document["case"] = case_label
     return document
 
@@ -64,7 +74,7 @@ def write_results_json(case_result_or_json: Any, path: str | Path, header: Repor
     """Write the results JSON; anonymised (see :func:`anonymised_results`) when the header is."""
     results = results_document(case_result_or_json)
     if header.anonymised:
-        results = anonymised_results(results, header.case_label)
+        results = anonymised_results(results, header.case_label, header.scrub)
     return write_json_atomic(path, results)
 
 
@@ -76,6 +86,8 @@ def _cells_from_json(results: Mapping[str, Any], columns: set[str]) -> dict[str,
                 key = f"{side}_{item_id}"
                 if key not in cells:
                     cells[key] = _cell(item.get("value"))
+                    if group == "measurements":
+                        cells[f"{key}_quality"] = str(item.get("quality") or "")
     for item_id, item in ((results.get("mean") or {}).get("indices") or {}).items():
         cells[f"mean_{item_id}"] = _cell(item.get("value"))
         cells[f"mean_{item_id}_category"] = str(item.get("category") or "")

@@ -3,19 +3,21 @@
 Anonymisation is decided here, once, so the PDF text, the PDF metadata, the default file
 name and the CSV/JSON exports all leave out the same identifiers. In anonymised mode the
 patient's name, ID, birth date, the study date, the institution and every DICOM UID are
-dropped; the case is named by a pseudonym (a hash of the identifiers, not reversible in
-practice because it mixes the study and series UIDs), and only sex and age in whole years
-at the study remain, which are needed to read the cutoffs.
+dropped, and free text is scrubbed of them (:mod:`cbct_osteo.report.anonymise`); the case
+is named by a pseudonym (a hash of the identifiers, not reversible in practice because it
+mixes the study and series UIDs), and only sex and age in whole years at the study remain,
+which are needed to read the cutoffs.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
 import re
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 from cbct_osteo import __version__
+from cbct_osteo.report.anonymise import redactor
 from cbct_osteo.volume import VolumeMeta
 
 #: What the report prints where a header attribute is absent from the DICOM data.
@@ -32,6 +34,10 @@ class ReportHeader:
     case_label
         The name of the case in titles, PDF metadata and file names: the patient ID, or
         the pseudonym ``case-<10 hex>`` when anonymised.
+    scrub
+        Free text -> the same text without the scan's identifiers (paths, file names, UIDs,
+        the patient's name, ID and birth date; :func:`cbct_osteo.report.anonymise.redact`).
+        Unchanged text when not anonymised. A function, so the header holds no identifier itself.
     """
 
     practice_name: str
@@ -47,6 +53,7 @@ class ReportHeader:
     software: str
     anonymised: bool
     case_label: str
+    scrub: Callable[[str], str] = field(default=lambda text: text, repr=False, compare=False)
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs in print order, without the lines anonymisation removed."""
@@ -132,6 +139,7 @@ def build_header(
             software=software,
             anonymised=True,
             case_label=label,
+            scrub=redactor(meta),
         )
     return ReportHeader(
         practice_name=practice_name.strip(),

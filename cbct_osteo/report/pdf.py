@@ -14,7 +14,7 @@ from typing import Any, Callable
 from PIL import Image
 
 from cbct_osteo.io.atomic import write_bytes_atomic
-from cbct_osteo.io.errors import LoadCancelled
+from cbct_osteo.errors import Cancelled
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.report import statements
 from cbct_osteo.report.content import ReportSources, build_content, results_document
@@ -66,7 +66,7 @@ def write_pdf_report(
     progress
         ``progress(done, total)`` after each step of :data:`STEPS`.
     cancel
-        Polled between steps; returning True stops with :class:`~cbct_osteo.io.errors.LoadCancelled`
+        Polled between steps; returning True stops with :class:`~cbct_osteo.errors.Cancelled`
         and writes nothing.
     view3d
         A 3D view already rendered by the caller (e.g. the GUI's own 3D widget); when ``None`` and
@@ -78,10 +78,10 @@ def write_pdf_report(
 
     Raises
     ------
-    cbct_osteo.io.errors.LoadError
+    cbct_osteo.errors.WriteError
         When the file cannot be written (no permission, disk full); the message names the file
         and any earlier report is left intact.
-    cbct_osteo.io.errors.LoadCancelled
+    cbct_osteo.errors.Cancelled
         When ``cancel()`` returned True.
     """
     if page_size.upper() not in ("A4", "LETTER"):
@@ -93,7 +93,7 @@ def write_pdf_report(
 
     def check_cancel() -> None:
         if cancel is not None and cancel():
-            raise LoadCancelled(out_path, "report cancelled; nothing was written")
+            raise Cancelled(out_path, "report cancelled; nothing was written")
 
     def step() -> None:
         nonlocal done

@@ -62,3 +62,56 @@ def test_autosave_path_uses_data_dir_override(tmp_path, monkeypatch):
     path = autosave_path("1.2/3:4", "0123456789abcdef0123")
     assert path.parent == tmp_path / "autosave"
     assert "/" not in path.name[:-5] and path.name.startswith("1.2_3_4-0123456789abcdef")
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda d: d.update(landmarks=None), "is not a landmarks file"),
+    (lambda d: d.update(settings=[1, 2]), "'settings' must be an object"),
+    (lambda d: d.update(version=True), "invalid session format version True"),
+    (lambda d: d["landmarks"]["arch"].update(points={"a": 1}), "arch 'points' must be a list"),
+    (lambda d: d["landmarks"]["sides"]["left"].update(foramen_centre=[1e300, 0, 0]), "more than 10000 mm"),
+    (lambda d: d["landmarks"]["sides"]["left"]["trab_roi"].update(size_mm=0.5), "size_mm 0.5 is outside 2–30 mm"),
+    (lambda d: d.update(deep=json.loads("[" * 900 + "]" * 900)), None),  # deep but parseable: kept
+])
+def test_hostile_sessions_are_refused_with_the_file_named(tmp_path, edit, message):
+    path = write_session(_session(), tmp_path / "s.json")
+    document = json.loads(path.read_text(encoding="utf-8"))
+    edit(document)
+    path.write_text(json.dumps(document), encoding="utf-8")
+    if message is None:
+        assert read_session(path).extra["deep"]
+        return
+    with pytest.raises(LoadError, match=message) as info:
+        read_session(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_session_nested_beyond_parsing_is_refused(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"format": "cbct-osteo-session", "version": 1, "settings": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    with pytest.raises(LoadError, match="nests too deeply") as info:
+        read_session(path)
+    assert str(path) in str(info.value)
+
+
+def test_a_session_with_a_zero_length_cortical_line_opens_and_is_not_measured(phantom_cohort, tmp_path):
+    """A double click in the GUI may put the inner margin on the lower border: the autosave must reopen,
+    and W must be not measurable (with the reason), never a width that reads as 'Refer for DXA'."""
+    from cbct_osteo import load
+    from cbct_osteo.indices import analyse_case
+    from cbct_osteo.io.landmarks_file import read_landmarks
+    from cbct_osteo.measure import validate_landmarks
+
+    landmarks = read_landmarks(phantom_cohort["root"] / "case0" / "landmarks.json")
+    marks = landmarks.sides["left"]
+    marks.points["border_inner"] = marks.points["border_outer"]
+    path = write_session(Session(landmarks=landmarks), tmp_path / "autosave.json")
+    restored = read_session(path).landmarks
+    assert restored.point("left", "border_inner") == restored.point("left", "border_outer")
+    issues = [i for i in validate_landmarks(restored) if i.side == "left" and i.landmark == "border_inner"]
+    assert [i.severity for i in issues] == ["error"] and "same point" in issues[0].message
+    result = analyse_case(load(phantom_cohort["root"] / "case0"), restored).to_json()
+    w = result["sides"]["left"]["measurements"]["W"]
+    assert w["value"] is None and "same point" in w["details"]["reason"]
+    assert result["sides"]["left"]["indices"]["CTMI"]["category"] == "not computable"
+    assert result["sides"]["right"]["measurements"]["W"]["value"] is not None  # the other side is measured

@@ -13,13 +13,12 @@ from cbct_osteo.io.errors import LoadError
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.volume import Volume, VolumeMeta, affine_from_axes
 
-from .conftest import SHAPE, VOXEL_MM
-
 
 @pytest.fixture(scope="module")
-def phantom_case():
+def phantom_case(phantom_cohort):
     from cbct_osteo import phantom
-    return phantom.make_phantom(shape=SHAPE, voxel_mm=VOXEL_MM, seed=3)
+
+    return phantom.make_phantom(shape=phantom_cohort["shape"], voxel_mm=phantom_cohort["voxel_mm"], seed=3)
 
 
 def test_analyse_case_recovers_phantom_truth(phantom_case):

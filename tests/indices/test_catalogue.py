@@ -110,3 +110,8 @@ def test_csv_columns_are_unique_and_named_as_designed():
                  "mean_CASTRO", "screening", "age", "sex"):
         assert name in columns
     assert columns.count("left_TRAB_MEAN") == 1
+    for side in ("left", "right"):
+        for measurement in cat.MEASUREMENT_IDS:
+            assert columns.index(f"{side}_{measurement}_quality") == columns.index(f"{side}_{measurement}") + 1
+    assert not any(c.endswith("_quality") and c.split("_", 1)[1][: -len("_quality")] not in cat.MEASUREMENT_IDS
+                   for c in columns), "quality columns only for measurements"

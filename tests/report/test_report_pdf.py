@@ -8,7 +8,7 @@ import pypdf
 import pytest
 from PIL import Image
 
-from cbct_osteo.io.errors import LoadCancelled, LoadError
+from cbct_osteo.errors import Cancelled, WriteError
 from cbct_osteo.measure.quantity import format_value
 from cbct_osteo.report import build_header, default_report_name, write_pdf_report
 from cbct_osteo.report import statements
@@ -115,7 +115,7 @@ def test_failed_write_leaves_the_earlier_report_intact(phantom_case, tmp_path, m
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", disk_full)
-    with pytest.raises(LoadError) as failure:
+    with pytest.raises(WriteError) as failure:
         write_pdf_report(phantom_case.result, phantom_case.volume, phantom_case.landmarks, target,
                          render_3d=False, today=REPORT_DATE)
     assert str(target) in str(failure.value) and "No space left" in str(failure.value)
@@ -127,7 +127,7 @@ def test_unwritable_folder_is_reported_with_the_file_name(phantom_case, tmp_path
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where a folder should be")
     target = blocker / "report.pdf"
-    with pytest.raises(LoadError) as failure:
+    with pytest.raises(WriteError) as failure:
         write_pdf_report(phantom_case.result, phantom_case.volume, phantom_case.landmarks, target,
                          render_3d=False, today=REPORT_DATE)
     assert str(target) in str(failure.value)
@@ -136,7 +136,7 @@ def test_unwritable_folder_is_reported_with_the_file_name(phantom_case, tmp_path
 def test_cancel_stops_before_anything_is_written(phantom_case, tmp_path):
     calls = []
     target = tmp_path / "cancelled.pdf"
-    with pytest.raises(LoadCancelled):
+    with pytest.raises(Cancelled):
         write_pdf_report(phantom_case.result, phantom_case.volume, phantom_case.landmarks, target, render_3d=False,
                          progress=lambda done, total: calls.append(done), cancel=lambda: len(calls) >= 2)
     assert calls == [1, 2]

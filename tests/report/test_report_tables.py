@@ -78,6 +78,15 @@ def test_csv_row_from_json_equals_case_result_row(scored):
     assert from_result["status"] == "ok"
 
 
+def test_csv_quality_cells_come_from_the_results_json(scored):
+    document = scored.to_json()
+    document["sides"]["left"]["measurements"]["W"]["quality"] = "not measurable"
+    document["sides"]["right"]["measurements"]["W"].pop("quality", None)
+    row = csv_row(document, case_id="c1")
+    assert row["left_W_quality"] == "not measurable"
+    assert row["right_W_quality"] == ""  # absent in the JSON: empty cell
+
+
 def test_anonymised_csv_and_json_carry_no_identifier(scored, tmp_path):
     meta = VolumeMeta(series_uid="1.2.3.4.5", study_uid="1.2.3.4", patient_name="Zanetti^Mariana",
                       patient_id="PHANTOM-0001", patient_sex="F", patient_birth_date="19550612", study_date="20250301")

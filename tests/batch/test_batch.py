@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from cbct_osteo.batch import format_progress, read_manifest, run_batch
 from cbct_osteo.cli import main
-from cbct_osteo.indices.batch import format_progress, read_manifest, run_batch
 from cbct_osteo.indices.catalogue import csv_columns
 from cbct_osteo.io.errors import LoadError
-
-from .conftest import write_manifest
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -83,9 +81,9 @@ def test_local_batch_then_resume(phantom_cohort, tmp_path):
     assert "cases/min" in format_progress(3, 6, second["case0"], 30.0)
 
 
-def test_batch_command(phantom_cohort, tmp_path, capsys):
+def test_batch_command(phantom_cohort, manifest_writer, tmp_path, capsys):
     root = phantom_cohort["root"]
-    manifest = write_manifest(root / "small_manifest.csv", [
+    manifest = manifest_writer(root / "small_manifest.csv", [
         {"case_id": "case3", "volume": "case3", "landmarks": "case3/landmarks.json", "age": "63", "sex": "F"},
         {"case_id": "broken_landmarks", "volume": "case0", "landmarks": "bad_landmarks.json", "age": "", "sex": ""},
     ])
@@ -127,18 +125,34 @@ def test_dask_local_cluster_survives_a_killed_worker(phantom_cohort, tmp_path):
     check_rows(read_rows(out), phantom_cohort)
 
 
-def test_local_pool_survives_a_killed_process(phantom_cohort, tmp_path):
-    import multiprocessing
+def test_local_batch_retries_a_case_process_killed_from_outside(phantom_cohort, tmp_path):
+    """SIGKILL from outside (the OOM killer, a user) of a host running a case is not the case's fault: it is run again."""
+    from cbct_osteo.batch.isolation import LIVE_CHILDREN
 
     killed = []
 
-    def kill_one_process(done, total, row, elapsed):
-        children = multiprocessing.active_children()
-        if not killed and children:
-            os.kill(children[0].pid, signal.SIGKILL)
-            killed.append(children[0].pid)
+    def kill_one_case_process(done, total, row, elapsed):
+        running = LIVE_CHILDREN.pids(busy_only=True)
+        if not killed and running:
+            os.kill(running[0], signal.SIGKILL)
+            killed.append(running[0])
 
     out = tmp_path / "killed.csv"
-    summary = run_batch(phantom_cohort["manifest"], out, executor="local", workers=2, progress=kill_one_process)
-    assert killed and summary.ok + summary.errors == 6
+    summary = run_batch(phantom_cohort["manifest"], out, executor="local", workers=2, progress=kill_one_case_process)
+    assert killed and (summary.ok, summary.errors) == (4, 2)
     check_rows(read_rows(out), phantom_cohort)
+
+
+def test_a_case_host_serves_several_cases_then_a_fresh_one_takes_over(tmp_path, monkeypatch):
+    """Imports are paid once per host; after CASES_PER_HOST cases (or a crash) a new host starts."""
+    from cbct_osteo.batch import CaseSpec, isolation
+
+    monkeypatch.setattr(isolation, "CASES_PER_HOST", 2)
+    hosts = []
+    for i in range(3):
+        spec = CaseSpec(f"c{i}", str(tmp_path / "no_scan"), str(tmp_path / "no.json"))
+        outcome = isolation.run_case_isolated(spec, timeout_s=120)
+        assert outcome.row["status"] == "error" and "no_scan" in outcome.row["error"] and not outcome.lost
+        hosts.append(isolation._THREAD.host.proc.pid)
+    assert hosts[0] == hosts[1] != hosts[2]
+    isolation._THREAD.host.close()
