@@ -8,6 +8,7 @@ to ``measure`` once the remaining landmarks are placed. Exit status 0 whether or
 was found (that is a result, stated in "reason"); 2 when the volume cannot be read or the file
 cannot be written.
 """
+
 from __future__ import annotations
 
 import argparse

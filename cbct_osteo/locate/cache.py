@@ -4,6 +4,7 @@ Keyed by the object's identity and held through a weak reference, so a closed sc
 with it and a new scan (a new object) is always located afresh. Thread-safe: workers ask too,
 and a second caller for the same volume waits for the first one's answer instead of locating again.
 """
+
 from __future__ import annotations
 
 import threading

@@ -9,6 +9,7 @@ slice is one horizontal plane of the patient (gantry tilt only shears the slices
 tilt them). In-plane positions are exchanged in patient millimetres: ``lateral`` (LPS x:
 towards the patient's left) and ``posterior`` (LPS y), both projected onto the slice plane.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ class WorkingGrid:
     _up: np.ndarray
 
     @classmethod
-    def build(cls, volume: Volume, threshold: float, working_mm: float = WORKING_MM) -> "WorkingGrid":
+    def build(cls, volume: Volume, threshold: float, working_mm: float = WORKING_MM) -> WorkingGrid:
         spacing = np.asarray(volume.spacing, float)
         factor = np.maximum(1, np.round(working_mm / spacing).astype(int))
         stride = np.maximum(1, factor // 2)
@@ -82,8 +83,9 @@ class WorkingGrid:
         posterior = _in_plane_unit(np.array([0.0, 1.0, 0.0]), up)
         slice_mm = float(abs(volume.affine[:3, vertical] @ up) * step[vertical])
         pixel_mm = (float(spacing[in_plane[0]] * step[in_plane[0]]), float(spacing[in_plane[1]] * step[in_plane[1]]))
-        return cls(np.ascontiguousarray(bone), slice_mm, pixel_mm, volume, order, flip, step, offset,
-                   lateral, posterior, up)
+        return cls(
+            np.ascontiguousarray(bone), slice_mm, pixel_mm, volume, order, flip, step, offset, lateral, posterior, up
+        )
 
     @property
     def shape(self) -> tuple[int, int, int]:

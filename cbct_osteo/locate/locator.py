@@ -17,6 +17,7 @@
 5. The arch: the centre line of the body's sections at the level where the U is longest,
    refined on a ~0.75 mm copy of that slab (the working grid's 1.5 mm would cost accuracy).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -114,11 +115,17 @@ def locate_mandible(volume: Volume, threshold: float | None = None) -> MandibleL
     sections = [arch_sections(grid, k) for k in range(grid.shape[0])]
     bodies = [run for run in _stacks(sections) if _height(grid, run) >= MIN_BODY_MM]
     if not bodies:
-        return MandibleLocation(False, "the mandibular body is not in the scan: no horizontal slice shows the "
-                                "U-shaped bone of a mandible", threshold=level)
+        return MandibleLocation(
+            False,
+            "the mandibular body is not in the scan: no horizontal slice shows the U-shaped bone of a mandible",
+            threshold=level,
+        )
     body = bodies[0]
-    no_border = MandibleLocation(False, "the scan ends within the lowest dental arch: the lower border of the "
-                                 "mandible is not in the scan", threshold=level)
+    no_border = MandibleLocation(
+        False,
+        "the scan ends within the lowest dental arch: the lower border of the mandible is not in the scan",
+        threshold=level,
+    )
     if body[0].slice_index == 0:
         return no_border
     masks = _follow(grid, body)
@@ -128,11 +135,19 @@ def locate_mandible(volume: Volume, threshold: float | None = None) -> MandibleL
     lowest = min(masks)
     arch, arch_level = _arch(volume, grid, body, level)
     widest = max(s.spread_mm for s in body)
-    reason = (f"mandibular body found: a U-shaped bone {widest:.0f} mm across over {_height(grid, body):.0f} mm "
-              "of height, lower border in the scan")
+    reason = (
+        f"mandibular body found: a U-shaped bone {widest:.0f} mm across over {_height(grid, body):.0f} mm "
+        "of height, lower border in the scan"
+    )
     return MandibleLocation(
-        True, reason, bbox_mm=bbox, arch_points_mm=arch, crop=crop_slices(volume, bbox, CROP_MARGIN_MM),
-        body_level_mm=arch_level, lower_border_mm=grid.height_mm(lowest - 0.5), threshold=level,
+        True,
+        reason,
+        bbox_mm=bbox,
+        arch_points_mm=arch,
+        crop=crop_slices(volume, bbox, CROP_MARGIN_MM),
+        body_level_mm=arch_level,
+        lower_border_mm=grid.height_mm(lowest - 0.5),
+        threshold=level,
     )
 
 
@@ -145,8 +160,14 @@ def crop_slices(
     """
     box = np.asarray(bbox_mm, float)
     low, high = box[0] - margin_mm, box[1] + margin_mm
-    corners = np.array([[(low[0], high[0])[i], (low[1], high[1])[j], (low[2], high[2])[k]]
-                        for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    corners = np.array(
+        [
+            [(low[0], high[0])[i], (low[1], high[1])[j], (low[2], high[2])[k]]
+            for i in (0, 1)
+            for j in (0, 1)
+            for k in (0, 1)
+        ]
+    )
     index = volume.patient_to_index(corners)
     first, last = index.min(axis=0), index.max(axis=0)
     start = np.ceil(first - 1e-6) if within else np.floor(first)
@@ -163,8 +184,11 @@ def _stacks(sections: list[ArchSection | None]) -> list[list[ArchSection]]:
         if section is None:
             continue
         last = runs[-1][-1] if runs else None
-        if (last is not None and section.slice_index - last.slice_index <= 2
-                and np.linalg.norm(section.apex_mm - last.apex_mm) <= LINK_MM):
+        if (
+            last is not None
+            and section.slice_index - last.slice_index <= 2
+            and np.linalg.norm(section.apex_mm - last.apex_mm) <= LINK_MM
+        ):
             runs[-1].append(section)
         else:
             runs.append([section])
@@ -273,8 +297,15 @@ def _fine_footprint(volume: Volume, grid: WorkingGrid, footprint: np.ndarray, le
     rows = np.flatnonzero(footprint.any(axis=1))
     cols = np.flatnonzero(footprint.any(axis=0))
     half_slices = ARCH_SLAB_HALF_MM / grid.slice_mm
-    corners = np.array([[level_index + dz, r, c] for dz in (-half_slices, half_slices)
-                        for r in (rows[0] - 1, rows[-1] + 1) for c in (cols[0] - 1, cols[-1] + 1)], float)
+    corners = np.array(
+        [
+            [level_index + dz, r, c]
+            for dz in (-half_slices, half_slices)
+            for r in (rows[0] - 1, rows[-1] + 1)
+            for c in (cols[0] - 1, cols[-1] + 1)
+        ],
+        float,
+    )
     index = grid.to_index(corners)
     start = np.clip(np.floor(index.min(axis=0)).astype(int), 0, np.asarray(volume.shape) - 1)
     stop = np.clip(np.ceil(index.max(axis=0)).astype(int) + 1, 1, np.asarray(volume.shape))

@@ -18,6 +18,7 @@ filled outline (:func:`~cbct_osteo.locate.skeleton.centre_line`) and keeps those
 
 Positions are (lateral, posterior) mm in the slice plane (:class:`~cbct_osteo.locate.grid.WorkingGrid`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ A horseshoe band (a mandible in an axial slice, or its projection) skeletonises 
 line plus short side branches (tooth roots, a ramus, corners of blunt ends); the longest of
 the shortest paths through the skeleton graph is the centre line from one end to the other.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -61,8 +62,10 @@ def straighten_ends(path_mm: np.ndarray, half_width_mm: float) -> np.ndarray:
     keep = (along >= half_width_mm) & (along <= along[-1] - half_width_mm)
     core, core_along = path_mm[keep], along[keep]
     ends = []
-    for tip, inner in ((core[0], np.interp(core_along[0] + half_width_mm, core_along, np.arange(len(core)))),
-                       (core[-1], np.interp(core_along[-1] - half_width_mm, core_along, np.arange(len(core))))):
+    for tip, inner in (
+        (core[0], np.interp(core_along[0] + half_width_mm, core_along, np.arange(len(core)))),
+        (core[-1], np.interp(core_along[-1] - half_width_mm, core_along, np.arange(len(core)))),
+    ):
         reference = np.array([np.interp(inner, np.arange(len(core)), core[:, k]) for k in range(2)])
         direction = (tip - reference) / np.linalg.norm(tip - reference)
         ends.append(tip + half_width_mm * direction)

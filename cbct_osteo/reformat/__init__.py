@@ -3,6 +3,7 @@
 Everything here is Qt-free numpy/scipy. Coordinates exchanged are patient LPS mm in (x, y, z)
 order; images are (rows, cols) float32 with rows going down (inferior).
 """
+
 from cbct_osteo.reformat.arch import ArchCurve, arc_positions, volume_up
 from cbct_osteo.reformat.arch_estimate import estimate_arch
 from cbct_osteo.reformat.cross_section import cross_section, default_pixel_mm

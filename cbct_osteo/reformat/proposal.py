@@ -7,6 +7,7 @@ marked ``"proposed": true`` and a ``"mandible"`` entry: ``found``, ``bbox_mm`` (
 without a mandibular body gives an empty arch and ``found: false`` with the reason: that is a
 result, not an error.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -9,20 +9,27 @@ than failing.
 
 Only VTK's rendering classes are used here (no widgets, no Qt), so the report stays headless.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image
 
 # VTK module by module, not ``import vtk``: that loads every VTK module (~260 MB more in the bundle).
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL render window)
+from PIL import Image
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkFiltersCore import vtkTubeFilter
 from vtkmodules.vtkFiltersSources import vtkCubeSource, vtkLineSource, vtkSphereSource
-from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow, vtkWindowToImageFilter
+from vtkmodules.vtkRenderingCore import (
+    vtkActor,
+    vtkPolyDataMapper,
+    vtkRenderer,
+    vtkRenderWindow,
+    vtkWindowToImageFilter,
+)
 
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.reformat import ArchCurve
@@ -136,7 +143,7 @@ def _crop_to_content(pixels: np.ndarray, margin: float = 0.04) -> np.ndarray:
         return pixels
     (r0, c0), (r1, c1) = content.min(axis=0), content.max(axis=0)
     pad = int(margin * max(pixels.shape[:2]))
-    return pixels[max(0, r0 - pad): r1 + pad + 1, max(0, c0 - pad): c1 + pad + 1]
+    return pixels[max(0, r0 - pad) : r1 + pad + 1, max(0, c0 - pad) : c1 + pad + 1]
 
 
 def _sphere(centre: Sequence[float], radius: float, colour):

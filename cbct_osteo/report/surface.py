@@ -15,10 +15,11 @@ Pure VTK filters on numpy, no rendering and no Qt, so it runs in a worker thread
 
 Output points are patient LPS mm, like everything else, so landmarks drop onto the surface.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from vtkmodules.util.numpy_support import numpy_to_vtk
@@ -92,8 +93,9 @@ def mandible_surface(
     if arch_xyz is None and location.arch_points_mm is not None:
         arch_xyz = _dense(location.arch_points_mm)
     cut = occlusal_cut_height(volume, arch_xyz, value) if clip and arch_xyz is not None else None
-    polydata = build_surface(mandible_region(volume, location), value, target_mm=target_mm, progress=progress,
-                             cut_height_mm=cut)
+    polydata = build_surface(
+        mandible_region(volume, location), value, target_mm=target_mm, progress=progress, cut_height_mm=cut
+    )
     return MandibleSurface(polydata, value, cut, location)
 
 

@@ -8,6 +8,7 @@ bootstrap of cases over the out-of-fold predictions. Calibration is judged on th
 out-of-fold probabilities (reliability curve, Brier score); the coefficients (log-odds per
 standard deviation of the feature) get stratified-bootstrap percentile intervals.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -90,15 +91,18 @@ def cv_auc_with_interval(out_of_fold: np.ndarray, positive: np.ndarray, seed: in
     per_repeat = []
     for row in out_of_fold:
         drawn = row[index]
-        u = stats.mannwhitneyu(drawn[:, :n_pos], drawn[:, n_pos:], axis=1, method="asymptotic", use_continuity=False).statistic
+        u = stats.mannwhitneyu(
+            drawn[:, :n_pos], drawn[:, n_pos:], axis=1, method="asymptotic", use_continuity=False
+        ).statistic
         per_repeat.append(u / (n_pos * (drawn.shape[1] - n_pos)))
     replicates = np.mean(per_repeat, axis=0)
     alpha = (1 - CONFIDENCE) / 2
     return auc, [float(np.quantile(replicates, alpha)), float(np.quantile(replicates, 1 - alpha))]
 
 
-def coefficient_intervals(features: np.ndarray, positive: np.ndarray, names: list[str], fitted: Pipeline,
-                          seed: int) -> dict[str, dict[str, Any]]:
+def coefficient_intervals(
+    features: np.ndarray, positive: np.ndarray, names: list[str], fitted: Pipeline, seed: int
+) -> dict[str, dict[str, Any]]:
     """Standardised coefficients (log-odds per SD) with stratified-bootstrap percentile intervals."""
     index = stratified_resamples(positive, N_BOOTSTRAP_COEF, np.random.default_rng(seed))
     draws = []
@@ -109,10 +113,14 @@ def coefficient_intervals(features: np.ndarray, positive: np.ndarray, names: lis
     draws_array = np.array(draws)
     alpha = (1 - CONFIDENCE) / 2
     coef = fitted[-1].coef_[0]
-    return {name: {"per_sd": float(coef[i]), "ci95": [float(np.quantile(draws_array[:, i], alpha)),
-                                                      float(np.quantile(draws_array[:, i], 1 - alpha))],
-                   "odds_ratio_per_sd": float(np.exp(coef[i]))}
-            for i, name in enumerate(names)}
+    return {
+        name: {
+            "per_sd": float(coef[i]),
+            "ci95": [float(np.quantile(draws_array[:, i], alpha)), float(np.quantile(draws_array[:, i], 1 - alpha))],
+            "odds_ratio_per_sd": float(np.exp(coef[i])),
+        }
+        for i, name in enumerate(names)
+    }
 
 
 def fit_model(features: np.ndarray, positive: np.ndarray, t_score: np.ndarray, names: list[str], seed: int) -> ModelFit:
@@ -125,7 +133,9 @@ def fit_model(features: np.ndarray, positive: np.ndarray, t_score: np.ndarray, n
         return _fit_model(features, positive, t_score, names, seed)
 
 
-def _fit_model(features: np.ndarray, positive: np.ndarray, t_score: np.ndarray, names: list[str], seed: int) -> ModelFit:
+def _fit_model(
+    features: np.ndarray, positive: np.ndarray, t_score: np.ndarray, names: list[str], seed: int
+) -> ModelFit:
     fitted = new_pipeline().fit(features, positive)
     out_of_fold = cross_validate(features, positive, seed)
     cv_auc, cv_ci = cv_auc_with_interval(out_of_fold, positive, seed + 7)
@@ -134,8 +144,9 @@ def _fit_model(features: np.ndarray, positive: np.ndarray, t_score: np.ndarray, 
     observed, predicted = calibration_curve(positive, probability, n_bins=bins, strategy="quantile")
     fit = ModelFit(fitted, names, out_of_fold, {})
     logit = fit.oof_logit
-    cutoff = analyse_index(logit, positive, t_score, Orientation("above", "model: higher log-odds = higher risk"),
-                           None, seed + 11)
+    cutoff = analyse_index(
+        logit, positive, t_score, Orientation("above", "model: higher log-odds = higher risk"), None, seed + 11
+    )
     fit.summary = {
         "features": names,
         "n": len(positive),
