@@ -28,6 +28,7 @@ import platform
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +108,12 @@ def seconds(fn, repeats: int) -> tuple[float, float, object]:
     return statistics.median(walls), statistics.median(cpus), result
 
 
+def surface_of_a_fresh_copy(volume: Volume):
+    """The surface of a fresh volume object, so the location cached on ``volume`` is not reused: the surface
+    pays for it."""
+    return mandible_surface(Volume(volume.voxels, volume.spacing, volume.affine, volume.meta))
+
+
 def share_in_box(points: np.ndarray, box: np.ndarray) -> float:
     return float(np.mean(np.all((points >= box[0] - 0.5) & (points <= box[1] + 0.5), axis=1))) if len(points) else 0.0
 
@@ -147,11 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---|---|---:|---|---:|---:|---:|---:|---|")
     for name, volume, has_spine in scans:
-        locate_s, locate_cpu, location = seconds(lambda: locate_mandible(volume), args.repeats)
+        locate_s, locate_cpu, location = seconds(partial(locate_mandible, volume), args.repeats)
         shape = "x".join(map(str, volume.shape))
-        # a fresh volume object each run, so the cached location is not reused: the surface pays for it
-        fresh = lambda: Volume(volume.voxels, volume.spacing, volume.affine, volume.meta)  # noqa: E731
-        surface_s, surface_cpu, surface = seconds(lambda: mandible_surface(fresh()), args.repeats)
+        surface_s, surface_cpu, surface = seconds(partial(surface_of_a_fresh_copy, volume), args.repeats)
         points = vtk_to_numpy(surface.polydata.GetPoints().GetData())
         detail = max(SURFACE_MM, min(volume.spacing))
         spine = ("yes" if reaches_spine(points) else "no") if has_spine else "-"
@@ -164,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         threshold = bone_threshold(volume)
         for target in (0.7, 0.25):
-            base_s, base_cpu, (mesh, detail) = seconds(lambda: baseline_surface(volume, threshold, target), 1)
+            base_s, base_cpu, (mesh, detail) = seconds(partial(baseline_surface, volume, threshold, target), 1)
             index_xyz = vtk_to_numpy(mesh.GetPoints().GetData()) if mesh.GetNumberOfPoints() else np.zeros((0, 3))
             base_points = volume.index_to_patient(index_xyz[:, ::-1])
             spine = ("yes" if reaches_spine(base_points) else "no") if has_spine else "-"

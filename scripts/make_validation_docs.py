@@ -59,7 +59,8 @@ def main() -> int:
         for column in ("mean_CTMI", "left_CTMI", "right_CTMI", "mean_BV_TV"):
             r = document["indices"][column]
             print(
-                f"{column}: AUC {r['auc']:.2f} {r['auc_ci95']}, Youden {r['youden_cutoff']:.3g} {r['youden_cutoff_ci95']}"
+                f"{column}: AUC {r['auc']:.2f} {r['auc_ci95']}, "
+                f"Youden {r['youden_cutoff']:.3g} {r['youden_cutoff_ci95']}"
             )
         model = document["model"]
         print(f"model: cv AUC {model['cv_auc']:.2f} {model['cv_auc_ci95']}, Brier {model['brier']:.3f}")

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     if location.found:
         low, high = location.bbox_mm
         print(f"Mandible found: {location.reason}.")
-        ranges = ", ".join(f"{axis} {a:.1f}..{b:.1f}" for axis, a, b in zip("xyz", low, high))
+        ranges = ", ".join(f"{axis} {a:.1f}..{b:.1f}" for axis, a, b in zip("xyz", low, high, strict=True))
         print(f"  box (LPS mm): {ranges}")
         print(f"  arch: {len(proposal.landmarks.arch_points)} points at height {location.body_level_mm:.1f} mm")
     else:

@@ -1,4 +1,5 @@
-"""cbct-osteo validate RESULTS.csv --reference REFERENCE.csv -o VALIDATION.pdf [--json OUT.json] [--target osteoporosis|low-bmd] [--write-index SITE.toml]
+"""cbct-osteo validate RESULTS.csv --reference REFERENCE.csv -o VALIDATION.pdf [--json OUT.json]
+    [--target osteoporosis|low-bmd] [--write-index SITE.toml]
 
 Research mode: how well do the indices predict low bone density in YOUR cohort and scanner?
 RESULTS.csv is ``cbct-osteo batch`` output; REFERENCE.csv has ``case_id,t_score`` and optionally
@@ -105,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     if model.get("cv_auc") is not None:
         ci = model["cv_auc_ci95"]
         print(
-            f"combined model ({', '.join(model['features'])}): cross-validated AUC {model['cv_auc']:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
+            f"combined model ({', '.join(model['features'])}): "
+            f"cross-validated AUC {model['cv_auc']:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
         )
     print(f"report written to {outputs.pdf} (figures: {', '.join(p.name for p in outputs.figures.values())})")
     if outputs.json:

@@ -74,7 +74,7 @@ class WorkingGrid:
         up = up / np.linalg.norm(up)
         if up[2] < 0:
             up = -up
-        order = (vertical, *in_plane)
+        order = (vertical, in_plane[0], in_plane[1])
         flip = (bool(directions[vertical] @ up < 0), False, False)
         bone = np.transpose(bone, order)
         if flip[0]:
@@ -89,7 +89,7 @@ class WorkingGrid:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(self.bone.shape)  # type: ignore[return-value]
+        return tuple(self.bone.shape)
 
     @property
     def pixel_area_mm2(self) -> float:
@@ -153,4 +153,5 @@ def _block_max(voxels: np.ndarray, pool: np.ndarray) -> np.ndarray:
 def _in_plane_unit(axis: np.ndarray, up: np.ndarray) -> np.ndarray:
     """``axis`` projected onto the plane perpendicular to ``up``, normalised."""
     projected = axis - (axis @ up) * up
-    return projected / np.linalg.norm(projected)
+    unit: np.ndarray = projected / np.linalg.norm(projected)
+    return unit

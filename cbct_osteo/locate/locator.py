@@ -174,7 +174,7 @@ def crop_slices(
     stop = (np.floor(last + 1e-6) if within else np.ceil(last)) + 1
     start = np.clip(start.astype(int), 0, np.asarray(volume.shape))
     stop = np.clip(stop.astype(int), 0, np.asarray(volume.shape))
-    return tuple(slice(int(a), int(b)) for a, b in zip(start, stop))  # type: ignore[return-value]
+    return _region(start, stop)
 
 
 def _stacks(sections: list[ArchSection | None]) -> list[list[ArchSection]]:
@@ -237,7 +237,7 @@ def _ramus_region(grid: WorkingGrid, body: list[ArchSection]) -> np.ndarray:
     rows, cols = grid.shape[1:]
     rc = np.indices((rows, cols)).reshape(2, -1).T
     where = grid.plane_mm(body[-1].slice_index, rc)
-    inside = (where[:, 0] >= lateral_low) & (where[:, 0] <= lateral_high) & (where[:, 1] <= posterior_high)
+    inside: np.ndarray = (where[:, 0] >= lateral_low) & (where[:, 0] <= lateral_high) & (where[:, 1] <= posterior_high)
     return inside.reshape(rows, cols)
 
 
@@ -288,7 +288,9 @@ def _trim_ends(path_mm: np.ndarray, length_mm: float) -> np.ndarray:
     return path_mm[keep] if keep.sum() >= 8 else path_mm
 
 
-def _fine_footprint(volume: Volume, grid: WorkingGrid, footprint: np.ndarray, level_index: float, threshold: float):
+def _fine_footprint(
+    volume: Volume, grid: WorkingGrid, footprint: np.ndarray, level_index: float, threshold: float
+) -> tuple[WorkingGrid, np.ndarray, float] | None:
     """The body's bone projected over the arch slab on a ~0.75 mm grid, inside the coarse footprint.
 
     Returns (fine grid, 2D mask, a fine slice index the mask's pixels are mapped through), or
@@ -309,8 +311,7 @@ def _fine_footprint(volume: Volume, grid: WorkingGrid, footprint: np.ndarray, le
     index = grid.to_index(corners)
     start = np.clip(np.floor(index.min(axis=0)).astype(int), 0, np.asarray(volume.shape) - 1)
     stop = np.clip(np.ceil(index.max(axis=0)).astype(int) + 1, 1, np.asarray(volume.shape))
-    region = tuple(slice(int(a), int(b)) for a, b in zip(start, stop))
-    sub = sub_volume(volume, region)
+    sub = sub_volume(volume, _region(start, stop))
     fine = WorkingGrid.build(sub, threshold, working_mm=ARCH_WORKING_MM)
     if fine.pixel_mm[0] >= grid.pixel_mm[0] and fine.pixel_mm[1] >= grid.pixel_mm[1]:
         return None
@@ -333,7 +334,14 @@ def _fine_footprint(volume: Volume, grid: WorkingGrid, footprint: np.ndarray, le
 
 def sub_volume(volume: Volume, region: tuple[slice, slice, slice]) -> Volume:
     """A view of ``volume[region]`` with its own affine (no copy of the voxels)."""
-    region = tuple(slice(*s.indices(n)[:2]) for s, n in zip(region, volume.shape))
+    z, y, x = (slice(*s.indices(n)[:2]) for s, n in zip(region, volume.shape, strict=True))
+    region = (z, y, x)
     affine = volume.affine.copy()
     affine[:3, 3] = volume.index_to_patient(np.array([s.start for s in region], float))
     return Volume(volume.voxels[region], volume.spacing, affine, volume.meta)
+
+
+def _region(start: np.ndarray, stop: np.ndarray) -> tuple[slice, slice, slice]:
+    """(3,) first and one-past-last voxel indices -> the region's (z, y, x) slices."""
+    z, y, x = (slice(int(a), int(b)) for a, b in zip(start, stop, strict=True))
+    return z, y, x

@@ -39,14 +39,17 @@ def longest_skeleton_path(skeleton: np.ndarray) -> np.ndarray:
     # start inside the biggest skeleton piece, then two sweeps find the graph's longest path
     _, piece = sparse.csgraph.connected_components(graph, directed=False)
     start = int(np.flatnonzero(piece == np.argmax(np.bincount(piece)))[0])
-    first = dijkstra(graph, directed=False, indices=start)
+    # a list of one start node (the stubs type ``indices`` as array-like only): row 0 of the result
+    first = dijkstra(graph, directed=False, indices=[start])[0]
     end_a = int(np.argmax(np.where(np.isfinite(first), first, -1)))
-    second, predecessors = dijkstra(graph, directed=False, indices=end_a, return_predecessors=True)
+    distances, predecessor_rows = dijkstra(graph, directed=False, indices=[end_a], return_predecessors=True)
+    second, predecessors = distances[0], predecessor_rows[0]
     end_b = int(np.argmax(np.where(np.isfinite(second), second, -1)))
     order = [end_b]
     while order[-1] != end_a:
         order.append(int(predecessors[order[-1]]))
-    return coords[np.asarray(order[::-1])]
+    path: np.ndarray = coords[np.asarray(order[::-1])]
+    return path
 
 
 def straighten_ends(path_mm: np.ndarray, half_width_mm: float) -> np.ndarray:

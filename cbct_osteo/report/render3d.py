@@ -93,7 +93,7 @@ def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Im
     bone.GetProperty().SetSpecular(0.2)
     renderer.AddActor(bone)
     site_radius = 1.6
-    for side, marks in landmarks.sides.items():
+    for marks in landmarks.sides.values():
         centre = marks.points.get("foramen_centre")
         if centre is not None:
             renderer.AddActor(_sphere(centre, site_radius, _SITE_COLOURS["foramen_centre"]))

@@ -278,4 +278,4 @@ def _cluster_bins(bounds: tuple[float, ...], cell_xyz: np.ndarray, n_triangles: 
     """
     extent = np.maximum(np.asarray(bounds, float).reshape(3, 2) @ np.array([-1.0, 1.0]), 1.0)
     scale = np.sqrt(MAX_TRIANGLES / n_triangles)
-    return tuple(int(max(8, e / c * scale)) for e, c in zip(extent, cell_xyz))  # type: ignore[return-value]
+    return tuple(int(max(8, e / c * scale)) for e, c in zip(extent, cell_xyz, strict=True))  # type: ignore[return-value]

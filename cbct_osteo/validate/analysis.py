@@ -166,7 +166,14 @@ def validate_cohort(
     return Validation(document, cohort, model, matrix, model_positive, masks)
 
 
-def _model(cohort: Cohort, names: list[str], seed: int, document: dict[str, Any]):
+def _model(
+    cohort: Cohort, names: list[str], seed: int, document: dict[str, Any]
+) -> tuple[ModelFit | None, np.ndarray | None, np.ndarray | None]:
+    """Fit the combined model on ``names`` and record it in ``document["model"]``.
+
+    Returns the fit, its feature matrix and its target (complete cases only), or three ``None``
+    when there are no features or fewer than 2 cases of either class.
+    """
     columns = [feature_column(cohort, name) for name in names]
     mask = np.all([c[1] for c in columns], axis=0) if columns else np.zeros(cohort.n, bool)
     matrix = np.column_stack([c[0][mask] for c in columns]) if columns else np.empty((0, 0))

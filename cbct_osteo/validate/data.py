@@ -187,7 +187,8 @@ def _read_csv(source: Path, what: str, required: tuple[str, ...]) -> tuple[list[
             continue
         if len(cells) > len(header):
             raise LoadError(source, f"row {line} has {len(cells)} cells but the header has {len(header)}")
-        row = dict(zip(header, (c.strip() for c in cells)))
+        # strict=False: a row may be shorter than the header (trailing cells left empty); longer is refused above
+        row = dict(zip(header, (c.strip() for c in cells), strict=False))
         case_id = row.get("case_id", "")
         if not case_id:
             raise LoadError(source, f"row {line} has no case_id")

@@ -39,7 +39,8 @@ def roc_figure(validation: Validation) -> Figure:
     figure = Figure(figsize=(5.6, 4.6), dpi=DPI)
     axes = figure.add_subplot()
     axes.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=":", label="chance (AUC 0.50)")
-    for colour, column in zip(_COLOURS, mean_columns(document)):
+    # strict=False: the palette has a fixed number of colours; columns beyond it get no curve
+    for colour, column in zip(_COLOURS, mean_columns(document), strict=False):
         result = document["indices"][column]
         axes.step(
             result["roc"]["fpr"],

@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
-from sklearn.calibration import calibration_curve
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import RepeatedStratifiedKFold
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.calibration import calibration_curve  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.metrics import brier_score_loss, roc_auc_score  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.model_selection import RepeatedStratifiedKFold  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.pipeline import Pipeline, make_pipeline  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]  # no py.typed, no stubs
 from threadpoolctl import threadpool_limits
 
 from cbct_osteo.validate.statistics import CONFIDENCE, Orientation, analyse_index
@@ -45,12 +45,14 @@ class ModelFit:
 
     @property
     def oof_probability(self) -> np.ndarray:
-        return self.out_of_fold.mean(axis=0)
+        probability: np.ndarray = self.out_of_fold.mean(axis=0)
+        return probability
 
     @property
     def oof_logit(self) -> np.ndarray:
         p = np.clip(self.out_of_fold, 1e-9, 1 - 1e-9)
-        return np.log(p / (1 - p)).mean(axis=0)
+        logit: np.ndarray = np.log(p / (1 - p)).mean(axis=0)
+        return logit
 
     def linear_rule(self) -> tuple[float, dict[str, float]]:
         """The fitted model as ``logit = intercept + sum(coef * raw feature value)`` (scaler folded in)."""
@@ -58,7 +60,7 @@ class ModelFit:
         logistic: LogisticRegression = self.pipeline[-1]
         per_unit = logistic.coef_[0] / scaler.scale_
         intercept = float(logistic.intercept_[0] - np.sum(per_unit * scaler.mean_))
-        return intercept, {f: float(c) for f, c in zip(self.features, per_unit)}
+        return intercept, {f: float(c) for f, c in zip(self.features, per_unit, strict=True)}
 
 
 def new_pipeline() -> Pipeline:
@@ -72,9 +74,14 @@ def stratified_resamples(positive: np.ndarray, n_resamples: int, rng: np.random.
     return np.hstack([rng.choice(pos, (n_resamples, len(pos))), rng.choice(neg, (n_resamples, len(neg)))])
 
 
+def cv_folds(positive: np.ndarray) -> int:
+    """Folds of the stratified k-fold: min(5, the smaller class), at least 2."""
+    return max(2, min(CV_FOLDS, int(positive.sum()), int((~positive).sum())))
+
+
 def cross_validate(features: np.ndarray, positive: np.ndarray, seed: int) -> np.ndarray:
-    """Out-of-fold probabilities, one row per repeat of stratified k-fold (k = min(5, smaller class))."""
-    folds = max(2, min(CV_FOLDS, int(positive.sum()), int((~positive).sum())))
+    """Out-of-fold probabilities, one row per repeat of stratified k-fold (k = :func:`cv_folds`)."""
+    folds = cv_folds(positive)
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=CV_REPEATS, random_state=seed)
     out = np.full((CV_REPEATS, len(positive)), np.nan)
     for k, (train, test) in enumerate(splitter.split(features, positive)):
@@ -147,13 +154,14 @@ def _fit_model(
     cutoff = analyse_index(
         logit, positive, t_score, Orientation("above", "model: higher log-odds = higher risk"), None, seed + 11
     )
+    folds = cv_folds(positive)
     fit.summary = {
         "features": names,
         "n": len(positive),
         "positives": int(positive.sum()),
         "cv_auc": cv_auc,
         "cv_auc_ci95": cv_ci,
-        "cv": f"{out_of_fold.shape[0]} x repeated stratified {max(2, min(CV_FOLDS, int(positive.sum()), int((~positive).sum())))}-fold",
+        "cv": f"{out_of_fold.shape[0]} x repeated stratified {folds}-fold",
         "brier": float(brier_score_loss(positive, probability)),
         "brier_reference": float(positive.mean() * (1 - positive.mean())),
         "calibration": {"predicted": [float(v) for v in predicted], "observed": [float(v) for v in observed]},

@@ -154,7 +154,9 @@ def cutoff_rows(document: dict[str, Any]) -> list[list[str]]:
 
 def coefficient_rows(model: dict[str, Any]) -> list[list[str]]:
     rows = [["feature", "log-odds per SD [95 % CI]", "odds ratio per SD"]]
-    for (name, c), description in zip(model.get("coefficients", {}).items(), model.get("feature_descriptions", [])):
+    # strict=False: a model that could not be fitted has no coefficients but still lists its features
+    coefficients, descriptions = model.get("coefficients", {}), model.get("feature_descriptions", [])
+    for (name, c), description in zip(coefficients.items(), descriptions, strict=False):
         rows.append([description or name, f"{c['per_sd']:.2f} {_ci(c['ci95'])}", f"{c['odds_ratio_per_sd']:.2f}"])
     return rows
 
@@ -268,7 +270,8 @@ def _model_section(
                 f"Logistic regression ({model['regularisation']}) on {', '.join(model['feature_descriptions'])}; "
                 f"{model['n']} complete cases ({model['positives']} positive, {model['excluded']} left out). "
                 f"Cross-validated ({model['cv']}) AUC {model['cv_auc']:.2f} {_ci(model['cv_auc_ci95'])}; Brier score "
-                f"{model['brier']:.3f} (prevalence alone: {model['brier_reference']:.3f}). Youden-optimal log-odds cutoff "
+                f"{model['brier']:.3f} (prevalence alone: {model['brier_reference']:.3f}). "
+                f"Youden-optimal log-odds cutoff "
                 f"{_sig(model.get('youden_cutoff_logit'))} {_ci(model.get('youden_cutoff_logit_ci95'))} (probability "
                 f"{_probability(model.get('youden_cutoff_logit'))}), chosen on the out-of-fold predictions."
             ),

@@ -86,6 +86,7 @@ def site_index_document(
         )
         landmarks += [k for k in own if k not in landmarks]
     cohort = validation.cohort
+    reference_sites = ", ".join(validation.document["provenance"]["reference_sites"])
     return {
         "id": index_id,
         "name": name or f"Site index ({date})",
@@ -94,8 +95,10 @@ def site_index_document(
             f"Site-derived with cbct-osteo {__version__} 'validate' on {n} local cases ({positives} with "
             f"{validation.document['target_definition']}); not a published index."
         ),
-        "population": f"{n} local cases of this site (reference sites: {', '.join(validation.document['provenance']['reference_sites']) or 'not given'})",
-        "accuracy": f"cross-validated AUC {auc:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] on the deriving cohort; not externally validated",
+        "population": f"{n} local cases of this site (reference sites: {reference_sites or 'not given'})",
+        "accuracy": (
+            f"cross-validated AUC {auc:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] on the deriving cohort; not externally validated"
+        ),
         "source": f"{cohort.results_path} + {cohort.reference_path}",
         "landmarks": landmarks,
         "measured_inputs": list(coefficients),

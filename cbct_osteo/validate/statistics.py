@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
-from sklearn.metrics import roc_auc_score, roc_curve
-from statsmodels.stats.proportion import proportion_confint
+from sklearn.metrics import roc_auc_score, roc_curve  # type: ignore[import-untyped]  # no py.typed, no stubs
+from statsmodels.stats.proportion import proportion_confint  # type: ignore[import-untyped]  # no py.typed, no stubs
 
 #: Bootstrap replicates for the AUC and the Youden cutoff (the interval's Monte-Carlo error is
 #: about 0.005 for an AUC at this size).
@@ -51,7 +51,9 @@ def auc(positive: np.ndarray, score: np.ndarray) -> float:
 def _auc_statistic(score_pos: np.ndarray, score_neg: np.ndarray, axis: int = -1) -> np.ndarray:
     """AUC = Mann-Whitney U / (n_pos * n_neg), vectorised over bootstrap replicates."""
     u = stats.mannwhitneyu(score_pos, score_neg, axis=axis, method="asymptotic", use_continuity=False).statistic
-    return u / (score_pos.shape[axis] * score_neg.shape[axis])
+    pairs: int = score_pos.shape[axis] * score_neg.shape[axis]
+    area: np.ndarray = u / pairs
+    return area
 
 
 def bootstrap_interval(

@@ -116,7 +116,7 @@ def results_rows(
     ``entries``: the catalogue to score with (e.g. with a site index, as ``batch --index`` does).
     """
     rows = []
-    for case_id, sides, age, sex in zip(cohort.case_ids, cohort.measurements, cohort.age, cohort.sex):
+    for case_id, sides, age, sex in zip(cohort.case_ids, cohort.measurements, cohort.age, cohort.sex, strict=True):
         measured = {
             side: {
                 k: Measurement(k, float(v), MEASUREMENTS_BY_ID[k].unit, "synthetic", 0.05 if k in "WSI" else None)
@@ -160,7 +160,7 @@ def write_cohort_csvs(
         writer.writerow(
             ["case_id", "t_score", "site", "age", "sex"] if with_age else ["case_id", "t_score", "site", "sex"]
         )
-        for case_id, t, age, sex in zip(cohort.case_ids, cohort.t_score, cohort.age, cohort.sex):
+        for case_id, t, age, sex in zip(cohort.case_ids, cohort.t_score, cohort.age, cohort.sex, strict=True):
             cells = [case_id, f"{t:.2f}", "femoral_neck"] + ([f"{age:g}"] if with_age else []) + [sex]
             writer.writerow(cells)
     return results, reference

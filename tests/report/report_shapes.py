@@ -25,7 +25,7 @@ def resampled(
     affine = volume.affine.copy()
     affine[:3, :3] = volume.affine[:3, :3] * np.asarray(stride, float)
     affine[:3, 3] = volume.affine[:3, 3] - affine[:3, :3] @ np.asarray(pad, float)
-    spacing = tuple(float(s * k) for s, k in zip(volume.spacing, stride))
+    spacing = tuple(float(s * k) for s, k in zip(volume.spacing, stride, strict=True))
     return Volume(np.ascontiguousarray(voxels), spacing, affine, volume.meta)
 
 

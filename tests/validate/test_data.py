@@ -49,7 +49,9 @@ def test_left_out_cases_are_counted_by_reason(tmp_path):
 
 def test_missing_quality_columns_count_as_ok(tmp_path):
     results, reference = write_cohort_csvs(tmp_path, make_cohort(20, seed=2))
-    rewrite(results, lambda rows: [[c for c, h in zip(r, rows[0]) if not h.endswith("_quality")] for r in rows])
+    rewrite(
+        results, lambda rows: [[c for c, h in zip(r, rows[0], strict=True) if not h.endswith("_quality")] for r in rows]
+    )
     data = read_cohort(results, reference)
     assert data.quality == {} and data.measurement_ok("left_W").all()
     assert np.isfinite(data.values["mean_CTMI"]).all()

@@ -107,6 +107,7 @@ def test_vectorised_youden_of_the_bootstrap_equals_roc_curve_s():
         assert _youden_statistic(pos, neg) == youden_threshold(labels, np.r_[pos, neg])
     batch_pos, batch_neg = rng.normal(1, 1, (5, 8)), rng.normal(0, 1, (5, 20))
     expected = [
-        youden_threshold(np.r_[np.ones(8, bool), np.zeros(20, bool)], np.r_[p, n]) for p, n in zip(batch_pos, batch_neg)
+        youden_threshold(np.r_[np.ones(8, bool), np.zeros(20, bool)], np.r_[p, n])
+        for p, n in zip(batch_pos, batch_neg, strict=True)
     ]
     assert list(_youden_statistic(batch_pos, batch_neg)) == expected
