@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     write_landmarks(proposal.landmarks, args.output)
     location = proposal.location
     if location.found:
+        assert location.bbox_mm is not None  # a found location always has its box
         low, high = location.bbox_mm
         print(f"Mandible found: {location.reason}.")
         ranges = ", ".join(f"{axis} {a:.1f}..{b:.1f}" for axis, a, b in zip("xyz", low, high, strict=True))

@@ -21,6 +21,7 @@ import numpy as np
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL render window)
 from PIL import Image
 from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkCommonExecutionModel import vtkPolyDataAlgorithm
 from vtkmodules.vtkFiltersCore import vtkTubeFilter
 from vtkmodules.vtkFiltersSources import vtkCubeSource, vtkLineSource, vtkSphereSource
 from vtkmodules.vtkRenderingCore import (
@@ -40,8 +41,13 @@ log = logging.getLogger(__name__)
 
 #: Voxel size (mm) of the report's surface.
 REPORT_SURFACE_MM = 0.6
-_BONE = (0.93, 0.89, 0.80)
-_SITE_COLOURS = {"foramen_centre": (1.0, 0.84, 0.0), "W": (0.92, 0.18, 0.18), "roi": (0.0, 0.84, 0.94)}
+Colour = tuple[float, float, float]  # RGB, 0..1
+_BONE: Colour = (0.93, 0.89, 0.80)
+_SITE_COLOURS: dict[str, Colour] = {
+    "foramen_centre": (1.0, 0.84, 0.0),
+    "W": (0.92, 0.18, 0.18),
+    "roi": (0.0, 0.84, 0.94),
+}
 
 
 def render_mandible(
@@ -128,7 +134,9 @@ def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Im
         grab.Update()
         out = grab.GetOutput()
         width, height, _ = out.GetDimensions()
-        pixels = vtk_to_numpy(out.GetPointData().GetScalars()).reshape(height, width, -1)[::-1, :, :3]
+        # vtk's numpy_support is plain Python without annotations
+        scalars = vtk_to_numpy(out.GetPointData().GetScalars())  # type: ignore[no-untyped-call]
+        pixels = scalars.reshape(height, width, -1)[::-1, :, :3]
     finally:
         window.Finalize()
     if float(pixels.std()) < 1.0:
@@ -146,7 +154,7 @@ def _crop_to_content(pixels: np.ndarray, margin: float = 0.04) -> np.ndarray:
     return pixels[max(0, r0 - pad) : r1 + pad + 1, max(0, c0 - pad) : c1 + pad + 1]
 
 
-def _sphere(centre: Sequence[float], radius: float, colour):
+def _sphere(centre: Sequence[float], radius: float, colour: Colour) -> vtkActor:
     source = vtkSphereSource()
     source.SetCenter(*map(float, centre))
     source.SetRadius(radius)
@@ -155,7 +163,7 @@ def _sphere(centre: Sequence[float], radius: float, colour):
     return _actor(source, colour)
 
 
-def _tube(p0: Sequence[float], p1: Sequence[float], radius: float, colour):
+def _tube(p0: Sequence[float], p1: Sequence[float], radius: float, colour: Colour) -> vtkActor:
     line = vtkLineSource()
     line.SetPoint1(*map(float, p0))
     line.SetPoint2(*map(float, p1))
@@ -167,7 +175,7 @@ def _tube(p0: Sequence[float], p1: Sequence[float], radius: float, colour):
     return _actor(tube, colour)
 
 
-def _cube(centre: Sequence[float], side_mm: float, colour):
+def _cube(centre: Sequence[float], side_mm: float, colour: Colour) -> vtkActor:
     source = vtkCubeSource()
     source.SetCenter(*map(float, centre))
     source.SetXLength(side_mm)
@@ -178,7 +186,7 @@ def _cube(centre: Sequence[float], side_mm: float, colour):
     return actor
 
 
-def _actor(source, colour):
+def _actor(source: vtkPolyDataAlgorithm, colour: Colour) -> vtkActor:
     mapper = vtkPolyDataMapper()
     mapper.SetInputConnection(source.GetOutputPort())
     actor = vtkActor()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from vtkmodules.util.numpy_support import numpy_to_vtk
 from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPolyData
+from vtkmodules.vtkCommonExecutionModel import vtkPolyDataAlgorithm
 from vtkmodules.vtkCommonTransforms import vtkTransform
 from vtkmodules.vtkFiltersCore import (
     vtkFlyingEdges3D,
@@ -152,7 +153,7 @@ def occlusal_cut_height(
     points = (arch_xyz - np.outer(arch_xyz @ up - level, up))[:, None, :] + heights[None, :, None] * up
     index = np.rint(volume.patient_to_index(points.reshape(-1, 3))).astype(np.int64)
     inside = np.all((index >= 0) & (index < np.asarray(volume.shape)), axis=1)
-    bone = np.zeros(len(index), bool)
+    bone: np.ndarray = np.zeros(len(index), bool)  # per sample, then (arch point, height)
     picked = index[inside]
     bone[inside] = np.asarray(volume.voxels[picked[:, 0], picked[:, 1], picked[:, 2]]) >= threshold
     bone = bone.reshape(len(arch_xyz), len(heights))
@@ -203,7 +204,8 @@ def build_surface(
     image = vtkImageData()
     image.SetDimensions(nx, ny, nz)  # VTK is x-fastest, which is numpy's C order for (z, y, x)
     image.SetSpacing(1.0, 1.0, 1.0)  # voxel-index units; the transform below maps to mm
-    image.GetPointData().SetScalars(numpy_to_vtk(voxels.ravel(), deep=False))
+    # vtk's numpy_support is plain Python without annotations
+    image.GetPointData().SetScalars(numpy_to_vtk(voxels.ravel(), deep=False))  # type: ignore[no-untyped-call]
     report(1, 5)
 
     source = image
@@ -236,7 +238,7 @@ def build_surface(
     smooth.NormalizeCoordinatesOn()
     smooth.Update()
     report(3, 5)
-    last = smooth
+    last: vtkPolyDataAlgorithm = smooth
     n_triangles = smooth.GetOutput().GetNumberOfCells()
     if n_triangles > MAX_TRIANGLES:
         cluster = vtkQuadricClustering()
