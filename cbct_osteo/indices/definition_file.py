@@ -70,8 +70,9 @@ def load_index_file(path: str | Path) -> IndexEntry:
     derivation = document.get("derivation") or {}
     if status == SITE_DERIVED and not derivation:
         raise LoadError(source, "a site-derived index needs its [derivation] table (cohort, AUC, date, software)")
+    assert definition.cutoff is not None  # _definition refuses a file without one
     cutoff = Cutoff(
-        value=float(definition.cutoff),  # type: ignore[arg-type]
+        value=float(definition.cutoff),
         direction=str(definition.direction),
         unit=definition.cutoff_unit,
         source=definition.source or definition.citation,

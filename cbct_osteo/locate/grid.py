@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from cbct_osteo.volume import Volume
 
@@ -153,5 +154,5 @@ def _block_max(voxels: np.ndarray, pool: np.ndarray) -> np.ndarray:
 def _in_plane_unit(axis: np.ndarray, up: np.ndarray) -> np.ndarray:
     """``axis`` projected onto the plane perpendicular to ``up``, normalised."""
     projected = axis - (axis @ up) * up
-    unit: np.ndarray = projected / np.linalg.norm(projected)
+    unit: npt.NDArray[np.float64] = projected / np.linalg.norm(projected)
     return unit

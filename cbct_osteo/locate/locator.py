@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from cbct_osteo.locate.grid import WorkingGrid
@@ -237,7 +238,9 @@ def _ramus_region(grid: WorkingGrid, body: list[ArchSection]) -> np.ndarray:
     rows, cols = grid.shape[1:]
     rc = np.indices((rows, cols)).reshape(2, -1).T
     where = grid.plane_mm(body[-1].slice_index, rc)
-    inside: np.ndarray = (where[:, 0] >= lateral_low) & (where[:, 0] <= lateral_high) & (where[:, 1] <= posterior_high)
+    inside: npt.NDArray[np.bool_] = (
+        (where[:, 0] >= lateral_low) & (where[:, 0] <= lateral_high) & (where[:, 1] <= posterior_high)
+    )
     return inside.reshape(rows, cols)
 
 
@@ -289,8 +292,8 @@ def _trim_ends(path_mm: np.ndarray, length_mm: float) -> np.ndarray:
 
 
 def _fine_footprint(
-    volume: Volume, grid: WorkingGrid, footprint: np.ndarray, level_index: float, threshold: float
-) -> tuple[WorkingGrid, np.ndarray, float] | None:
+    volume: Volume, grid: WorkingGrid, footprint: npt.NDArray[np.bool_], level_index: float, threshold: float
+) -> tuple[WorkingGrid, npt.NDArray[np.bool_], float] | None:
     """The body's bone projected over the arch slab on a ~0.75 mm grid, inside the coarse footprint.
 
     Returns (fine grid, 2D mask, a fine slice index the mask's pixels are mapped through), or
@@ -341,7 +344,7 @@ def sub_volume(volume: Volume, region: tuple[slice, slice, slice]) -> Volume:
     return Volume(volume.voxels[region], volume.spacing, affine, volume.meta)
 
 
-def _region(start: np.ndarray, stop: np.ndarray) -> tuple[slice, slice, slice]:
+def _region(start: npt.NDArray[np.int_], stop: npt.NDArray[np.int_]) -> tuple[slice, slice, slice]:
     """(3,) first and one-past-last voxel indices -> the region's (z, y, x) slices."""
     z, y, x = (slice(int(a), int(b)) for a, b in zip(start, stop, strict=True))
     return z, y, x

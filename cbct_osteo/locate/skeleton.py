@@ -8,6 +8,7 @@ the shortest paths through the skeleton graph is the centre line from one end to
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 from skimage.morphology import skeletonize
@@ -48,7 +49,7 @@ def longest_skeleton_path(skeleton: np.ndarray) -> np.ndarray:
     order = [end_b]
     while order[-1] != end_a:
         order.append(int(predecessors[order[-1]]))
-    path: np.ndarray = coords[np.asarray(order[::-1])]
+    path: npt.NDArray[np.intp] = coords[np.asarray(order[::-1])]
     return path
 
 

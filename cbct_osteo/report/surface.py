@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from vtkmodules.util.numpy_support import numpy_to_vtk
 from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPolyData
 from vtkmodules.vtkCommonExecutionModel import vtkPolyDataAlgorithm
@@ -153,7 +154,7 @@ def occlusal_cut_height(
     points = (arch_xyz - np.outer(arch_xyz @ up - level, up))[:, None, :] + heights[None, :, None] * up
     index = np.rint(volume.patient_to_index(points.reshape(-1, 3))).astype(np.int64)
     inside = np.all((index >= 0) & (index < np.asarray(volume.shape)), axis=1)
-    bone: np.ndarray = np.zeros(len(index), bool)  # per sample, then (arch point, height)
+    bone: npt.NDArray[np.bool_] = np.zeros(len(index), bool)  # per sample, then (arch point, height)
     picked = index[inside]
     bone[inside] = np.asarray(volume.voxels[picked[:, 0], picked[:, 1], picked[:, 2]]) >= threshold
     bone = bone.reshape(len(arch_xyz), len(heights))
@@ -280,4 +281,5 @@ def _cluster_bins(bounds: tuple[float, ...], cell_xyz: np.ndarray, n_triangles: 
     """
     extent = np.maximum(np.asarray(bounds, float).reshape(3, 2) @ np.array([-1.0, 1.0]), 1.0)
     scale = np.sqrt(MAX_TRIANGLES / n_triangles)
-    return tuple(int(max(8, e / c * scale)) for e, c in zip(extent, cell_xyz, strict=True))  # type: ignore[return-value]
+    x, y, z = (int(max(8, e / c * scale)) for e, c in zip(extent, cell_xyz, strict=True))
+    return x, y, z

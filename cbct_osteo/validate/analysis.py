@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from cbct_osteo import __version__
 from cbct_osteo.indices.catalogue import (
@@ -168,7 +169,7 @@ def validate_cohort(
 
 def _model(
     cohort: Cohort, names: list[str], seed: int, document: dict[str, Any]
-) -> tuple[ModelFit | None, np.ndarray | None, np.ndarray | None]:
+) -> tuple[ModelFit | None, npt.NDArray[np.float64] | None, npt.NDArray[np.bool_] | None]:
     """Fit the combined model on ``names`` and record it in ``document["model"]``.
 
     Returns the fit, its feature matrix and its target (complete cases only), or three ``None``

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 from sklearn.calibration import calibration_curve  # type: ignore[import-untyped]  # no py.typed, no stubs
 from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # no py.typed, no stubs
@@ -45,13 +46,13 @@ class ModelFit:
 
     @property
     def oof_probability(self) -> np.ndarray:
-        probability: np.ndarray = self.out_of_fold.mean(axis=0)
+        probability: npt.NDArray[np.float64] = self.out_of_fold.mean(axis=0)
         return probability
 
     @property
     def oof_logit(self) -> np.ndarray:
         p = np.clip(self.out_of_fold, 1e-9, 1 - 1e-9)
-        logit: np.ndarray = np.log(p / (1 - p)).mean(axis=0)
+        logit: npt.NDArray[np.float64] = np.log(p / (1 - p)).mean(axis=0)
         return logit
 
     def linear_rule(self) -> tuple[float, dict[str, float]]:
@@ -74,7 +75,7 @@ def stratified_resamples(positive: np.ndarray, n_resamples: int, rng: np.random.
     return np.hstack([rng.choice(pos, (n_resamples, len(pos))), rng.choice(neg, (n_resamples, len(neg)))])
 
 
-def cv_folds(positive: np.ndarray) -> int:
+def cv_folds(positive: npt.NDArray[np.bool_]) -> int:
     """Folds of the stratified k-fold: min(5, the smaller class), at least 2."""
     return max(2, min(CV_FOLDS, int(positive.sum()), int((~positive).sum())))
 

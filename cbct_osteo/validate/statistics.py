@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 from sklearn.metrics import roc_auc_score, roc_curve  # type: ignore[import-untyped]  # no py.typed, no stubs
 from statsmodels.stats.proportion import proportion_confint  # type: ignore[import-untyped]  # no py.typed, no stubs
@@ -52,18 +54,18 @@ def _auc_statistic(score_pos: np.ndarray, score_neg: np.ndarray, axis: int = -1)
     """AUC = Mann-Whitney U / (n_pos * n_neg), vectorised over bootstrap replicates."""
     u = stats.mannwhitneyu(score_pos, score_neg, axis=axis, method="asymptotic", use_continuity=False).statistic
     pairs: int = score_pos.shape[axis] * score_neg.shape[axis]
-    area: np.ndarray = u / pairs
+    area: npt.NDArray[np.float64] = u / pairs
     return area
 
 
 def bootstrap_interval(
-    statistic: Any,
+    statistic: Callable[..., npt.NDArray[np.float64]],
     score_pos: np.ndarray,
     score_neg: np.ndarray,
     seed: int,
     vectorized: bool,
     n_resamples: int = N_BOOTSTRAP,
-    methods: tuple[str, ...] = ("BCa", "percentile"),
+    methods: tuple[Literal["BCa", "percentile"], ...] = ("BCa", "percentile"),
 ) -> tuple[float, float] | None:
     """Stratified bootstrap interval (BCa, percentile when BCa is degenerate); ``None`` if undefined.
 
@@ -77,7 +79,7 @@ def bootstrap_interval(
             result = stats.bootstrap(
                 (score_pos, score_neg),
                 statistic,
-                n_resamples=n_resamples,  # type: ignore[call-overload]
+                n_resamples=n_resamples,
                 vectorized=vectorized,
                 paired=False,
                 confidence_level=CONFIDENCE,
