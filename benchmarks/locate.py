@@ -19,6 +19,7 @@ located crop, resize to 0.4 mm, flying edges, largest piece, smoothing, quadric 
 "In box" is the share of the surface's points inside the located mandible's box, "spine" whether
 the surface reaches the C2/C3 vertebral body (head CT only).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,6 +28,7 @@ import platform
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -106,13 +108,25 @@ def seconds(fn, repeats: int) -> tuple[float, float, object]:
     return statistics.median(walls), statistics.median(cpus), result
 
 
+def surface_of_a_fresh_copy(volume: Volume):
+    """The surface of a fresh volume object, so the location cached on ``volume`` is not reused: the surface
+    pays for it."""
+    return mandible_surface(Volume(volume.voxels, volume.spacing, volume.affine, volume.meta))
+
+
 def share_in_box(points: np.ndarray, box: np.ndarray) -> float:
     return float(np.mean(np.all((points >= box[0] - 0.5) & (points <= box[1] + 0.5), axis=1))) if len(points) else 0.0
 
 
 def reaches_spine(points: np.ndarray) -> bool:
-    return bool(np.any((points[:, 0] > SPINE_X_MM[0]) & (points[:, 0] < SPINE_X_MM[1])
-                       & (points[:, 1] > SPINE_Y_MM[0]) & (points[:, 1] < SPINE_Y_MM[1])))
+    return bool(
+        np.any(
+            (points[:, 0] > SPINE_X_MM[0])
+            & (points[:, 0] < SPINE_X_MM[1])
+            & (points[:, 1] > SPINE_Y_MM[0])
+            & (points[:, 1] < SPINE_Y_MM[1])
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,36 +138,45 @@ def main(argv: list[str] | None = None) -> int:
     from cbct_osteo.phantom import make_phantom
 
     head = load(HEAD_CT)
-    scans = [("head CT", head, True), ("head CT, 2x slices", twice_the_slices(head), True),
-             ("phantom CBCT 0.25 mm", make_phantom(shape=(400, 512, 512), voxel_mm=0.25).volume, False)]
-    print(f"# python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cpus; median of "
-          f"{args.repeats}; load average at start {os.getloadavg()[0]:.1f}")
+    scans = [
+        ("head CT", head, True),
+        ("head CT, 2x slices", twice_the_slices(head), True),
+        ("phantom CBCT 0.25 mm", make_phantom(shape=(400, 512, 512), voxel_mm=0.25).volume, False),
+    ]
+    print(
+        f"# python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cpus; median of "
+        f"{args.repeats}; load average at start {os.getloadavg()[0]:.1f}"
+    )
     print()
-    print("| scan | voxels | locate wall / CPU (s) | found | surface wall / CPU (s) | detail (mm) | triangles | in box "
-          "| spine |")
+    print(
+        "| scan | voxels | locate wall / CPU (s) | found | surface wall / CPU (s) | detail (mm) | triangles | in box "
+        "| spine |"
+    )
     print("|---|---|---:|---|---:|---:|---:|---:|---|")
     for name, volume, has_spine in scans:
-        locate_s, locate_cpu, location = seconds(lambda: locate_mandible(volume), args.repeats)
+        locate_s, locate_cpu, location = seconds(partial(locate_mandible, volume), args.repeats)
         shape = "x".join(map(str, volume.shape))
-        # a fresh volume object each run, so the cached location is not reused: the surface pays for it
-        fresh = lambda: Volume(volume.voxels, volume.spacing, volume.affine, volume.meta)  # noqa: E731
-        surface_s, surface_cpu, surface = seconds(lambda: mandible_surface(fresh()), args.repeats)
+        surface_s, surface_cpu, surface = seconds(partial(surface_of_a_fresh_copy, volume), args.repeats)
         points = vtk_to_numpy(surface.polydata.GetPoints().GetData())
         detail = max(SURFACE_MM, min(volume.spacing))
         spine = ("yes" if reaches_spine(points) else "no") if has_spine else "-"
-        print(f"| {name}, ours | {shape} | {locate_s:.2f} / {locate_cpu:.2f} | {location.found} | "
-              f"{surface_s:.2f} / {surface_cpu:.2f} | {detail:.2f} | "
-              f"{surface.polydata.GetNumberOfCells():,} | {share_in_box(points, location.bbox_mm):.0%} | {spine} |")
+        print(
+            f"| {name}, ours | {shape} | {locate_s:.2f} / {locate_cpu:.2f} | {location.found} | "
+            f"{surface_s:.2f} / {surface_cpu:.2f} | {detail:.2f} | "
+            f"{surface.polydata.GetNumberOfCells():,} | {share_in_box(points, location.bbox_mm):.0%} | {spine} |"
+        )
         if args.skip_baseline:
             continue
         threshold = bone_threshold(volume)
         for target in (0.7, 0.25):
-            base_s, base_cpu, (mesh, detail) = seconds(lambda: baseline_surface(volume, threshold, target), 1)
+            base_s, base_cpu, (mesh, detail) = seconds(partial(baseline_surface, volume, threshold, target), 1)
             index_xyz = vtk_to_numpy(mesh.GetPoints().GetData()) if mesh.GetNumberOfPoints() else np.zeros((0, 3))
             base_points = volume.index_to_patient(index_xyz[:, ::-1])
             spine = ("yes" if reaches_spine(base_points) else "no") if has_spine else "-"
-            print(f"| {name}, baseline {target} mm | {shape} | - | - | {base_s:.2f} / {base_cpu:.2f} | {detail:.2f} | "
-                  f"{mesh.GetNumberOfCells():,} | {share_in_box(base_points, location.bbox_mm):.0%} | {spine} |")
+            print(
+                f"| {name}, baseline {target} mm | {shape} | - | - | {base_s:.2f} / {base_cpu:.2f} | {detail:.2f} | "
+                f"{mesh.GetNumberOfCells():,} | {share_in_box(base_points, location.bbox_mm):.0%} | {spine} |"
+            )
     return 0
 
 

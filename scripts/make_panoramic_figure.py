@@ -6,6 +6,7 @@ The arch is the one ``cbct-osteo propose`` writes (the located mandible's); the 
 report's own (``cbct_osteo.report.report_figures``), reduced to 1000 px wide grayscale for the docs.
 The scan is the Visible Human male head CT, courtesy of the U.S. National Library of Medicine.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

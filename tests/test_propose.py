@@ -1,4 +1,5 @@
 """``cbct-osteo propose``: the proposal as a landmarks file, found or not, and a clear error for a bad volume."""
+
 from __future__ import annotations
 
 import json

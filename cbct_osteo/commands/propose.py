@@ -8,6 +8,7 @@ to ``measure`` once the remaining landmarks are placed. Exit status 0 whether or
 was found (that is a result, stated in "reason"); 2 when the volume cannot be read or the file
 cannot be written.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,9 +29,10 @@ def run(args: argparse.Namespace) -> int:
     write_landmarks(proposal.landmarks, args.output)
     location = proposal.location
     if location.found:
+        assert location.bbox_mm is not None  # a found location always has its box
         low, high = location.bbox_mm
         print(f"Mandible found: {location.reason}.")
-        ranges = ", ".join(f"{axis} {a:.1f}..{b:.1f}" for axis, a, b in zip("xyz", low, high))
+        ranges = ", ".join(f"{axis} {a:.1f}..{b:.1f}" for axis, a, b in zip("xyz", low, high, strict=True))
         print(f"  box (LPS mm): {ranges}")
         print(f"  arch: {len(proposal.landmarks.arch_points)} points at height {location.body_level_mm:.1f} mm")
     else:

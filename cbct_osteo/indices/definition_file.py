@@ -11,13 +11,15 @@ interval, date, program version); ``measure``/``report``/``batch --index FILE`` 
 A file with ``id = "CASTRO"`` replaces the bundled Castro et al. definition for that run: the
 same mechanism brings in the real Castro rule once a primary source is found.
 """
+
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from cbct_osteo.indices.castro import FORMS, CastroDefinition, load_castro_definition
 from cbct_osteo.indices.catalogue import (
@@ -68,8 +70,9 @@ def load_index_file(path: str | Path) -> IndexEntry:
     derivation = document.get("derivation") or {}
     if status == SITE_DERIVED and not derivation:
         raise LoadError(source, "a site-derived index needs its [derivation] table (cohort, AUC, date, software)")
+    assert definition.cutoff is not None  # _definition refuses a file without one
     cutoff = Cutoff(
-        value=float(definition.cutoff),  # type: ignore[arg-type]
+        value=float(definition.cutoff),
         direction=str(definition.direction),
         unit=definition.cutoff_unit,
         source=definition.source or definition.citation,
@@ -92,8 +95,12 @@ def load_index_file(path: str | Path) -> IndexEntry:
         formula=_castro_formula(definition),  # the same rule evaluation as Castro's
         cutoff=cutoff,
         side_tolerance_sigmas=None,
-        provenance={"file": str(source.resolve()), "status": status, "summary": provenance_summary(derivation),
-                    **{str(k): v for k, v in derivation.items()}},
+        provenance={
+            "file": str(source.resolve()),
+            "status": status,
+            "summary": provenance_summary(derivation),
+            **{str(k): v for k, v in derivation.items()},
+        },
     )
 
 
@@ -122,7 +129,7 @@ def catalogue_with(extra: tuple[IndexEntry, ...]) -> tuple[IndexEntry, ...]:
 
 
 def provenance_summary(derivation: Mapping[str, Any]) -> str:
-    """"derived from N local cases (AUC 0.81 [0.70, 0.90]) ..." - the words the report prints."""
+    """ "derived from N local cases (AUC 0.81 [0.70, 0.90]) ..." - the words the report prints."""
     if not derivation:
         return ""
     auc, ci = derivation.get("auc"), derivation.get("auc_ci95") or []

@@ -9,9 +9,17 @@ Everything downstream that needs "where is the jaw" uses it: the automatic arch
 to the mandible) and ``cbct-osteo propose``. :func:`cached_location` keeps the last answers per
 volume object, because the GUI asks several times about the same scan.
 """
+
 from cbct_osteo.locate.cache import cached_location
 from cbct_osteo.locate.locator import MandibleLocation, crop_slices, locate_mandible, sub_volume
 from cbct_osteo.locate.threshold import HU_BONE, bone_threshold
 
-__all__ = ["HU_BONE", "MandibleLocation", "bone_threshold", "cached_location", "crop_slices", "locate_mandible",
-           "sub_volume"]
+__all__ = [
+    "HU_BONE",
+    "MandibleLocation",
+    "bone_threshold",
+    "cached_location",
+    "crop_slices",
+    "locate_mandible",
+    "sub_volume",
+]

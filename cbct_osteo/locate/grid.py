@@ -9,11 +9,13 @@ slice is one horizontal plane of the patient (gantry tilt only shears the slices
 tilt them). In-plane positions are exchanged in patient millimetres: ``lateral`` (LPS x:
 towards the patient's left) and ``posterior`` (LPS y), both projected onto the slice plane.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from cbct_osteo.volume import Volume
 
@@ -48,7 +50,7 @@ class WorkingGrid:
     _up: np.ndarray
 
     @classmethod
-    def build(cls, volume: Volume, threshold: float, working_mm: float = WORKING_MM) -> "WorkingGrid":
+    def build(cls, volume: Volume, threshold: float, working_mm: float = WORKING_MM) -> WorkingGrid:
         spacing = np.asarray(volume.spacing, float)
         factor = np.maximum(1, np.round(working_mm / spacing).astype(int))
         stride = np.maximum(1, factor // 2)
@@ -73,7 +75,7 @@ class WorkingGrid:
         up = up / np.linalg.norm(up)
         if up[2] < 0:
             up = -up
-        order = (vertical, *in_plane)
+        order = (vertical, in_plane[0], in_plane[1])
         flip = (bool(directions[vertical] @ up < 0), False, False)
         bone = np.transpose(bone, order)
         if flip[0]:
@@ -82,12 +84,13 @@ class WorkingGrid:
         posterior = _in_plane_unit(np.array([0.0, 1.0, 0.0]), up)
         slice_mm = float(abs(volume.affine[:3, vertical] @ up) * step[vertical])
         pixel_mm = (float(spacing[in_plane[0]] * step[in_plane[0]]), float(spacing[in_plane[1]] * step[in_plane[1]]))
-        return cls(np.ascontiguousarray(bone), slice_mm, pixel_mm, volume, order, flip, step, offset,
-                   lateral, posterior, up)
+        return cls(
+            np.ascontiguousarray(bone), slice_mm, pixel_mm, volume, order, flip, step, offset, lateral, posterior, up
+        )
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(self.bone.shape)  # type: ignore[return-value]
+        return tuple(self.bone.shape)
 
     @property
     def pixel_area_mm2(self) -> float:
@@ -151,4 +154,5 @@ def _block_max(voxels: np.ndarray, pool: np.ndarray) -> np.ndarray:
 def _in_plane_unit(axis: np.ndarray, up: np.ndarray) -> np.ndarray:
     """``axis`` projected onto the plane perpendicular to ``up``, normalised."""
     projected = axis - (axis @ up) * up
-    return projected / np.linalg.norm(projected)
+    unit: npt.NDArray[np.float64] = projected / np.linalg.norm(projected)
+    return unit

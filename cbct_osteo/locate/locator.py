@@ -17,11 +17,13 @@
 5. The arch: the centre line of the body's sections at the level where the U is longest,
    refined on a ~0.75 mm copy of that slab (the working grid's 1.5 mm would cost accuracy).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from cbct_osteo.locate.grid import WorkingGrid
@@ -114,11 +116,17 @@ def locate_mandible(volume: Volume, threshold: float | None = None) -> MandibleL
     sections = [arch_sections(grid, k) for k in range(grid.shape[0])]
     bodies = [run for run in _stacks(sections) if _height(grid, run) >= MIN_BODY_MM]
     if not bodies:
-        return MandibleLocation(False, "the mandibular body is not in the scan: no horizontal slice shows the "
-                                "U-shaped bone of a mandible", threshold=level)
+        return MandibleLocation(
+            False,
+            "the mandibular body is not in the scan: no horizontal slice shows the U-shaped bone of a mandible",
+            threshold=level,
+        )
     body = bodies[0]
-    no_border = MandibleLocation(False, "the scan ends within the lowest dental arch: the lower border of the "
-                                 "mandible is not in the scan", threshold=level)
+    no_border = MandibleLocation(
+        False,
+        "the scan ends within the lowest dental arch: the lower border of the mandible is not in the scan",
+        threshold=level,
+    )
     if body[0].slice_index == 0:
         return no_border
     masks = _follow(grid, body)
@@ -128,11 +136,19 @@ def locate_mandible(volume: Volume, threshold: float | None = None) -> MandibleL
     lowest = min(masks)
     arch, arch_level = _arch(volume, grid, body, level)
     widest = max(s.spread_mm for s in body)
-    reason = (f"mandibular body found: a U-shaped bone {widest:.0f} mm across over {_height(grid, body):.0f} mm "
-              "of height, lower border in the scan")
+    reason = (
+        f"mandibular body found: a U-shaped bone {widest:.0f} mm across over {_height(grid, body):.0f} mm "
+        "of height, lower border in the scan"
+    )
     return MandibleLocation(
-        True, reason, bbox_mm=bbox, arch_points_mm=arch, crop=crop_slices(volume, bbox, CROP_MARGIN_MM),
-        body_level_mm=arch_level, lower_border_mm=grid.height_mm(lowest - 0.5), threshold=level,
+        True,
+        reason,
+        bbox_mm=bbox,
+        arch_points_mm=arch,
+        crop=crop_slices(volume, bbox, CROP_MARGIN_MM),
+        body_level_mm=arch_level,
+        lower_border_mm=grid.height_mm(lowest - 0.5),
+        threshold=level,
     )
 
 
@@ -145,15 +161,21 @@ def crop_slices(
     """
     box = np.asarray(bbox_mm, float)
     low, high = box[0] - margin_mm, box[1] + margin_mm
-    corners = np.array([[(low[0], high[0])[i], (low[1], high[1])[j], (low[2], high[2])[k]]
-                        for i in (0, 1) for j in (0, 1) for k in (0, 1)])
+    corners = np.array(
+        [
+            [(low[0], high[0])[i], (low[1], high[1])[j], (low[2], high[2])[k]]
+            for i in (0, 1)
+            for j in (0, 1)
+            for k in (0, 1)
+        ]
+    )
     index = volume.patient_to_index(corners)
     first, last = index.min(axis=0), index.max(axis=0)
     start = np.ceil(first - 1e-6) if within else np.floor(first)
     stop = (np.floor(last + 1e-6) if within else np.ceil(last)) + 1
     start = np.clip(start.astype(int), 0, np.asarray(volume.shape))
     stop = np.clip(stop.astype(int), 0, np.asarray(volume.shape))
-    return tuple(slice(int(a), int(b)) for a, b in zip(start, stop))  # type: ignore[return-value]
+    return _region(start, stop)
 
 
 def _stacks(sections: list[ArchSection | None]) -> list[list[ArchSection]]:
@@ -163,8 +185,11 @@ def _stacks(sections: list[ArchSection | None]) -> list[list[ArchSection]]:
         if section is None:
             continue
         last = runs[-1][-1] if runs else None
-        if (last is not None and section.slice_index - last.slice_index <= 2
-                and np.linalg.norm(section.apex_mm - last.apex_mm) <= LINK_MM):
+        if (
+            last is not None
+            and section.slice_index - last.slice_index <= 2
+            and np.linalg.norm(section.apex_mm - last.apex_mm) <= LINK_MM
+        ):
             runs[-1].append(section)
         else:
             runs.append([section])
@@ -213,7 +238,9 @@ def _ramus_region(grid: WorkingGrid, body: list[ArchSection]) -> np.ndarray:
     rows, cols = grid.shape[1:]
     rc = np.indices((rows, cols)).reshape(2, -1).T
     where = grid.plane_mm(body[-1].slice_index, rc)
-    inside = (where[:, 0] >= lateral_low) & (where[:, 0] <= lateral_high) & (where[:, 1] <= posterior_high)
+    inside: npt.NDArray[np.bool_] = (
+        (where[:, 0] >= lateral_low) & (where[:, 0] <= lateral_high) & (where[:, 1] <= posterior_high)
+    )
     return inside.reshape(rows, cols)
 
 
@@ -264,7 +291,9 @@ def _trim_ends(path_mm: np.ndarray, length_mm: float) -> np.ndarray:
     return path_mm[keep] if keep.sum() >= 8 else path_mm
 
 
-def _fine_footprint(volume: Volume, grid: WorkingGrid, footprint: np.ndarray, level_index: float, threshold: float):
+def _fine_footprint(
+    volume: Volume, grid: WorkingGrid, footprint: npt.NDArray[np.bool_], level_index: float, threshold: float
+) -> tuple[WorkingGrid, npt.NDArray[np.bool_], float] | None:
     """The body's bone projected over the arch slab on a ~0.75 mm grid, inside the coarse footprint.
 
     Returns (fine grid, 2D mask, a fine slice index the mask's pixels are mapped through), or
@@ -273,13 +302,19 @@ def _fine_footprint(volume: Volume, grid: WorkingGrid, footprint: np.ndarray, le
     rows = np.flatnonzero(footprint.any(axis=1))
     cols = np.flatnonzero(footprint.any(axis=0))
     half_slices = ARCH_SLAB_HALF_MM / grid.slice_mm
-    corners = np.array([[level_index + dz, r, c] for dz in (-half_slices, half_slices)
-                        for r in (rows[0] - 1, rows[-1] + 1) for c in (cols[0] - 1, cols[-1] + 1)], float)
+    corners = np.array(
+        [
+            [level_index + dz, r, c]
+            for dz in (-half_slices, half_slices)
+            for r in (rows[0] - 1, rows[-1] + 1)
+            for c in (cols[0] - 1, cols[-1] + 1)
+        ],
+        float,
+    )
     index = grid.to_index(corners)
     start = np.clip(np.floor(index.min(axis=0)).astype(int), 0, np.asarray(volume.shape) - 1)
     stop = np.clip(np.ceil(index.max(axis=0)).astype(int) + 1, 1, np.asarray(volume.shape))
-    region = tuple(slice(int(a), int(b)) for a, b in zip(start, stop))
-    sub = sub_volume(volume, region)
+    sub = sub_volume(volume, _region(start, stop))
     fine = WorkingGrid.build(sub, threshold, working_mm=ARCH_WORKING_MM)
     if fine.pixel_mm[0] >= grid.pixel_mm[0] and fine.pixel_mm[1] >= grid.pixel_mm[1]:
         return None
@@ -302,7 +337,14 @@ def _fine_footprint(volume: Volume, grid: WorkingGrid, footprint: np.ndarray, le
 
 def sub_volume(volume: Volume, region: tuple[slice, slice, slice]) -> Volume:
     """A view of ``volume[region]`` with its own affine (no copy of the voxels)."""
-    region = tuple(slice(*s.indices(n)[:2]) for s, n in zip(region, volume.shape))
+    z, y, x = (slice(*s.indices(n)[:2]) for s, n in zip(region, volume.shape, strict=True))
+    region = (z, y, x)
     affine = volume.affine.copy()
     affine[:3, 3] = volume.index_to_patient(np.array([s.start for s in region], float))
     return Volume(volume.voxels[region], volume.spacing, affine, volume.meta)
+
+
+def _region(start: npt.NDArray[np.int_], stop: npt.NDArray[np.int_]) -> tuple[slice, slice, slice]:
+    """(3,) first and one-past-last voxel indices -> the region's (z, y, x) slices."""
+    z, y, x = (slice(int(a), int(b)) for a, b in zip(start, stop, strict=True))
+    return z, y, x

@@ -18,6 +18,7 @@ filled outline (:func:`~cbct_osteo.locate.skeleton.centre_line`) and keeps those
 
 Positions are (lateral, posterior) mm in the slice plane (:class:`~cbct_osteo.locate.grid.WorkingGrid`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -90,7 +91,9 @@ def arch_sections(grid: WorkingGrid, slice_index: int) -> ArchSection | None:
     return best
 
 
-def _examine(grid: WorkingGrid, slice_index: int, labels: np.ndarray, label: int, box) -> ArchSection | None:
+def _examine(
+    grid: WorkingGrid, slice_index: int, labels: np.ndarray, label: int, box: tuple[slice, ...]
+) -> ArchSection | None:
     rows, cols = labels.shape
     pad = 1
     r0, r1 = max(0, box[0].start - pad), min(rows, box[0].stop + pad)

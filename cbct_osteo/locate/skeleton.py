@@ -4,9 +4,11 @@ A horseshoe band (a mandible in an axial slice, or its projection) skeletonises 
 line plus short side branches (tooth roots, a ramus, corners of blunt ends); the longest of
 the shortest paths through the skeleton graph is the centre line from one end to the other.
 """
+
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 from skimage.morphology import skeletonize
@@ -38,14 +40,17 @@ def longest_skeleton_path(skeleton: np.ndarray) -> np.ndarray:
     # start inside the biggest skeleton piece, then two sweeps find the graph's longest path
     _, piece = sparse.csgraph.connected_components(graph, directed=False)
     start = int(np.flatnonzero(piece == np.argmax(np.bincount(piece)))[0])
-    first = dijkstra(graph, directed=False, indices=start)
+    # a list of one start node (the stubs type ``indices`` as array-like only): row 0 of the result
+    first = dijkstra(graph, directed=False, indices=[start])[0]
     end_a = int(np.argmax(np.where(np.isfinite(first), first, -1)))
-    second, predecessors = dijkstra(graph, directed=False, indices=end_a, return_predecessors=True)
+    distances, predecessor_rows = dijkstra(graph, directed=False, indices=[end_a], return_predecessors=True)
+    second, predecessors = distances[0], predecessor_rows[0]
     end_b = int(np.argmax(np.where(np.isfinite(second), second, -1)))
     order = [end_b]
     while order[-1] != end_a:
         order.append(int(predecessors[order[-1]]))
-    return coords[np.asarray(order[::-1])]
+    path: npt.NDArray[np.intp] = coords[np.asarray(order[::-1])]
+    return path
 
 
 def straighten_ends(path_mm: np.ndarray, half_width_mm: float) -> np.ndarray:
@@ -61,8 +66,10 @@ def straighten_ends(path_mm: np.ndarray, half_width_mm: float) -> np.ndarray:
     keep = (along >= half_width_mm) & (along <= along[-1] - half_width_mm)
     core, core_along = path_mm[keep], along[keep]
     ends = []
-    for tip, inner in ((core[0], np.interp(core_along[0] + half_width_mm, core_along, np.arange(len(core)))),
-                       (core[-1], np.interp(core_along[-1] - half_width_mm, core_along, np.arange(len(core))))):
+    for tip, inner in (
+        (core[0], np.interp(core_along[0] + half_width_mm, core_along, np.arange(len(core)))),
+        (core[-1], np.interp(core_along[-1] - half_width_mm, core_along, np.arange(len(core)))),
+    ):
         reference = np.array([np.interp(inner, np.arange(len(core)), core[:, k]) for k in range(2)])
         direction = (tip - reference) / np.linalg.norm(tip - reference)
         ends.append(tip + half_width_mm * direction)

@@ -13,6 +13,7 @@ HU scale (some CBCT exports call their gray values HU): when more than :data:`MA
 of its non-air voxels would be "bone" at :data:`HU_BONE` (2-20 % in real head CTs), soft
 tissue is above the fixed threshold and the histogram rule is used instead.
 """
+
 from __future__ import annotations
 
 import numpy as np

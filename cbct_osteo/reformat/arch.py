@@ -28,8 +28,6 @@ from numpy.typing import ArrayLike
 from scipy.interpolate import CubicSpline
 from scipy.spatial import cKDTree
 
-from cbct_osteo.volume import Volume, volume_up  # noqa: F401  (volume_up re-exported: reformat's public name)
-
 #: Spacing (mm) of the arc-length table; the final spline is fitted through it.
 _TABLE_STEP_MM = 0.25
 #: Newton iterations refining a closest-point search started from the table.

@@ -7,6 +7,7 @@ found among whatever else the field of view holds (maxilla, spine, hyoid, skull 
 the scan holds no mandibular body the guess is refused with the locator's reason, so the user
 is never handed an arch through the wrong bone.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -8,6 +8,7 @@ mandible (the user drew an arch anyway) it spans :data:`BELOW_ARCH_MM` below to
 :data:`ABOVE_ARCH_MM` above the arch: a mandibular body is ~30 mm high, the crowns and rami
 rise above it. Both are clipped to the scan. Heights are mm along ``arch.up`` (z for an axial scan).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,8 +31,9 @@ def mandible_band(volume: Volume, arch: ArchCurve) -> tuple[float, float]:
     location = cached_location(volume)
     low, high = arch.level_mm - BELOW_ARCH_MM, arch.level_mm + ABOVE_ARCH_MM
     if location.found and location.bbox_mm is not None:
-        corners = np.array([[x, y, z] for x in location.bbox_mm[:, 0] for y in location.bbox_mm[:, 1]
-                            for z in location.bbox_mm[:, 2]])
+        corners = np.array(
+            [[x, y, z] for x in location.bbox_mm[:, 0] for y in location.bbox_mm[:, 1] for z in location.bbox_mm[:, 2]]
+        )
         heights = corners @ arch.up
         low = min(float(heights.min()) - BAND_MARGIN_MM, arch.level_mm - BAND_MARGIN_MM)
         high = max(float(heights.max()) + BAND_MARGIN_MM, arch.level_mm + BAND_MARGIN_MM)

@@ -7,9 +7,11 @@ marked ``"proposed": true`` and a ``"mandible"`` entry: ``found``, ``bbox_mm`` (
 without a mandibular body gives an empty arch and ``found: false`` with the reason: that is a
 result, not an error.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.locate import MandibleLocation, cached_location
@@ -34,13 +36,15 @@ def propose(volume: Volume) -> Proposal:
     landmarks = LandmarkSet(series_uid=volume.meta.series_uid, volume_fingerprint=volume.fingerprint())
     if location.found:
         arch = estimate_arch(volume, n_points=PROPOSED_ARCH_POINTS, location=location)
-        landmarks.arch_points = [tuple(round(float(c), 3) for c in p) for p in arch.to_points()]
+        landmarks.arch_points = [
+            (round(float(x), 3), round(float(y), 3), round(float(z), 3)) for x, y, z in arch.to_points()
+        ]
         landmarks.arch_extra = {"proposed": True}
     landmarks.extra["mandible"] = mandible_entry(location)
     return Proposal(landmarks, location)
 
 
-def mandible_entry(location: MandibleLocation) -> dict:
+def mandible_entry(location: MandibleLocation) -> dict[str, Any]:
     """The landmarks file's ``"mandible"`` object for a location."""
     box = None if location.bbox_mm is None else [[round(float(v), 2) for v in row] for row in location.bbox_mm]
     return {"found": bool(location.found), "bbox_mm": box, "reason": location.reason}

@@ -9,20 +9,28 @@ than failing.
 
 Only VTK's rendering classes are used here (no widgets, no Qt), so the report stays headless.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image
 
 # VTK module by module, not ``import vtk``: that loads every VTK module (~260 MB more in the bundle).
 import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL render window)
+from PIL import Image
 from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkCommonExecutionModel import vtkPolyDataAlgorithm
 from vtkmodules.vtkFiltersCore import vtkTubeFilter
 from vtkmodules.vtkFiltersSources import vtkCubeSource, vtkLineSource, vtkSphereSource
-from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow, vtkWindowToImageFilter
+from vtkmodules.vtkRenderingCore import (
+    vtkActor,
+    vtkPolyDataMapper,
+    vtkRenderer,
+    vtkRenderWindow,
+    vtkWindowToImageFilter,
+)
 
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.reformat import ArchCurve
@@ -33,8 +41,13 @@ log = logging.getLogger(__name__)
 
 #: Voxel size (mm) of the report's surface.
 REPORT_SURFACE_MM = 0.6
-_BONE = (0.93, 0.89, 0.80)
-_SITE_COLOURS = {"foramen_centre": (1.0, 0.84, 0.0), "W": (0.92, 0.18, 0.18), "roi": (0.0, 0.84, 0.94)}
+Colour = tuple[float, float, float]  # RGB, 0..1
+_BONE: Colour = (0.93, 0.89, 0.80)
+_SITE_COLOURS: dict[str, Colour] = {
+    "foramen_centre": (1.0, 0.84, 0.0),
+    "W": (0.92, 0.18, 0.18),
+    "roi": (0.0, 0.84, 0.94),
+}
 
 
 def render_mandible(
@@ -86,7 +99,7 @@ def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Im
     bone.GetProperty().SetSpecular(0.2)
     renderer.AddActor(bone)
     site_radius = 1.6
-    for side, marks in landmarks.sides.items():
+    for marks in landmarks.sides.values():
         centre = marks.points.get("foramen_centre")
         if centre is not None:
             renderer.AddActor(_sphere(centre, site_radius, _SITE_COLOURS["foramen_centre"]))
@@ -121,7 +134,9 @@ def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Im
         grab.Update()
         out = grab.GetOutput()
         width, height, _ = out.GetDimensions()
-        pixels = vtk_to_numpy(out.GetPointData().GetScalars()).reshape(height, width, -1)[::-1, :, :3]
+        # vtk's numpy_support is plain Python without annotations
+        scalars = vtk_to_numpy(out.GetPointData().GetScalars())  # type: ignore[no-untyped-call]
+        pixels = scalars.reshape(height, width, -1)[::-1, :, :3]
     finally:
         window.Finalize()
     if float(pixels.std()) < 1.0:
@@ -136,10 +151,10 @@ def _crop_to_content(pixels: np.ndarray, margin: float = 0.04) -> np.ndarray:
         return pixels
     (r0, c0), (r1, c1) = content.min(axis=0), content.max(axis=0)
     pad = int(margin * max(pixels.shape[:2]))
-    return pixels[max(0, r0 - pad): r1 + pad + 1, max(0, c0 - pad): c1 + pad + 1]
+    return pixels[max(0, r0 - pad) : r1 + pad + 1, max(0, c0 - pad) : c1 + pad + 1]
 
 
-def _sphere(centre: Sequence[float], radius: float, colour):
+def _sphere(centre: Sequence[float], radius: float, colour: Colour) -> vtkActor:
     source = vtkSphereSource()
     source.SetCenter(*map(float, centre))
     source.SetRadius(radius)
@@ -148,7 +163,7 @@ def _sphere(centre: Sequence[float], radius: float, colour):
     return _actor(source, colour)
 
 
-def _tube(p0: Sequence[float], p1: Sequence[float], radius: float, colour):
+def _tube(p0: Sequence[float], p1: Sequence[float], radius: float, colour: Colour) -> vtkActor:
     line = vtkLineSource()
     line.SetPoint1(*map(float, p0))
     line.SetPoint2(*map(float, p1))
@@ -160,7 +175,7 @@ def _tube(p0: Sequence[float], p1: Sequence[float], radius: float, colour):
     return _actor(tube, colour)
 
 
-def _cube(centre: Sequence[float], side_mm: float, colour):
+def _cube(centre: Sequence[float], side_mm: float, colour: Colour) -> vtkActor:
     source = vtkCubeSource()
     source.SetCenter(*map(float, centre))
     source.SetXLength(side_mm)
@@ -171,7 +186,7 @@ def _cube(centre: Sequence[float], side_mm: float, colour):
     return actor
 
 
-def _actor(source, colour):
+def _actor(source: vtkPolyDataAlgorithm, colour: Colour) -> vtkActor:
     mapper = vtkPolyDataMapper()
     mapper.SetInputConnection(source.GetOutputPort())
     actor = vtkActor()

@@ -15,14 +15,17 @@ Pure VTK filters on numpy, no rendering and no Qt, so it runs in a worker thread
 
 Output points are patient LPS mm, like everything else, so landmarks drop onto the surface.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
+import numpy.typing as npt
 from vtkmodules.util.numpy_support import numpy_to_vtk
 from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPolyData
+from vtkmodules.vtkCommonExecutionModel import vtkPolyDataAlgorithm
 from vtkmodules.vtkCommonTransforms import vtkTransform
 from vtkmodules.vtkFiltersCore import (
     vtkFlyingEdges3D,
@@ -92,8 +95,9 @@ def mandible_surface(
     if arch_xyz is None and location.arch_points_mm is not None:
         arch_xyz = _dense(location.arch_points_mm)
     cut = occlusal_cut_height(volume, arch_xyz, value) if clip and arch_xyz is not None else None
-    polydata = build_surface(mandible_region(volume, location), value, target_mm=target_mm, progress=progress,
-                             cut_height_mm=cut)
+    polydata = build_surface(
+        mandible_region(volume, location), value, target_mm=target_mm, progress=progress, cut_height_mm=cut
+    )
     return MandibleSurface(polydata, value, cut, location)
 
 
@@ -150,7 +154,7 @@ def occlusal_cut_height(
     points = (arch_xyz - np.outer(arch_xyz @ up - level, up))[:, None, :] + heights[None, :, None] * up
     index = np.rint(volume.patient_to_index(points.reshape(-1, 3))).astype(np.int64)
     inside = np.all((index >= 0) & (index < np.asarray(volume.shape)), axis=1)
-    bone = np.zeros(len(index), bool)
+    bone: npt.NDArray[np.bool_] = np.zeros(len(index), bool)  # per sample, then (arch point, height)
     picked = index[inside]
     bone[inside] = np.asarray(volume.voxels[picked[:, 0], picked[:, 1], picked[:, 2]]) >= threshold
     bone = bone.reshape(len(arch_xyz), len(heights))
@@ -201,7 +205,8 @@ def build_surface(
     image = vtkImageData()
     image.SetDimensions(nx, ny, nz)  # VTK is x-fastest, which is numpy's C order for (z, y, x)
     image.SetSpacing(1.0, 1.0, 1.0)  # voxel-index units; the transform below maps to mm
-    image.GetPointData().SetScalars(numpy_to_vtk(voxels.ravel(), deep=False))
+    # vtk's numpy_support is plain Python without annotations
+    image.GetPointData().SetScalars(numpy_to_vtk(voxels.ravel(), deep=False))  # type: ignore[no-untyped-call]
     report(1, 5)
 
     source = image
@@ -234,7 +239,7 @@ def build_surface(
     smooth.NormalizeCoordinatesOn()
     smooth.Update()
     report(3, 5)
-    last = smooth
+    last: vtkPolyDataAlgorithm = smooth
     n_triangles = smooth.GetOutput().GetNumberOfCells()
     if n_triangles > MAX_TRIANGLES:
         cluster = vtkQuadricClustering()
@@ -276,4 +281,5 @@ def _cluster_bins(bounds: tuple[float, ...], cell_xyz: np.ndarray, n_triangles: 
     """
     extent = np.maximum(np.asarray(bounds, float).reshape(3, 2) @ np.array([-1.0, 1.0]), 1.0)
     scale = np.sqrt(MAX_TRIANGLES / n_triangles)
-    return tuple(int(max(8, e / c * scale)) for e, c in zip(extent, cell_xyz))  # type: ignore[return-value]
+    x, y, z = (int(max(8, e / c * scale)) for e, c in zip(extent, cell_xyz, strict=True))
+    return x, y, z

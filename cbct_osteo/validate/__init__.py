@@ -7,6 +7,7 @@
 :mod:`~cbct_osteo.validate.report`), the OUT.json of ../shared/DESIGN.md and, on request, the
 site index (:mod:`~cbct_osteo.validate.site_index`). Qt-free; the command is ``cbct-osteo validate``.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,10 +30,21 @@ class ValidationOutputs:
     warnings: list[str] = field(default_factory=list)
 
 
-def run_validation(results_csv: str | Path, reference_csv: str | Path, pdf: str | Path, *, json_path: str | Path | None = None,
-                   target: str = "osteoporosis", features: list[str] | None = None, seed: int = 0,
-                   write_index: str | Path | None = None, force: bool = False, index_id: str = "SITE",
-                   index_name: str | None = None, index_files: tuple[str, ...] = ()) -> ValidationOutputs:
+def run_validation(
+    results_csv: str | Path,
+    reference_csv: str | Path,
+    pdf: str | Path,
+    *,
+    json_path: str | Path | None = None,
+    target: str = "osteoporosis",
+    features: list[str] | None = None,
+    seed: int = 0,
+    write_index: str | Path | None = None,
+    force: bool = False,
+    index_id: str = "SITE",
+    index_name: str | None = None,
+    index_files: tuple[str, ...] = (),
+) -> ValidationOutputs:
     """Validate, then write the PDF (+ PNG figures beside it), the JSON and the site index.
 
     Without ``features``, the model uses W and the trabecular measurements (both sides' mean) plus
@@ -62,7 +74,11 @@ def run_validation(results_csv: str | Path, reference_csv: str | Path, pdf: str 
         check_site_index(validation, force)  # refuse before writing anything
     pdf_path = Path(pdf)
     pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    site_path = write_site_index(validation, write_index, force=force, index_id=index_id, name=index_name) if write_index else None
+    site_path = (
+        write_site_index(validation, write_index, force=force, index_id=index_id, name=index_name)
+        if write_index
+        else None
+    )
     document = finite(validation.document)
     if site_path is not None:
         document["site_index"] = str(site_path)

@@ -5,6 +5,7 @@
 the numeric entries of the catalogue (a value formula, or a definition file with a rule), each
 as ``mean_<id>`` and per side; grades (CTCI) and an unverified Castro index have no number to test.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from cbct_osteo import __version__
 from cbct_osteo.indices.catalogue import (
@@ -58,7 +60,9 @@ def orientation(entry: IndexEntry) -> Orientation:
     return Orientation("below", "assumed: lower values at risk (the catalogue gives no cutoff for this index)")
 
 
-def feature_column(cohort: Cohort, token: str, entries: tuple[IndexEntry, ...] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+def feature_column(
+    cohort: Cohort, token: str, entries: tuple[IndexEntry, ...] | None = None
+) -> tuple[np.ndarray, np.ndarray, str]:
     """``(values, usable mask, description)`` of one model feature.
 
     ``W`` (a measurement id) is the mean of both sides (both must be present and ok quality);
@@ -77,8 +81,11 @@ def feature_column(cohort: Cohort, token: str, entries: tuple[IndexEntry, ...] |
         entry = next((e for e in entries or all_entries() if token.partition("_")[2] == e.id), None)
         mask, _, _ = cohort.usable(token, used_measurements(token, entry))
         return cohort.values[token], mask, token
-    raise LoadError(cohort.results_path, f"feature {token!r} is neither a measurement id ({', '.join(MEASUREMENT_IDS)}), "
-                    "'age', nor a column of the results CSV")
+    raise LoadError(
+        cohort.results_path,
+        f"feature {token!r} is neither a measurement id ({', '.join(MEASUREMENT_IDS)}), "
+        "'age', nor a column of the results CSV",
+    )
 
 
 def default_features(cohort: Cohort, with_age: bool = True) -> list[str]:
@@ -94,18 +101,24 @@ def sample_size_warnings(positives: int, negatives: int) -> list[str]:
     found = []
     for count, word in ((positives, "positive"), (negatives, "negative")):
         if count < MIN_CLASS_SIZE:
-            found.append(f"only {count} {word} case{'s' if count != 1 else ''} (fewer than {MIN_CLASS_SIZE}): the "
-                         "confidence intervals are too wide to choose a cutoff; treat every number as exploratory")
+            found.append(
+                f"only {count} {word} case{'s' if count != 1 else ''} (fewer than {MIN_CLASS_SIZE}): the "
+                "confidence intervals are too wide to choose a cutoff; treat every number as exploratory"
+            )
     return found
 
 
-def validate_cohort(cohort: Cohort, *, features: list[str] | None = None, seed: int = 0,
-                    entries: tuple[IndexEntry, ...] | None = None) -> Validation:
+def validate_cohort(
+    cohort: Cohort, *, features: list[str] | None = None, seed: int = 0, entries: tuple[IndexEntry, ...] | None = None
+) -> Validation:
     """Analyse every numeric index and fit the combined model on ``features`` (default :func:`default_features`)."""
     positives, negatives = cohort.positives, cohort.n - cohort.positives
     if positives == 0 or negatives == 0:
-        raise LoadError(cohort.reference_path, f"every one of the {cohort.n} cases is "
-                        f"{'positive' if negatives == 0 else 'negative'} for {TARGETS[cohort.target]}: nothing to discriminate")
+        raise LoadError(
+            cohort.reference_path,
+            f"every one of the {cohort.n} cases is "
+            f"{'positive' if negatives == 0 else 'negative'} for {TARGETS[cohort.target]}: nothing to discriminate",
+        )
     document: dict[str, Any] = {
         "n": cohort.n,
         "positives": positives,
@@ -125,10 +138,20 @@ def validate_cohort(cohort: Cohort, *, features: list[str] | None = None, seed: 
             mask, bad_quality, empty = cohort.usable(column, used_measurements(column, entry))
             masks[column] = mask
             index_seed += 3
-            result = analyse_index(cohort.values[column][mask], cohort.positive[mask], cohort.t_score[mask],
-                                   orientation(entry), entry.cutoff.value if entry.cutoff else None, index_seed)
-            result.update(name=entry.name, unit=entry.unit, status=entry.status,
-                          excluded={"quality": bad_quality, "no_value": empty})
+            result = analyse_index(
+                cohort.values[column][mask],
+                cohort.positive[mask],
+                cohort.t_score[mask],
+                orientation(entry),
+                entry.cutoff.value if entry.cutoff else None,
+                index_seed,
+            )
+            result.update(
+                name=entry.name,
+                unit=entry.unit,
+                status=entry.status,
+                excluded={"quality": bad_quality, "no_value": empty},
+            )
             document["indices"][column] = result
     names = features or default_features(cohort)
     model, matrix, model_positive = _model(cohort, names, seed, document)
@@ -144,17 +167,35 @@ def validate_cohort(cohort: Cohort, *, features: list[str] | None = None, seed: 
     return Validation(document, cohort, model, matrix, model_positive, masks)
 
 
-def _model(cohort: Cohort, names: list[str], seed: int, document: dict[str, Any]):
+def _model(
+    cohort: Cohort, names: list[str], seed: int, document: dict[str, Any]
+) -> tuple[ModelFit | None, npt.NDArray[np.float64] | None, npt.NDArray[np.bool_] | None]:
+    """Fit the combined model on ``names`` and record it in ``document["model"]``.
+
+    Returns the fit, its feature matrix and its target (complete cases only), or three ``None``
+    when there are no features or fewer than 2 cases of either class.
+    """
     columns = [feature_column(cohort, name) for name in names]
     mask = np.all([c[1] for c in columns], axis=0) if columns else np.zeros(cohort.n, bool)
     matrix = np.column_stack([c[0][mask] for c in columns]) if columns else np.empty((0, 0))
     positive = cohort.positive[mask]
     n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    base = {"features": names, "feature_descriptions": [c[2] for c in columns], "n": int(mask.sum()),
-            "positives": n_pos, "excluded": int(cohort.n - mask.sum())}
+    base = {
+        "features": names,
+        "feature_descriptions": [c[2] for c in columns],
+        "n": int(mask.sum()),
+        "positives": n_pos,
+        "excluded": int(cohort.n - mask.sum()),
+    }
     if not names or n_pos < 2 or n_neg < 2:
-        document["model"] = {**base, "cv_auc": None, "cv_auc_ci95": None, "brier": None, "coefficients": {},
-                             "reason": f"needs features and at least 2 positive and 2 negative complete cases (has {n_pos}, {n_neg})"}
+        document["model"] = {
+            **base,
+            "cv_auc": None,
+            "cv_auc_ci95": None,
+            "brier": None,
+            "coefficients": {},
+            "reason": f"needs features and at least 2 positive and 2 negative complete cases (has {n_pos}, {n_neg})",
+        }
         return None, None, None
     fit = fit_model(matrix, positive, cohort.t_score[mask], names, seed)
     document["model"] = {**base, **fit.summary}

@@ -7,6 +7,7 @@ status is ``ok`` and it has a T-score; every other case is counted under a named
 analysis column a case is further left out when a measurement it uses is not ``ok`` quality
 (a missing quality column counts as ok: older batch files have none) or the value is empty.
 """
+
 from __future__ import annotations
 
 import csv
@@ -126,23 +127,42 @@ def read_cohort(results_path: str | Path, reference_path: str | Path, target: st
         t_scores.append(_t_score(text, Path(reference_path), reference_lines[case_id]))
         ids.append(case_id)
     if not ids:
-        raise LoadError(results_path, f"no case is both measured (status ok) and in {reference_path} with a T-score "
-                        f"(left out: {_counts_text(excluded)})")
+        raise LoadError(
+            results_path,
+            f"no case is both measured (status ok) and in {reference_path} with a T-score "
+            f"(left out: {_counts_text(excluded)})",
+        )
     for case_id in ids:
         _check_site(reference[case_id], Path(reference_path), reference_lines[case_id])
-    numeric = [c for c in results_header if c not in ("case_id", "status", "error", "screening", "sex", "age")
-               and not c.endswith(("_quality", "_category"))]
-    values = {c: np.array([_number(results[i].get(c), Path(results_path), results_lines[i], c) for i in ids]) for c in numeric}
-    quality = {c.removesuffix("_quality"): np.array([(results[i].get(c) or "ok").strip().lower() == "ok" for i in ids])
-               for c in results_header if c.endswith("_quality")}
+    numeric = [
+        c
+        for c in results_header
+        if c not in ("case_id", "status", "error", "screening", "sex", "age")
+        and not c.endswith(("_quality", "_category"))
+    ]
+    values = {
+        c: np.array([_number(results[i].get(c), Path(results_path), results_lines[i], c) for i in ids]) for c in numeric
+    }
+    quality = {
+        c.removesuffix("_quality"): np.array([(results[i].get(c) or "ok").strip().lower() == "ok" for i in ids])
+        for c in results_header
+        if c.endswith("_quality")
+    }
     t = np.array(t_scores)
     ages = np.array([_age(reference[i], results[i], Path(reference_path), reference_lines[i]) for i in ids])
     return Cohort(
-        case_ids=ids, t_score=t, positive=is_positive(t, target), target=target, age=ages,
+        case_ids=ids,
+        t_score=t,
+        positive=is_positive(t, target),
+        target=target,
+        age=ages,
         sex=[(reference[i].get("sex") or results[i].get("sex") or "").strip() for i in ids],
         site=[(reference[i].get("site") or "").strip() for i in ids],
-        values=values, quality=quality, excluded=excluded,
-        results_path=str(results_path), reference_path=str(reference_path),
+        values=values,
+        quality=quality,
+        excluded=excluded,
+        results_path=str(results_path),
+        reference_path=str(reference_path),
     )
 
 
@@ -167,7 +187,8 @@ def _read_csv(source: Path, what: str, required: tuple[str, ...]) -> tuple[list[
             continue
         if len(cells) > len(header):
             raise LoadError(source, f"row {line} has {len(cells)} cells but the header has {len(header)}")
-        row = dict(zip(header, (c.strip() for c in cells)))
+        # strict=False: a row may be shorter than the header (trailing cells left empty); longer is refused above
+        row = dict(zip(header, (c.strip() for c in cells), strict=False))
         case_id = row.get("case_id", "")
         if not case_id:
             raise LoadError(source, f"row {line} has no case_id")
@@ -195,7 +216,9 @@ def _t_score(text: str, source: Path, line: int) -> float:
         raise LoadError(source, f"row {line}: t_score {text!r} is not a number") from None
     low, high = T_SCORE_RANGE
     if not low <= value <= high:
-        raise LoadError(source, f"row {line}: t_score {value:g} is outside {low:g}..{high:g}; is it a BMD or a Z-score?")
+        raise LoadError(
+            source, f"row {line}: t_score {value:g} is outside {low:g}..{high:g}; is it a BMD or a Z-score?"
+        )
     return value
 
 

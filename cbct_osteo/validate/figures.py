@@ -3,6 +3,7 @@
 Each function draws one :class:`matplotlib.figure.Figure` from the validation document and
 the cohort; :func:`save_figures` writes them as PNG next to the PDF (``<stem>_roc.png`` ...).
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,11 @@ _COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#16a085", "#
 
 def mean_columns(document: dict[str, Any], with_auc: bool = True) -> list[str]:
     """The side-mean index columns (those with an AUC, unless ``with_auc`` is False), in catalogue order."""
-    return [k for k, v in document["indices"].items()
-            if k.startswith("mean_") and v["n"] > 0 and (v.get("auc") is not None or not with_auc)]
+    return [
+        k
+        for k, v in document["indices"].items()
+        if k.startswith("mean_") and v["n"] > 0 and (v.get("auc") is not None or not with_auc)
+    ]
 
 
 def _interval(ci: list[float] | None) -> str:
@@ -35,14 +39,28 @@ def roc_figure(validation: Validation) -> Figure:
     figure = Figure(figsize=(5.6, 4.6), dpi=DPI)
     axes = figure.add_subplot()
     axes.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=":", label="chance (AUC 0.50)")
-    for colour, column in zip(_COLOURS, mean_columns(document)):
+    # strict=False: the palette has a fixed number of colours; columns beyond it get no curve
+    for colour, column in zip(_COLOURS, mean_columns(document), strict=False):
         result = document["indices"][column]
-        axes.step(result["roc"]["fpr"], result["roc"]["tpr"], where="post", color=colour, lw=1.3,
-                  label=f"{column.removeprefix('mean_')}: AUC {result['auc']:.2f}{_interval(result['auc_ci95'])}")
+        axes.step(
+            result["roc"]["fpr"],
+            result["roc"]["tpr"],
+            where="post",
+            color=colour,
+            lw=1.3,
+            label=f"{column.removeprefix('mean_')}: AUC {result['auc']:.2f}{_interval(result['auc_ci95'])}",
+        )
     model = document.get("model") or {}
     if model.get("roc"):
-        axes.step(model["roc"]["fpr"], model["roc"]["tpr"], where="post", color="black", lw=1.6, ls="--",
-                  label=f"combined model (cross-validated): AUC {model['cv_auc']:.2f}{_interval(model['cv_auc_ci95'])}")
+        axes.step(
+            model["roc"]["fpr"],
+            model["roc"]["tpr"],
+            where="post",
+            color="black",
+            lw=1.6,
+            ls="--",
+            label=f"combined model (cross-validated): AUC {model['cv_auc']:.2f}{_interval(model['cv_auc_ci95'])}",
+        )
     axes.set_xlabel("1 \u2212 specificity (false-positive fraction)")
     axes.set_ylabel("sensitivity (true-positive fraction)")
     axes.set_xlim(-0.01, 1.01)
@@ -69,19 +87,32 @@ def scatter_figure(validation: Validation) -> Figure:
         values = cohort.values[column]
         mask = validation.masks[column]
         positive = cohort.positive & mask
-        axes.scatter(cohort.t_score[mask & ~cohort.positive], values[mask & ~cohort.positive], s=7, color="#1f5fa8",
-                     label="negative", linewidths=0)
+        axes.scatter(
+            cohort.t_score[mask & ~cohort.positive],
+            values[mask & ~cohort.positive],
+            s=7,
+            color="#1f5fa8",
+            label="negative",
+            linewidths=0,
+        )
         axes.scatter(cohort.t_score[positive], values[positive], s=7, color="#c0392b", label="positive", linewidths=0)
         axes.axvline(threshold, color="#555555", lw=0.8, ls=":")
         published = result.get("at_published_cutoff")
         if published:
             axes.axhline(published["cutoff"], color="black", lw=0.9, label=f"published cutoff {published['cutoff']:g}")
         if result.get("youden_cutoff") is not None:
-            axes.axhline(result["youden_cutoff"], color="#2e8b57", lw=0.9, ls="--",
-                         label=f"Youden cutoff {result['youden_cutoff']:.3g}")
+            axes.axhline(
+                result["youden_cutoff"],
+                color="#2e8b57",
+                lw=0.9,
+                ls="--",
+                label=f"Youden cutoff {result['youden_cutoff']:.3g}",
+            )
         r = result.get("pearson_r")
-        axes.set_title(f"{column.removeprefix('mean_')} ({result['unit']})" + (f", r = {r:.2f}" if r is not None else ""),
-                       fontsize=7.5)
+        axes.set_title(
+            f"{column.removeprefix('mean_')} ({result['unit']})" + (f", r = {r:.2f}" if r is not None else ""),
+            fontsize=7.5,
+        )
         axes.tick_params(labelsize=6)
         axes.set_xlabel("DXA T-score", fontsize=6.5)
         axes.legend(fontsize=5, loc="best", frameon=False)
@@ -97,17 +128,33 @@ def calibration_figure(validation: Validation) -> Figure:
     axes.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=":", label="perfect calibration")
     if model.get("calibration"):
         calibration = model["calibration"]
-        axes.plot(calibration["predicted"], calibration["observed"], marker="o", ms=3.5, color="black", lw=1.2,
-                  label=f"model (out-of-fold), Brier {model['brier']:.3f}")
+        axes.plot(
+            calibration["predicted"],
+            calibration["observed"],
+            marker="o",
+            ms=3.5,
+            color="black",
+            lw=1.2,
+            label=f"model (out-of-fold), Brier {model['brier']:.3f}",
+        )
         if validation.model is not None:
-            axes.plot(validation.model.oof_probability, np.full(validation.model.out_of_fold.shape[1], -0.03), "|",
-                      color="#1f5fa8", ms=5, alpha=0.6, label="cases (predicted probability)")
+            axes.plot(
+                validation.model.oof_probability,
+                np.full(validation.model.out_of_fold.shape[1], -0.03),
+                "|",
+                color="#1f5fa8",
+                ms=5,
+                alpha=0.6,
+                label="cases (predicted probability)",
+            )
     axes.set_xlim(-0.02, 1.02)
     axes.set_ylim(-0.06, 1.02)
     axes.set_xlabel("predicted probability", fontsize=7.5)
     axes.set_ylabel("observed fraction positive", fontsize=7.5)
-    axes.set_title(f"Calibration (reference Brier {model.get('brier_reference', float('nan')):.3f} = prevalence only)",
-                   fontsize=7.5)
+    axes.set_title(
+        f"Calibration (reference Brier {model.get('brier_reference', float('nan')):.3f} = prevalence only)",
+        fontsize=7.5,
+    )
     axes.tick_params(labelsize=6.5)
     axes.legend(fontsize=6, loc="upper left")
     figure.tight_layout()

@@ -1,4 +1,5 @@
 """The words of the validation report: the methods paragraph a researcher can paste, and the limits."""
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
@@ -30,7 +31,10 @@ def methods_paragraph(document: dict[str, Any]) -> str:
     provenance = document["provenance"]
     excluded = document["excluded"]
     model = document.get("model") or {}
-    sites = ", ".join(s.replace("_", " ") for s in provenance.get("reference_sites", [])) or "the site given in the reference file"
+    sites = (
+        ", ".join(s.replace("_", " ") for s in provenance.get("reference_sites", []))
+        or "the site given in the reference file"
+    )
     left_out = sum(excluded.values())
     quality = max((r.get("excluded", {}).get("quality", 0) for r in document["indices"].values()), default=0)
     features = ", ".join(model.get("feature_descriptions") or model.get("features") or []) or "none"
@@ -54,8 +58,10 @@ def methods_paragraph(document: dict[str, Any]) -> str:
 
 
 #: Shown under the paragraph: what the program cannot know from RESULTS.csv.
-CHECK_BEFORE_PASTING = ("Check before pasting: RESULTS.csv does not record whether the batch ran with --no-refine; the "
-                        "paragraph assumes the default edge refinement of the cortical margins.")
+CHECK_BEFORE_PASTING = (
+    "Check before pasting: RESULTS.csv does not record whether the batch ran with --no-refine; the "
+    "paragraph assumes the default edge refinement of the cortical margins."
+)
 
 
 def _cases(count: int) -> str:
@@ -67,20 +73,30 @@ def _model_sentence(model: dict[str, Any], features: str) -> str:
     if model.get("cv_auc") is None:
         return f"A combined model, {rule}, could not be fitted: {model.get('reason', 'no complete cases')}."
     folds = model.get("cv") or f"{CV_REPEATS} x repeated stratified {CV_FOLDS}-fold"
-    return (f"A combined model, {rule}, was evaluated by {folds} cross-validation on {model['n']} complete cases: we "
-            f"report the out-of-fold AUC (mean over repeats) with a stratified case-bootstrap 95 % interval "
-            f"({N_BOOTSTRAP_AUC} resamples), the Brier score and a reliability plot of the out-of-fold probabilities, "
-            f"and the coefficients with stratified-bootstrap percentile intervals ({N_BOOTSTRAP_COEF} resamples).")
+    return (
+        f"A combined model, {rule}, was evaluated by {folds} cross-validation on {model['n']} complete cases: we "
+        f"report the out-of-fold AUC (mean over repeats) with a stratified case-bootstrap 95 % interval "
+        f"({N_BOOTSTRAP_AUC} resamples), the Brier score and a reliability plot of the out-of-fold probabilities, "
+        f"and the coefficients with stratified-bootstrap percentile intervals ({N_BOOTSTRAP_COEF} resamples)."
+    )
 
 
 LIMITS: tuple[str, ...] = (
     "PPV and NPV depend on the prevalence of this cohort; they hold only for a population with the same prevalence.",
-    ("The Youden-optimal cutoff is chosen on the same cases it is judged on; its accuracy there is optimistic. "
-    "A cutoff for clinical use needs an independent cohort."),
-    ("The combined model's AUC is cross-validated (out-of-fold), not the training AUC; it is still an internal "
-    "validation on one site, scanner and protocol."),
-    ("CBCT gray values are not calibrated Hounsfield units: trabecular gray-value results transfer to no other "
-    "scanner or protocol."),
-    ("An AUC below 0.5 means the index runs opposite to the assumed direction in this cohort; the direction is "
-    "never flipped after the fact."),
+    (
+        "The Youden-optimal cutoff is chosen on the same cases it is judged on; its accuracy there is optimistic. "
+        "A cutoff for clinical use needs an independent cohort."
+    ),
+    (
+        "The combined model's AUC is cross-validated (out-of-fold), not the training AUC; it is still an internal "
+        "validation on one site, scanner and protocol."
+    ),
+    (
+        "CBCT gray values are not calibrated Hounsfield units: trabecular gray-value results transfer to no other "
+        "scanner or protocol."
+    ),
+    (
+        "An AUC below 0.5 means the index runs opposite to the assumed direction in this cohort; the direction is "
+        "never flipped after the fact."
+    ),
 )

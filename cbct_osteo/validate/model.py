@@ -8,6 +8,7 @@ bootstrap of cases over the out-of-fold predictions. Calibration is judged on th
 out-of-fold probabilities (reliability curve, Brier score); the coefficients (log-odds per
 standard deviation of the feature) get stratified-bootstrap percentile intervals.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -15,13 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
-from sklearn.calibration import calibration_curve
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import RepeatedStratifiedKFold
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.calibration import calibration_curve  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.metrics import brier_score_loss, roc_auc_score  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.model_selection import RepeatedStratifiedKFold  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.pipeline import Pipeline, make_pipeline  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]  # no py.typed, no stubs
 from threadpoolctl import threadpool_limits
 
 from cbct_osteo.validate.statistics import CONFIDENCE, Orientation, analyse_index
@@ -44,12 +46,14 @@ class ModelFit:
 
     @property
     def oof_probability(self) -> np.ndarray:
-        return self.out_of_fold.mean(axis=0)
+        probability: npt.NDArray[np.float64] = self.out_of_fold.mean(axis=0)
+        return probability
 
     @property
     def oof_logit(self) -> np.ndarray:
         p = np.clip(self.out_of_fold, 1e-9, 1 - 1e-9)
-        return np.log(p / (1 - p)).mean(axis=0)
+        logit: npt.NDArray[np.float64] = np.log(p / (1 - p)).mean(axis=0)
+        return logit
 
     def linear_rule(self) -> tuple[float, dict[str, float]]:
         """The fitted model as ``logit = intercept + sum(coef * raw feature value)`` (scaler folded in)."""
@@ -57,7 +61,7 @@ class ModelFit:
         logistic: LogisticRegression = self.pipeline[-1]
         per_unit = logistic.coef_[0] / scaler.scale_
         intercept = float(logistic.intercept_[0] - np.sum(per_unit * scaler.mean_))
-        return intercept, {f: float(c) for f, c in zip(self.features, per_unit)}
+        return intercept, {f: float(c) for f, c in zip(self.features, per_unit, strict=True)}
 
 
 def new_pipeline() -> Pipeline:
@@ -71,9 +75,14 @@ def stratified_resamples(positive: np.ndarray, n_resamples: int, rng: np.random.
     return np.hstack([rng.choice(pos, (n_resamples, len(pos))), rng.choice(neg, (n_resamples, len(neg)))])
 
 
+def cv_folds(positive: npt.NDArray[np.bool_]) -> int:
+    """Folds of the stratified k-fold: min(5, the smaller class), at least 2."""
+    return max(2, min(CV_FOLDS, int(positive.sum()), int((~positive).sum())))
+
+
 def cross_validate(features: np.ndarray, positive: np.ndarray, seed: int) -> np.ndarray:
-    """Out-of-fold probabilities, one row per repeat of stratified k-fold (k = min(5, smaller class))."""
-    folds = max(2, min(CV_FOLDS, int(positive.sum()), int((~positive).sum())))
+    """Out-of-fold probabilities, one row per repeat of stratified k-fold (k = :func:`cv_folds`)."""
+    folds = cv_folds(positive)
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=CV_REPEATS, random_state=seed)
     out = np.full((CV_REPEATS, len(positive)), np.nan)
     for k, (train, test) in enumerate(splitter.split(features, positive)):
@@ -90,15 +99,18 @@ def cv_auc_with_interval(out_of_fold: np.ndarray, positive: np.ndarray, seed: in
     per_repeat = []
     for row in out_of_fold:
         drawn = row[index]
-        u = stats.mannwhitneyu(drawn[:, :n_pos], drawn[:, n_pos:], axis=1, method="asymptotic", use_continuity=False).statistic
+        u = stats.mannwhitneyu(
+            drawn[:, :n_pos], drawn[:, n_pos:], axis=1, method="asymptotic", use_continuity=False
+        ).statistic
         per_repeat.append(u / (n_pos * (drawn.shape[1] - n_pos)))
     replicates = np.mean(per_repeat, axis=0)
     alpha = (1 - CONFIDENCE) / 2
     return auc, [float(np.quantile(replicates, alpha)), float(np.quantile(replicates, 1 - alpha))]
 
 
-def coefficient_intervals(features: np.ndarray, positive: np.ndarray, names: list[str], fitted: Pipeline,
-                          seed: int) -> dict[str, dict[str, Any]]:
+def coefficient_intervals(
+    features: np.ndarray, positive: np.ndarray, names: list[str], fitted: Pipeline, seed: int
+) -> dict[str, dict[str, Any]]:
     """Standardised coefficients (log-odds per SD) with stratified-bootstrap percentile intervals."""
     index = stratified_resamples(positive, N_BOOTSTRAP_COEF, np.random.default_rng(seed))
     draws = []
@@ -109,10 +121,14 @@ def coefficient_intervals(features: np.ndarray, positive: np.ndarray, names: lis
     draws_array = np.array(draws)
     alpha = (1 - CONFIDENCE) / 2
     coef = fitted[-1].coef_[0]
-    return {name: {"per_sd": float(coef[i]), "ci95": [float(np.quantile(draws_array[:, i], alpha)),
-                                                      float(np.quantile(draws_array[:, i], 1 - alpha))],
-                   "odds_ratio_per_sd": float(np.exp(coef[i]))}
-            for i, name in enumerate(names)}
+    return {
+        name: {
+            "per_sd": float(coef[i]),
+            "ci95": [float(np.quantile(draws_array[:, i], alpha)), float(np.quantile(draws_array[:, i], 1 - alpha))],
+            "odds_ratio_per_sd": float(np.exp(coef[i])),
+        }
+        for i, name in enumerate(names)
+    }
 
 
 def fit_model(features: np.ndarray, positive: np.ndarray, t_score: np.ndarray, names: list[str], seed: int) -> ModelFit:
@@ -125,7 +141,9 @@ def fit_model(features: np.ndarray, positive: np.ndarray, t_score: np.ndarray, n
         return _fit_model(features, positive, t_score, names, seed)
 
 
-def _fit_model(features: np.ndarray, positive: np.ndarray, t_score: np.ndarray, names: list[str], seed: int) -> ModelFit:
+def _fit_model(
+    features: np.ndarray, positive: np.ndarray, t_score: np.ndarray, names: list[str], seed: int
+) -> ModelFit:
     fitted = new_pipeline().fit(features, positive)
     out_of_fold = cross_validate(features, positive, seed)
     cv_auc, cv_ci = cv_auc_with_interval(out_of_fold, positive, seed + 7)
@@ -134,15 +152,17 @@ def _fit_model(features: np.ndarray, positive: np.ndarray, t_score: np.ndarray, 
     observed, predicted = calibration_curve(positive, probability, n_bins=bins, strategy="quantile")
     fit = ModelFit(fitted, names, out_of_fold, {})
     logit = fit.oof_logit
-    cutoff = analyse_index(logit, positive, t_score, Orientation("above", "model: higher log-odds = higher risk"),
-                           None, seed + 11)
+    cutoff = analyse_index(
+        logit, positive, t_score, Orientation("above", "model: higher log-odds = higher risk"), None, seed + 11
+    )
+    folds = cv_folds(positive)
     fit.summary = {
         "features": names,
         "n": len(positive),
         "positives": int(positive.sum()),
         "cv_auc": cv_auc,
         "cv_auc_ci95": cv_ci,
-        "cv": f"{out_of_fold.shape[0]} x repeated stratified {max(2, min(CV_FOLDS, int(positive.sum()), int((~positive).sum())))}-fold",
+        "cv": f"{out_of_fold.shape[0]} x repeated stratified {folds}-fold",
         "brier": float(brier_score_loss(positive, probability)),
         "brier_reference": float(positive.mean() * (1 - positive.mean())),
         "calibration": {"predicted": [float(v) for v in predicted], "observed": [float(v) for v in observed]},

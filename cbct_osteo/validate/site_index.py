@@ -9,6 +9,7 @@ model. The cutoff is the Youden-optimal log-odds on the out-of-fold predictions 
 the training fit), at risk ``above``. ``status = "site-derived"``; the ``[derivation]`` table
 records the cohort, the cross-validated AUC with its interval, the date and the program version.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -48,18 +49,27 @@ def check_site_index(validation: Validation, force: bool) -> None:
     model = validation.document["model"]
     out = validation.cohort.results_path
     if validation.model is None:
-        raise SiteIndexRefused(out, f"no combined model could be fitted ({model.get('reason', '')}); no site index written")
+        raise SiteIndexRefused(
+            out, f"no combined model could be fitted ({model.get('reason', '')}); no site index written"
+        )
     not_scan = [f for f in model["features"] if f not in MEASUREMENT_IDS]
     if not_scan:
-        raise SiteIndexRefused(out, f"a site index must be computable from the scan alone, but the model uses {not_scan}",
-                               "choose --features among the measurement ids " + ", ".join(MEASUREMENT_IDS))
+        raise SiteIndexRefused(
+            out,
+            f"a site index must be computable from the scan alone, but the model uses {not_scan}",
+            "choose --features among the measurement ids " + ", ".join(MEASUREMENT_IDS),
+        )
     if validation.document["warnings"] and not force:
-        raise SiteIndexRefused(out, "site index refused: " + "; ".join(validation.document["warnings"]),
-                               "measure more cases, or use --force to write it anyway (the file then records the warning)")
+        raise SiteIndexRefused(
+            out,
+            "site index refused: " + "; ".join(validation.document["warnings"]),
+            "measure more cases, or use --force to write it anyway (the file then records the warning)",
+        )
 
 
-def site_index_document(validation: Validation, index_id: str = DEFAULT_ID, name: str | None = None,
-                        today: _dt.date | None = None) -> dict[str, Any]:
+def site_index_document(
+    validation: Validation, index_id: str = DEFAULT_ID, name: str | None = None, today: _dt.date | None = None
+) -> dict[str, Any]:
     """The definition as a plain dict (the TOML tables), from a fitted :class:`Validation`."""
     model_fit = validation.model
     assert model_fit is not None
@@ -70,18 +80,25 @@ def site_index_document(validation: Validation, index_id: str = DEFAULT_ID, name
     auc, ci = summary["cv_auc"], summary["cv_auc_ci95"]
     landmarks: list[str] = []
     for measurement_id in coefficients:  # what the user places for it: the landmarks of the index built on it alone
-        own = next((e.landmarks for e in all_entries() if e.measurements == (measurement_id,)),
-                   MEASUREMENTS_BY_ID[measurement_id].landmarks)
+        own = next(
+            (e.landmarks for e in all_entries() if e.measurements == (measurement_id,)),
+            MEASUREMENTS_BY_ID[measurement_id].landmarks,
+        )
         landmarks += [k for k in own if k not in landmarks]
     cohort = validation.cohort
+    reference_sites = ", ".join(validation.document["provenance"]["reference_sites"])
     return {
         "id": index_id,
         "name": name or f"Site index ({date})",
         "status": SITE_DERIVED,
-        "citation": (f"Site-derived with cbct-osteo {__version__} 'validate' on {n} local cases ({positives} with "
-                     f"{validation.document['target_definition']}); not a published index."),
-        "population": f"{n} local cases of this site (reference sites: {', '.join(validation.document['provenance']['reference_sites']) or 'not given'})",
-        "accuracy": f"cross-validated AUC {auc:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] on the deriving cohort; not externally validated",
+        "citation": (
+            f"Site-derived with cbct-osteo {__version__} 'validate' on {n} local cases ({positives} with "
+            f"{validation.document['target_definition']}); not a published index."
+        ),
+        "population": f"{n} local cases of this site (reference sites: {reference_sites or 'not given'})",
+        "accuracy": (
+            f"cross-validated AUC {auc:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] on the deriving cohort; not externally validated"
+        ),
         "source": f"{cohort.results_path} + {cohort.reference_path}",
         "landmarks": landmarks,
         "measured_inputs": list(coefficients),
@@ -106,8 +123,14 @@ def site_index_document(validation: Validation, index_id: str = DEFAULT_ID, name
     }
 
 
-def write_site_index(validation: Validation, path: str | Path, *, force: bool = False, index_id: str = DEFAULT_ID,
-                     name: str | None = None) -> Path:
+def write_site_index(
+    validation: Validation,
+    path: str | Path,
+    *,
+    force: bool = False,
+    index_id: str = DEFAULT_ID,
+    name: str | None = None,
+) -> Path:
     """Check, write atomically, and read back the site-index file (so a file we write always loads)."""
     check_site_index(validation, force)
     document = site_index_document(validation, index_id, name)
@@ -119,9 +142,11 @@ def write_site_index(validation: Validation, path: str | Path, *, force: bool = 
 
 def to_toml(document: dict[str, Any]) -> str:
     """TOML of flat tables of strings, numbers and lists (all a definition file holds)."""
-    header = ("# A site-derived index written by 'cbct-osteo validate --write-index'. It is NOT a published index:\n"
-              "# it was fitted on the cohort named below and is only as good as that cohort. Use it with\n"
-              "# 'cbct-osteo measure/report/batch --index THIS_FILE'.\n\n")
+    header = (
+        "# A site-derived index written by 'cbct-osteo validate --write-index'. It is NOT a published index:\n"
+        "# it was fitted on the cohort named below and is only as good as that cohort. Use it with\n"
+        "# 'cbct-osteo measure/report/batch --index THIS_FILE'.\n\n"
+    )
     lines: list[str] = []
     tables: list[tuple[str, dict[str, Any]]] = []
     for key, value in document.items():

@@ -9,17 +9,20 @@ An index is oriented by its at-risk direction (``"below"``: low values suggest l
 e.g. CTMI). The direction is fixed before looking at the data, from the catalogue; it is never
 flipped to make an AUC exceed 0.5 (an AUC below 0.5 then says the relation runs the other way).
 """
+
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
-from sklearn.metrics import roc_auc_score, roc_curve
-from statsmodels.stats.proportion import proportion_confint
+from sklearn.metrics import roc_auc_score, roc_curve  # type: ignore[import-untyped]  # no py.typed, no stubs
+from statsmodels.stats.proportion import proportion_confint  # type: ignore[import-untyped]  # no py.typed, no stubs
 
 #: Bootstrap replicates for the AUC and the Youden cutoff (the interval's Monte-Carlo error is
 #: about 0.005 for an AUC at this size).
@@ -50,11 +53,20 @@ def auc(positive: np.ndarray, score: np.ndarray) -> float:
 def _auc_statistic(score_pos: np.ndarray, score_neg: np.ndarray, axis: int = -1) -> np.ndarray:
     """AUC = Mann-Whitney U / (n_pos * n_neg), vectorised over bootstrap replicates."""
     u = stats.mannwhitneyu(score_pos, score_neg, axis=axis, method="asymptotic", use_continuity=False).statistic
-    return u / (score_pos.shape[axis] * score_neg.shape[axis])
+    pairs: int = score_pos.shape[axis] * score_neg.shape[axis]
+    area: npt.NDArray[np.float64] = u / pairs
+    return area
 
 
-def bootstrap_interval(statistic: Any, score_pos: np.ndarray, score_neg: np.ndarray, seed: int, vectorized: bool,
-                       n_resamples: int = N_BOOTSTRAP, methods: tuple[str, ...] = ("BCa", "percentile")) -> tuple[float, float] | None:
+def bootstrap_interval(
+    statistic: Callable[..., npt.NDArray[np.float64]],
+    score_pos: np.ndarray,
+    score_neg: np.ndarray,
+    seed: int,
+    vectorized: bool,
+    n_resamples: int = N_BOOTSTRAP,
+    methods: tuple[Literal["BCa", "percentile"], ...] = ("BCa", "percentile"),
+) -> tuple[float, float] | None:
     """Stratified bootstrap interval (BCa, percentile when BCa is degenerate); ``None`` if undefined.
 
     A step statistic such as the Youden cutoff uses ``methods=("percentile",)``: BCa's
@@ -64,8 +76,16 @@ def bootstrap_interval(statistic: Any, score_pos: np.ndarray, score_neg: np.ndar
     for method in methods:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = stats.bootstrap((score_pos, score_neg), statistic, n_resamples=n_resamples,  # type: ignore[call-overload]
-                                     vectorized=vectorized, paired=False, confidence_level=CONFIDENCE, method=method, rng=rng)
+            result = stats.bootstrap(
+                (score_pos, score_neg),
+                statistic,
+                n_resamples=n_resamples,
+                vectorized=vectorized,
+                paired=False,
+                confidence_level=CONFIDENCE,
+                method=method,
+                rng=rng,
+            )
         low, high = float(result.confidence_interval.low), float(result.confidence_interval.high)
         if math.isfinite(low) and math.isfinite(high):
             return low, high
@@ -150,12 +170,22 @@ def correlations(values: np.ndarray, t_score: np.ndarray) -> dict[str, float | N
         return {"pearson_r": None, "pearson_p": None, "spearman_rho": None, "spearman_p": None}
     pearson = stats.pearsonr(values, t_score)
     spearman = stats.spearmanr(values, t_score)
-    return {"pearson_r": float(pearson.statistic), "pearson_p": float(pearson.pvalue),
-            "spearman_rho": float(spearman.statistic), "spearman_p": float(spearman.pvalue)}
+    return {
+        "pearson_r": float(pearson.statistic),
+        "pearson_p": float(pearson.pvalue),
+        "spearman_rho": float(spearman.statistic),
+        "spearman_p": float(spearman.pvalue),
+    }
 
 
-def analyse_index(values: np.ndarray, positive: np.ndarray, t_score: np.ndarray, orientation: Orientation,
-                  cutoff: float | None, seed: int) -> dict[str, Any]:
+def analyse_index(
+    values: np.ndarray,
+    positive: np.ndarray,
+    t_score: np.ndarray,
+    orientation: Orientation,
+    cutoff: float | None,
+    seed: int,
+) -> dict[str, Any]:
     """Every number of one index: AUC [CI], the ROC curve, Youden cutoff [CI], accuracy at the published cutoff, r, rho.
 
     Parameters
@@ -168,18 +198,31 @@ def analyse_index(values: np.ndarray, positive: np.ndarray, t_score: np.ndarray,
         The catalogue's published cutoff in the index's unit, or ``None``.
     """
     n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    result: dict[str, Any] = {"n": len(values), "positives": n_pos, "direction": orientation.direction,
-                              "direction_source": orientation.source}
+    result: dict[str, Any] = {
+        "n": len(values),
+        "positives": n_pos,
+        "direction": orientation.direction,
+        "direction_source": orientation.source,
+    }
     result.update(correlations(values, t_score))
     if cutoff is not None:
         flagged = values < cutoff if orientation.direction == "below" else values > cutoff
-        result["at_published_cutoff"] = {"cutoff": cutoff, "rule": f"at risk if {orientation.direction} {cutoff:g}",
-                                         **at_cutoff(positive, flagged)}
+        result["at_published_cutoff"] = {
+            "cutoff": cutoff,
+            "rule": f"at risk if {orientation.direction} {cutoff:g}",
+            **at_cutoff(positive, flagged),
+        }
     else:
         result["at_published_cutoff"] = None
     if n_pos < 2 or n_neg < 2:
-        result.update(auc=None, auc_ci95=None, youden_cutoff=None, youden_cutoff_ci95=None, roc=None,
-                      reason=f"needs at least 2 positive and 2 negative cases (has {n_pos} and {n_neg})")
+        result.update(
+            auc=None,
+            auc_ci95=None,
+            youden_cutoff=None,
+            youden_cutoff_ci95=None,
+            roc=None,
+            reason=f"needs at least 2 positive and 2 negative cases (has {n_pos} and {n_neg})",
+        )
         return result
     score = orientation.risk_score(values)
     fpr, tpr, _ = roc_curve(positive, score)
@@ -188,8 +231,9 @@ def analyse_index(values: np.ndarray, positive: np.ndarray, t_score: np.ndarray,
     threshold = youden_threshold(positive, score)
     result["youden_cutoff"] = orientation.value_of(threshold)
     result["youden_rule"] = f"at risk if {'<=' if orientation.direction == 'below' else '>='} the cutoff"
-    interval = bootstrap_interval(_youden_statistic, score[positive], score[~positive], seed + 1, vectorized=True,
-                                  methods=("percentile",))
+    interval = bootstrap_interval(
+        _youden_statistic, score[positive], score[~positive], seed + 1, vectorized=True, methods=("percentile",)
+    )
     result["youden_cutoff_ci95"] = sorted(orientation.value_of(v) for v in interval) if interval else None
     result["at_youden_cutoff"] = at_cutoff(positive, score >= threshold)
     result["roc"] = {"fpr": [float(v) for v in fpr], "tpr": [float(v) for v in tpr]}

@@ -8,6 +8,7 @@ stated relations (below). Rows are scored by the program's own scoring
 Because ``(T, W)`` is bivariate normal, the AUC of W for ``T <= c`` is a trivariate normal
 orthant probability (:func:`true_auc`): no simulation needed to know the right answer.
 """
+
 from __future__ import annotations
 
 import csv
@@ -61,10 +62,14 @@ def true_auc(relation: Relation, target: str = "osteoporosis", sides: int = 2) -
     """
     c = TARGET_THRESHOLDS[target]
     mu, st, b = relation.t_mean, relation.t_sd, relation.b_mm_per_t
-    noise_var = relation.noise_sd_mm ** 2 / sides
-    cov = np.array([[2 * (b * b * st * st + noise_var), b * st * st, b * st * st],
-                    [b * st * st, st * st, 0.0],
-                    [b * st * st, 0.0, st * st]])
+    noise_var = relation.noise_sd_mm**2 / sides
+    cov = np.array(
+        [
+            [2 * (b * b * st * st + noise_var), b * st * st, b * st * st],
+            [b * st * st, st * st, 0.0],
+            [b * st * st, 0.0, st * st],
+        ]
+    )
     joint = stats.multivariate_normal(mean=[0.0, mu, -mu], cov=cov).cdf([0.0, c, -c])
     p = stats.norm.cdf(c, mu, st)
     return float(joint / (p * (1 - p)))
@@ -103,16 +108,22 @@ def make_cohort(n: int, relation: Relation = Relation(), seed: int = 0) -> Synth
     return SyntheticCohort([f"case{i + 1:03d}" for i in range(n)], t, age, ["F"] * n, cases)
 
 
-def results_rows(cohort: SyntheticCohort, uncertain: dict[str, str] | None = None,
-                 entries: tuple[IndexEntry, ...] | None = None) -> list[dict[str, str]]:
+def results_rows(
+    cohort: SyntheticCohort, uncertain: dict[str, str] | None = None, entries: tuple[IndexEntry, ...] | None = None
+) -> list[dict[str, str]]:
     """RESULTS.csv rows scored by the program's scoring; ``uncertain`` = {case_id: "left_W"} marks a quality.
 
     ``entries``: the catalogue to score with (e.g. with a site index, as ``batch --index`` does).
     """
     rows = []
-    for case_id, sides, age, sex in zip(cohort.case_ids, cohort.measurements, cohort.age, cohort.sex):
-        measured = {side: {k: Measurement(k, float(v), MEASUREMENTS_BY_ID[k].unit, "synthetic", 0.05 if k in "WSI" else None)
-                           for k, v in values.items()} for side, values in sides.items()}
+    for case_id, sides, age, sex in zip(cohort.case_ids, cohort.measurements, cohort.age, cohort.sex, strict=True):
+        measured = {
+            side: {
+                k: Measurement(k, float(v), MEASUREMENTS_BY_ID[k].unit, "synthetic", 0.05 if k in "WSI" else None)
+                for k, v in values.items()
+            }
+            for side, values in sides.items()
+        }
         row = dict.fromkeys(csv_columns(entries), "")
         row.update(score_case(measured, entries=entries).csv_row())
         row.update(case_id=case_id, status="ok", error="", age=f"{age:g}", sex=sex)
@@ -125,8 +136,14 @@ def results_rows(cohort: SyntheticCohort, uncertain: dict[str, str] | None = Non
     return rows
 
 
-def write_cohort_csvs(folder: str | Path, cohort: SyntheticCohort, *, uncertain: dict[str, str] | None = None,
-                      with_age: bool = True, entries: tuple[IndexEntry, ...] | None = None) -> tuple[Path, Path]:
+def write_cohort_csvs(
+    folder: str | Path,
+    cohort: SyntheticCohort,
+    *,
+    uncertain: dict[str, str] | None = None,
+    with_age: bool = True,
+    entries: tuple[IndexEntry, ...] | None = None,
+) -> tuple[Path, Path]:
     """Write ``RESULTS.csv`` (batch columns + ``_quality``) and ``REFERENCE.csv`` (case_id,t_score,site,age,sex)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -140,8 +157,10 @@ def write_cohort_csvs(folder: str | Path, cohort: SyntheticCohort, *, uncertain:
     reference = out / "REFERENCE.csv"
     with open(reference, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["case_id", "t_score", "site", "age", "sex"] if with_age else ["case_id", "t_score", "site", "sex"])
-        for case_id, t, age, sex in zip(cohort.case_ids, cohort.t_score, cohort.age, cohort.sex):
+        writer.writerow(
+            ["case_id", "t_score", "site", "age", "sex"] if with_age else ["case_id", "t_score", "site", "sex"]
+        )
+        for case_id, t, age, sex in zip(cohort.case_ids, cohort.t_score, cohort.age, cohort.sex, strict=True):
             cells = [case_id, f"{t:.2f}", "femoral_neck"] + ([f"{age:g}"] if with_age else []) + [sex]
             writer.writerow(cells)
     return results, reference
@@ -150,5 +169,3 @@ def write_cohort_csvs(folder: str | Path, cohort: SyntheticCohort, *, uncertain:
 def rounded_t(t: np.ndarray) -> np.ndarray:
     """T-scores as written to REFERENCE.csv (two decimals, like a DXA report)."""
     return np.array([float(f"{v:.2f}") for v in t])
-
-

@@ -1,4 +1,5 @@
 """The locator against the phantom's true geometry, in every storage order and field of view."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -99,12 +100,17 @@ def test_bone_threshold_is_fixed_in_hu_and_from_the_histogram_otherwise(phantom)
     gray = bone_threshold(phantom.volume)
     levels = phantom.truth["phantom"]["gray_levels"]
     assert levels["soft_tissue"] < gray < levels["cortical_bone"], levels
-    true_hu = Volume(np.clip(phantom.volume.voxels * 0.25, -1000, None), phantom.volume.spacing,
-                     phantom.volume.affine, replace(phantom.volume.meta, units="HU"))  # soft tissue ~110, cortex ~640
+    true_hu = Volume(
+        np.clip(phantom.volume.voxels * 0.25, -1000, None),
+        phantom.volume.spacing,
+        phantom.volume.affine,
+        replace(phantom.volume.meta, units="HU"),
+    )  # soft tissue ~110, cortex ~640
     assert bone_threshold(true_hu) == HU_BONE
     # labelled HU but not on the HU scale (soft tissue at 430 "HU"): the histogram rule, not 400
-    mislabelled = Volume(phantom.volume.voxels, phantom.volume.spacing, phantom.volume.affine,
-                         replace(phantom.volume.meta, units="HU"))
+    mislabelled = Volume(
+        phantom.volume.voxels, phantom.volume.spacing, phantom.volume.affine, replace(phantom.volume.meta, units="HU")
+    )
     assert bone_threshold(mislabelled) == pytest.approx(gray)
 
 
@@ -143,4 +149,3 @@ def test_the_mandible_is_chosen_over_hyoid_spine_and_couch(phantom, truth_arch):
     low, high = location.bbox_mm
     assert low[2] > -30.0  # not down to the hyoid
     assert high[1] < 42.0 - 10.0 + 1.0  # in front of the vertebra's ring
-

@@ -1,4 +1,5 @@
 """The locator on real scans: a head CT with mandible, spine and skull base; two without a mandibular body."""
+
 from __future__ import annotations
 
 import time
@@ -15,10 +16,19 @@ from cbct_osteo.reformat import ArchCurve
 #: right first, and checked by eye on a PNG of that slice. Picked as (column, row) pixels (140, 230),
 #: (152, 195), (168, 160), (196, 125), (235, 101), (277, 122), (303, 155), (322, 195), (340, 225) and
 #: converted with the series' geometry (x = -125.2 + 0.489 col, y = -53.54 + 0.489 row).
-HAND_ARCH_MM = np.array([
-    [-56.7, 58.9, -189.5], [-50.9, 41.8, -189.5], [-43.0, 24.7, -189.5], [-29.3, 7.6, -189.5],
-    [-10.3, -4.1, -189.5], [10.3, 6.1, -189.5], [23.0, 22.3, -189.5], [32.3, 41.8, -189.5], [41.1, 56.5, -189.5],
-])
+HAND_ARCH_MM = np.array(
+    [
+        [-56.7, 58.9, -189.5],
+        [-50.9, 41.8, -189.5],
+        [-43.0, 24.7, -189.5],
+        [-29.3, 7.6, -189.5],
+        [-10.3, -4.1, -189.5],
+        [10.3, 6.1, -189.5],
+        [23.0, 22.3, -189.5],
+        [32.3, 41.8, -189.5],
+        [41.1, 56.5, -189.5],
+    ]
+)
 #: The C2/C3 vertebral body at the same level, placed by hand: it must stay outside the mandible's box.
 VERTEBRA_MM = np.array([-10.3, 93.2, -189.5])
 #: The chin's lowest bone (by eye on the sagittal MIP) is below this height: the box must reach it.
@@ -53,9 +63,9 @@ def test_the_real_head_ct_mandible_is_found_with_its_arch(location):
 
 def test_the_box_holds_the_mandible_and_not_the_spine(location):
     low, high = location.bbox_mm
-    assert np.all(HAND_ARCH_MM >= low) and np.all(HAND_ARCH_MM <= high)
+    assert np.all(low <= HAND_ARCH_MM) and np.all(high >= HAND_ARCH_MM)
     assert low[2] < CHIN_BELOW_MM
-    assert not (np.all(VERTEBRA_MM >= low) and np.all(VERTEBRA_MM <= high))
+    assert not (np.all(low <= VERTEBRA_MM) and np.all(high >= VERTEBRA_MM))
     assert high[0] - low[0] < 140.0 and high[1] - low[1] < 120.0  # a jaw, not the head
 
 

@@ -3,6 +3,7 @@
 Each is cut or padded from the phantom in patient space (its landmarks stay valid) and written
 as an axial CT series with RescaleType "US" (uncalibrated gray values, as CBCT exports are).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,8 +15,9 @@ from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 from cbct_osteo.volume import Volume
 
 
-def resampled(volume: Volume, stride: tuple[int, int, int], pad: tuple[int, int, int] = (0, 0, 0),
-              fill: float | None = None) -> Volume:
+def resampled(
+    volume: Volume, stride: tuple[int, int, int], pad: tuple[int, int, int] = (0, 0, 0), fill: float | None = None
+) -> Volume:
     """Every ``stride``-th voxel, padded by ``pad`` voxels on both sides of each axis with ``fill``."""
     voxels = volume.voxels[:: stride[0], :: stride[1], :: stride[2]]
     value = float(np.percentile(voxels, 1)) if fill is None else fill
@@ -23,7 +25,7 @@ def resampled(volume: Volume, stride: tuple[int, int, int], pad: tuple[int, int,
     affine = volume.affine.copy()
     affine[:3, :3] = volume.affine[:3, :3] * np.asarray(stride, float)
     affine[:3, 3] = volume.affine[:3, 3] - affine[:3, :3] @ np.asarray(pad, float)
-    spacing = tuple(float(s * k) for s, k in zip(volume.spacing, stride))
+    spacing = tuple(float(s * k) for s, k in zip(volume.spacing, stride, strict=True))
     return Volume(np.ascontiguousarray(voxels), spacing, affine, volume.meta)
 
 
@@ -33,7 +35,7 @@ def cut(volume: Volume, centre_xyz, half_mm: tuple[float, float, float]) -> Volu
     half = np.asarray(half_mm) / np.asarray(volume.spacing)
     start = np.clip(np.round(centre - half).astype(int), 0, np.asarray(volume.shape) - 1)
     stop = np.clip(np.round(centre + half).astype(int), start + 2, np.asarray(volume.shape))
-    voxels = volume.voxels[start[0]:stop[0], start[1]:stop[1], start[2]:stop[2]]
+    voxels = volume.voxels[start[0] : stop[0], start[1] : stop[1], start[2] : stop[2]]
     affine = volume.affine.copy()
     affine[:3, 3] = volume.index_to_patient(start.astype(float))
     return Volume(np.ascontiguousarray(voxels), volume.spacing, affine, volume.meta)

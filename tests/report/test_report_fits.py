@@ -4,6 +4,7 @@ The PDF is parsed back (pypdf): every image drawn lies inside its page's margins
 runs to its last section. Before the figures were scaled to their frame, a scan taller than
 ~1.45 x its arch length crashed reportlab (LayoutError) and wrote no PDF.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,17 +12,21 @@ from pathlib import Path
 import numpy as np
 import pypdf
 import pytest
-from .report_shapes import cut, resampled, write_axial_series
 
 from cbct_osteo.cli import main
 from cbct_osteo.io.landmarks_file import write_landmarks
 from cbct_osteo.report.layout import MARGIN
 
+from .report_shapes import cut, resampled, write_axial_series
+
 
 def image_boxes(page: pypdf.PageObject, reader: pypdf.PdfReader) -> list[tuple[float, float, float, float]]:
     """(x0, y0, x1, y1) in points of every image XObject drawn on the page (CTM of each ``Do``)."""
-    images = {name for name, ref in (page["/Resources"].get("/XObject") or {}).items()
-              if ref.get_object().get("/Subtype") == "/Image"}
+    images = {
+        name
+        for name, ref in (page["/Resources"].get("/XObject") or {}).items()
+        if ref.get_object().get("/Subtype") == "/Image"
+    }
     ctm, stack, boxes = np.eye(3), [], []
     for operands, operator in pypdf.generic.ContentStream(page.get_contents(), reader).operations:
         if operator == b"q":
@@ -87,8 +92,19 @@ def test_the_report_of_the_real_head_ct_fits_its_pages(shared_data, tmp_path):
     proposal = tmp_path / "proposal.json"
     assert main(["propose", str(shared_data / "real_volumes/vhp_male_head_mandible"), "-o", str(proposal)]) == 0
     pdf = tmp_path / "head.pdf"
-    assert main(["report", str(shared_data / "real_volumes/vhp_male_head_mandible"), "--landmarks", str(proposal),
-                 "-o", str(pdf)]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(shared_data / "real_volumes/vhp_male_head_mandible"),
+                "--landmarks",
+                str(proposal),
+                "-o",
+                str(pdf),
+            ]
+        )
+        == 0
+    )
     assert check_pages_fit(pdf) >= 2  # the panoramic and the 3D view at least
     text = "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(str(pdf)).pages)
     assert "calibrated Hounsfield units (CT)" in " ".join(text.split())
@@ -108,8 +124,9 @@ def test_any_figure_shape_is_scaled_into_its_frame(phantom_case, tmp_path, size)
 
     volume = phantom_case.volume
     header = build_header(volume.meta, volume.spacing)
-    content = build_content(phantom_case.result.to_json(), header, ReportSources(volume, phantom_case.landmarks,
-                                                                                 render_3d=False))
+    content = build_content(
+        phantom_case.result.to_json(), header, ReportSources(volume, phantom_case.landmarks, render_3d=False)
+    )
     picture = Image.new("RGB", size, (90, 90, 90))
     content = replace(content, panoramic=Figure(picture, "a panoramic of an odd shape"), view3d=picture)
     pdf = tmp_path / "odd.pdf"

@@ -1,4 +1,5 @@
 """The one mandible surface pipeline: the jaw of a real head CT, inside its located box, never the spine."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,12 @@ def test_the_real_head_ct_surface_is_the_mandible_inside_its_box(real_head_ct):
     low, high = location.bbox_mm
     tolerance = 0.5 * SURFACE_MM
     assert np.all(points >= low - tolerance) and np.all(points <= high + tolerance)
-    spine = ((points[:, 0] > SPINE_X_MM[0]) & (points[:, 0] < SPINE_X_MM[1])
-             & (points[:, 1] > SPINE_Y_MM[0]) & (points[:, 1] < SPINE_Y_MM[1]))
+    spine = (
+        (points[:, 0] > SPINE_X_MM[0])
+        & (points[:, 0] < SPINE_X_MM[1])
+        & (points[:, 1] > SPINE_Y_MM[0])
+        & (points[:, 1] < SPINE_Y_MM[1])
+    )
     assert not spine.any()
     # it spans the jaw: from the chin to both posterior ends of the body
     extent = points.max(axis=0) - points.min(axis=0)

@@ -1,4 +1,5 @@
 """Joining RESULTS.csv with REFERENCE.csv: what is left out is counted; bad files are named with the row."""
+
 from __future__ import annotations
 
 import csv
@@ -23,7 +24,9 @@ def rewrite(path: Path, edit) -> None:
 
 def test_left_out_cases_are_counted_by_reason(tmp_path):
     cohort = make_cohort(30, seed=1)
-    results, reference = write_cohort_csvs(tmp_path, cohort, uncertain={"case004": "left_W", "case005": "right_TRAB_MEAN"})
+    results, reference = write_cohort_csvs(
+        tmp_path, cohort, uncertain={"case004": "left_W", "case005": "right_TRAB_MEAN"}
+    )
 
     def edit_results(rows):
         header = rows[0]
@@ -46,19 +49,30 @@ def test_left_out_cases_are_counted_by_reason(tmp_path):
 
 def test_missing_quality_columns_count_as_ok(tmp_path):
     results, reference = write_cohort_csvs(tmp_path, make_cohort(20, seed=2))
-    rewrite(results, lambda rows: [[c for c, h in zip(r, rows[0]) if not h.endswith("_quality")] for r in rows])
+    rewrite(
+        results, lambda rows: [[c for c, h in zip(r, rows[0], strict=True) if not h.endswith("_quality")] for r in rows]
+    )
     data = read_cohort(results, reference)
     assert data.quality == {} and data.measurement_ok("left_W").all()
     assert np.isfinite(data.values["mean_CTMI"]).all()
 
 
-@pytest.mark.parametrize("edit, words", [
-    (lambda rows: rows[:3] + [[rows[3][0], "minus two", *rows[3][2:]]] + rows[4:], ["REFERENCE.csv", "row 4", "minus two"]),
-    (lambda rows: rows + [rows[2]], ["REFERENCE.csv", "row 22", "already given in row 3"]),
-    (lambda rows: [["patient", "t_score"]] + rows[1:], ["REFERENCE.csv", "header lacks case_id"]),
-    (lambda rows: rows[:2] + [[rows[2][0], "-25", *rows[2][2:]]] + rows[3:], ["row 3", "outside", "Z-score"]),
-    (lambda rows: rows[:2] + [[rows[2][0], rows[2][1], "wrist", *rows[2][3:]]] + rows[3:], ["row 3", "site 'wrist'"]),
-])
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (
+            lambda rows: rows[:3] + [[rows[3][0], "minus two", *rows[3][2:]]] + rows[4:],
+            ["REFERENCE.csv", "row 4", "minus two"],
+        ),
+        (lambda rows: rows + [rows[2]], ["REFERENCE.csv", "row 22", "already given in row 3"]),
+        (lambda rows: [["patient", "t_score"]] + rows[1:], ["REFERENCE.csv", "header lacks case_id"]),
+        (lambda rows: rows[:2] + [[rows[2][0], "-25", *rows[2][2:]]] + rows[3:], ["row 3", "outside", "Z-score"]),
+        (
+            lambda rows: rows[:2] + [[rows[2][0], rows[2][1], "wrist", *rows[2][3:]]] + rows[3:],
+            ["row 3", "site 'wrist'"],
+        ),
+    ],
+)
 def test_bad_reference_files_are_named_with_the_row(tmp_path, edit, words):
     results, reference = write_cohort_csvs(tmp_path, make_cohort(20, seed=3))
     rewrite(reference, edit)

@@ -1,4 +1,5 @@
 """The combined model: cross-validated AUC is honest (noise gives about 0.5) and the linear rule is the model."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The site index: written only when the cohort supports it, read back as a catalogue entry that is the model."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,12 +25,18 @@ def test_site_index_scores_exactly_the_fitted_model(cohort60, tmp_path):
     entry = load_index_file(path)
     assert entry.status == "site-derived" and entry.kind == "definition file"
     assert "Castro" not in entry.name and "Castro" not in entry.citations[0]
-    assert entry.provenance["n"] == 60 and entry.provenance["auc"] == pytest.approx(validation.document["model"]["cv_auc"])
-    assert entry.cutoff.direction == "above" and entry.cutoff.value == round(validation.document["model"]["youden_cutoff_logit"], 3)
+    assert entry.provenance["n"] == 60 and entry.provenance["auc"] == pytest.approx(
+        validation.document["model"]["cv_auc"]
+    )
+    assert entry.cutoff.direction == "above" and entry.cutoff.value == round(
+        validation.document["model"]["youden_cutoff_logit"], 3
+    )
     # score one synthetic case through the program's own scoring: the mean of both sides = the model's log-odds
     sides = make_cohort(1, seed=99).measurements[0]
-    measured = {s: {k: Measurement(k, v, MEASUREMENTS_BY_ID[k].unit, "synthetic") for k, v in values.items()}
-                for s, values in sides.items()}
+    measured = {
+        s: {k: Measurement(k, v, MEASUREMENTS_BY_ID[k].unit, "synthetic") for k, v in values.items()}
+        for s, values in sides.items()
+    }
     result = score_case(measured, entries=catalogue_with((entry,)))
     means = np.array([[(sides["left"][f] + sides["right"][f]) / 2 for f in FEATURES]])
     assert result.mean["SITE"].value == pytest.approx(validation.model.pipeline.decision_function(means)[0], abs=1e-9)
@@ -57,14 +64,17 @@ def test_site_index_refuses_features_the_scan_cannot_give(cohort60, tmp_path):
         write_site_index(validation, tmp_path / "SITE.toml", force=True)
 
 
-@pytest.mark.parametrize("edit, words", [
-    (lambda t: t.replace('status = "site-derived"', 'status = "guessed"'), "status 'guessed'"),
-    (lambda t: t.replace("\nW = ", "\nWIDTH = "), "unknown measurement ids ['WIDTH']"),
-    (lambda t: t.replace('id = "SITE"', 'id = "CTMI"'), "already a built-in index"),
-    (lambda t: t.replace('direction = "above"', 'direction = "sideways"'), "direction 'below' or 'above'"),
-    (lambda t: t.replace("[derivation]", "[derivation_gone]"), "needs its [derivation]"),
-    (lambda t: t.replace("form = ", "form == "), "not a valid TOML"),
-])
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda t: t.replace('status = "site-derived"', 'status = "guessed"'), "status 'guessed'"),
+        (lambda t: t.replace("\nW = ", "\nWIDTH = "), "unknown measurement ids ['WIDTH']"),
+        (lambda t: t.replace('id = "SITE"', 'id = "CTMI"'), "already a built-in index"),
+        (lambda t: t.replace('direction = "above"', 'direction = "sideways"'), "direction 'below' or 'above'"),
+        (lambda t: t.replace("[derivation]", "[derivation_gone]"), "needs its [derivation]"),
+        (lambda t: t.replace("form = ", "form == "), "not a valid TOML"),
+    ],
+)
 def test_broken_definition_files_are_refused_naming_the_file(validated60, tmp_path, edit, words):
     path = tmp_path / "SITE.toml"
     path.write_text(edit(validated60[0].site_index.read_text(encoding="utf-8")), encoding="utf-8")
@@ -86,8 +96,10 @@ def test_a_site_index_is_validated_on_a_new_cohort_with_validate_index(validated
     site = outputs.document["indices"]["mean_SITE"]
     # the rule recomputed from the file by hand: the log-odds of both sides' mean measurements
     rule = tomllib.loads(site_path.read_text(encoding="utf-8"))["definition"]
-    logit = [rule["intercept"] + sum(c * (m["left"][k] + m["right"][k]) / 2 for k, c in rule["coefficients"].items())
-             for m in new.measurements]
+    logit = [
+        rule["intercept"] + sum(c * (m["left"][k] + m["right"][k]) / 2 for k, c in rule["coefficients"].items())
+        for m in new.measurements
+    ]
     assert site["auc"] == pytest.approx(roc_auc_score(np.round(new.t_score, 2) <= -2.5, logit), abs=1e-6)
     assert site["status"] == "site-derived" and site["at_published_cutoff"]["cutoff"] == entry.cutoff.value
     assert site["auc"] > 0.65

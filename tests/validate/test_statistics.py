@@ -1,4 +1,5 @@
 """Per-index statistics against independent truth: sklearn's AUC, the analytic binormal AUC, coverage."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -68,7 +69,10 @@ def test_accuracy_at_the_published_cutoff_counts_the_cases():
     from cbct_osteo.validate.statistics import proportion
 
     p, z = 10 / 13, 1.959963984540054
-    centre, half = (p + z * z / 26) / (1 + z * z / 13), z / (1 + z * z / 13) * np.sqrt(p * (1 - p) / 13 + z * z / (4 * 169))
+    centre, half = (
+        (p + z * z / 26) / (1 + z * z / 13),
+        z / (1 + z * z / 13) * np.sqrt(p * (1 - p) / 13 + z * z / (4 * 169)),
+    )
     assert proportion(10, 13)[1] == pytest.approx([centre - half, centre + half], abs=1e-9)
 
 
@@ -102,5 +106,8 @@ def test_vectorised_youden_of_the_bootstrap_equals_roc_curve_s():
         labels = np.r_[np.ones(n_pos, bool), np.zeros(n_neg, bool)]
         assert _youden_statistic(pos, neg) == youden_threshold(labels, np.r_[pos, neg])
     batch_pos, batch_neg = rng.normal(1, 1, (5, 8)), rng.normal(0, 1, (5, 20))
-    expected = [youden_threshold(np.r_[np.ones(8, bool), np.zeros(20, bool)], np.r_[p, n]) for p, n in zip(batch_pos, batch_neg)]
+    expected = [
+        youden_threshold(np.r_[np.ones(8, bool), np.zeros(20, bool)], np.r_[p, n])
+        for p, n in zip(batch_pos, batch_neg, strict=True)
+    ]
     assert list(_youden_statistic(batch_pos, batch_neg)) == expected

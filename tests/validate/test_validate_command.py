@@ -1,4 +1,5 @@
 """``cbct-osteo validate`` end to end, and a site index used by ``report``, ``measure`` and ``batch --index``."""
+
 from __future__ import annotations
 
 import csv
@@ -25,7 +26,15 @@ def test_validate_on_60_cases_writes_pdf_png_and_json_in_under_30_s(validated60)
     document = json.loads(outputs.json.read_text(encoding="utf-8"))
     assert document["n"] == 60 and 10 <= document["positives"] < 30
     mean_ctmi = document["indices"]["mean_CTMI"]
-    for key in ("auc", "auc_ci95", "youden_cutoff", "youden_cutoff_ci95", "at_published_cutoff", "pearson_r", "spearman_rho"):
+    for key in (
+        "auc",
+        "auc_ci95",
+        "youden_cutoff",
+        "youden_cutoff_ci95",
+        "at_published_cutoff",
+        "pearson_r",
+        "spearman_rho",
+    ):
         assert key in mean_ctmi
     assert mean_ctmi["at_published_cutoff"]["cutoff"] == 3.1
     at = mean_ctmi["at_published_cutoff"]
@@ -41,18 +50,40 @@ def test_validate_on_60_cases_writes_pdf_png_and_json_in_under_30_s(validated60)
         png = outputs.pdf.with_name(f"VALIDATION_{name}.png")
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = pdf_text(outputs.pdf)
-    for words in ("Validation of CBCT mandibular indices against DXA", "mean_CTMI", "Methods", "scikit-learn",
-                  "Wilson", "Combined model", "Cross-validated", "site-derived"):
+    for words in (
+        "Validation of CBCT mandibular indices against DXA",
+        "mean_CTMI",
+        "Methods",
+        "scikit-learn",
+        "Wilson",
+        "Combined model",
+        "Cross-validated",
+        "site-derived",
+    ):
         assert words in text
 
 
 def test_validate_command_reports_and_refuses_bad_input(cohort60, tmp_path, capsys):
     results, _ = cohort60
-    assert main(["validate", str(results), "--reference", str(tmp_path / "none.csv"), "-o", str(tmp_path / "V.pdf")]) == 2
+    assert (
+        main(["validate", str(results), "--reference", str(tmp_path / "none.csv"), "-o", str(tmp_path / "V.pdf")]) == 2
+    )
     assert "none.csv: reference CSV not found" in capsys.readouterr().err
     small = write_cohort_csvs(tmp_path / "small", make_cohort(30, Relation(t_mean=-0.5), seed=1))
-    code = main(["validate", str(small[0]), "--reference", str(small[1]), "-o", str(tmp_path / "V.pdf"),
-                 "--write-index", str(tmp_path / "SITE.toml"), "--features", "W"])
+    code = main(
+        [
+            "validate",
+            str(small[0]),
+            "--reference",
+            str(small[1]),
+            "-o",
+            str(tmp_path / "V.pdf"),
+            "--write-index",
+            str(tmp_path / "SITE.toml"),
+            "--features",
+            "W",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "site index refused" in err and "--force" in err
     assert not (tmp_path / "SITE.toml").exists()
@@ -69,15 +100,33 @@ def test_report_measure_and_batch_with_the_site_index(validated60, small_case, t
     site = validated60[0].site_index
     landmarks = small_case / "landmarks.json"
     pdf = tmp_path / "report.pdf"
-    assert main(["report", str(small_case), "--landmarks", str(landmarks), "-o", str(pdf), "--index", str(site), "--no-3d",
-                 "--csv", str(tmp_path / "one.csv")]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(small_case),
+                "--landmarks",
+                str(landmarks),
+                "-o",
+                str(pdf),
+                "--index",
+                str(site),
+                "--no-3d",
+                "--csv",
+                str(tmp_path / "one.csv"),
+            ]
+        )
+        == 0
+    )
     assert "mean_SITE" in (tmp_path / "one.csv").read_text(encoding="utf-8").splitlines()[0]
     text = " ".join(pdf_text(pdf).split())
     assert "Site index (" in text and "derived from 60 local cases (AUC" in text and "cross-validated" in text
     castro_lines = [line for line in pdf_text(pdf).splitlines() if "Site index" in line or "derived from 60" in line]
     assert not any("Castro" in line for line in castro_lines)
     out = tmp_path / "results.json"
-    assert main(["measure", str(small_case), "--landmarks", str(landmarks), "--json", str(out), "--index", str(site)]) == 0
+    assert (
+        main(["measure", str(small_case), "--landmarks", str(landmarks), "--json", str(out), "--index", str(site)]) == 0
+    )
     document = json.loads(out.read_text(encoding="utf-8"))
     site_result = document["mean"]["indices"]["SITE"]
     assert site_result["status"] == "site-derived" and site_result["provenance"]["n"] == 60
@@ -93,5 +142,19 @@ def test_report_measure_and_batch_with_the_site_index(validated60, small_case, t
     assert float(row["mean_SITE"]) == pytest.approx(site_result["value"], abs=1e-4)
     assert row["mean_SITE_category"] == site_result["category"]
     capsys.readouterr()
-    assert main(["report", str(small_case), "--landmarks", str(landmarks), "-o", str(pdf), "--index", str(tmp_path / "no.toml")]) == 2
+    assert (
+        main(
+            [
+                "report",
+                str(small_case),
+                "--landmarks",
+                str(landmarks),
+                "-o",
+                str(pdf),
+                "--index",
+                str(tmp_path / "no.toml"),
+            ]
+        )
+        == 2
+    )
     assert "no.toml: index definition file not found" in capsys.readouterr().err
