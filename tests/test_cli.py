@@ -27,21 +27,18 @@ DESIGN_COMMANDS: dict[str, tuple[str, ...]] = {
     "gui": ("--demo", "--screenshot"),
     "info": ("--json",),
     "phantom": ("--voxel", "--shape", "--seed", "--clean", "--multiframe"),
-    "measure": ("--landmarks", "--json", "--no-refine"),
-    "report": ("--landmarks", "-o", "--anonymise"),
-    "batch": ("--out", "--executor", "--scheduler", "--resume"),
+    "measure": ("--landmarks", "--json", "--no-refine", "--index"),
+    "report": ("--landmarks", "-o", "--anonymise", "--index"),
+    "batch": ("--out", "--executor", "--scheduler", "--resume", "--index"),
+    "propose": ("-o",),
+    "validate": ("--reference", "-o", "--json", "--target", "--write-index"),
 }
 
 #: Interfaces DESIGN.md adds in the current round of work (other branches build them). Marked
 #: xfail(strict): once they are merged the test passes, strict xfail turns that into a failure,
 #: and the mark has to be deleted - so none of them can be forgotten.
 DESIGN_COMMANDS_IN_PROGRESS: dict[str, tuple[str, ...]] = {
-    "propose": ("-o",),
-    "validate": ("--reference", "-o", "--json", "--target", "--write-index"),
     "phantom": ("--simulate", "--cortex-mm", "--border-slope-deg", "--porous-cortex", "--metal", "--fov"),
-    "measure": ("--index",),
-    "report": ("--index",),
-    "batch": ("--index",),
 }
 
 _IN_PROGRESS = pytest.mark.xfail(strict=True, reason="DESIGN.md interface being added in parallel; drop the mark")

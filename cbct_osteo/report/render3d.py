@@ -135,7 +135,7 @@ def _render(volume: Volume, landmarks: LandmarkSet, size: tuple[int, int]) -> Im
         out = grab.GetOutput()
         width, height, _ = out.GetDimensions()
         # vtk's numpy_support is plain Python without annotations
-        scalars = vtk_to_numpy(out.GetPointData().GetScalars())  # type: ignore[no-untyped-call]
+        scalars = vtk_to_numpy(out.GetPointData().GetScalars())
         pixels = scalars.reshape(height, width, -1)[::-1, :, :3]
     finally:
         window.Finalize()

@@ -206,7 +206,7 @@ def build_surface(
     image.SetDimensions(nx, ny, nz)  # VTK is x-fastest, which is numpy's C order for (z, y, x)
     image.SetSpacing(1.0, 1.0, 1.0)  # voxel-index units; the transform below maps to mm
     # vtk's numpy_support is plain Python without annotations
-    image.GetPointData().SetScalars(numpy_to_vtk(voxels.ravel(), deep=False))  # type: ignore[no-untyped-call]
+    image.GetPointData().SetScalars(numpy_to_vtk(voxels.ravel(), deep=False))
     report(1, 5)
 
     source = image

@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
-from sklearn.calibration import calibration_curve  # type: ignore[import-untyped]  # no py.typed, no stubs
-from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]  # no py.typed, no stubs
-from sklearn.metrics import brier_score_loss, roc_auc_score  # type: ignore[import-untyped]  # no py.typed, no stubs
-from sklearn.model_selection import RepeatedStratifiedKFold  # type: ignore[import-untyped]  # no py.typed, no stubs
-from sklearn.pipeline import Pipeline, make_pipeline  # type: ignore[import-untyped]  # no py.typed, no stubs
-from sklearn.preprocessing import StandardScaler  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.calibration import calibration_curve
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from cbct_osteo.validate.statistics import CONFIDENCE, Orientation, analyse_index

@@ -21,8 +21,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
-from sklearn.metrics import roc_auc_score, roc_curve  # type: ignore[import-untyped]  # no py.typed, no stubs
-from statsmodels.stats.proportion import proportion_confint  # type: ignore[import-untyped]  # no py.typed, no stubs
+from sklearn.metrics import roc_auc_score, roc_curve
+from statsmodels.stats.proportion import proportion_confint
 
 #: Bootstrap replicates for the AUC and the Youden cutoff (the interval's Monte-Carlo error is
 #: about 0.005 for an AUC at this size).
