@@ -116,7 +116,7 @@ def run_case(spec: CaseSpec, refine: bool = True, force: bool = False) -> dict[s
 def _run_case(spec: CaseSpec, refine: bool, force: bool) -> dict[str, str]:
     from cbct_osteo import load
     from cbct_osteo.indices.case import analyse_case, check_landmarks_match
-    from cbct_osteo.io.landmarks_file import read_landmarks
+    from cbct_osteo.io.session_file import read_landmarks_or_session as read_landmarks
 
     row = _blank_row(spec)
     try:

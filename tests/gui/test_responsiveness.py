@@ -10,7 +10,7 @@ pytestmark = pytest.mark.gui
 
 def test_scene_edits_coalesce_into_one_render(qtbot, make_window):
     window = make_window()
-    view = window.view3d
+    view = window.views.view3d
     qtbot.waitUntil(lambda: not view._render_timer.isActive(), timeout=5000)
     renders = []
     view.render_window.AddObserver("EndEvent", lambda *_: renders.append(1))
@@ -25,14 +25,14 @@ def test_scene_edits_coalesce_into_one_render(qtbot, make_window):
 
 def test_load_worker_prepares_fingerprint_and_window(qtbot, make_window, phantom_dir):
     from cbct_osteo.gui.interaction import auto_window_level
-    from cbct_osteo.gui.main_window import INITIAL_PRESET, DisplayStart
+    from cbct_osteo.gui.loading import UNCALIBRATED_PRESET, DisplayStart
 
     window = make_window()
     with qtbot.waitSignal(window.caseShown, timeout=WAIT_MS):
-        window.open_path(str(phantom_dir))
+        window.loading.open_path(str(phantom_dir))
     volume = window.volume
-    start = DisplayStart.of(volume, window.presets)
-    assert start.fingerprint == volume.fingerprint() == window.fingerprint
-    expected = auto_window_level(volume.voxels, *window.presets[INITIAL_PRESET]["percentiles"])
-    assert (window.window, window.level) == pytest.approx(expected)
+    start = DisplayStart.of(volume, window.loading.presets)
+    assert start.fingerprint == volume.fingerprint() == window.state.fingerprint
+    expected = auto_window_level(volume.voxels, *window.loading.presets[UNCALIBRATED_PRESET]["percentiles"])
+    assert (window.state.view.window, window.state.view.level) == pytest.approx(expected)
     assert window.value_range == pytest.approx(float(np.ptp(volume.voxels[::4, ::4, ::4])))
