@@ -37,6 +37,7 @@ from cbct_osteo.gui.view_area import ViewArea
 from cbct_osteo.gui.views2d import Marker
 from cbct_osteo.io.scan_warnings import scan_warnings
 from cbct_osteo.io.session_file import Session
+from cbct_osteo.measure.validation import validate_landmarks
 from cbct_osteo.volume import Volume
 
 log = logging.getLogger(__name__)
@@ -254,6 +255,8 @@ class MainWindow(QMainWindow):
     def _model_changed(self, event: Any = None, autosave: bool = True) -> None:
         landmarks = self.state.landmarks
         self.workflow_panel.update_status(landmarks)
+        issues = validate_landmarks(landmarks, self.volume)
+        self.workflow_panel.show_checks([i.message for i in issues if i.severity in ("warning", "error")])
         self.update_history_actions()
         self.reformat.update_arch(landmarks)
         for view in self.views.plane_views:

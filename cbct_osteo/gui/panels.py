@@ -56,12 +56,21 @@ class WorkflowPanel(QWidget):
         for step in self._steps:
             self.list.addItem(QListWidgetItem(workflow.StepStatus(step, False).title))
         self.list.currentRowChanged.connect(self._row_changed)
-        layout.addWidget(self.list, stretch=1)
+        rows = self.list.sizeHintForRow(0) * len(self._steps) + 2 * self.list.frameWidth() + 4
+        self.list.setFixedHeight(rows)  # every step visible; nothing below can move it
+        layout.addWidget(self.list)
         self.summary = QLabel("Open a scan to start.")
         self.summary.setWordWrap(True)
         self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 3 + 4)
         self.summary.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         layout.addWidget(self.summary)
+        self.checks = QLabel("")
+        self.checks.setObjectName("checksLabel")
+        self.checks.setWordWrap(True)
+        self.checks.setStyleSheet("color: #c0392b;")
+        self.checks.setFixedHeight(self.checks.fontMetrics().lineSpacing() * 4 + 4)
+        self.checks.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        layout.addWidget(self.checks)
         self.instruction = QLabel("")
         self.instruction.setWordWrap(True)
         font = QFont(self.instruction.font())
@@ -102,6 +111,7 @@ class WorkflowPanel(QWidget):
         layout.addWidget(self.ctci_references)
         self.roi_controls = self._build_roi_controls()
         layout.addWidget(self.roi_controls)
+        layout.addStretch(1)
         self.set_active(None)
 
     def _build_ctci_references(self) -> QWidget:
@@ -230,6 +240,11 @@ class WorkflowPanel(QWidget):
                 self.roi_size.setValue(roi.size_mm)
                 self.roi_shape.setCurrentIndex(self.roi_shape.findText(roi.shape))
                 self._updating = False
+
+    def show_checks(self, messages: list[str]) -> None:
+        """Warnings about placed landmarks (e.g. an ROI on the cortex), shown until they are fixed."""
+        self.checks.setText(" ".join(f"⚠ {m}" for m in messages))
+        self.checks.setToolTip("\n".join(messages))
 
     def _row_changed(self, row: int) -> None:
         if self._updating:

@@ -115,6 +115,7 @@ class PlacingController(QObject):
         if finished:
             self.model.end_group()
             self._drag_group_open = False
+            self.window.update_history_actions()
 
     def set_roi_geometry(self, side: str, size_mm: float, shape: str) -> None:
         """Resize/reshape ``side``'s trabecular ROI (one undo step); without an ROI the values wait for its placement."""
@@ -176,15 +177,17 @@ class PlacingController(QObject):
 
         def done(arch: ArchCurve) -> None:
             points = arch.sample(max(arch.length_mm / 9.0, 1.0))
-            self.edit(lambda m: self._replace_arch(m, [tuple(map(float, p)) for p in points], "auto arch"))
+            self._replace_arch([tuple(map(float, p)) for p in points], "auto arch")
             w.statusBar().showMessage("Arch estimated: check it on the axial slice and drag points to correct it.", 8000)
 
         w.tasks.run(lambda progress, cancel: estimate_arch(volume), "Estimating the arch", done)
 
-    @staticmethod
-    def _replace_arch(model: "LandmarkModel", points: list, label: str) -> None:
-        with model.group(label):
-            model.set_arch_points(points)
+    def _replace_arch(self, points: list, label: str) -> None:
+        if self.model is None:
+            return
+        with self.model.group(label):
+            self.model.set_arch_points(points)
+        self.window.update_history_actions()  # the labelled item exists once the group is closed
 
     def request_clear_arch(self) -> None:
         if self.model is None or not self.model.landmarks.arch_points:
@@ -198,7 +201,7 @@ class PlacingController(QObject):
         self.clear_arch()
 
     def clear_arch(self) -> None:
-        self.edit(lambda m: self._replace_arch(m, [], "clear arch"))
+        self._replace_arch([], "clear arch")
 
     def accept_edge_proposal(self, side: str) -> None:
         """Move both cortex margins of ``side`` to the edge-detected positions of the last analysis."""
@@ -213,6 +216,7 @@ class PlacingController(QObject):
         with self.model.group(f"accept edge proposal {side.capitalize()}"):
             for kind, xyz in refined.items():
                 self.model.set_point(side, kind, tuple(map(float, xyz)))
+        self.window.update_history_actions()
 
     # ---- history
     def undo(self) -> None:
