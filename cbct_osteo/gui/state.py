@@ -115,7 +115,8 @@ class CaseState:
 
     def restore(self, session: Session) -> None:
         """Take ``session``'s landmarks (one undo step) and view settings; the scan identity stays this one's."""
-        self.view = ViewSettings.from_json(session.settings, self.view)
+        view = ViewSettings.from_json(session.settings, self.view)
         landmarks = session.landmarks.copy()
         landmarks.series_uid, landmarks.volume_fingerprint = self.series_uid, self.fingerprint
-        self.model.reset(landmarks)
+        self.model.reset(landmarks)  # observers may read the (old) view meanwhile: take the new one after
+        self.view = view

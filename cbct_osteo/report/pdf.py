@@ -119,6 +119,8 @@ def write_pdf_report(
     decorate = None
     if missing:  # never passes for a final report: watermark on every page, the to-do list in plain words
         results = {**results, "screening": {**results.get("screening", {}),
+                                            "explanation": "Not every landmark is placed yet, so the screening "
+                                                           "cannot be made from this report.",
                                             "recommendation": incomplete_recommendation(missing)}}
         decorate = partial(draw_watermark, text=INCOMPLETE_MARK)
     header = build_header(volume.meta, volume.spacing, anonymise=anonymise, practice_name=practice_name, today=today)

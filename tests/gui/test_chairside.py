@@ -233,7 +233,8 @@ def test_layout_holds_still_and_fits_1024(qtbot, case):
         window.set_layout(name)
         assert window.layout_actions[name].isChecked()
     window.set_layout("panoramic")
-    assert window.views.panoramic_view.isVisible() and window.views.panoramic_view.width() > 2 * window.views.cross_view.width()
+    qtbot.waitUntil(lambda: window.views.panoramic_view.width() > 2 * window.views.cross_view.width(), timeout=5000)
+    assert window.views.panoramic_view.isVisible()
 
 
 # --- finding 10: results readable at 1280 x 800, same order and colours as the report ----------------------------
