@@ -29,14 +29,18 @@ def _done(landmarks: LandmarkSet, side: str | None, kind: str, what: str) -> boo
     return marks.trab_roi is not None if what == "roi" else kind in marks.points
 
 
-def missing_steps(landmarks: LandmarkSet) -> list[str]:
-    """Each guided step not yet done, as a plain sentence ("Right side: place the lower border …")."""
+def missing_steps(landmarks: LandmarkSet, include_grades: bool = False) -> list[str]:
+    """Each guided step not yet done, as a plain sentence ("Right side: place the lower border …").
+
+    The user's grades (CTCI) are optional for a report (the screening rests on the measured
+    indices), so they count only with ``include_grades``.
+    """
     steps = guided_steps()
     order = {side: i for i, side in enumerate(SIDE_ORDER)}
     steps = sorted(steps, key=lambda s: (s.side is not None, order.get(s.side or "", 0)))  # stable: arch, right, left
     out = []
     for step in steps:
-        if _done(landmarks, step.side, step.kind, step.what):
+        if _done(landmarks, step.side, step.kind, step.what) or (step.what == "grade" and not include_grades):
             continue
         if step.what == "arch":
             out.append(f"place {NAMES['arch']} (at least {MIN_ARCH_POINTS} points)")
