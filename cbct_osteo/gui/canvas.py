@@ -117,7 +117,7 @@ class ImageCanvas(QWidget):
         painter.fillRect(self.rect(), QColor(0, 0, 0))
         if self._qimage is None:
             painter.setPen(QColor(150, 150, 150))
-            painter.drawText(self.rect(), Qt.AlignCenter, self.placeholder)
+            painter.drawText(self.rect().adjusted(8, 8, -8, -8), Qt.AlignCenter | Qt.TextWordWrap, self.placeholder)
             painter.end()
             return
         rows, cols = self._image.shape

@@ -117,7 +117,8 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         for view in self.views.plane_views:
-            view.markers = self._markers
+            # arch points are edited on the slices; on the reformats they would only hide the anatomy
+            view.markers = self._markers if view in self.views.slice_views else self._side_markers
             view.patientClicked.connect(lambda xyz, v=view: self.placing.view_clicked(v, xyz))
             view.patientHovered.connect(self._hovered)
             view.markerDragged.connect(self.placing.marker_dragged)
@@ -274,6 +275,9 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(bool(redo))
         self.undo_action.setText(f"&Undo {undo}" if undo else "&Undo")
         self.redo_action.setText(f"&Redo {redo}" if redo else "&Redo")
+
+    def _side_markers(self) -> list[Marker]:
+        return [m for m in self._markers() if m.key[0] != "arch"]
 
     def _markers(self) -> list[Marker]:
         if self.state is None:

@@ -171,9 +171,24 @@ def screening_html(screening) -> str:
             finding = finding.replace(caveat, "").strip()
             caveats.append(caveat)
     limits = "".join(f"<li>{escape(c)}</li>" for c in caveats)
-    return (f"<p><b>Screening: {escape(screening.result)}</b></p><p>{escape(finding)}</p>"
-            f"<p><i>{escape(screening.recommendation)}</i></p>"
+    return (f"<p><b>Screening: {escape(screening.result)}</b></p><p>{escape(plain_words(finding))}</p>"
+            f"<p><i>{escape(plain_words(screening.recommendation))}</i></p>"
             + (f"<p style='color:#666'>Limits:</p><ul style='color:#666'>{limits}</ul>" if limits else ""))
+
+
+def plain_words(text: str) -> str:
+    """Landmark ids in user text as words ("border_outer" -> "outer border")."""
+    for kind, words in PLAIN_LANDMARKS.items():
+        text = text.replace(kind, words)
+    return text
+
+
+#: The landmark ids the analysis' messages use, in the workflow's words.
+PLAIN_LANDMARKS = {
+    "foramen_centre": "foramen centre", "foramen_superior": "foramen upper margin",
+    "foramen_inferior": "foramen lower margin", "border_outer": "outer border", "border_inner": "inner (endosteal) margin",
+    "trab_roi": "trabecular ROI",
+}
 
 
 def quality_of(result) -> tuple[str, list[str]]:
@@ -191,7 +206,7 @@ def _value_cell(result) -> tuple[str, str]:
     if result is None:
         return "–", ""
     quality, notes = quality_of(result)
-    tip = "\n".join([result.message, *notes] if getattr(result, "message", "") else notes)
+    tip = plain_words("\n".join([result.message, *notes] if getattr(result, "message", "") else notes))
     if quality == "not measurable":
         return "n/m", tip
     if isinstance(result.value, str):

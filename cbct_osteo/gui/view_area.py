@@ -12,7 +12,7 @@ window is never re-created; a layout never changes because of a click.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 from cbct_osteo.gui.state import LAYOUTS, OFFSET_RANGE_MM, SLAB_RANGE_MM
 from cbct_osteo.gui.view3d import View3D
@@ -32,15 +32,15 @@ LAYOUT_TITLES = {"2x2": "2 × 2 (axial, 3D, panoramic, cross-section)", "1x3": "
                  "panoramic": "Large panoramic"}
 
 
-def _spin(low: float, high: float, step: float, suffix: str, tip: str) -> QDoubleSpinBox:
+def _spin(prefix: str, low: float, high: float, step: float, suffix: str, tip: str) -> QDoubleSpinBox:
     box = QDoubleSpinBox()
+    box.setPrefix(prefix)
     box.setRange(low, high)
     box.setSingleStep(step)
     box.setDecimals(1)
     box.setSuffix(suffix)
     box.setToolTip(tip)
     box.setKeyboardTracking(False)  # one rebuild per value typed, not per digit
-    box.setMinimumWidth(box.fontMetrics().horizontalAdvance("-10.0 mm") + 34)
     return box
 
 
@@ -69,6 +69,9 @@ class ViewArea(QWidget):
         }
         for widget in self._cells.values():
             widget.setParent(self)
+            # the grid's stretch factors alone share the space: no pane grows with its content
+            widget.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
+            widget.setMinimumSize(160, 160)
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(3)
@@ -100,16 +103,14 @@ class ViewArea(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(1)
         column.addWidget(self.panoramic_view, stretch=1)
-        self.slab = _spin(*SLAB_RANGE_MM, 1.0, " mm", "Panoramic slab thickness along the arch normal (mean of the slab; "
+        self.slab = _spin("Slab ", *SLAB_RANGE_MM, 1.0, " mm", "Panoramic slab thickness along the arch normal (mean of the slab; "
                           "0 = a thin curved plane). Thicker looks more like a radiograph, thinner shows finer detail.")
-        self.offset = _spin(*OFFSET_RANGE_MM, 0.5, " mm", "Focal trough: shift the panoramic surface along the arch "
+        self.offset = _spin("Trough ", *OFFSET_RANGE_MM, 0.5, " mm", "Focal trough: shift the panoramic surface along the arch "
                             "normal (negative = lingual, positive = buccal) to bring the foramen into focus.")
-        self.height = _spin(20.0, 200.0, 5.0, " mm", "Height of the panoramic band, centred on the arch")
+        self.height = _spin("Height ", 20.0, 200.0, 5.0, " mm", "Height of the panoramic band, centred on the arch")
         row = QHBoxLayout()
-        for text, widget in (("Slab", self.slab), ("Trough", self.offset), ("Height", self.height)):
-            row.addWidget(QLabel(text))
-            row.addWidget(widget)
-        row.addStretch(1)
+        for widget in (self.slab, self.offset, self.height):
+            row.addWidget(widget, stretch=1)
         column.addLayout(row)
         return box
 
