@@ -86,7 +86,8 @@ class ViewArea(QWidget):
         self.threshold_slider = QSlider(Qt.Horizontal)
         self.threshold_slider.setRange(0, 1000)
         self.threshold_slider.setToolTip("Bone threshold of the 3D surface (gray value)")
-        self.clip_checkbox = QCheckBox("Clip above occlusal plane")
+        self.threshold_slider.setMinimumWidth(70)
+        self.clip_checkbox = QCheckBox("Clip occlusal")
         self.clip_checkbox.setChecked(True)
         self.clip_checkbox.setToolTip("Build the 3D surface only below the occlusal plane estimated from the arch "
                                       "(leaves out the maxilla); without an arch nothing is clipped")
