@@ -8,23 +8,34 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QCursor
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractSlider,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QTextEdit,
+    QWidget,
+)
 
 from cbct_osteo.gui.canvas import ImageCanvas
 
 NAVIGATION_KEYS = frozenset({Qt.Key_PageUp, Qt.Key_PageDown, Qt.Key_Up, Qt.Key_Down, Qt.Key_Left, Qt.Key_Right, Qt.Key_R})
 _TEXT_INPUTS = (QLineEdit, QTextEdit, QAbstractSpinBox, QComboBox)
+#: Controls whose own arrow keys win unless the pointer is right over a view.
+_NAVIGABLE = (QAbstractSlider, QAbstractItemView)
 
 
-def canvas_under_cursor(views: tuple[ImageCanvas, ...]) -> ImageCanvas | None:
-    """The visible 2D view under the mouse pointer, else the one the pointer last moved over."""
+def canvas_under_cursor(views: tuple[ImageCanvas, ...], fallback: bool = True) -> ImageCanvas | None:
+    """The visible 2D view under the mouse pointer, else (``fallback``) the one it last moved over."""
     widget = QApplication.widgetAt(QCursor.pos())
     while widget is not None:
         if widget in views:
             return widget
         widget = widget.parentWidget()
     last = ImageCanvas.last_hovered
-    return last if last in views and last.isVisible() else None
+    return last if fallback and last in views and last.isVisible() else None
 
 
 class KeysToViewUnderCursor(QObject):
@@ -41,7 +52,7 @@ class KeysToViewUnderCursor(QObject):
             return False
         if obj.window() is not self.views[0].window():
             return False  # a dialog's own keys
-        target = canvas_under_cursor(self.views)
+        target = canvas_under_cursor(self.views, fallback=not isinstance(obj, _NAVIGABLE))
         if target is None:
             return False
         target.keyPressEvent(event)

@@ -47,7 +47,7 @@ class ViewSettings:
     panoramic_height_mm: float = PANORAMIC_HEIGHT_MM
     #: Cortical margins: edge-refined (True) or as placed (False).
     refine: bool = True
-    layout: str = "1x3"
+    layout: str = "2x2"
     #: (side, kind) of the active guided step, side "" for the arch; None = no step active.
     active_step: tuple[str, str] | None = None
 
