@@ -246,7 +246,7 @@ class MainWindow(QMainWindow):
         self.reformat.show_controls()
         self.surface.show_controls()
         self.surface.timer.start()
-        self.reformat._controls_changed()
+        self.reformat.controls_changed()
         if self.reformat.arch is not None:
             self.reformat.set_cross_position(view.cross_section_s_mm, view.cross_section_centre_z_mm)
         self.results_panel.set_refine(view.refine)

@@ -37,7 +37,7 @@ class ReformatController:
         views.cross_view.stepped.connect(lambda step: self.set_cross_position(
             self.view.cross_section_s_mm + step * self.view.arch_step_mm))
         for box in (views.slab, views.offset, views.height):
-            box.valueChanged.connect(self._controls_changed)
+            box.valueChanged.connect(self.controls_changed)
 
     @property
     def view(self):
@@ -57,7 +57,7 @@ class ReformatController:
             box.setValue(value)
             box.blockSignals(False)
 
-    def _controls_changed(self, *_: object) -> None:
+    def controls_changed(self, *_: object) -> None:
         if self.window.state is None:
             return
         views = self.window.views

@@ -115,8 +115,9 @@ class CaseState:
 
     def restore(self, session: Session) -> None:
         """Take ``session``'s landmarks (one undo step) and view settings; the scan identity stays this one's."""
-        view = ViewSettings.from_json(session.settings, self.view)
         landmarks = session.landmarks.copy()
         landmarks.series_uid, landmarks.volume_fingerprint = self.series_uid, self.fingerprint
-        self.model.reset(landmarks)  # observers may read the (old) view meanwhile: take the new one after
-        self.view = view
+        self.model.reset(landmarks)
+        # After the reset: observers may have updated the view meanwhile (the cross-section position
+        # of a new arch); the session's own settings win, the others keep those updates.
+        self.view = ViewSettings.from_json(session.settings, self.view)
