@@ -222,9 +222,12 @@ class WorkflowPanel(QWidget):
             item.setText(("✔ " if status.done else "○ ") + status.title)
             item.setForeground(QColor(30, 130, 60) if status.done else self.list.palette().text().color())
         missing = [s.title for s in statuses if not s.done]  # grades count: "all placed" means all done
-        self.summary.setText(
-            "All steps done." if not missing else f"Still to do ({len(missing)}): " + ", ".join(missing)
-        )
+        if not missing:
+            self.summary.setText("All steps done.")
+        else:
+            shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            self.summary.setText(f"Still to do ({len(missing)}): {shown}")
+        self.summary.setToolTip("\n".join(missing))
         if self._active is not None and self._active.what == "grade":
             self._updating = True
             grade = landmarks.grades.get(self._active.side or "", {}).get(self._active.kind, "")
