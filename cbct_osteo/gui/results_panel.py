@@ -198,7 +198,17 @@ def quality_of(result) -> tuple[str, list[str]]:
     if quality is None:
         document = result.to_json() if hasattr(result, "to_json") else {}
         quality, notes = document.get("quality"), document.get("notes", notes)
+    if not quality and getattr(result, "inputs", None):  # an index is as good as its worst measurement
+        found = [quality_of(m) for m in result.inputs.values()]
+        ranked = [q for q in QUALITY_ORDER if any(f[0] == q for f in found)]
+        if ranked:
+            quality = ranked[0]
+            notes = [n for f in found if f[0] == quality for n in f[1]]
     return str(quality or ""), [str(n) for n in (notes or [])]
+
+
+#: Worst first.
+QUALITY_ORDER = ("not measurable", "uncertain", "ok")
 
 
 def _value_cell(result) -> tuple[str, str]:
