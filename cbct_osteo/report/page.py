@@ -36,12 +36,16 @@ def draw_watermark(canvas, page_size: tuple[float, float], text: str) -> None:
     """
     from reportlab.lib import colors
 
+    import math
+
     width, height = page_size
+    angle = math.degrees(math.atan2(height, width))
+    size = min(44.0, 0.8 * math.hypot(width, height) / max(canvas.stringWidth(text, "Helvetica-Bold", 1.0), 1e-6))
     canvas.saveState()
     canvas.setFillColor(colors.Color(0.8, 0.1, 0.1, alpha=0.16))
-    canvas.setFont("Helvetica-Bold", 44)
+    canvas.setFont("Helvetica-Bold", size)  # fits along the diagonal on A4 and Letter
     canvas.translate(width / 2.0, height / 2.0)
-    canvas.rotate(35)
+    canvas.rotate(angle)
     canvas.drawCentredString(0, 0, text)
     canvas.restoreState()
     canvas.saveState()
