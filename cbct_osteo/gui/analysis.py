@@ -127,7 +127,7 @@ class AnalysisController:
         view = self.window.views.cross_view
         if view.plane_image is None:
             return
-        for side, (outer, inner) in self.measured_lines().items():
+        for outer, inner in self.measured_lines().values():
             rc, distance = view.patient_to_rc(np.array([outer, inner]))
             if np.any(np.abs(distance) > LINE_VISIBLE_MM):
                 continue

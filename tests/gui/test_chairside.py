@@ -197,12 +197,12 @@ def test_keys_after_clicking_the_step_list_go_to_the_view_under_the_cursor(qtbot
     active, index = panel.active, axial.index
     assert active is not None and active == panel.steps[3]
     for _ in range(10):
-        qtbot.keyClick(QApplication_focus(window), Qt.Key_PageDown)
+        qtbot.keyClick(focused_widget(window), Qt.Key_PageDown)
     assert panel.active == active  # the step list did not take the keys
     assert axial.index == max(index - 50, 0)  # the axial view under the cursor scrolled
 
 
-def QApplication_focus(window):  # noqa: N802
+def focused_widget(window):  # noqa: N802
     from PySide6.QtWidgets import QApplication
 
     return QApplication.focusWidget() or window
