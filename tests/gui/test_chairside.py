@@ -202,7 +202,7 @@ def test_keys_after_clicking_the_step_list_go_to_the_view_under_the_cursor(qtbot
     assert axial.index == max(index - 50, 0)  # the axial view under the cursor scrolled
 
 
-def focused_widget(window):  # noqa: N802
+def focused_widget(window):
     from PySide6.QtWidgets import QApplication
 
     return QApplication.focusWidget() or window
