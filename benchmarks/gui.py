@@ -67,14 +67,14 @@ def load_to_first_slice(path: Path) -> tuple[float, float, int]:
     shown: dict[str, float] = {}
 
     def on_shown() -> None:
-        window.axial.repaint()  # the first slice is on screen when this returns
+        window.views.axial.repaint()  # the first slice is on screen when this returns
         shown["t"] = clock.elapsed() / 1000.0
         app.quit()
 
     window.caseShown.connect(on_shown)
     clock.start()
     timer.start()
-    window.open_path(str(path))
+    window.loading.open_path(str(path))
     app.exec()
     timer.stop()
     gaps = [b - a for a, b in zip(ticks, ticks[1:])] or [0]

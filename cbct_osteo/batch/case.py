@@ -60,7 +60,7 @@ def _run_case(spec: CaseSpec, refine: bool, force: bool, stage: Callable[[str], 
     from cbct_osteo import load
     from cbct_osteo.indices.case import analyse_case, check_landmarks_match
     from cbct_osteo.indices.definition_file import cached_index_files
-    from cbct_osteo.io.landmarks_file import read_landmarks
+    from cbct_osteo.io.session_file import read_landmarks_or_session as read_landmarks
 
     stage("load")
     volume = load(spec.volume)

@@ -21,6 +21,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--landmarks", metavar="FILE", help="apply a landmarks or session file once the scan is open")
     parser.add_argument("--view", choices=SCREENSHOT_VIEWS, default="slices",
                         help="layout for --screenshot: slices, 3d, measure (panoramic + cross-section) or results")
+    parser.add_argument("--size", metavar="WxH", type=_size, help="window size, e.g. 1280x800 (screenshots)")
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x800, got {text!r}") from None
+    return width, height
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,4 +39,5 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from cbct_osteo.gui.app import run as run_gui
 
-    return run_gui(path=args.path, demo=args.demo, screenshot=args.screenshot, landmarks=args.landmarks, view=args.view)
+    return run_gui(path=args.path, demo=args.demo, screenshot=args.screenshot, landmarks=args.landmarks, view=args.view,
+                   size=args.size)

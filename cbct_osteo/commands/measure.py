@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from cbct_osteo.indices.case import check_landmarks_match
     from cbct_osteo.indices.definition_file import load_index_files
     from cbct_osteo.io.atomic import write_json_atomic
-    from cbct_osteo.io.landmarks_file import read_landmarks
+    from cbct_osteo.io.session_file import read_landmarks_or_session as read_landmarks
 
     extra = load_index_files(args.index)
     landmarks = read_landmarks(args.landmarks)

@@ -20,7 +20,8 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("volume", help="DICOM folder, DICOMDIR or file of the scan")
-    parser.add_argument("--landmarks", required=True, metavar="L.json", help="landmarks file placed on this scan")
+    parser.add_argument("--landmarks", required=True, metavar="L.json",
+                        help="landmarks file (or GUI session/autosave file) placed on this scan")
     parser.add_argument("-o", "--output", metavar="REPORT.pdf",
                         help="PDF to write, or a folder for the default name (default: report_<id>.pdf here)")
     parser.add_argument("--anonymise", "--anonymize", action="store_true",
@@ -48,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from cbct_osteo.indices import analyse_case
     from cbct_osteo.indices.case import check_landmarks_match
     from cbct_osteo.indices.definition_file import load_index_files
-    from cbct_osteo.io.landmarks_file import read_landmarks
+    from cbct_osteo.io.session_file import read_landmarks_or_session as read_landmarks
+    from cbct_osteo.report.completeness import INCOMPLETE_SUFFIX, missing_steps
     from cbct_osteo.report import (
         build_header,
         default_page_size,
@@ -69,11 +71,16 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else Path.cwd()
     names_a_folder = bool(args.output) and args.output.endswith(("/", os.sep))
     if out.is_dir() or names_a_folder:  # "-o reports/" means a folder, created if needed
-        out = out / default_report_name(volume.meta, anonymise=args.anonymise)
+        out = out / default_report_name(volume.meta, anonymise=args.anonymise,
+                                        suffix=INCOMPLETE_SUFFIX if missing_steps(landmarks) else ".pdf")
     page_size = args.page_size or default_page_size()
     write_pdf_report(result, volume, landmarks, out, anonymise=args.anonymise, practice_name=args.practice,
                      page_size=page_size, render_3d=not args.no_3d)
-    print(f"report written to {out}")
+    missing = missing_steps(landmarks)
+    if missing:
+        print(f"report written to {out} (INCOMPLETE - not for clinical use; still to do: {'; '.join(missing)})")
+    else:
+        print(f"report written to {out}")
     header = build_header(volume.meta, volume.spacing, anonymise=args.anonymise, practice_name=args.practice)
     if args.csv:
         print(f"CSV written to {write_results_csv(result, args.csv, header)}")

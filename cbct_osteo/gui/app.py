@@ -39,7 +39,7 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 
 def run(path: str | None = None, demo: bool = False, screenshot: str | None = None,
-        landmarks: str | None = None, view: str = "slices") -> int:
+        landmarks: str | None = None, view: str = "slices", size: tuple[int, int] | None = None) -> int:
     """Open the main window (on ``path`` or the demo), run the event loop, return the exit status."""
     from cbct_osteo.gui.dialogs import install_excepthook
     from cbct_osteo.gui.main_window import MainWindow
@@ -53,23 +53,24 @@ def run(path: str | None = None, demo: bool = False, screenshot: str | None = No
         os.environ["CBCT_OSTEO_DATA_DIR"] = scratch
         settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
     window = MainWindow(settings)
-    window.pick_largest_series = bool(screenshot)
+    window.loading.pick_largest_series = bool(screenshot)
     install_excepthook(lambda: window)
+    if size:
+        window.resize(*size)
     window.show()
     status = {"code": 0}
     if screenshot:
-        _arm_screenshot(app, window, screenshot, landmarks, view, status)
-    elif landmarks:
-        window.caseShown.connect(lambda: window.open_session(landmarks))
+        _arm_screenshot(app, window, screenshot, view, status)
+    # --landmarks FILE opens exactly that file (no autosave prompt in between).
     if demo:
-        QTimer.singleShot(0, window.open_demo)
+        QTimer.singleShot(0, lambda: window.loading.open_demo(landmarks=landmarks))
     elif path:
-        QTimer.singleShot(0, lambda: window.open_path(path))
+        QTimer.singleShot(0, lambda: window.loading.open_path(path, landmarks=landmarks))
     app.exec()
     return status["code"]
 
 
-def _arm_screenshot(app: QApplication, window, out: str, landmarks: str | None, view: str, status: dict) -> None:
+def _arm_screenshot(app: QApplication, window, out: str, view: str, status: dict) -> None:
     started = time.monotonic()
     stage = {"name": "loading"}
 
@@ -79,14 +80,6 @@ def _arm_screenshot(app: QApplication, window, out: str, landmarks: str | None, 
         app.exit(2)
 
     def after_case() -> None:
-        stage["name"] = "case"
-        if landmarks and not window.open_session(landmarks):
-            fail(f"cannot apply {landmarks}")
-            return
-        if view in ("measure", "results"):
-            window.jump_to_foramen("left")
-            steps = [s for s in window.workflow_panel.steps if s.side == "left" and s.kind == "border_inner"]
-            window.workflow_panel.set_active(steps[0] if steps else None)
         stage["name"] = "settling"
 
     def poll() -> None:
@@ -94,7 +87,11 @@ def _arm_screenshot(app: QApplication, window, out: str, landmarks: str | None, 
             fail("timed out waiting for the case to be shown")
             return
         if stage["name"] == "settling" and not window.busy:
+            stage["name"] = "arranged"
             _arrange(window, view)
+            QTimer.singleShot(100, poll)  # the arrangement may start work (a cross-section, a render)
+            return
+        if stage["name"] == "arranged" and not window.busy:
             app.processEvents()
             window.screenshot().save(out)
             print(f"screenshot written to {out}")
@@ -108,11 +105,12 @@ def _arm_screenshot(app: QApplication, window, out: str, landmarks: str | None, 
 
 
 def _arrange(window, view: str) -> None:
-    window.tabs.setCurrentIndex(1 if view in ("measure", "results") else 0)
-    if view == "3d":
-        window.resizeDocks([window.docks["view3d"]], [900], Qt.Horizontal)
-        window.resizeDocks([window.docks["view3d"], window.docks["results"]], [800, 100], Qt.Vertical)
-    elif view == "results":
-        window.resizeDocks([window.docks["results"]], [620], Qt.Horizontal)
-        window.resizeDocks([window.docks["view3d"], window.docks["results"]], [250, 650], Qt.Vertical)
-    window.view3d.render()
+    """The documentation's views: slices (1 x 3), 3d and measure (2 x 2), results (large panoramic)."""
+    window.set_layout({"slices": "1x3", "3d": "2x2", "measure": "2x2", "results": "panoramic"}[view])
+    if view in ("measure", "results") and window.state is not None:
+        side = "right"
+        if window.state.landmarks.point(side, "foramen_centre") is not None:
+            window.reformat.jump_to_foramen(side)
+            step = next((s for s in window.workflow_panel.steps if s.side == side and s.kind == "border_inner"), None)
+            window.placing.activate_step(step)
+    window.views.view3d.render()

@@ -27,6 +27,9 @@ OverlayPainter = Callable[[QPainter, ViewTransform], None]
 class ImageCanvas(QWidget):
     """Paints ``image`` (rows, cols) at physical scale ``pixel_mm`` with overlays."""
 
+    #: The canvas the mouse last moved over (navigation keys go there, see cbct_osteo.gui.keys).
+    last_hovered: "ImageCanvas | None" = None
+
     pressed = Signal(float, float)  # row, col of a left press
     moved = Signal(float, float)  # row, col while the left button is held
     released = Signal(float, float)
@@ -50,6 +53,8 @@ class ImageCanvas(QWidget):
         self._wl_start = (1.0, 0.5)
         self.labels: tuple[str, str, str, str] | None = None  # left, right, top, bottom
         self.corner_text = ""
+        #: A note under the corner text, e.g. how the window was chosen ("bone window (HU)").
+        self.bottom_text = ""
         self.placeholder = "No image"
         self._overlays: list[OverlayPainter] = []
 
@@ -109,7 +114,7 @@ class ImageCanvas(QWidget):
         painter.fillRect(self.rect(), QColor(0, 0, 0))
         if self._qimage is None:
             painter.setPen(QColor(150, 150, 150))
-            painter.drawText(self.rect(), Qt.AlignCenter, self.placeholder)
+            painter.drawText(self.rect().adjusted(8, 8, -8, -8), Qt.AlignCenter | Qt.TextWordWrap, self.placeholder)
             painter.end()
             return
         rows, cols = self._image.shape
@@ -151,6 +156,15 @@ class ImageCanvas(QWidget):
         if self.corner_text:
             painter.setPen(QColor(120, 220, 255))
             painter.drawText(QRectF(6, 4, w - 12, 40), Qt.AlignLeft | Qt.AlignTop, self.corner_text)
+        if self.bottom_text:
+            small = QFont(font)
+            small.setBold(False)
+            small.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
+            painter.setFont(small)
+            painter.setPen(QColor(200, 200, 200))
+            line = painter.fontMetrics().lineSpacing()
+            painter.drawText(QRectF(6, 6 + line * 1.4, w - 40, line + 2), Qt.AlignLeft | Qt.AlignVCenter,
+                             painter.fontMetrics().elidedText(self.bottom_text, Qt.ElideRight, int(w - 40)))
 
     # ------------------------------------------------------------------ events
     def _rc(self, pos: QPointF) -> tuple[float, float]:
@@ -173,6 +187,7 @@ class ImageCanvas(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
+        ImageCanvas.last_hovered = self
         if self._drag is None:
             if self._image is not None:
                 self.hovered.emit(*self._rc(pos))

@@ -148,8 +148,11 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+wheel", "Zoom about the cursor"),
     ("Right-drag", "Window/level"),
     ("Shift+drag, middle-drag", "Pan"),
-    ("R", "Reset zoom and pan of the view under the cursor"),
-    ("F1 / F2 / F3", "Window presets: bone / soft tissue / CBCT auto"),
+    ("R", "Reset zoom and pan of the view under the cursor (keys go to the view under the cursor)"),
+    ("F1", "This help"),
+    ("F2 / F3 / F4", "Window presets: bone / soft tissue / CBCT auto"),
+    ("Ctrl+1 / Ctrl+2 / Ctrl+3", "Layouts: 2 × 2 / 1 × 3 slices / large panoramic"),
+    ("Ctrl+I", "Scan info (key tags and limitations)"),
     ("N / Shift+N", "Next / previous guided step"),
     ("Esc", "Stop placing (clicks move the crosshair)"),
 )

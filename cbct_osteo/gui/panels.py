@@ -1,10 +1,11 @@
-"""The guided-workflow panel and the live results panel.
+"""The guided-workflow panel: the steps with done marks, the active step's instruction, sketch and helpers.
 
-Both mirror state owned elsewhere (the landmark model, the latest analysis) and only emit what
-the user asked for; the main window does the work. The steps listed are generated from the
-index catalogue, the result rows from the catalogue entries, so neither hard-codes an index.
+It mirrors the landmark model and only emits what the user asked for; the controllers do the
+work. The steps are generated from the index catalogue, so it hard-codes no index. The results
+panel is :mod:`cbct_osteo.gui.results_panel`.
 """
 from __future__ import annotations
+
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
@@ -13,14 +14,10 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QScrollArea,
-    QTableWidget,
-    QTableWidgetItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -28,21 +25,11 @@ from PySide6.QtWidgets import (
 
 from cbct_osteo.gui import workflow
 from cbct_osteo.gui.sketches import CTCI_DEFINITIONS, ctci_sketch, sketch
-from cbct_osteo.indices.catalogue import CTCI_GRADES, LandmarkStep, all_entries
-from cbct_osteo.indices.table import cutoff_text
+from cbct_osteo.indices.catalogue import CTCI_GRADES, LandmarkStep
 from cbct_osteo.io.landmarks_file import DEFAULT_ROI_SIZE_MM, ROI_SHAPES, LandmarkSet
-from cbct_osteo.measure.quantity import format_value
 
 #: The trabecular ROI side the spin box offers (mm); INDICES.md: default 5 x 5 mm, adjustable.
 ROI_SIZE_STEPS_MM = (2.0, 10.0, 0.5)
-
-CATEGORY_COLOURS = {
-    "low": QColor(220, 70, 60),
-    "normal": QColor(60, 170, 90),
-    "no validated cutoff": QColor(130, 130, 140),
-    "not computable": QColor(90, 90, 95),
-}
-
 
 class WorkflowPanel(QWidget):
     """Steps with done marks, the active step's instruction, sketch and helper buttons."""
@@ -62,23 +49,40 @@ class WorkflowPanel(QWidget):
         self._active: LandmarkStep | None = None
         self._updating = False
         layout = QVBoxLayout(self)
-        self.summary = QLabel("Open a scan to start.")
-        self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
         self.list = QListWidget(self)
         self.list.setToolTip("Guided steps; click one to place (or re-place) its landmark. Any order works.")
+        # Clicking a step must not take the keyboard: PgUp/PgDn/arrows stay with the views.
+        self.list.setFocusPolicy(Qt.NoFocus)
         for step in self._steps:
             self.list.addItem(QListWidgetItem(workflow.StepStatus(step, False).title))
         self.list.currentRowChanged.connect(self._row_changed)
-        layout.addWidget(self.list, stretch=1)
+        rows = self.list.sizeHintForRow(0) * len(self._steps) + 2 * self.list.frameWidth() + 4
+        self.list.setFixedHeight(rows)  # every step visible; nothing below can move it
+        layout.addWidget(self.list)
+        self.summary = QLabel("Open a scan to start.")
+        self.summary.setWordWrap(True)
+        self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 3 + 4)
+        self.summary.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        layout.addWidget(self.summary)
+        self.checks = QLabel("")
+        self.checks.setObjectName("checksLabel")
+        self.checks.setWordWrap(True)
+        self.checks.setStyleSheet("color: #c0392b;")
+        self.checks.setFixedHeight(self.checks.fontMetrics().lineSpacing() * 4 + 4)
+        self.checks.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        layout.addWidget(self.checks)
         self.instruction = QLabel("")
         self.instruction.setWordWrap(True)
         font = QFont(self.instruction.font())
         font.setBold(True)
         self.instruction.setFont(font)
+        # Fixed heights below the list: a long instruction never moves the list or the views.
+        self.instruction.setFixedHeight(self.instruction.fontMetrics().lineSpacing() * 6 + 4)
+        self.instruction.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         layout.addWidget(self.instruction)
         self.sketch = QLabel()
         self.sketch.setAlignment(Qt.AlignCenter)
+        self.sketch.setFixedHeight(154)
         layout.addWidget(self.sketch)
         buttons = QHBoxLayout()
         self.auto_arch = QPushButton("Auto arch")
@@ -98,11 +102,16 @@ class WorkflowPanel(QWidget):
         self.grade.currentIndexChanged.connect(self._grade_changed)
         for widget in (self.auto_arch, self.clear_arch, self.jump, self.accept, self.grade):
             buttons.addWidget(widget)
-        layout.addLayout(buttons)
+        button_row = QWidget(self)
+        button_row.setLayout(buttons)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        button_row.setFixedHeight(self.auto_arch.sizeHint().height() + 4)
+        layout.addWidget(button_row)
         self.ctci_references = self._build_ctci_references()
         layout.addWidget(self.ctci_references)
         self.roi_controls = self._build_roi_controls()
         layout.addWidget(self.roi_controls)
+        layout.addStretch(1)
         self.set_active(None)
 
     def _build_ctci_references(self) -> QWidget:
@@ -184,10 +193,7 @@ class WorkflowPanel(QWidget):
             self.instruction.setText("No step active: clicks move the crosshair. Choose a step above.")
             self.sketch.clear()
         else:
-            text = f"{step.instruction}  (on the {step.view} view)"
-            if step.kind == "foramen_centre":
-                text += " Then click it again on the cross-section to centre it exactly."
-            self.instruction.setText(text)
+            self.instruction.setText(f"{step.instruction}  (on the {step.view} view)")
             if step.what == "grade":
                 self.sketch.clear()  # the three reference pictures take its place
             else:
@@ -215,10 +221,13 @@ class WorkflowPanel(QWidget):
             item = self.list.item(row)
             item.setText(("✔ " if status.done else "○ ") + status.title)
             item.setForeground(QColor(30, 130, 60) if status.done else self.list.palette().text().color())
-        missing = [s.title for s in statuses if not s.done and s.step.what != "grade"]
-        self.summary.setText(
-            "All landmarks placed." if not missing else f"Still missing ({len(missing)}): " + ", ".join(missing)
-        )
+        missing = [s.title for s in statuses if not s.done]  # grades count: "all placed" means all done
+        if not missing:
+            self.summary.setText("All steps done.")
+        else:
+            shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+            self.summary.setText(f"Still to do ({len(missing)}): {shown}")
+        self.summary.setToolTip("\n".join(missing))
         if self._active is not None and self._active.what == "grade":
             self._updating = True
             grade = landmarks.grades.get(self._active.side or "", {}).get(self._active.kind, "")
@@ -235,6 +244,11 @@ class WorkflowPanel(QWidget):
                 self.roi_shape.setCurrentIndex(self.roi_shape.findText(roi.shape))
                 self._updating = False
 
+    def show_checks(self, messages: list[str]) -> None:
+        """Warnings about placed landmarks (e.g. an ROI on the cortex), shown until they are fixed."""
+        self.checks.setText(" ".join(f"⚠ {m}" for m in messages))
+        self.checks.setToolTip("\n".join(messages))
+
     def _row_changed(self, row: int) -> None:
         if self._updating:
             return
@@ -247,98 +261,3 @@ class WorkflowPanel(QWidget):
             return
         grade = self.grade.currentText() if index > 0 else ""
         self.gradeChosen.emit(self._active.side or "", self._active.kind, grade)
-
-
-class ResultsPanel(QWidget):
-    """Every index per side and mean, its cutoff and category (colour-coded), and the screening."""
-
-    exportRequested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("resultsPanel")
-        self._entries = all_entries()
-        layout = QVBoxLayout(self)
-        self.state = QLabel("No results yet: place the landmarks.")
-        self.state.setWordWrap(True)
-        layout.addWidget(self.state)
-        headers = ["Index", "Left", "Right", "Mean", "Cutoff", "Category"]
-        self.table = QTableWidget(len(self._entries), len(headers), self)
-        self.table.setHorizontalHeaderLabels(headers)
-        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for row, entry in enumerate(self._entries):
-            item = QTableWidgetItem(f"{entry.id} ({entry.unit})")
-            item.setToolTip(f"{entry.name}\nStatus: {entry.status}\n" + "\n".join(entry.citations))
-            self.table.setItem(row, 0, item)
-        row_height = self.table.verticalHeader().defaultSectionSize()
-        self.table.setMinimumHeight(row_height * 8 + self.table.horizontalHeader().sizeHint().height())
-        layout.addWidget(self.table, stretch=3)
-        self.screening = QLabel("")
-        self.screening.setWordWrap(True)
-        self.screening.setTextFormat(Qt.RichText)
-        self.screening.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        # The explanation is long (it must carry the screening-aid caveats); scrolling keeps the table readable.
-        screening_scroll = QScrollArea(self)
-        screening_scroll.setWidgetResizable(True)
-        screening_scroll.setFrameShape(QScrollArea.NoFrame)
-        screening_scroll.setWidget(self.screening)
-        screening_scroll.setMinimumHeight(90)
-        layout.addWidget(screening_scroll, stretch=2)
-        self.export = QPushButton("Export report (PDF)…")
-        self.export.setToolTip("Write the PDF report for this scan and its landmarks (Ctrl+E)")
-        self.export.clicked.connect(self.exportRequested)
-        layout.addWidget(self.export)
-        self.result = None
-
-    def cell_text(self, index_id: str, column: str) -> str:
-        """The text shown for ``index_id`` in column Left/Right/Mean/Cutoff/Category (for tests)."""
-        row = [e.id for e in self._entries].index(index_id)
-        col = ["Index", "Left", "Right", "Mean", "Cutoff", "Category"].index(column)
-        item = self.table.item(row, col)
-        return item.text() if item else ""
-
-    def show_busy(self) -> None:
-        self.state.setText("Computing…")
-
-    def show_message(self, text: str) -> None:
-        self.state.setText(text)
-
-    def show_result(self, result) -> None:
-        """Fill the table from a :class:`cbct_osteo.indices.CaseResult`."""
-        self.result = result
-        self.state.setText("Results update live as you place landmarks.")
-        for row, entry in enumerate(self._entries):
-            cells = []
-            for side in ("left", "right"):
-                side_result = result.sides.get(side)
-                cells.append(_value_text(side_result.indices.get(entry.id) if side_result else None))
-            mean = result.mean.get(entry.id)
-            cells.append(_value_text(mean))
-            cells.append(cutoff_text(entry, with_status=False))
-            category = mean.category if mean is not None else "not computable"
-            cells.append(category)
-            for col, text in enumerate(cells, start=1):
-                item = QTableWidgetItem(text)
-                if col == 5:
-                    colour = CATEGORY_COLOURS.get(category, QColor(90, 90, 95))
-                    item.setBackground(colour)
-                    item.setForeground(QColor(255, 255, 255))
-                    item.setToolTip(mean.message if mean is not None else "")
-                self.table.setItem(row, col, item)
-        screening = result.screening
-        self.screening.setText(
-            f"<p><b>Screening: {screening.result}</b></p><p>{screening.explanation}</p><p><i>{screening.recommendation}</i></p>"
-        )
-
-
-def _value_text(result) -> str:
-    if result is None:
-        return "–"
-    if isinstance(result.value, str):
-        return result.value
-    if result.value is None:
-        return "–"
-    return format_value(result.value, result.uncertainty)

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPagedPaintDevice, QPainter
 
-from cbct_osteo.io.errors import LoadError
+from cbct_osteo.errors import PrintError
 
 #: Rasterisation cap (dots per inch): beyond this a report's text and figures gain nothing on paper.
 MAX_DPI = 300.0
@@ -27,7 +27,7 @@ def paint_pdf(device: QPagedPaintDevice, pdf_path: str | Path, max_dpi: float = 
 
     Raises
     ------
-    cbct_osteo.io.errors.LoadError
+    cbct_osteo.errors.PrintError
         When the PDF cannot be read or the device cannot be painted on (e.g. a printer that
         went away); the message names the file.
     """
@@ -36,12 +36,12 @@ def paint_pdf(device: QPagedPaintDevice, pdf_path: str | Path, max_dpi: float = 
     try:
         document = pdfium.PdfDocument(str(pdf_path))
     except pdfium.PdfiumError as exc:
-        raise LoadError(pdf_path, f"cannot be read as a PDF ({exc})") from exc
+        raise PrintError(pdf_path, f"cannot be read as a PDF ({exc})") from exc
     count = len(document)
     painter = QPainter()
     try:
         if not painter.begin(device):
-            raise LoadError(pdf_path, "cannot be printed: the printer could not be opened")
+            raise PrintError(pdf_path, "cannot be printed: the printer could not be opened")
         painter.setRenderHint(QPainter.SmoothPixmapTransform)
         target = QRectF(0, 0, device.width(), device.height())  # the paintable area in device pixels
         for number in range(count):

@@ -5,6 +5,7 @@ in its marker colour (see :data:`cbct_osteo.gui.workflow.KIND_COLOURS`) and the 
 """
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
 
@@ -25,8 +26,10 @@ def sketch(kind: str, width: int = 240, height: int = 150, device_pixel_ratio: f
     painter.setRenderHint(QPainter.Antialiasing)
     if kind == "arch":
         _arch(painter, width, height)
-    elif kind == "foramen_centre":
-        _panoramic(painter, width, height)
+    elif kind == "foramen_centre":  # where to find it (panoramic) and what its centre is (cross-section)
+        _panoramic(painter, width // 2 - 2, height)
+        painter.translate(width // 2 + 2, 0)
+        _cross_section(painter, width // 2 - 2, height, kind)
     else:
         _cross_section(painter, width, height, kind)
     painter.end()
@@ -72,7 +75,7 @@ def _panoramic(painter: QPainter, w: int, h: int) -> None:
         painter.setBrush(Qt.NoBrush)
         painter.drawEllipse(QPointF(w * x, h * 0.55), 7, 6)
         painter.drawLine(QPointF(w * x - 10, h * 0.55), QPointF(w * x + 10, h * 0.55))
-    _caption(painter, w, h, "Panoramic: the dark round foramen below the premolars")
+    _caption(painter, w, h, "Panoramic")
 
 
 def _cross_section(painter: QPainter, w: int, h: int, kind: str) -> None:
@@ -89,17 +92,27 @@ def _cross_section(painter: QPainter, w: int, h: int, kind: str) -> None:
     painter.setPen(Qt.NoPen)
     painter.setBrush(CORTEX)
     painter.drawChord(QRectF(cx - w * 0.17, cortex_top - h * 0.1, w * 0.34, bottom - cortex_top + h * 0.1), 180 * 16, 180 * 16)
-    foramen = QPointF(cx + w * 0.04, h * 0.42)
-    radius = h * 0.07
+    # The foramen as INDICES.md and the phantom define it: its centre where it opens through the
+    # buccal cortex (the buccal side is on the right of the cross-section), not the canal inside.
+    y_foramen = h * 0.42
+    wall = next(x for x in np.arange(cx + w * 0.3, cx, -0.5) if body.contains(QPointF(float(x), y_foramen)))
+    foramen = QPointF(float(wall) - 2.0, y_foramen)
+    radius = h * 0.06
     painter.setBrush(QColor(70, 60, 55))
-    painter.drawEllipse(foramen, radius, radius)
+    painter.drawRoundedRect(QRectF(foramen.x() - w * 0.09, y_foramen - radius * 0.6, w * 0.09, radius * 1.2), 3, 3)  # the canal
+    painter.drawEllipse(foramen, radius * 0.7, radius)  # the opening in the buccal plate
+    if kind == "foramen_centre":
+        painter.setPen(QPen(QColor(KIND_COLOURS["foramen_centre"]), 2.5))
+        painter.drawLine(QPointF(foramen.x() - 8, y_foramen), QPointF(foramen.x() + 8, y_foramen))
+        painter.drawLine(QPointF(foramen.x(), y_foramen - 8), QPointF(foramen.x(), y_foramen + 8))
+    bottom_at = next(y for y in np.arange(bottom + 2, top, -0.5) if body.contains(QPointF(foramen.x(), float(y))))
     painter.setPen(QPen(GREY, 1, Qt.DashLine))
     painter.drawLine(QPointF(foramen.x(), top), QPointF(foramen.x(), bottom + 6))
     points = {
-        "foramen_superior": QPointF(foramen.x(), foramen.y() - radius),
-        "foramen_inferior": QPointF(foramen.x(), foramen.y() + radius),
-        "border_outer": QPointF(foramen.x(), bottom - 1),
-        "border_inner": QPointF(foramen.x(), cortex_top + 2),
+        "foramen_superior": QPointF(foramen.x(), y_foramen - radius),
+        "foramen_inferior": QPointF(foramen.x(), y_foramen + radius),
+        "border_outer": QPointF(foramen.x(), float(bottom_at) - 1),
+        "border_inner": QPointF(foramen.x(), float(bottom_at) - h * 0.1),
     }
     for name, p in points.items():
         highlight = name == kind
@@ -116,6 +129,7 @@ def _cross_section(painter: QPainter, w: int, h: int, kind: str) -> None:
         "border_outer": "Cross-section: outer surface of the lower cortex",
         "border_inner": "Cross-section: inner (endosteal) cortex margin",
         "trab_roi": "Cross-section: ROI in trabecular bone",
+        "foramen_centre": "Buccal opening",
     }
     _caption(painter, w, h, captions.get(kind, "Cross-section: grade the lower cortex"))
 

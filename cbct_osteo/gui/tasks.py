@@ -72,3 +72,39 @@ class _Runner(QRunnable):
 
     def run(self) -> None:
         self._task._run()
+
+
+class TaskRunner(QObject):
+    """The window's workers: a small pool, the tasks in flight, and one place errors go to.
+
+    ``busy`` is what tests and the screenshot run wait on (``qtbot.waitUntil``), never a sleep.
+    """
+
+    def __init__(self, on_error: Callable[[str, str], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self._tasks: set[Task] = set()
+        self._on_error = on_error
+
+    def run(self, fn: Work, name: str, on_ok: Callable[[Any], None],
+            on_error: Callable[[Exception], None] | None = None,
+            on_progress: Callable[[int, int], None] | None = None,
+            on_finished: Callable[[], None] | None = None) -> Task:
+        task = Task(fn, name, self)  # a child: if the window goes, its tasks' results go nowhere
+        task.succeeded.connect(on_ok)
+        if on_finished is not None:
+            task.finished.connect(on_finished)
+        task.failed.connect(on_error or (lambda exc: self._on_error(f"{name} failed", str(exc))))
+        if on_progress is not None:
+            task.progress.connect(on_progress)
+        self._tasks.add(task)
+        task.finished.connect(lambda: self._tasks.discard(task))
+        return task.start(self.pool)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    def wait(self, timeout_ms: int = 5000) -> None:
+        self.pool.waitForDone(timeout_ms)

@@ -12,20 +12,29 @@ import numpy as np
 
 from cbct_osteo.indices.catalogue import LandmarkStep, guided_steps
 from cbct_osteo.io.landmarks_file import LandmarkSet
+from cbct_osteo.measure.geometry import MIN_ARCH_POINTS  # one minimum for the GUI, the report and measure
+from cbct_osteo.report.figures import FORAMEN_COLOUR, ROI_COLOUR, WIDTH_COLOUR
 
-#: At least this many arch points before the arch curve (and the panoramic) can be built.
-MIN_ARCH_POINTS = 4
 
-#: Marker colour per landmark kind (hex), shared by the 2D views, the 3D view and the sketches.
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+#: The report's figure colours (cbct_osteo.report.figures): the screen and the paper agree.
+MEASURED_COLOUR = _hex(WIDTH_COLOUR)
+#: Marker colour per landmark kind (hex), shared by the 2D views, the 3D view and the sketches:
+#: the foramen in the report's yellow, the cortex margins in its red, the ROI in its cyan.
 KIND_COLOURS: dict[str, str] = {
-    "arch": "#ffbf1a",
-    "foramen_centre": "#ff4d4d",
-    "foramen_superior": "#ff9f40",
-    "foramen_inferior": "#ffd24d",
-    "border_outer": "#4dff88",
-    "border_inner": "#40c4ff",
-    "trab_roi": "#d580ff",
+    "arch": "#ff9f1a",
+    "foramen_centre": _hex(FORAMEN_COLOUR),
+    "foramen_superior": _hex(FORAMEN_COLOUR),
+    "foramen_inferior": _hex(FORAMEN_COLOUR),
+    "border_outer": "#ff7a6e",
+    "border_inner": "#ff7a6e",
+    "trab_roi": _hex(ROI_COLOUR),
 }
+#: Side order everywhere on screen, as in the report: patient right first (on the left of the screen).
+SIDE_ORDER = ("right", "left")
 #: Short labels drawn next to markers.
 KIND_LABELS: dict[str, str] = {
     "foramen_centre": "MF",
@@ -55,8 +64,9 @@ class StepStatus:
 
 
 def steps() -> list[LandmarkStep]:
-    """The guided steps, in the catalogue's order (arch first, then per side)."""
-    return guided_steps()
+    """The guided steps in the catalogue's order within a side: the arch, then right, then left."""
+    rank = {None: 0, SIDE_ORDER[0]: 1, SIDE_ORDER[1]: 2}
+    return sorted(guided_steps(), key=lambda step: rank.get(step.side, 3))
 
 
 def is_done(step: LandmarkStep, landmarks: LandmarkSet) -> bool:
@@ -83,9 +93,14 @@ def next_open_step(landmarks: LandmarkSet, after: LandmarkStep | None = None) ->
     start = all_steps.index(after) + 1 if after in all_steps else 0
     ordered = all_steps[start:] + all_steps[:start]
     for step in ordered:
-        if step.what != "grade" and not is_done(step, landmarks):
+        if not is_done(step, landmarks):  # grades included: the flow never skips a step
             return step
     return None
+
+
+def all_done(landmarks: LandmarkSet) -> bool:
+    """Every guided step done, grades included."""
+    return all(status.done for status in statuses(landmarks))
 
 
 def markers_for(landmarks: LandmarkSet) -> list[tuple[tuple[str, str], np.ndarray, str, str, float, str]]:

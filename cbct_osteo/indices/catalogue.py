@@ -358,7 +358,10 @@ def entry(index_id: str) -> IndexEntry:
 #: Order and wording of the guided steps. The foramen is found on the panoramic image; the
 #: cross-section through it then opens and everything else is placed there.
 _STEP_TEXT: dict[str, tuple[str, str, str]] = {
-    "foramen_centre": ("point", "panoramic", "Click the centre of the mental foramen."),
+    "foramen_centre": ("point", "panoramic",
+                       "Click the centre of the mental foramen where it opens through the buccal cortex (the round "
+                       "opening on the outer surface, not the canal inside the bone) on the panoramic, then again "
+                       "on the cross-section to centre it."),
     "foramen_superior": ("point", "cross-section", "Click the upper margin of the foramen on the vertical measurement line."),
     "foramen_inferior": ("point", "cross-section", "Click the lower margin of the foramen on the measurement line."),
     "border_outer": ("point", "cross-section", "Click the outer surface of the inferior cortex below the foramen."),

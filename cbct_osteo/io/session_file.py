@@ -160,3 +160,17 @@ def autosave_path(series_uid: str, fingerprint: str) -> Path:
     """Where the autosave of one scan lives; UID and fingerprint make it unique per scan."""
     safe_uid = re.sub(r"[^0-9A-Za-z._-]", "_", series_uid or "no-uid")[:80]
     return data_dir() / "autosave" / f"{safe_uid}-{fingerprint[:16] or 'nofp'}.json"
+
+
+def read_landmarks_or_session(path: str | Path) -> LandmarkSet:
+    """The landmarks of a landmarks file or of a GUI session/autosave file (its ``landmarks`` part).
+
+    Every command that takes ``--landmarks`` reads through this, so a session saved by the GUI
+    can be given to the CLI directly. The scan identity recorded in the session is kept on the
+    landmarks, so the usual "placed on another scan" check still applies.
+    """
+    session = read_session(path)
+    landmarks = session.landmarks.copy()
+    landmarks.series_uid = landmarks.series_uid or session.series_uid
+    landmarks.volume_fingerprint = landmarks.volume_fingerprint or session.volume_fingerprint
+    return landmarks

@@ -72,6 +72,37 @@ class _Atom:
     new: Any
 
 
+class _Item(list):
+    """One history item: its atoms, and the words an Undo/Redo menu entry shows for it."""
+
+    label: str = ""
+
+
+def _target_name(target: Target) -> str:
+    if target[0] == "arch":
+        return "arch"
+    what = "trab roi" if target[0] == "roi" else str(target[2]).replace("_", " ")
+    if target[0] == "grade":
+        what += " grade"
+    return f"{str(target[1]).capitalize()}: {what}"
+
+
+def describe(atoms: list[_Atom]) -> str:
+    """What a history item did, in the user's words ("place Right: trab roi", "move arch")."""
+    label = getattr(atoms, "label", "")
+    if label:
+        return label
+    targets = {atom.target for atom in atoms}
+    if len(targets) != 1:
+        return f"change {len(targets)} landmarks"
+    first, last = atoms[0], atoms[-1]
+    empty = (None, [])
+    verb = "place" if first.old in empty else "remove" if last.new in empty else "move"
+    if first.target[0] == "grade":
+        verb = "set" if last.new is not None else "clear"
+    return f"{verb} {_target_name(first.target)}"
+
+
 def _event_for(target: Target, source: str) -> ChangeEvent:
     if target[0] == "point":
         return ChangeEvent("point", target[1], target[2], source)
@@ -114,10 +145,10 @@ class LandmarkModel:
         self._data = landmarks.copy() if landmarks is not None else LandmarkSet()
         for side in SIDES:
             self._data.sides.setdefault(side, SideLandmarks())
-        self._undo: deque[list[_Atom]] = deque(maxlen=max_history)
-        self._redo: deque[list[_Atom]] = deque(maxlen=max_history)
+        self._undo: deque[_Item] = deque(maxlen=max_history)
+        self._redo: deque[_Item] = deque(maxlen=max_history)
         self._subscribers: list[Callable[[ChangeEvent], None]] = []
-        self._group: list[_Atom] | None = None
+        self._group: _Item | None = None
         self._group_depth = 0
         self._bulk_depth = 0
         self._bulk_changed = False
@@ -145,6 +176,16 @@ class LandmarkModel:
     @property
     def can_redo(self) -> bool:
         return bool(self._redo)
+
+    @property
+    def undo_text(self) -> str:
+        """What :meth:`undo` would undo, in words ("place Right: trab roi"); empty when nothing."""
+        return describe(self._undo[-1]) if self._undo else ""
+
+    @property
+    def redo_text(self) -> str:
+        """What :meth:`redo` would redo, in words; empty when nothing."""
+        return describe(self._redo[-1]) if self._redo else ""
 
     # ---- observers -----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[ChangeEvent], None]) -> Callable[[ChangeEvent], None]:
@@ -204,15 +245,20 @@ class LandmarkModel:
         if self._group is not None:
             self._group.append(atom)
         else:
-            self._undo.append([atom])
+            self._undo.append(_Item([atom]))
         self._redo.clear()
         self._emit(_event_for(target, "edit"))
 
     # ---- grouping --------------------------------------------------------------------------
-    def begin_group(self) -> None:
-        """Start collecting changes into one history item (e.g. on mouse press). Nests."""
+    def begin_group(self, label: str = "") -> None:
+        """Start collecting changes into one history item (e.g. on mouse press). Nests.
+
+        ``label`` names the item in the Undo menu ("auto arch"); without one it is described
+        from its changes.
+        """
         if self._group_depth == 0:
-            self._group = []
+            self._group = _Item()
+            self._group.label = label
         self._group_depth += 1
 
     def end_group(self) -> None:
@@ -226,19 +272,19 @@ class LandmarkModel:
                 self._undo.append(atoms)
 
     @contextmanager
-    def group(self) -> Iterator["LandmarkModel"]:
+    def group(self, label: str = "") -> Iterator["LandmarkModel"]:
         """``with model.group(): ...`` — every change inside is undone/redone as one step."""
-        self.begin_group()
+        self.begin_group(label)
         try:
             yield self
         finally:
             self.end_group()
 
     @contextmanager
-    def bulk(self) -> Iterator["LandmarkModel"]:
+    def bulk(self, label: str = "") -> Iterator["LandmarkModel"]:
         """One history item AND one ``"bulk"`` event at the end (for loads, replacements)."""
         self._bulk_depth += 1
-        self.begin_group()
+        self.begin_group(label)
         try:
             yield self
         finally:
@@ -249,7 +295,7 @@ class LandmarkModel:
                 self._emit(ChangeEvent("bulk"))
 
     # ---- undo / redo ------------------------------------------------------------------------
-    def _replay(self, atoms: list[_Atom], forward: bool) -> None:
+    def _replay(self, atoms: _Item, forward: bool) -> None:
         """Apply a history item and move it to the other stack *before* notifying, so observers
         that ask ``can_undo``/``can_redo`` from their callback see the final state."""
         source = "redo" if forward else "undo"
@@ -342,9 +388,9 @@ class LandmarkModel:
         _check_side(side)
         self._change(("grade", side, str(index_id)), None if grade is None else str(grade))
 
-    def reset(self, landmarks: LandmarkSet) -> None:
+    def reset(self, landmarks: LandmarkSet, label: str = "replace all landmarks") -> None:
         """Replace everything (e.g. on loading a file) as one undoable step and one event."""
-        with self.bulk():
+        with self.bulk(label):
             self.set_arch_points(landmarks.arch_points)
             for side in SIDES:
                 marks = landmarks.sides.get(side, SideLandmarks())

@@ -149,6 +149,13 @@ def _geometry_issues(landmarks: LandmarkSet, side: str) -> list[Issue]:
             issues.append(Issue("warning", side, "trab_roi",
                                 f"{label} side: the trabecular region reaches {-bottom:.1f} mm into the lower cortex; "
                                 "move it up into the cancellous bone."))
+    if marks.trab_roi is not None and "foramen_inferior" in p:
+        roi = marks.trab_roi
+        top = float(np.dot(np.asarray(roi.centre) - p["foramen_inferior"], up)) + roi.size_mm / 2.0
+        if top > 0:
+            issues.append(Issue("warning", side, "trab_roi",
+                                f"{label} side: the trabecular region reaches {top:.1f} mm above the lower margin of the "
+                                "mental foramen, into the canal; move it down, between the canal and the cortex."))
     return issues
 
 
@@ -178,6 +185,36 @@ def _sides_swapped(landmarks: LandmarkSet) -> list[Issue]:
 def _bone_threshold(volume: Volume) -> float:
     sample = volume.voxels[:: max(1, volume.shape[0] // 32), :: 4, :: 4]
     return float(threshold_otsu(np.asarray(sample, float)))
+
+
+#: Below this fraction of above-threshold voxels the trabecular ROI lies (mostly) outside the bone.
+MIN_ROI_BONE_FRACTION = 0.25
+
+
+def _roi_in_image(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
+    """A trabecular ROI with little bone or marrow in it lies outside the mandible (in air or the canal).
+
+    "Bone" is what lies above the volume's Otsu threshold, as for the foramen check (that
+    threshold separates air from tissue, so cancellous bone counts whole); the ROI on the
+    cortex or in the canal is caught geometrically by :func:`_geometry_issues`.
+    """
+    threshold = _bone_threshold(volume)
+    issues = []
+    for side in SIDES:
+        roi = landmarks.sides.get(side, SideLandmarks()).trab_roi
+        if roi is None:
+            continue
+        half = roi.size_mm / 2.0
+        r = np.linspace(-half, half, 9)
+        offsets = np.stack(np.meshgrid(r, r, r, indexing="ij"), axis=-1).reshape(-1, 3)
+        if roi.shape == "circle":
+            offsets = offsets[np.linalg.norm(offsets, axis=1) <= half + 1e-9]
+        fraction = float(np.mean(sample_points(volume, np.asarray(roi.centre) + offsets) >= threshold))
+        if fraction < MIN_ROI_BONE_FRACTION:
+            issues.append(Issue("warning", side, "trab_roi",
+                                f"{side.capitalize()} side: the trabecular region lies outside the bone "
+                                f"(only {fraction:.0%} of it is bone or marrow): move it into the cancellous bone."))
+    return issues
 
 
 def _outside_bone(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
@@ -230,4 +267,5 @@ def validate_landmarks(landmarks: LandmarkSet, volume: Volume | None = None) -> 
     issues.extend(_sides_swapped(landmarks))
     if volume is not None:
         issues.extend(_outside_bone(landmarks, volume))
+        issues.extend(_roi_in_image(landmarks, volume))
     return issues

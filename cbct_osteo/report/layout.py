@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 from xml.sax.saxutils import escape
 
 from PIL import Image
@@ -120,7 +120,7 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, author: str, subject: str,
-              keywords: Sequence[str]) -> bytes:
+              keywords: Sequence[str], decorate_page: Callable[[object, tuple[float, float]], None] | None = None) -> bytes:
     """Lay out the report and return the PDF bytes.
 
     Parameters
@@ -129,6 +129,8 @@ def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, auth
         ``"A4"`` or ``"Letter"`` (case-insensitive).
     title, author, subject, keywords
         The PDF document information. The caller makes them identifier-free when anonymising.
+    decorate_page
+        ``decorate_page(canvas, page_size)`` draws on every page (e.g. the INCOMPLETE watermark).
     """
     register_fonts()
     size = PAGE_SIZES[page_size.upper()]
@@ -181,6 +183,8 @@ def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, auth
         canvas.drawString(MARGIN, MARGIN - 9, footer_text)
         canvas.drawRightString(size[0] - MARGIN, MARGIN - 9, f"page {document.page}")
         canvas.restoreState()
+        if decorate_page is not None:
+            decorate_page(canvas, size)
 
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()

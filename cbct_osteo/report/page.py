@@ -25,3 +25,31 @@ def default_page_size() -> str:
     if match and match.group(1).upper() in LETTER_TERRITORIES:
         return "Letter"
     return "A4"
+
+
+def draw_watermark(canvas, page_size: tuple[float, float], text: str) -> None:
+    """Stamp ``text`` across the page (diagonal, light red) and in a banner at its top.
+
+    Used for reports of incomplete cases (see :mod:`cbct_osteo.report.completeness`): the mark
+    is drawn on every page so that no printed page can pass for a final report. The banner
+    is real text, so it is also found when the PDF's text is extracted.
+    """
+    from reportlab.lib import colors
+
+    import math
+
+    width, height = page_size
+    angle = math.degrees(math.atan2(height, width))
+    size = min(44.0, 0.8 * math.hypot(width, height) / max(canvas.stringWidth(text, "Helvetica-Bold", 1.0), 1e-6))
+    canvas.saveState()
+    canvas.setFillColor(colors.Color(0.8, 0.1, 0.1, alpha=0.16))
+    canvas.setFont("Helvetica-Bold", size)  # fits along the diagonal on A4 and Letter
+    canvas.translate(width / 2.0, height / 2.0)
+    canvas.rotate(angle)
+    canvas.drawCentredString(0, 0, text)
+    canvas.restoreState()
+    canvas.saveState()
+    canvas.setFillColor(colors.HexColor("#b3261e"))
+    canvas.setFont("Helvetica-Bold", 9)
+    canvas.drawCentredString(width / 2.0, height - 22, text)
+    canvas.restoreState()

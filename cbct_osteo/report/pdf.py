@@ -8,6 +8,7 @@ the GUI runs it in a worker thread; a cancel callback stops it before anything i
 from __future__ import annotations
 
 import datetime as _dt
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,9 +18,11 @@ from cbct_osteo.io.atomic import write_bytes_atomic
 from cbct_osteo.errors import Cancelled
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.report import statements
+from cbct_osteo.report.completeness import INCOMPLETE_MARK, incomplete_recommendation, missing_steps
 from cbct_osteo.report.content import ReportSources, build_content, results_document
 from cbct_osteo.report.header import NOT_RECORDED, ReportHeader, build_header
 from cbct_osteo.report.layout import build_pdf
+from cbct_osteo.report.page import draw_watermark
 from cbct_osteo.volume import Volume
 
 Progress = Callable[[int, int], None]
@@ -76,6 +79,12 @@ def write_pdf_report(
     today
         The report date (default: today).
 
+    Notes
+    -----
+    A case with guided steps still open (:func:`~cbct_osteo.report.completeness.missing_steps`)
+    is reported with "INCOMPLETE – not for clinical use" on every page and the missing steps,
+    in plain words, as its recommendation.
+
     Raises
     ------
     cbct_osteo.errors.WriteError
@@ -106,10 +115,18 @@ def write_pdf_report(
         check_cancel()
 
     check_cancel()
+    missing = missing_steps(landmarks)
+    decorate = None
+    if missing:  # never passes for a final report: watermark on every page, the to-do list in plain words
+        results = {**results, "screening": {**results.get("screening", {}),
+                                            "explanation": "Not every landmark is placed yet, so the screening "
+                                                           "cannot be made from this report.",
+                                            "recommendation": incomplete_recommendation(missing)}}
+        decorate = partial(draw_watermark, text=INCOMPLETE_MARK)
     header = build_header(volume.meta, volume.spacing, anonymise=anonymise, practice_name=practice_name, today=today)
     sources = ReportSources(volume=volume, landmarks=landmarks, view3d=view3d, render_3d=render_3d)
     content = build_content(results, header, sources, on_step=step_then_check)
-    data = build_pdf(content, page_size=page_size, **pdf_metadata(header, practice_name))
+    data = build_pdf(content, page_size=page_size, decorate_page=decorate, **pdf_metadata(header, practice_name))
     step_then_check()  # the last chance to cancel: after this the file is written
     write_bytes_atomic(out_path, data)
     step()

@@ -14,5 +14,5 @@ def settle(qtbot, window) -> None:
 def open_case(qtbot, window, path: str | Path) -> None:
     """Open ``path`` the way File > Open does and wait until the case is shown and settled."""
     with qtbot.waitSignal(window.caseShown, timeout=WAIT_MS):
-        window.open_path(str(path))
+        window.loading.open_path(str(path))
     settle(qtbot, window)

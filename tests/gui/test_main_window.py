@@ -37,50 +37,53 @@ def test_guided_workflow_by_clicks_gives_the_catalogue_results(qtbot, make_windo
     truth = read_landmarks(phantom_dir / "landmarks.json")
     window = make_window()
     open_case(qtbot, window, phantom_dir)
-    assert window.volume is not None and window.axial.image is not None
-    assert window.view3d._surface_actor is not None  # the mandible surface was built
+    assert window.volume is not None and window.views.axial.image is not None
+    assert window.views.view3d._surface_actor is not None  # the mandible surface was built
 
     # Arch: the first step is active; click the true arch points on the axial slice through them.
     assert window.workflow_panel.active.kind == "arch"
     window.set_crosshair(np.asarray(truth.arch_points[0]))
     for point in truth.arch_points:
-        click(qtbot, window.axial, point)
+        click(qtbot, window.views.axial, point)
     assert len(window.model.landmarks.arch_points) == len(truth.arch_points)
-    qtbot.waitUntil(lambda: window.panoramic_image is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.reformat.panoramic_image is not None, timeout=WAIT_MS)
 
     for side in ("left", "right"):
-        window.activate_step(step(window, side, "foramen_centre"))
-        click(qtbot, window.panoramic_view, truth.point(side, "foramen_centre"))
-        # placing the foramen jumps the cross-section to it and activates the next step
+        window.placing.activate_step(step(window, side, "foramen_centre"))
+        click(qtbot, window.views.panoramic_view, truth.point(side, "foramen_centre"))
+        # the panoramic click jumps the cross-section to it; the step stays until it is centred there
+        assert window.workflow_panel.active.kind == "foramen_centre"
+        click(qtbot, window.views.cross_view, truth.point(side, "foramen_centre"))
         assert window.workflow_panel.active.kind == "foramen_superior"
-        # the panoramic click lies on the arch surface: centre it on the cross-section, as the user is told to
-        window.activate_step(step(window, side, "foramen_centre"))
-        click(qtbot, window.cross_view, truth.point(side, "foramen_centre"))
         for kind in ("foramen_superior", "foramen_inferior", "border_outer", "border_inner"):
-            window.activate_step(step(window, side, kind))
-            click(qtbot, window.cross_view, truth.point(side, kind))
-        window.activate_step(step(window, side, "trab_roi"))
-        click(qtbot, window.cross_view, truth.sides[side].trab_roi.centre)
+            window.placing.activate_step(step(window, side, kind))
+            click(qtbot, window.views.cross_view, truth.point(side, kind))
+        window.placing.activate_step(step(window, side, "trab_roi"))
+        click(qtbot, window.views.cross_view, truth.sides[side].trab_roi.centre)
         placed = window.model.landmarks
         for kind in ("foramen_centre", "foramen_superior", "foramen_inferior", "border_outer", "border_inner"):
             assert np.linalg.norm(np.subtract(placed.point(side, kind), truth.point(side, kind))) < 0.6, (side, kind)
 
-    assert "All landmarks placed" in window.workflow_panel.summary.text()
+    assert "CTCI grade" in window.workflow_panel.summary.text()  # grades are steps too: not "all done" yet
+    for side in ("left", "right"):
+        window.placing.grade_chosen(side, "CTCI", "C1")
+    assert "All steps done" in window.workflow_panel.summary.text()
     settle(qtbot, window)
-    shown = window.last_result
+    shown = window.analysis.last_result
     expected = analyse_case(window.volume, truth)
     for index_id in ("CTMI", "CTI_S", "CTI_I"):
         for side in ("left", "right"):
             got, want = shown.sides[side].indices[index_id], expected.sides[side].indices[index_id]
             assert got.value == pytest.approx(want.value, rel=0.05), (side, index_id)
         assert window.results_panel.cell_text(index_id, "Mean") not in ("", "–")
-        assert window.results_panel.cell_text(index_id, "Category") == expected.mean[index_id].category
+        category = expected.mean[index_id].category
+        assert window.results_panel.cell_text(index_id, "Category") == window.results_panel.CATEGORY_WORDS.get(category, category)
     assert shown.screening.result == expected.screening.result
     assert window.results_panel.screening.text()
 
     # Export report: the same call as the button, written in a worker
     report = tmp_path / "report.pdf"
-    window.write_report(str(report))
+    window.report.write(str(report))
     settle(qtbot, window)
     assert report.read_bytes()[:5] == b"%PDF-"
 
@@ -91,14 +94,14 @@ def test_undo_redo_with_keyboard(qtbot, make_window, phantom_dir):
     open_case(qtbot, window, phantom_dir)
     window.set_crosshair(np.asarray(truth.arch_points[0]))
     for point in truth.arch_points[:3]:
-        click(qtbot, window.axial, point)
+        click(qtbot, window.views.axial, point)
     assert len(window.model.landmarks.arch_points) == 3
     window.activateWindow()  # keyboard shortcuts need the window focused, as when a user types
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
-    window.axial.setFocus()
-    qtbot.keyClick(window.axial, Qt.Key_Z, Qt.ControlModifier)
+    window.views.axial.setFocus()
+    qtbot.keyClick(window.views.axial, Qt.Key_Z, Qt.ControlModifier)
     assert len(window.model.landmarks.arch_points) == 2
-    qtbot.keyClick(window.axial, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    qtbot.keyClick(window.views.axial, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
     assert len(window.model.landmarks.arch_points) == 3
 
 
@@ -108,7 +111,7 @@ def test_autosave_restores_after_window_is_destroyed(qtbot, make_window, phantom
     open_case(qtbot, first, phantom_dir)
     first.set_crosshair(np.asarray(truth.arch_points[0]))
     for point in truth.arch_points:
-        click(qtbot, first.axial, point)
+        click(qtbot, first.views.axial, point)
     placed = list(first.model.landmarks.arch_points)
     assert list((data_dir / "autosave").glob("*.json"))  # written after every change, no Save needed
     first.deleteLater()  # gone without saving: no close, no Save
@@ -116,10 +119,10 @@ def test_autosave_restores_after_window_is_destroyed(qtbot, make_window, phantom
 
     second = make_window()
     with qtbot.waitSignal(second.caseShown, timeout=WAIT_MS):
-        second.open_path(str(phantom_dir))
+        second.loading.open_path(str(phantom_dir))
     qtbot.waitUntil(lambda: second.findChild(QMessageBox, "restoreDialog") is not None, timeout=WAIT_MS)
     box = second.findChild(QMessageBox, "restoreDialog")
-    box.button(QMessageBox.Yes).click()
+    next(b for b in box.buttons() if b.text() == "Restore").click()
     assert second.model.landmarks.arch_points == placed
 
 
@@ -129,7 +132,7 @@ def test_session_from_another_scan_is_refused(qtbot, make_window, phantom_dir, t
     other = tmp_path / "other.json"
     write_session(Session(series_uid=window.volume.meta.series_uid, volume_fingerprint="0" * 32), other)
     with qtbot.waitSignal(window.errorShown, timeout=5000) as shown:
-        assert window.open_session(str(other)) is False
+        assert window.session.open_session(str(other)) is False
     assert "other.json" in shown.args[0] and "different scan" in shown.args[0]
     assert window.findChild(QMessageBox, "errorDialog") is not None
 
@@ -139,7 +142,7 @@ def test_broken_file_shows_a_readable_error(qtbot, make_window, tmp_path):
     broken.write_bytes(b"this is not DICOM" * 10)
     window = make_window()
     with qtbot.waitSignal(window.errorShown, timeout=WAIT_MS) as shown:
-        window.open_path(str(broken))
+        window.loading.open_path(str(broken))
     assert "broken.dcm" in shown.args[0]
     assert "Traceback" not in shown.args[0]
     box = window.findChild(QMessageBox, "errorDialog")
@@ -154,10 +157,10 @@ def test_cancel_stops_a_load(qtbot, make_window, phantom_dir):
     def on_progress(stage, done, total):
         if stage == "load" and not cancelled:
             cancelled.append(done)
-            window.cancel_load()
+            window.loading.cancel()
 
     window.loadProgress.connect(on_progress)
-    window.open_path(str(phantom_dir))
+    window.loading.open_path(str(phantom_dir))
     qtbot.waitUntil(lambda: bool(cancelled) and not window.busy, timeout=WAIT_MS)
     assert window.volume is None
     assert "cancelled" in window.statusBar().currentMessage().lower()

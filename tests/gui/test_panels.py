@@ -40,13 +40,13 @@ def test_ctci_reference_pictures_differ_and_show_in_the_grade_step(qtbot, make_w
     panel = window.workflow_panel
     assert not panel.ctci_references.isVisible()
     grade_step = next(s for s in panel.steps if s.what == "grade" and s.side == "left")
-    window.activate_step(grade_step)
+    window.placing.activate_step(grade_step)
     assert panel.ctci_references.isVisible() and panel.grade.isVisible()
     for grade, definition in CTCI_DEFINITIONS.items():
         assert panel.ctci_labels[grade].isVisible() and panel.ctci_labels[grade].text() == definition
         assert not panel.ctci_pixmap(grade).isNull()
     assert "even, sharp endosteal margin" in panel.ctci_labels["C1"].text()
-    window.activate_step(next(s for s in panel.steps if s.what == "arch"))
+    window.placing.activate_step(next(s for s in panel.steps if s.what == "arch"))
     assert not panel.ctci_references.isVisible()
 
 
@@ -54,7 +54,7 @@ def test_clicking_a_ctci_picture_grades_the_side(qtbot, make_window, phantom_dir
     window = make_window()
     open_case(qtbot, window, phantom_dir)
     panel = window.workflow_panel
-    window.activate_step(next(s for s in panel.steps if s.what == "grade" and s.side == "right"))
+    window.placing.activate_step(next(s for s in panel.steps if s.what == "grade" and s.side == "right"))
     qtbot.mouseClick(panel.ctci_buttons["C3"], Qt.LeftButton)
     assert window.model.landmarks.grades["right"]["CTCI"] == "C3"
     assert panel.grade.currentText() == "C3" and panel.ctci_buttons["C3"].isChecked()
@@ -67,10 +67,10 @@ def test_roi_size_and_shape_controls_edit_the_model(qtbot, make_window, phantom_
     open_case(qtbot, window, phantom_dir)
     window.model.reset(truth)
     settle(qtbot, window)
-    before = window.last_result.sides["left"].indices["TRAB_MEAN"]
+    before = window.analysis.last_result.sides["left"].indices["TRAB_MEAN"]
     panel = window.workflow_panel
     assert not panel.roi_controls.isVisible()
-    window.activate_step(step(window, "left", "trab_roi"))
+    window.placing.activate_step(step(window, "left", "trab_roi"))
     assert panel.roi_controls.isVisible()
     assert panel.roi_size.minimum() == 2.0 and panel.roi_size.maximum() == 10.0 and panel.roi_size.singleStep() == 0.5
     assert panel.roi_size.value() == truth.sides["left"].trab_roi.size_mm
@@ -80,16 +80,16 @@ def test_roi_size_and_shape_controls_edit_the_model(qtbot, make_window, phantom_
     panel.roi_shape.setCurrentIndex(panel.roi_shape.findText("circle"))
     assert window.model.roi("left").shape == "circle"
     assert window.model.roi("right").size_mm == truth.sides["right"].trab_roi.size_mm  # the other side untouched
-    saved = json.loads(autosave_path(window.volume.meta.series_uid, window.fingerprint).read_text(encoding="utf-8"))
+    saved = json.loads(autosave_path(window.volume.meta.series_uid, window.state.fingerprint).read_text(encoding="utf-8"))
     assert "3.0" in json.dumps(saved) and "circle" in json.dumps(saved)
     settle(qtbot, window)
-    after = window.last_result.sides["left"].indices["TRAB_MEAN"]
+    after = window.analysis.last_result.sides["left"].indices["TRAB_MEAN"]
     assert after.value != before.value  # recomputed on the smaller, round ROI
 
-    window.undo()
+    window.placing.undo()
     assert window.model.roi("left").shape == "square" and window.model.roi("left").size_mm == 3.0
     assert panel.roi_shape.currentText() == "square"
-    window.undo()
+    window.placing.undo()
     assert window.model.roi("left").size_mm == truth.sides["left"].trab_roi.size_mm
     assert panel.roi_size.value() == truth.sides["left"].trab_roi.size_mm
 
@@ -99,10 +99,10 @@ def test_roi_is_placed_with_the_chosen_size_and_shape(qtbot, make_window, phanto
     window = make_window()
     open_case(qtbot, window, phantom_dir)
     roi_step = step(window, "right", "trab_roi")
-    window.activate_step(roi_step)
+    window.placing.activate_step(roi_step)
     window.workflow_panel.roi_size.setValue(7.5)
     window.workflow_panel.roi_shape.setCurrentIndex(window.workflow_panel.roi_shape.findText("circle"))
     assert window.model.roi("right") is None
-    window.place(roi_step, np.asarray(truth.sides["right"].trab_roi.centre))
+    window.placing.place(roi_step, np.asarray(truth.sides["right"].trab_roi.centre))
     roi = window.model.roi("right")
     assert roi.size_mm == 7.5 and roi.shape == "circle"

@@ -17,7 +17,7 @@ def case_window(qtbot, make_window, phantom_dir):
     """A window showing the phantom with its true landmarks placed."""
     window = make_window()
     with qtbot.waitSignal(window.caseShown, timeout=WAIT_MS):
-        window.open_path(str(phantom_dir))
+        window.loading.open_path(str(phantom_dir))
     settle(qtbot, window)
     window.model.reset(read_landmarks(phantom_dir / "landmarks.json"))
     settle(qtbot, window)
@@ -27,7 +27,7 @@ def case_window(qtbot, make_window, phantom_dir):
 def write(qtbot, window, path) -> None:
     with qtbot.waitSignal(window.statusBar().messageChanged, timeout=WAIT_MS,
                           check_params_cb=lambda text: text.startswith("Report written")):
-        window.write_report(str(path))
+        window.report.write(str(path))
     settle(qtbot, window)
 
 
@@ -78,7 +78,7 @@ def test_cancel_stops_the_report(qtbot, case_window, tmp_path):
 
     window.loadProgress.connect(on_progress)
     report = tmp_path / "cancelled.pdf"
-    window.write_report(str(report))
+    window.report.write(str(report))
     qtbot.waitUntil(lambda: bool(cancelled) and not window.busy, timeout=WAIT_MS)
     assert not report.exists()
     assert "cancelled" in window.statusBar().currentMessage().lower()
@@ -107,7 +107,7 @@ def test_print_report_opens_a_preview_of_the_report(qtbot, case_window):
     from PySide6.QtPrintSupport import QPrintPreviewDialog, QPrintPreviewWidget
 
     window = case_window
-    pdf_path = window.print_report()
+    pdf_path = window.report.print_report()
     qtbot.waitUntil(lambda: window.findChild(QPrintPreviewDialog, "printPreview") is not None, timeout=WAIT_MS)
     preview = window.findChild(QPrintPreviewDialog, "printPreview")
     qtbot.waitUntil(preview.isVisible, timeout=WAIT_MS)

@@ -96,18 +96,18 @@ def test_clip_removes_a_maxilla_joined_to_the_teeth(phantom_case, arch_xyz):
 def test_without_an_arch_nothing_is_clipped_and_the_checkbox_rebuilds(qtbot, make_window, phantom_dir):
     window = make_window()
     open_case(qtbot, window, phantom_dir)
-    assert window.clip_checkbox.isChecked() and window.surface_cut_mm is None  # no arch yet: keep everything
+    assert window.views.clip_checkbox.isChecked() and window.surface.cut_mm is None  # no arch yet: keep everything
     full = surface_bounds(window)
     arch = read_landmarks(phantom_dir / "landmarks.json").arch_points
-    window._edit(lambda model: model.set_arch_points(list(arch)))
+    window.placing.edit(lambda model: model.set_arch_points(list(arch)))
     settle(qtbot, window)
-    cut = window.surface_cut_mm
+    cut = window.surface.cut_mm
     assert cut is not None and np.median(np.asarray(arch)[:, 2]) + 20.0 < cut
     clipped = surface_bounds(window)
     assert clipped[5] <= cut <= full[5] + 3.0 and clipped[1] - clipped[0] > 92.0
-    window.clip_checkbox.setChecked(False)
+    window.views.clip_checkbox.setChecked(False)
     settle(qtbot, window)
-    assert window.surface_cut_mm is None and surface_bounds(window)[5] >= clipped[5]
+    assert window.surface.cut_mm is None and surface_bounds(window)[5] >= clipped[5]
 
 
 def test_dropping_a_folder_opens_the_case(qtbot, make_window, phantom_dir):
@@ -142,6 +142,6 @@ def test_recent_files_remember_and_reopen(qtbot, make_window, phantom_dir):
 
 
 def surface_bounds(window) -> tuple[float, ...]:
-    actor = window.view3d._surface_actor
+    actor = window.views.view3d._surface_actor
     assert actor is not None
     return actor.GetMapper().GetInput().GetBounds()

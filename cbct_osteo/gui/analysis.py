@@ -1,0 +1,144 @@
+"""Live analysis: the indices recomputed in a worker after every change, and what was measured drawn.
+
+The cross-section shows what W is measured between, not only the markers: the measurement
+line and its two edges in the report's cortex colour. With edge refinement the edges are
+the refined ones (a marker dragged into trabecular bone visibly stays off the edge the
+refinement found); "as placed" measures between the markers themselves. The edges come from
+the results (``edges_mm``/``line_mm`` in W's details when present, else the refined points),
+so the drawing is never a second computation.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QPointF, QTimer, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+
+from cbct_osteo.gui.interaction import ViewTransform
+from cbct_osteo.gui.workflow import MEASURED_COLOUR
+from cbct_osteo.io.landmarks_file import LandmarkSet
+
+if TYPE_CHECKING:
+    from cbct_osteo.gui.main_window import MainWindow
+
+#: Drawn on the cross-section when within this distance (mm) of its plane.
+LINE_VISIBLE_MM = 2.0
+
+
+def measured_segment(result: Any, landmarks: LandmarkSet, side: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(outer, inner) patient mm between which ``side``'s W was measured, or None when it was not."""
+    side_result = result.sides.get(side) if result is not None else None
+    if side_result is None:
+        return None
+    width = side_result.measurements.get("W")
+    if width is None or not width.ok:
+        return None
+    details = width.details or {}
+    for key in ("line_mm", "edges_mm"):
+        pair = details.get(key)
+        if isinstance(pair, (list, tuple)) and len(pair) == 2:
+            try:
+                outer, inner = (np.asarray(p, float).reshape(3) for p in pair)
+                return outer, inner
+            except ValueError:
+                pass
+    refined = side_result.refined_points or {}
+    if width.method == "edge" and {"border_outer", "border_inner"} <= set(refined):
+        return np.asarray(refined["border_outer"], float), np.asarray(refined["border_inner"], float)
+    outer, inner = landmarks.point(side, "border_outer"), landmarks.point(side, "border_inner")
+    if outer is None or inner is None:
+        return None
+    return np.asarray(outer, float), np.asarray(inner, float)
+
+
+class AnalysisController:
+    """Debounced analysis runs; one more run when changes came in while one was running."""
+
+    def __init__(self, window: "MainWindow") -> None:
+        self.window = window
+        self.timer = QTimer(window, singleShot=True, interval=250, timeout=self.start)
+        self.last_result = None
+        self._running = False
+        self._dirty = False
+        window.views.cross_view.add_overlay(self.paint_measured)
+        window.results_panel.refineChanged.connect(self.set_refine)
+
+    @property
+    def busy(self) -> bool:
+        return self.timer.isActive()
+
+    def reset(self) -> None:
+        self.last_result = None
+        self.window.results_panel.show_message("No results yet: place the landmarks.", clear=True)
+
+    def set_refine(self, refine: bool) -> None:
+        """The "edge-refined / as placed" switch of W (and the heights measured from the refined border)."""
+        if self.window.state is None or self.window.state.view.refine == refine:
+            return
+        self.window.state.view.refine = bool(refine)
+        self.window.session.autosave()
+        self.timer.start(0)
+
+    def start(self) -> None:
+        """Recompute the indices in a worker; changes made meanwhile trigger one more run when it ends."""
+        w = self.window
+        if w.volume is None or w.state is None:
+            return
+        if self._running:
+            self._dirty = True
+            return
+        from cbct_osteo.indices import analyse_case
+
+        volume, landmarks, refine = w.volume, w.state.model.snapshot(), w.state.view.refine
+        w.results_panel.show_busy()
+        self._running, self._dirty = True, False
+        w.tasks.run(lambda progress, cancel: analyse_case(volume, landmarks, refine=refine), "Computing the indices",
+                    lambda result: self._ready(landmarks, refine, result), self._failed, on_finished=self._finished)
+
+    def _finished(self) -> None:
+        self._running = False
+        if self._dirty:
+            self.start()
+
+    def _failed(self, exc: Exception) -> None:
+        self.last_result = None  # never leave an earlier screening on screen
+        self.window.results_panel.show_message(f"Could not compute the indices: {exc}", clear=True)
+        self.window.views.cross_view.update()
+
+    def _ready(self, landmarks: LandmarkSet, refine: bool, result) -> None:
+        w = self.window
+        if w.state is None or landmarks.to_json() != w.state.landmarks.to_json() or refine != w.state.view.refine:
+            return  # stale: a newer analysis is on its way
+        self.last_result = result
+        w.results_panel.show_result(result, refine)
+        w.views.cross_view.update()
+        w.resultsUpdated.emit(result)
+
+    # ---- drawing what was measured
+    def measured_lines(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per side, the (outer, inner) edges W of the latest result was measured between (patient mm)."""
+        if self.window.state is None:
+            return {}
+        segments = {side: measured_segment(self.last_result, self.window.state.landmarks, side) for side in ("right", "left")}
+        return {side: seg for side, seg in segments.items() if seg is not None}
+
+    def paint_measured(self, painter: QPainter, transform: ViewTransform) -> None:
+        view = self.window.views.cross_view
+        if view.plane_image is None:
+            return
+        for outer, inner in self.measured_lines().values():
+            rc, distance = view.patient_to_rc(np.array([outer, inner]))
+            if np.any(np.abs(distance) > LINE_VISIBLE_MM):
+                continue
+            (x0, y0), (x1, y1) = transform.image_to_screen(rc)
+            painter.setPen(QPen(QColor(MEASURED_COLOUR), 2, Qt.DashLine))
+            painter.drawLine(QPointF(x0, y0), QPointF(x1, y1))
+            direction = np.array([x1 - x0, y1 - y0])
+            length = float(np.hypot(*direction)) or 1.0
+            normal = np.array([-direction[1], direction[0]]) / length * 7.0
+            painter.setPen(QPen(QColor(MEASURED_COLOUR), 2.5))
+            for x, y in ((x0, y0), (x1, y1)):  # the edges measured: ticks across the line
+                painter.drawLine(QPointF(x - normal[0], y - normal[1]), QPointF(x + normal[0], y + normal[1]))
+            method = "edge-refined" if self.window.state.view.refine else "as placed"
+            painter.drawText(QPointF(max(x0, x1) + 10, (y0 + y1) / 2), f"W {method}")

@@ -1,0 +1,276 @@
+"""Issue 16, driven as a dentist would: what is drawn is what is measured, nothing changes silently,
+the step flow never skips, keys go to the view under the cursor, the layout holds still, results read plainly.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from cbct_osteo.io.landmarks_file import read_landmarks
+from gui_helpers import WAIT_MS, open_case, settle
+
+pytestmark = pytest.mark.gui
+
+
+def step(window, side, kind):
+    return next(s for s in window.workflow_panel.steps if s.side == side and s.kind == kind)
+
+
+def widget_point(view, xyz) -> QPoint:
+    x, y = view.patient_to_widget(np.asarray(xyz, float))
+    return QPoint(int(round(x)), int(round(y)))
+
+
+@pytest.fixture
+def case(qtbot, make_window, phantom_dir):
+    """The phantom with its true landmarks placed and analysed, at the size a dentist's laptop has."""
+    window = make_window()
+    window.resize(1280, 800)
+    open_case(qtbot, window, phantom_dir)
+    window.model.reset(read_landmarks(phantom_dir / "landmarks.json"))
+    settle(qtbot, window)
+    return window
+
+
+def drag(qtbot, view, start_xyz, end_xyz) -> None:
+    qtbot.mousePress(view, Qt.LeftButton, pos=widget_point(view, start_xyz))
+    qtbot.mouseMove(view, widget_point(view, end_xyz))
+    qtbot.mouseRelease(view, Qt.LeftButton, pos=widget_point(view, end_xyz))
+
+
+# --- finding 1: markers are what is measured --------------------------------------------------------------
+def test_measured_edges_are_drawn_and_as_placed_follows_the_marker(qtbot, case):
+    window = case
+    window.reformat.jump_to_foramen("right")
+    result = window.analysis.last_result
+    outer, inner = window.analysis.measured_lines()["right"]
+    refined = result.sides["right"].refined_points
+    assert np.allclose(inner, refined["border_inner"]) and np.allclose(outer, refined["border_outer"])  # the refined edges
+    # dragging the endosteal marker 1.5 mm into the trabecular bone: edge refinement keeps W on the edge
+    marker = np.asarray(window.model.point("right", "border_inner"))
+    moved = marker + np.array([0.0, 0.0, 1.5])
+    drag(qtbot, window.views.cross_view, marker, moved)
+    assert window.model.point("right", "border_inner")[2] == pytest.approx(moved[2], abs=0.3)
+    settle(qtbot, window)
+    w_refined = window.analysis.last_result.sides["right"].measurements["W"].value
+    drawn_inner = window.analysis.measured_lines()["right"][1]
+    assert abs(drawn_inner[2] - window.model.point("right", "border_inner")[2]) > 0.5  # the drawn edge is not the marker
+    # "as placed": W is measured between the markers, and the drawn line ends on them
+    panel = window.results_panel
+    panel.refine.setCurrentIndex(panel.refine.findText("as placed"))
+    assert window.state.view.refine is False
+    qtbot.waitUntil(lambda: window.analysis.last_result is not None
+                    and window.analysis.last_result.sides["right"].measurements["W"].method == "manual", timeout=WAIT_MS)
+    settle(qtbot, window)
+    w_placed = window.analysis.last_result.sides["right"].measurements["W"].value
+    assert np.allclose(window.analysis.measured_lines()["right"][1], window.model.point("right", "border_inner"))
+    assert w_placed - w_refined > 1.0  # the 1.5 mm drag now counts in full
+    assert window.views.cross_view.grab().toImage().width() > 0
+
+
+# --- finding 2: numbers never change silently -------------------------------------------------------------
+def test_auto_arch_over_a_finished_case_asks_first_and_is_undoable(qtbot, case):
+    window = case
+    before = list(window.model.landmarks.arch_points)
+    window.workflow_panel.auto_arch.click()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "confirmAutoArch") is not None, timeout=5000)
+    box = window.findChild(QMessageBox, "confirmAutoArch")
+    box.button(QMessageBox.Cancel).click()
+    settle(qtbot, window)
+    assert window.model.landmarks.arch_points == before  # cancelled: nothing changed
+    window.workflow_panel.auto_arch.click()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "confirmAutoArch") is not None, timeout=5000)
+    box = window.findChild(QMessageBox, "confirmAutoArch")
+    next(b for b in box.buttons() if b.text() == "Replace arch").click()
+    qtbot.waitUntil(lambda: window.model.landmarks.arch_points != before, timeout=WAIT_MS)
+    assert window.undo_action.text() == "&Undo auto arch"
+    window.placing.undo()
+    assert window.model.landmarks.arch_points == before
+
+
+def test_clear_arch_asks_and_withdraws_the_screening(qtbot, case):
+    window = case
+    shown = window.results_panel.screening.text()
+    assert "Screening" in shown
+    window.placing.activate_step(next(s for s in window.workflow_panel.steps if s.what == "arch"))
+    window.workflow_panel.clear_arch.click()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "confirmClearArch") is not None, timeout=5000)
+    box = window.findChild(QMessageBox, "confirmClearArch")
+    next(b for b in box.buttons() if b.text() == "Clear arch").click()
+    assert window.model.landmarks.arch_points == []
+    settle(qtbot, window)
+    assert window.results_panel.screening.text() != shown  # the old screening is not left on screen
+    assert window.undo_action.text() == "&Undo clear arch"
+
+
+def test_roi_dragged_onto_the_cortex_or_out_of_the_bone_is_flagged(qtbot, case):
+    window = case
+    window.reformat.jump_to_foramen("right")
+    checks = window.workflow_panel.checks
+    assert checks.text() == ""  # the true ROI is fine
+    roi = np.asarray(window.model.roi("right").centre)
+    drag(qtbot, window.views.cross_view, roi, np.asarray(window.model.point("right", "border_outer")))
+    assert checks.isVisible() and "cortex" in checks.text()
+    arch = window.reformat.arch
+    buccal = np.asarray(arch.normal(arch.closest_arc_position(roi)))
+    window.model.set_roi("right", centre=tuple(roi + 25.0 * buccal))
+    assert "outside the bone" in checks.text()
+    window.placing.undo()
+    window.placing.undo()
+    assert checks.text() == ""
+
+
+# --- finding 3: one foramen definition ------------------------------------------------------------------
+def test_one_foramen_definition_in_instruction_sketch_and_phantom(qtbot, make_window):
+    from PySide6.QtGui import QColor, QImage
+
+    from cbct_osteo.gui.sketches import sketch
+    from cbct_osteo.gui.workflow import KIND_COLOURS
+
+    window = make_window()
+    window.placing.activate_step(step(window, "right", "foramen_centre"))
+    text = window.workflow_panel.instruction.text()
+    assert "buccal" in text and "not the canal" in text
+    image = sketch("foramen_centre", 240, 150).toImage().convertToFormat(QImage.Format_RGB888)
+    yellow = QColor(KIND_COLOURS["foramen_centre"])
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())[:, : 240 * 3]
+    rgb = pixels.reshape(image.height(), 240, 3).astype(int)
+    match = np.abs(rgb - [yellow.red(), yellow.green(), yellow.blue()]).sum(axis=2) < 40
+    cross_half = match[:, 122:]
+    cols = np.nonzero(cross_half.any(axis=0))[0]
+    assert cols.size and cols.mean() > 70  # drawn at the buccal wall (right), not inside the bone
+    # the user guide says the same
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    assert "opens through the buccal cortex" in guide
+
+
+# --- finding 7: the step flow never skips or contradicts --------------------------------------------------
+def test_flow_goes_to_the_grade_and_all_done_needs_it(qtbot, case):
+    window = case
+    for side in ("right", "left"):
+        window.model.set_grade(side, "CTCI", None)
+    centre = np.asarray(window.model.roi("right").centre)
+    window.model.delete_roi("right")
+    roi_step = step(window, "right", "trab_roi")
+    window.placing.activate_step(roi_step)
+    window.placing.place(roi_step, centre)
+    assert (window.workflow_panel.active.side, window.workflow_panel.active.kind) == ("right", "CTCI")  # not skipped
+    assert "All steps done" not in window.workflow_panel.summary.text()
+    window.placing.grade_chosen("right", "CTCI", "C2")
+    assert (window.workflow_panel.active.side, window.workflow_panel.active.kind) == ("left", "CTCI")
+    window.placing.grade_chosen("left", "CTCI", "C1")
+    assert "All steps done" in window.workflow_panel.summary.text()
+
+
+def read_landmarks_truth(window):
+    from pathlib import Path
+
+    return read_landmarks(Path(window.state.source) / "landmarks.json")
+
+
+# --- finding 8: keyboard -------------------------------------------------------------------------------------
+def test_f1_opens_help_and_f2_is_the_bone_preset(qtbot, case):
+    window = case
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.keyClick(window.views.axial, Qt.Key_F1)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "helpDialog") is not None, timeout=5000)
+    window.findChild(QMessageBox, "helpDialog").close()
+    before = window.state.view.window
+    qtbot.keyClick(window.views.axial, Qt.Key_F2)
+    assert window.state.view.window != before and "bone window" in window.views.axial.bottom_text
+
+
+def test_keys_after_clicking_the_step_list_go_to_the_view_under_the_cursor(qtbot, case):
+    window = case
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    panel = window.workflow_panel
+    axial = window.views.axial
+    qtbot.mouseMove(axial, QPoint(axial.width() // 2, axial.height() // 2))
+    item = panel.list.item(3)
+    qtbot.mouseClick(panel.list.viewport(), Qt.LeftButton, pos=panel.list.visualItemRect(item).center())
+    active, index = panel.active, axial.index
+    assert active is not None and active == panel.steps[3]
+    for _ in range(10):
+        qtbot.keyClick(focused_widget(window), Qt.Key_PageDown)
+    assert panel.active == active  # the step list did not take the keys
+    assert axial.index == max(index - 50, 0)  # the axial view under the cursor scrolled
+
+
+def focused_widget(window):
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.focusWidget() or window
+
+
+# --- finding 9: a stable layout ------------------------------------------------------------------------------
+def test_layout_holds_still_and_fits_1024(qtbot, case):
+    window = case
+    panel = window.workflow_panel
+    list_geometry = panel.list.geometry()
+    views_width = window.views.width()
+    for s in panel.steps:
+        window.placing.activate_step(s)
+        assert panel.list.geometry() == list_geometry and window.views.width() == views_width
+    # placing on the cross-section does not re-centre it
+    window.reformat.jump_to_foramen("right")
+    before = window.views.cross_view.plane_image.pixel_to_patient(np.array([0.0, 0.0]))
+    border_step = step(window, "right", "border_inner")
+    window.placing.activate_step(border_step)
+    click_at = np.asarray(window.model.point("right", "border_inner")) + np.array([0.0, 0.0, 0.5])
+    qtbot.mouseClick(window.views.cross_view, Qt.LeftButton, pos=widget_point(window.views.cross_view, click_at))
+    after = window.views.cross_view.plane_image.pixel_to_patient(np.array([0.0, 0.0]))
+    assert np.allclose(before, after)
+    window.resize(900, 700)
+    qtbot.waitUntil(lambda: window.width() == 1024, timeout=5000)  # shrinks to, and not below, 1024 px
+    assert window.views.axial.width() >= 160 and window.results_panel.isVisible()
+    for name in ("1x3", "2x2", "panoramic"):
+        window.set_layout(name)
+        assert window.layout_actions[name].isChecked()
+    window.set_layout("panoramic")
+    qtbot.waitUntil(lambda: window.views.panoramic_view.width() > 2 * window.views.cross_view.width(), timeout=5000)
+    assert window.views.panoramic_view.isVisible()
+
+
+# --- finding 10: results readable at 1280 x 800, same order and colours as the report ----------------------------
+def test_category_is_next_to_the_value_and_visible_at_1280x800(qtbot, case):
+    from cbct_osteo.gui.workflow import KIND_COLOURS, MEASURED_COLOUR
+    from cbct_osteo.report.figures import FORAMEN_COLOUR, ROI_COLOUR, WIDTH_COLOUR
+
+    window = case
+    table = window.results_panel.table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers[:5] == ["Index", "Right", "Left", "Both", "Category"]  # the report's side order, category by the value
+    viewport = table.viewport().rect()
+    for row in range(table.rowCount()):
+        rect = table.visualRect(table.model().index(row, 4))
+        assert viewport.contains(rect.topLeft()) and rect.right() <= viewport.right() + 1, row
+    dock = window.docks["results"]
+    top_left = table.mapTo(window, table.rect().topLeft())
+    assert top_left.y() + table.height() <= window.height() and dock.isVisible()
+    assert window.results_panel.cell_text("CTMI", "Category") == "low"
+    hexes = {"foramen_centre": FORAMEN_COLOUR, "trab_roi": ROI_COLOUR}
+    for kind, rgb in hexes.items():
+        assert KIND_COLOURS[kind] == "#{:02x}{:02x}{:02x}".format(*rgb)
+    assert MEASURED_COLOUR == "#{:02x}{:02x}{:02x}".format(*WIDTH_COLOUR)
+    text = window.results_panel.screening.text()
+    assert text.index("Screening:") < text.index("CTMI (mean")  # the finding first
+    assert "pending verification" not in text or text.index("pending verification") > text.index("Limits")
+    assert "border_outer" not in text
+
+
+# --- undo labels ---------------------------------------------------------------------------------------------------
+def test_undo_labels_say_what_they_undo(qtbot, case):
+    window = case
+    roi_step = step(window, "right", "trab_roi")
+    centre = np.asarray(window.model.roi("right").centre)
+    window.model.delete_roi("right")
+    window.placing.place(roi_step, centre)
+    assert window.undo_action.text() == "&Undo place Right: trab roi"
+    window.placing.undo()
+    assert window.redo_action.text() == "&Redo place Right: trab roi"
