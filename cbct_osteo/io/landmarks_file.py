@@ -187,8 +187,9 @@ def _point(value: Any, source: str | Path, what: str) -> Point:
         raise LoadError(source, f"{what} must be [x, y, z] in mm, got {_short(value)}")
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
         raise LoadError(source, f"{what} must be [x, y, z] numbers in mm, got {_short(value)}")
+    pt: Point
     try:
-        pt = tuple(float(v) for v in value)
+        pt = (float(value[0]), float(value[1]), float(value[2]))
     except OverflowError:  # an integer beyond any float
         pt = (2 * MAX_COORDINATE_MM,) * 3
     if not all(math.isfinite(v) for v in pt):
@@ -199,7 +200,7 @@ def _point(value: Any, source: str | Path, what: str) -> Point:
             f"{what} is more than {MAX_COORDINATE_MM:g} mm from the scanner's origin: {_short(value)}",
             "coordinates are patient millimetres (LPS)",
         )
-    return pt  # type: ignore[return-value]
+    return pt
 
 
 def _check_arch_spacing(points: list[Point], source: str | Path) -> None:
