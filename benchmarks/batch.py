@@ -8,6 +8,7 @@ real deployment starts its cluster once for a whole cohort.
 
     .venv/bin/python benchmarks/batch.py [--cases 8] [--shape 96 192 192] [--voxel 0.5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,10 @@ def main() -> None:
             cluster.close()
         rows.append(("dask LocalCluster, 2 workers", dask_s, ok))
 
-    print(f"{args.cases} phantoms {shape[0]}x{shape[1]}x{shape[2]} at {args.voxel} mm "
-          f"(written in {write_s:.1f} s); {os.cpu_count()} CPUs, Python {platform.python_version()}\n")
+    print(
+        f"{args.cases} phantoms {shape[0]}x{shape[1]}x{shape[2]} at {args.voxel} mm "
+        f"(written in {write_s:.1f} s); {os.cpu_count()} CPUs, Python {platform.python_version()}\n"
+    )
     print("| executor | cases ok | wall time (s) | cases / min |")
     print("|---|---|---|---|")
     for name, seconds, ok in rows:

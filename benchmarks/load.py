@@ -6,14 +6,16 @@ Usage::
 
 For each size it writes an axial int16 series (one file per slice, Explicit VR Little
 Endian, RescaleIntercept -1024, as CBCT exports are) into a temporary folder with
-``cbct_osteo.phantom.write_phantom``, then loads it with each loader in a fresh subprocess, several times, warm page cache. Each child
-reports the time spent in the load call (imports excluded, as in a running GUI) and its
-peak resident memory (VmHWM, which includes the interpreter and imported libraries); the
-parent also times the whole subprocess. The table gives medians, the ratio of our load
-time to SimpleITK's, and peak memory relative to the volume's own bytes.
+``cbct_osteo.phantom.write_phantom``, then loads it with each loader in a fresh subprocess,
+several times, warm page cache. Each child reports the time spent in the load call (imports
+excluded, as in a running GUI) and its peak resident memory (VmHWM, which includes the
+interpreter and imported libraries); the parent also times the whole subprocess. The table
+gives medians, the ratio of our load time to SimpleITK's, and peak memory relative to the
+volume's own bytes.
 Targets (issue 2): load time <= 0.5 x SimpleITK, peak memory <= 1.3 x volume bytes.
 The temporary data is deleted afterwards.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,6 +40,7 @@ def write_series(folder: Path, shape: tuple[int, int, int], voxel_mm: float = 0.
 
 
 # -- children: one load each, in a fresh interpreter ---------------------------------------
+
 
 def child(loader: str, folder: str) -> None:
     import numpy as np
@@ -114,7 +117,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", nargs="+", default=["400x512x512", "500x800x800"])
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
     rows = []
     for size in args.sizes:
         shape = tuple(int(v) for v in size.split("x"))
@@ -142,7 +148,10 @@ def print_table(rows, repeats: int) -> None:
     mib = 2**20
     sitk = {size: statistics.median(r["seconds"] for r in res) for size, loader, res in rows if loader == "SimpleITK"}
     print(f"\nmedian of {repeats} runs, warm page cache; load = time in the load call, process = whole subprocess")
-    print("| volume (z x y x x, int16) | loader | result dtype | load s | x SimpleITK | process s | peak RSS MiB | peak / volume bytes |")
+    print(
+        "| volume (z x y x x, int16) | loader | result dtype | load s | x SimpleITK | process s | peak RSS MiB "
+        "| peak / volume bytes |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for size, loader, res in rows:
         seconds = statistics.median(r["seconds"] for r in res)
@@ -150,8 +159,8 @@ def print_table(rows, repeats: int) -> None:
         peak = statistics.median(r["peak"] for r in res)
         volume = 2 * math.prod(int(v) for v in size.split("x"))  # the int16 volume's own bytes
         print(
-            f"| {size} ({volume / mib:.0f} MiB) | {loader} | {res[0]['dtype']} | {seconds:.2f} | {seconds / sitk[size]:.2f} | "
-            f"{process:.2f} | {peak / mib:.0f} | {peak / volume:.2f} |"
+            f"| {size} ({volume / mib:.0f} MiB) | {loader} | {res[0]['dtype']} | {seconds:.2f} "
+            f"| {seconds / sitk[size]:.2f} | {process:.2f} | {peak / mib:.0f} | {peak / volume:.2f} |"
         )
 
 

@@ -11,6 +11,7 @@ noise (the access pattern, not the content, decides the speed), or the project p
 (order 1, mode "constant") once, then averages or maximises across the slab. The last column
 is the largest difference between the two images, showing both compute the same thing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,13 +64,21 @@ def baseline_extruded(volume: Volume, base: np.ndarray, up: np.ndarray, heights:
     return values.mean(axis=2) if reduce == "mean" else values.max(axis=2)
 
 
-def baseline_cross_section(volume: Volume, arch: ArchCurve, s: float, n: int, pixel: float, slab: float, mode: str, centre_z: float) -> np.ndarray:
+def baseline_cross_section(
+    volume: Volume, arch: ArchCurve, s: float, n: int, pixel: float, slab: float, mode: str, centre_z: float
+) -> np.ndarray:
     across = centred_positions(n, pixel)
-    base = arch.point(s) + across[:, None, None] * arch.normal(s) + slab_offsets(volume, slab)[None, :, None] * arch.tangent(s)
+    base = (
+        arch.point(s)
+        + across[:, None, None] * arch.normal(s)
+        + slab_offsets(volume, slab)[None, :, None] * arch.tangent(s)
+    )
     return baseline_extruded(volume, base, arch.up, centre_z - centred_positions(n, pixel), mode)
 
 
-def baseline_panoramic(volume: Volume, arch: ArchCurve, pixel: float, rows: int, slab: float, mode: str, centre_z: float) -> np.ndarray:
+def baseline_panoramic(
+    volume: Volume, arch: ArchCurve, pixel: float, rows: int, slab: float, mode: str, centre_z: float
+) -> np.ndarray:
     s = 0.5 * arch.length_mm + centred_positions(int(np.floor(arch.length_mm / pixel + 1e-6)) + 1, pixel)
     base = arch.point(s)[:, None] + slab_offsets(volume, slab)[None, :, None] * arch.normal(s)[:, None]
     return baseline_extruded(volume, base, arch.up, centre_z - centred_positions(rows, pixel), mode)
@@ -109,27 +118,47 @@ def main() -> int:
     pano_pixel = arch.length_mm / 1199  # 1200 columns
 
     cases = [
-        ("cross-section 300x300, thin", 2,
-         lambda: cross_section(volume, arch, s_mid, 30.0, 30.0, 0.1, centre_z_mm=centre_z).image,
-         lambda: baseline_cross_section(volume, arch, s_mid, 300, 0.1, 0.0, "mean", centre_z)),
-        ("cross-section 300x300, 1 mm slab mean", 2,
-         lambda: cross_section(volume, arch, s_mid, 30.0, 30.0, 0.1, slab_mm=1.0, centre_z_mm=centre_z).image,
-         lambda: baseline_cross_section(volume, arch, s_mid, 300, 0.1, 1.0, "mean", centre_z)),
-        ("panoramic 1200x500, 5 mm slab mean", 1,
-         lambda: panoramic(volume, arch, pano_pixel, 500 * pano_pixel, 5.0, "mean", centre_z_mm=centre_z).image,
-         lambda: baseline_panoramic(volume, arch, pano_pixel, 500, 5.0, "mean", centre_z)),
-        ("panoramic 1200x500, 5 mm slab max", 1,
-         lambda: panoramic(volume, arch, pano_pixel, 500 * pano_pixel, 5.0, "max", centre_z_mm=centre_z).image,
-         lambda: baseline_panoramic(volume, arch, pano_pixel, 500, 5.0, "max", centre_z)),
-        ("panoramic 1200x500, thin", 1,
-         lambda: panoramic(volume, arch, pano_pixel, 500 * pano_pixel, 0.0, centre_z_mm=centre_z).image,
-         lambda: baseline_panoramic(volume, arch, pano_pixel, 500, 0.0, "mean", centre_z)),
+        (
+            "cross-section 300x300, thin",
+            2,
+            lambda: cross_section(volume, arch, s_mid, 30.0, 30.0, 0.1, centre_z_mm=centre_z).image,
+            lambda: baseline_cross_section(volume, arch, s_mid, 300, 0.1, 0.0, "mean", centre_z),
+        ),
+        (
+            "cross-section 300x300, 1 mm slab mean",
+            2,
+            lambda: cross_section(volume, arch, s_mid, 30.0, 30.0, 0.1, slab_mm=1.0, centre_z_mm=centre_z).image,
+            lambda: baseline_cross_section(volume, arch, s_mid, 300, 0.1, 1.0, "mean", centre_z),
+        ),
+        (
+            "panoramic 1200x500, 5 mm slab mean",
+            1,
+            lambda: panoramic(volume, arch, pano_pixel, 500 * pano_pixel, 5.0, "mean", centre_z_mm=centre_z).image,
+            lambda: baseline_panoramic(volume, arch, pano_pixel, 500, 5.0, "mean", centre_z),
+        ),
+        (
+            "panoramic 1200x500, 5 mm slab max",
+            1,
+            lambda: panoramic(volume, arch, pano_pixel, 500 * pano_pixel, 5.0, "max", centre_z_mm=centre_z).image,
+            lambda: baseline_panoramic(volume, arch, pano_pixel, 500, 5.0, "max", centre_z),
+        ),
+        (
+            "panoramic 1200x500, thin",
+            1,
+            lambda: panoramic(volume, arch, pano_pixel, 500 * pano_pixel, 0.0, centre_z_mm=centre_z).image,
+            lambda: baseline_panoramic(volume, arch, pano_pixel, 500, 0.0, "mean", centre_z),
+        ),
     ]
-    print(f"# reformat benchmark: volume {shape} int16 at {args.voxel} mm ({'phantom' if args.phantom else 'synthetic noise'}), "
-          f"arch {arch.length_mm:.1f} mm; built in {built:.1f} s")
-    print(f"# python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cpus, {platform.machine()}; "
-          f"median of {args.repeats}; volume minimum (background, cached once): {minimum_ms:.0f} ms; "
-          f"load average at start {os.getloadavg()[0]:.1f}")
+    print(
+        f"# reformat benchmark: volume {shape} int16 at {args.voxel} mm "
+        f"({'phantom' if args.phantom else 'synthetic noise'}), "
+        f"arch {arch.length_mm:.1f} mm; built in {built:.1f} s"
+    )
+    print(
+        f"# python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} cpus, {platform.machine()}; "
+        f"median of {args.repeats}; volume minimum (background, cached once): {minimum_ms:.0f} ms; "
+        f"load average at start {os.getloadavg()[0]:.1f}"
+    )
     print()
     print("| case | image | ours (ms) | map_coordinates (ms) | speed-up | max abs diff |")
     print("|---|---|---:|---:|---:|---:|")
@@ -137,9 +166,14 @@ def main() -> int:
         ours_ms, ours_image = median_ms(ours, args.repeats)
         base_ms, base_image = median_ms(baseline, max(1, min(args.repeats, 3 * baseline_repeats)))
         difference = float(np.max(np.abs(ours_image - base_image)))
-        print(f"| {name} | {ours_image.shape[1]}x{ours_image.shape[0]} | {ours_ms:.1f} | {base_ms:.1f} | "
-              f"{base_ms / ours_ms:.0f}x | {difference:.2g} |")
-    cubic_ms, _ = median_ms(lambda: cross_section(volume, arch, s_mid, 30.0, 30.0, 0.1, 0.0, "cubic", centre_z_mm=centre_z).image, args.repeats)
+        print(
+            f"| {name} | {ours_image.shape[1]}x{ours_image.shape[0]} | {ours_ms:.1f} | {base_ms:.1f} | "
+            f"{base_ms / ours_ms:.0f}x | {difference:.2g} |"
+        )
+    cubic_ms, _ = median_ms(
+        lambda: cross_section(volume, arch, s_mid, 30.0, 30.0, 0.1, 0.0, "cubic", centre_z_mm=centre_z).image,
+        args.repeats,
+    )
     print(f"| cross-section 300x300, cubic | 300x300 | {cubic_ms:.1f} | - | - | - |")
     return 0
 

@@ -10,6 +10,7 @@ and exits with status 2. Catch :class:`CbctOsteoError` to handle them all.
 - :class:`PrintError`: the report cannot be printed.
 - :class:`Cancelled`: the user stopped the operation; callers stay silent.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The landmarks file: round trip, tolerance of unknown keys, clear refusals, atomic writes."""
+
 from __future__ import annotations
 
 import json
@@ -62,18 +63,28 @@ def test_round_trip_keeps_values_and_unknown_keys(tmp_path: Path) -> None:
         ({"sides": {"left": {"trab_roi": {"centre": [0, 0, 0], "size_mm": 100}}}}, "outside 2–30 mm"),
         # issue 13's hostile landmark files
         ({"sides": {"left": {"trab_roi": {"centre": [0, 0, 0], "size_mm": 0.8}}}}, "size_mm 0.8 is outside 2–30 mm"),
-        ({"sides": {"left": {"trab_roi": {"centre": [0, 0, 0], "size_mm": 1.2, "shape": "circle"}}}}, "size_mm 1.2 is outside"),
+        (
+            {"sides": {"left": {"trab_roi": {"centre": [0, 0, 0], "size_mm": 1.2, "shape": "circle"}}}},
+            "size_mm 1.2 is outside",
+        ),
         ({"sides": {"left": {"trab_roi": {"centre": [0, 0, 0], "size_mm": "5"}}}}, "size_mm must be a number"),
         ({"arch": {"points": None}}, "arch 'points' must be a list"),
         ({"arch": {"points": 7}}, "arch 'points' must be a list"),
-        ({"arch": {"points": [[0, 0, 0], [10, 0, 0], [10, 0, 5], [20, 5, 0]]}}, "arch points 2 and 3 are at the same place"),
+        (
+            {"arch": {"points": [[0, 0, 0], [10, 0, 0], [10, 0, 5], [20, 5, 0]]}},
+            "arch points 2 and 3 are at the same place",
+        ),
         ({"arch": {"points": [[0, 0, 0], [1e155, 0, 0], [20, 5, 0]]}}, "arch point 2 is more than 10000 mm"),
         ({"arch": {"points": [[0, 0, 0], [10**400, 0, 0], [20, 5, 0]]}}, "arch point 2 is more than 10000 mm"),
         ({"arch": {"points": [[0, 0, 0], [True, 0, 0], [20, 5, 0]]}}, "arch point 2 must be"),
-        ({"sides": {"left": {"border_outer": [25, -12, 18], "border_inner": [25, -12, 18]}}},
-         "left border_outer and border_inner are the same point: the cortical line"),
-        ({"sides": {"right": {"border_outer": [-25, -12, 18], "foramen_centre": [-25, -12, 18]}}},
-         "right border_outer and foramen_centre are the same point"),
+        (
+            {"sides": {"left": {"border_outer": [25, -12, 18], "border_inner": [25, -12, 18]}}},
+            "left border_outer and border_inner are the same point: the cortical line",
+        ),
+        (
+            {"sides": {"right": {"border_outer": [-25, -12, 18], "foramen_centre": [-25, -12, 18]}}},
+            "right border_outer and foramen_centre are the same point",
+        ),
         ({"grades": {"left": {"CTCI": 3}}}, "left CTCI grade must be a short text"),
         ({"grades": {"left": {"CTCI": None}}}, "left CTCI grade must be a short text"),
         ({"grades": {"middle": {"CTCI": "C1"}}}, "grades for unknown side 'middle'"),
@@ -99,13 +110,27 @@ def test_not_json_and_missing_file(tmp_path: Path) -> None:
         read_landmarks(tmp_path / "absent.json")
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('{"format": "cbct-osteo-landmarks", "version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}", "nests too deeply"),
-    ('{"format": "cbct-osteo-landmarks", "version": 1, "arch": {"points": [[1' + "0" * 5000 + ", 0, 0]]}}",
-     "number too long to read"),
-    ('{"format": "cbct-osteo-landmarks", "version": 1, "arch": {"points": [[NaN, 0, 0]]}}', "non-finite coordinate"),
-    ('{"format": "cbct-osteo-landmarks", "version": 1, "arch": {"points": [[Infinity, 0, 0]]}}', "non-finite coordinate"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '{"format": "cbct-osteo-landmarks", "version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "nests too deeply",
+        ),
+        (
+            '{"format": "cbct-osteo-landmarks", "version": 1, "arch": {"points": [[1' + "0" * 5000 + ", 0, 0]]}}",
+            "number too long to read",
+        ),
+        (
+            '{"format": "cbct-osteo-landmarks", "version": 1, "arch": {"points": [[NaN, 0, 0]]}}',
+            "non-finite coordinate",
+        ),
+        (
+            '{"format": "cbct-osteo-landmarks", "version": 1, "arch": {"points": [[Infinity, 0, 0]]}}',
+            "non-finite coordinate",
+        ),
+    ],
+)
 def test_hostile_json_is_refused_with_the_file_named(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "hostile.json"
     path.write_text(text)
@@ -161,8 +186,12 @@ def test_atomic_write_removes_stale_temporaries_of_ours_only(tmp_path: Path) -> 
     old = time.time() - STALE_TEMP_AGE_S - 60
     stale = [tmp_path / ".report.pdf.k3j_9x2a.tmp", tmp_path / ".session.json.abcdefgh.tmp"]
     fresh = tmp_path / ".report.pdf.zz99zz99.tmp"
-    others = [tmp_path / ".report.pdf.K3J9X2AB.tmp", tmp_path / "notes.tmp", tmp_path / ".x.abcdefgh.tmp.keep",
-              tmp_path / "report.pdf.abcdefgh.tmp"]
+    others = [
+        tmp_path / ".report.pdf.K3J9X2AB.tmp",
+        tmp_path / "notes.tmp",
+        tmp_path / ".x.abcdefgh.tmp.keep",
+        tmp_path / "report.pdf.abcdefgh.tmp",
+    ]
     for path in [*stale, fresh, *others]:
         path.write_bytes(b"x" * 1000)
     for path in [*stale, *others]:
@@ -195,12 +224,21 @@ def test_atomic_write_uses_normal_permissions(tmp_path: Path) -> None:
         os.umask(old_umask)
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda d: d["sides"]["left"].update(border_inner=list(d["sides"]["left"]["border_outer"])), "the cortical line"),
-    (lambda d: d["arch"]["points"].insert(4, list(d["arch"]["points"][4])), "arch points 5 and 6 are at the same place"),
-    (lambda d: d["sides"]["right"]["trab_roi"].update(size_mm=1.0), "right trab_roi size_mm 1 is outside 2–30 mm"),
-    (lambda d: d["arch"].update(points=None), "arch 'points' must be a list"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["sides"]["left"].update(border_inner=list(d["sides"]["left"]["border_outer"])),
+            "the cortical line",
+        ),
+        (
+            lambda d: d["arch"]["points"].insert(4, list(d["arch"]["points"][4])),
+            "arch points 5 and 6 are at the same place",
+        ),
+        (lambda d: d["sides"]["right"]["trab_roi"].update(size_mm=1.0), "right trab_roi size_mm 1 is outside 2–30 mm"),
+        (lambda d: d["arch"].update(points=None), "arch 'points' must be a list"),
+    ],
+)
 @pytest.mark.parametrize("command", ["measure", "report"])
 def test_commands_refuse_degenerate_phantom_landmarks(phantom_cohort, tmp_path, capsys, edit, message, command):
     """The phantom's true landmarks, spoiled one way each: exit 2 and one line naming the file, no traceback."""

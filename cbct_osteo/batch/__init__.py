@@ -2,10 +2,11 @@
 
 Not science: this package only runs :func:`cbct_osteo.indices.analyse_case` over many cases,
 robustly. Each case runs isolated in a case-host process (:mod:`cbct_osteo.batch.isolation`,
-:mod:`cbct_osteo.batch.host`) under a time limit, on local threads or a Dask cluster (:mod:`cbct_osteo.batch.runners`); rows are
-appended durably as cases finish (:mod:`cbct_osteo.batch.results_file`), so ``resume=True``
-continues an interrupted run. See docs/batch.md.
+:mod:`cbct_osteo.batch.host`) under a time limit, on local threads or a Dask cluster
+(:mod:`cbct_osteo.batch.runners`); rows are appended durably as cases finish
+(:mod:`cbct_osteo.batch.results_file`), so ``resume=True`` continues an interrupted run. See docs/batch.md.
 """
+
 from __future__ import annotations
 
 from cbct_osteo.batch.case import error_row, run_case

@@ -6,9 +6,10 @@ row whose message reads like the command line's. It reports the stage it is in t
 ``on_stage``, so a crash that kills the process can still be told ("crashed while loading the
 scan").
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from threadpoolctl import threadpool_limits
 
@@ -25,8 +26,13 @@ STAGES: dict[str, str] = {
 }
 
 
-def run_case(spec: CaseSpec, refine: bool = True, force: bool = False,
-             on_stage: Callable[[str], None] | None = None, index_files: tuple[str, ...] = ()) -> dict[str, str]:
+def run_case(
+    spec: CaseSpec,
+    refine: bool = True,
+    force: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+    index_files: tuple[str, ...] = (),
+) -> dict[str, str]:
     """Load, measure and score one case; a failure becomes an ``error`` row.
 
     BLAS/OpenMP are held to one thread: the batch is parallel across cases, and nested BLAS
@@ -51,12 +57,13 @@ def run_case(spec: CaseSpec, refine: bool = True, force: bool = False,
 
 def preload() -> None:
     """Import what a case needs, so a case host pays for it once, before its first case."""
-    import cbct_osteo.indices.case  # noqa: F401 - measure, reformat, io
+    import cbct_osteo.indices.case  # and with it measure, reformat, io
     import cbct_osteo.io.landmarks_file  # noqa: F401
 
 
-def _run_case(spec: CaseSpec, refine: bool, force: bool, stage: Callable[[str], None],
-              index_files: tuple[str, ...] = ()) -> dict[str, str]:
+def _run_case(
+    spec: CaseSpec, refine: bool, force: bool, stage: Callable[[str], None], index_files: tuple[str, ...] = ()
+) -> dict[str, str]:
     from cbct_osteo import load
     from cbct_osteo.indices.case import analyse_case, check_landmarks_match
     from cbct_osteo.indices.definition_file import cached_index_files
@@ -70,8 +77,9 @@ def _run_case(spec: CaseSpec, refine: bool, force: bool, stage: Callable[[str], 
         stage("match")
         check_landmarks_match(volume, landmarks, spec.landmarks)
     stage("measure")
-    result = analyse_case(volume, landmarks, refine=refine, sex=spec.sex or None,
-                          extra_indices=cached_index_files(index_files))
+    result = analyse_case(
+        volume, landmarks, refine=refine, sex=spec.sex or None, extra_indices=cached_index_files(index_files)
+    )
     row = blank_row(spec)
     row.update(result.csv_row())
     row["status"] = "ok"

@@ -14,6 +14,7 @@ per line:
   on receipt, ``{"stage": NAME}`` as the case goes, then ``{"row": {...}}``. Anything a library
   prints on stdout goes to stderr instead, so it cannot corrupt this channel.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ from typing import Any, TextIO
 ORPHANED_EXIT = 75
 
 
-def _read_jobs(jobs: "queue.Queue[bytes]") -> None:
+def _read_jobs(jobs: queue.Queue[bytes]) -> None:
     """Queue each job line; at end of file (parent done or dead) leave at once."""
     try:
         for line in sys.stdin.buffer:
@@ -62,9 +63,13 @@ def main() -> None:
     while True:
         job = json.loads(jobs.get())
         _send(channel, {"stage": "start"})
-        row = run_case(CaseSpec(**job["spec"]), refine=bool(job.get("refine", True)), force=bool(job.get("force", False)),
-                       on_stage=lambda name: _send(channel, {"stage": name}),
-                       index_files=tuple(str(p) for p in job.get("index_files", ())))
+        row = run_case(
+            CaseSpec(**job["spec"]),
+            refine=bool(job.get("refine", True)),
+            force=bool(job.get("force", False)),
+            on_stage=lambda name: _send(channel, {"stage": name}),
+            index_files=tuple(str(p) for p in job.get("index_files", ())),
+        )
         _send(channel, {"row": row})
 
 

@@ -22,8 +22,10 @@ How a case can end (the ``error`` cell of its row says which):
 Hosts run in their own session (process group), so a timeout kills whatever they started,
 and they exit by themselves when this process dies (end of file on their job pipe).
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -93,10 +95,8 @@ class _LiveChildren:
         for proc in procs:
             _kill(proc)
         for proc in procs:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
 
     def pids(self, busy_only: bool = False) -> list[int]:
         """Process ids of the live hosts (only those running a case when ``busy_only``)."""
@@ -107,9 +107,13 @@ class _LiveChildren:
 LIVE_CHILDREN = _LiveChildren()
 
 
-def run_case_isolated(spec: CaseSpec, refine: bool = True, force: bool = False,
-                      timeout_s: float | None = DEFAULT_CASE_TIMEOUT_S,
-                      index_files: tuple[str, ...] = ()) -> CaseOutcome:
+def run_case_isolated(
+    spec: CaseSpec,
+    refine: bool = True,
+    force: bool = False,
+    timeout_s: float | None = DEFAULT_CASE_TIMEOUT_S,
+    index_files: tuple[str, ...] = (),
+) -> CaseOutcome:
     """Run :func:`cbct_osteo.batch.case.run_case` for ``spec`` in this thread's case host; never raises.
 
     Parameters
@@ -130,7 +134,7 @@ def run_case_isolated(spec: CaseSpec, refine: bool = True, force: bool = False,
 _THREAD = threading.local()
 
 
-def _host_for_this_thread() -> "CaseHost":
+def _host_for_this_thread() -> CaseHost:
     host = getattr(_THREAD, "host", None)
     if host is None or not host.usable():
         host = CaseHost()
@@ -142,11 +146,15 @@ class CaseHost:
     """One ``python -m cbct_osteo.batch.host`` process and the thread that reads its messages."""
 
     def __init__(self) -> None:
-        self.err = tempfile.TemporaryFile()
+        self.err = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the host; _close_pipes() closes it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cbct_osteo.batch.host"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err, env=_child_env(),
-            start_new_session=os.name == "posix", close_fds=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+            env=_child_env(),
+            start_new_session=os.name == "posix",
+            close_fds=True,
         )
         LIVE_CHILDREN.add(self.proc)
         self.messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
@@ -168,8 +176,9 @@ class CaseHost:
                 self.messages.put(message)
         self.messages.put(None)  # end of file: the host is gone
 
-    def run(self, spec: CaseSpec, refine: bool, force: bool, timeout_s: float | None,
-            index_files: tuple[str, ...] = ()) -> CaseOutcome:
+    def run(
+        self, spec: CaseSpec, refine: bool, force: bool, timeout_s: float | None, index_files: tuple[str, ...] = ()
+    ) -> CaseOutcome:
         """Send one job and wait for its row, a crash or the deadline."""
         self.cases += 1
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -182,10 +191,21 @@ class CaseHost:
         finally:
             LIVE_CHILDREN.mark_busy(self.proc, False)
 
-    def _wait_for(self, spec: CaseSpec, refine: bool, force: bool, timeout_s: float | None, deadline: float | None,
-                  err_start: int, stages: list[str], index_files: tuple[str, ...] = ()) -> CaseOutcome:
-        job = json.dumps({"spec": spec.__dict__, "refine": refine, "force": force,
-                          "index_files": list(index_files)}) + "\n"
+    def _wait_for(
+        self,
+        spec: CaseSpec,
+        refine: bool,
+        force: bool,
+        timeout_s: float | None,
+        deadline: float | None,
+        err_start: int,
+        stages: list[str],
+        index_files: tuple[str, ...] = (),
+    ) -> CaseOutcome:
+        job = (
+            json.dumps({"spec": spec.__dict__, "refine": refine, "force": force, "index_files": list(index_files)})
+            + "\n"
+        )
         try:
             assert self.proc.stdin is not None
             self.proc.stdin.write(job.encode("utf-8"))
@@ -235,23 +255,47 @@ class CaseHost:
                 pass
 
 
-def _outcome(spec: CaseSpec, returncode: int, timed_out: bool, timeout_s: float | None,
-             stages: list[str], row: dict[str, str] | None, stderr_tail: str) -> CaseOutcome:
+def _outcome(
+    spec: CaseSpec,
+    returncode: int,
+    timed_out: bool,
+    timeout_s: float | None,
+    stages: list[str],
+    row: dict[str, str] | None,
+    stderr_tail: str,
+) -> CaseOutcome:
     doing = STAGES.get(stages[-1], stages[-1]) if stages else STAGES["start"]
     if row is not None and not timed_out:
         return CaseOutcome(row)
     if timed_out:
-        return CaseOutcome(error_row(spec, f"did not finish within {timeout_s:g} s while {doing}; "
-                                           "the case was stopped (raise --case-timeout if the scan is just large)"))
+        return CaseOutcome(
+            error_row(
+                spec,
+                f"did not finish within {timeout_s:g} s while {doing}; "
+                "the case was stopped (raise --case-timeout if the scan is just large)",
+            )
+        )
     last_words = f": {stderr_tail}" if stderr_tail else ""
     if returncode == -_SIGKILL:
-        return CaseOutcome(error_row(spec, f"the case's process was killed (SIGKILL) while {doing}, "
-                                           "by the system (out of memory?) or a user"), lost=True)
+        return CaseOutcome(
+            error_row(
+                spec, f"the case's process was killed (SIGKILL) while {doing}, by the system (out of memory?) or a user"
+            ),
+            lost=True,
+        )
     if returncode < 0:
-        return CaseOutcome(error_row(spec, f"the case's process crashed ({_signal_name(-returncode)}) while {doing}"
-                                           f"; a library could not handle this case's files{last_words}"))
-    return CaseOutcome(error_row(spec, f"the case's process exited with status {returncode} without a result "
-                                       f"while {doing}{last_words}"))
+        return CaseOutcome(
+            error_row(
+                spec,
+                f"the case's process crashed ({_signal_name(-returncode)}) while {doing}"
+                f"; a library could not handle this case's files{last_words}",
+            )
+        )
+    return CaseOutcome(
+        error_row(
+            spec, f"the case's process exited with status {returncode} without a result while {doing}{last_words}"
+        )
+    )
 
 
 def _tail(stream: IO[bytes], start: int = 0) -> str:

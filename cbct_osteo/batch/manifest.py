@@ -5,6 +5,7 @@ manifest's name and the line: a missing or duplicated header column, a row with 
 the header (often a trailing comma), an empty required cell, a repeated case id, an age that is
 not a number of years, a sex that is not F, M or O.
 """
+
 from __future__ import annotations
 
 import csv
@@ -60,8 +61,11 @@ def read_manifest(path: str | Path) -> list[CaseSpec]:
         if not any(f.strip() for f in fields):
             continue
         if len(fields) > len(header):
-            raise LoadError(source, f"line {line}: {len(fields)} fields but the header has {len(header)} "
-                                    "(a trailing comma, or a comma inside an unquoted cell?)")
+            raise LoadError(
+                source,
+                f"line {line}: {len(fields)} fields but the header has {len(header)} "
+                "(a trailing comma, or a comma inside an unquoted cell?)",
+            )
         if any("\x00" in f for f in fields):
             raise LoadError(source, f"line {line}: contains a NUL character (not a text CSV file?)")
         row = {name: (fields[i].strip() if i < len(fields) else "") for i, name in enumerate(header)}
@@ -71,13 +75,15 @@ def read_manifest(path: str | Path) -> list[CaseSpec]:
         if row["case_id"] in seen:
             raise LoadError(source, f"line {line}: case_id {row['case_id']!r} appears twice")
         seen.add(row["case_id"])
-        cases.append(CaseSpec(
-            case_id=row["case_id"],
-            volume=str(base / row["volume"]),
-            landmarks=str(base / row["landmarks"]),
-            age=_check_age(row.get("age", ""), source, line),
-            sex=_check_sex(row.get("sex", ""), source, line),
-        ))
+        cases.append(
+            CaseSpec(
+                case_id=row["case_id"],
+                volume=str(base / row["volume"]),
+                landmarks=str(base / row["landmarks"]),
+                age=_check_age(row.get("age", ""), source, line),
+                sex=_check_sex(row.get("sex", ""), source, line),
+            )
+        )
     return cases
 
 
@@ -85,8 +91,11 @@ def _check_header(fields: list[str], source: Path) -> list[str]:
     header = [f.strip() for f in fields]
     absent = [c for c in MANIFEST_REQUIRED if c not in header]
     if absent:
-        raise LoadError(source, f"manifest header lacks {', '.join(absent)} "
-                                f"(expected {','.join(MANIFEST_REQUIRED)}[,{','.join(MANIFEST_OPTIONAL)}])")
+        raise LoadError(
+            source,
+            f"manifest header lacks {', '.join(absent)} "
+            f"(expected {','.join(MANIFEST_REQUIRED)}[,{','.join(MANIFEST_OPTIONAL)}])",
+        )
     twice = sorted({name for name in header if name and header.count(name) > 1})
     if twice:
         raise LoadError(source, f"line 1: the header names {', '.join(twice)} more than once")
@@ -103,8 +112,11 @@ def _check_age(text: str, source: Path, line: int) -> str:
         years = math.nan
     low, high = AGE_RANGE_YEARS
     if not (math.isfinite(years) and low <= years <= high):
-        raise LoadError(source, f"line {line}: age {text!r} is not a number of years ({low:g}–{high:g})",
-                        "write the age in whole years, e.g. 63, or leave the cell empty")
+        raise LoadError(
+            source,
+            f"line {line}: age {text!r} is not a number of years ({low:g}–{high:g})",
+            "write the age in whole years, e.g. 63, or leave the cell empty",
+        )
     return text
 
 
@@ -113,6 +125,9 @@ def _check_sex(text: str, source: Path, line: int) -> str:
     if not text:
         return ""
     if text.upper() not in SEXES:
-        raise LoadError(source, f"line {line}: sex {text!r} is not one of {', '.join(SEXES)}",
-                        "use F, M or O as in the DICOM header, or leave the cell empty")
+        raise LoadError(
+            source,
+            f"line {line}: sex {text!r} is not one of {', '.join(SEXES)}",
+            "use F, M or O as in the DICOM header, or leave the cell empty",
+        )
     return text.upper()

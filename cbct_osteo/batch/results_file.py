@@ -6,8 +6,10 @@ cells go through :func:`cbct_osteo.io.csv_cells.escape_cell`, so a case id such 
 ``=HYPERLINK(...)`` opens as text in a spreadsheet. A full disk or a lost folder stops the run
 with a :class:`~cbct_osteo.errors.WriteError` naming the file; the rows already written stay.
 """
+
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -29,8 +31,11 @@ def read_results(path: Path, columns: list[str]) -> list[dict[str, str]]:
         if reader.fieldnames is None:
             return []
         if list(reader.fieldnames) != columns:
-            raise LoadError(path, "was written with different columns (another cbct-osteo catalogue version)",
-                            "write to a new --out file")
+            raise LoadError(
+                path,
+                "was written with different columns (another cbct-osteo catalogue version)",
+                "write to a new --out file",
+            )
         rows = []
         for row in reader:
             if None in row or any(v is None for v in row.values()) or row.get("status") not in ("ok", "error"):
@@ -75,7 +80,7 @@ class RowWriter:
     def __init__(self, out: Path, columns: list[str]) -> None:
         self.out = out
         try:
-            self.handle = open(out, "a", encoding="utf-8", newline="")
+            self.handle = open(out, "a", encoding="utf-8", newline="")  # noqa: SIM115 - kept open across rows; close()
         except OSError as exc:
             raise WriteError(out, f"cannot be opened for writing: {exc.strerror or exc}") from None
         self.writer = csv.DictWriter(self.handle, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
@@ -86,11 +91,12 @@ class RowWriter:
             self.handle.flush()
             os.fsync(self.handle.fileno())
         except OSError as exc:
-            raise WriteError(self.out, f"could not be written: {exc.strerror or exc}",
-                             "the rows before this one are kept: free some space, then run again with --resume") from None
+            raise WriteError(
+                self.out,
+                f"could not be written: {exc.strerror or exc}",
+                "the rows before this one are kept: free some space, then run again with --resume",
+            ) from None
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # the write that failed already said so
             self.handle.close()
-        except OSError:
-            pass  # the write that failed already said so

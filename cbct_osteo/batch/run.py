@@ -6,13 +6,15 @@ exactly one row: its result, or an ``error`` row saying what went wrong (a case 
 crashes, panics or hangs is charged to that case alone, see :mod:`cbct_osteo.batch.isolation`).
 A case whose process or worker was lost from outside is resubmitted up to ``retries`` times.
 """
+
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cbct_osteo.batch.case import error_row
 from cbct_osteo.batch.isolation import DEFAULT_CASE_TIMEOUT_S, CaseOutcome, run_case_isolated
@@ -102,6 +104,7 @@ def run_batch(
     else:
         runner = DaskRunner(client=client, scheduler=scheduler, workers=workers, retries=retries)
     try:
+
         def submit(spec: CaseSpec) -> Any:
             return runner.submit(run_case_isolated, spec, refine, force, case_timeout_s, index_files)
 
@@ -132,7 +135,9 @@ def run_batch(
     finally:
         writer.close()
         runner.close()
-    return BatchSummary(len(cases), len(cases) - len(todo), counts["ok"], counts["error"], time.perf_counter() - start, out_path)
+    return BatchSummary(
+        len(cases), len(cases) - len(todo), counts["ok"], counts["error"], time.perf_counter() - start, out_path
+    )
 
 
 def format_progress(done: int, total: int, row: dict[str, str], elapsed_s: float) -> str:

@@ -7,12 +7,14 @@ in the calling thread's case host (a process of its own) and always returns a
 or a killed worker makes Dask reschedule.
 Both offer ``submit`` and ``as_completed``, so :func:`cbct_osteo.batch.run.run_batch` has one loop.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
 import os
 import uuid
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, cast
 
 from cbct_osteo.batch.isolation import LIVE_CHILDREN
 
@@ -45,20 +47,32 @@ class LocalRunner:
 class DaskRunner:
     """A dask.distributed cluster: an existing client, a scheduler address, or a LocalCluster."""
 
-    def __init__(self, client: Any = None, scheduler: str | None = None, workers: int | None = None,
-                 retries: int = DEFAULT_RETRIES) -> None:
+    def __init__(
+        self,
+        client: Any = None,
+        scheduler: str | None = None,
+        workers: int | None = None,
+        retries: int = DEFAULT_RETRIES,
+    ) -> None:
         import distributed
 
-        self._distributed = distributed
+        # distributed leaves Client, LocalCluster and as_completed unannotated; through this Any-typed
+        # handle their calls are typed as what they are at this boundary (Any), not untyped calls.
+        dask_api = cast(Any, distributed)
+        self._distributed = dask_api
         self.retries = retries
         self._owns_client = client is None
         if client is None:
             if scheduler:
-                client = distributed.Client(scheduler)
+                client = dask_api.Client(scheduler)
             else:
-                cluster = distributed.LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                                   processes=True, dashboard_address=None)
-                client = distributed.Client(cluster)
+                cluster = dask_api.LocalCluster(
+                    n_workers=workers or os.cpu_count() or 1,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+                client = dask_api.Client(cluster)
         self.client = client
         self.lost_worker_errors = (distributed.KilledWorker, distributed.client.FutureCancelledError, cf.CancelledError)
         self._futures: list[Any] = []

@@ -1,4 +1,5 @@
-"""cbct-osteo batch MANIFEST.csv --out RESULTS.csv [--executor local|dask] [--scheduler ADDRESS] [--resume] [--workers N] [--case-timeout S]
+"""cbct-osteo batch MANIFEST.csv --out RESULTS.csv [--executor local|dask] [--scheduler ADDRESS] [--resume]
+[--workers N] [--case-timeout S]
 
 Measure a cohort. MANIFEST.csv has the header ``case_id,volume,landmarks`` and optional
 ``age,sex``; relative paths are relative to the manifest. RESULTS.csv gets one row per case,
@@ -12,6 +13,7 @@ tcp://HOST:8786`` runs the cases on a Dask cluster whose workers can read the sa
 (see docs/batch.md); ``--executor dask`` without a scheduler starts a local cluster.
 ``--index SITE.toml`` adds an index definition file's columns (``<side>_<id>``, ``mean_<id>``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,19 +26,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("manifest", help="CSV with case_id,volume,landmarks[,age,sex]")
     parser.add_argument("--out", required=True, metavar="RESULTS.csv", help="results CSV (one row per case)")
-    parser.add_argument("--executor", choices=EXECUTORS, default="local", help="local processes (default) or a Dask cluster")
+    parser.add_argument(
+        "--executor", choices=EXECUTORS, default="local", help="local processes (default) or a Dask cluster"
+    )
     parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786")
-    parser.add_argument("--workers", type=int, metavar="N", help="local processes or LocalCluster workers (default: CPU count)")
-    parser.add_argument("--resume", action="store_true", help="keep finished rows of RESULTS.csv and run the other cases")
-    parser.add_argument("--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)")
-    parser.add_argument("--force", action="store_true", help="measure even if a landmarks file was made on another scan")
-    parser.add_argument("--index", action="append", default=[], metavar="SITE.toml",
-                        help="add an index definition file (e.g. a site index from 'cbct-osteo validate --write-index'); repeatable")
-    parser.add_argument("--retries", type=int, default=DEFAULT_RETRIES, metavar="N",
-                        help=f"resubmissions of a case whose process or worker was lost (default {DEFAULT_RETRIES})")
-    parser.add_argument("--case-timeout", type=float, default=DEFAULT_CASE_TIMEOUT_S, metavar="SECONDS",
-                        help=f"stop a case that takes longer and record it as an error; 0 = no limit "
-                             f"(default {DEFAULT_CASE_TIMEOUT_S:g})")
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="local processes or LocalCluster workers (default: CPU count)"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="keep finished rows of RESULTS.csv and run the other cases"
+    )
+    parser.add_argument(
+        "--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="measure even if a landmarks file was made on another scan"
+    )
+    parser.add_argument(
+        "--index",
+        action="append",
+        default=[],
+        metavar="SITE.toml",
+        help="add an index definition file (e.g. a site index from 'cbct-osteo validate --write-index'); repeatable",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=DEFAULT_RETRIES,
+        metavar="N",
+        help=f"resubmissions of a case whose process or worker was lost (default {DEFAULT_RETRIES})",
+    )
+    parser.add_argument(
+        "--case-timeout",
+        type=float,
+        default=DEFAULT_CASE_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop a case that takes longer and record it as an error; 0 = no limit "
+        f"(default {DEFAULT_CASE_TIMEOUT_S:g})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,5 +103,7 @@ def run(args: argparse.Namespace) -> int:
         index_files=tuple(args.index),
     )
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
-    print(f"{summary.ok} ok, {summary.errors} errors{skipped} of {summary.total} cases -> {summary.out}", file=sys.stderr)
+    print(
+        f"{summary.ok} ok, {summary.errors} errors{skipped} of {summary.total} cases -> {summary.out}", file=sys.stderr
+    )
     return 0 if summary.errors == 0 else 1

@@ -6,6 +6,7 @@ images, missing or duplicated slices, uneven spacing, gantry tilt, missing DICOM
 The first series listed is the one ``cbct-osteo gui PATH`` and ``cbct_osteo.load(PATH)``
 open. Exit status: 0 when at least one loadable series was found, 2 otherwise.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,7 +46,9 @@ def _text_report(root: str, series: list[SeriesInfo], notes: list[str]) -> str:
         z, y, x = info.spacing
         lines.append("")
         lines.append(f"[{index}] {info.uid}")
-        lines.append(f"    series {info.series_number or '-'}  {info.modality or '-'}  {info.description or '(no description)'}")
+        lines.append(
+            f"    series {info.series_number or '-'}  {info.modality or '-'}  {info.description or '(no description)'}"
+        )
         if info.files:
             lines.append(f"    size {info.n_slices} x {info.rows} x {info.columns} (slices x rows x columns)")
             lines.append(f"    spacing {z:.4g} x {y:.4g} x {x:.4g} mm (z, y, x)")
@@ -58,4 +61,3 @@ def _text_report(root: str, series: list[SeriesInfo], notes: list[str]) -> str:
     for note in notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
-

@@ -11,15 +11,18 @@ therefore first removes *our* stale temporaries in the target's folder: names
 last modified more than :data:`STALE_TEMP_AGE_S` ago (a write still running in another
 process touches its file as it goes and takes seconds, so it is never removed).
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, BinaryIO
+from typing import Any, BinaryIO
 
 from cbct_osteo.errors import WriteError
 
@@ -29,7 +32,7 @@ STALE_TEMP_AGE_S = 300.0
 _TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
 
 
-def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
+def write_atomic(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
     """Call ``write(fileobj)`` on a temporary file and move it over ``path`` when it succeeded."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
@@ -50,12 +53,12 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], None]) -> Path:
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp_name)
-        except OSError:
-            pass
         if isinstance(exc, OSError):
-            raise WriteError(target, f"could not be written: {exc.strerror or exc}; any earlier file is unchanged") from exc
+            raise WriteError(
+                target, f"could not be written: {exc.strerror or exc}; any earlier file is unchanged"
+            ) from exc
         raise
     _fsync_folder(folder)
     return target

@@ -7,6 +7,7 @@ quote, which those programs show as text. Plain numbers (``-0.25``) are left alo
 numbers to the spreadsheet too. A cell that already starts with a quote gets one more, so
 :func:`unescape_cell` gives back exactly what was written.
 """
+
 from __future__ import annotations
 
 import math

@@ -5,7 +5,8 @@ Format (see docs/developer-guide.md and ../shared/DESIGN.md), coordinates in pat
     {"format": "cbct-osteo-landmarks", "version": 1,
      "series_uid": "...", "volume_fingerprint": "...",
      "arch": {"points": [[x, y, z], ...]},
-     "sides": {"left": {"foramen_centre": [x, y, z], ..., "trab_roi": {"centre": [...], "size_mm": 5.0, "shape": "square"}},
+     "sides": {"left": {"foramen_centre": [x, y, z], ...,
+                        "trab_roi": {"centre": [...], "size_mm": 5.0, "shape": "square"}},
                "right": {...}},
      "grades": {"left": {"CTCI": "C1"}, "right": {...}}}
 
@@ -22,6 +23,7 @@ outside :data:`ROI_SIZE_RANGE_MM` (below 2 mm the fractal box counting has fewer
 sizes), and grades that are not ``{side: {id: text}}``.
 Whether a grade is a valid CTCI grade is the catalogue's to say (the index is then "not computable").
 """
+
 from __future__ import annotations
 
 import copy
@@ -97,7 +99,7 @@ class LandmarkSet:
     def point(self, side: str, kind: str) -> Point | None:
         return self.sides.get(side, SideLandmarks()).points.get(kind)
 
-    def copy(self) -> "LandmarkSet":
+    def copy(self) -> LandmarkSet:
         return copy.deepcopy(self)
 
     def to_json(self) -> dict[str, Any]:
@@ -120,14 +122,20 @@ class LandmarkSet:
             if marks.trab_roi is not None:
                 roi = dict(marks.trab_roi.extra)
                 roi.update(
-                    {"centre": list(marks.trab_roi.centre), "size_mm": marks.trab_roi.size_mm, "shape": marks.trab_roi.shape}
+                    {
+                        "centre": list(marks.trab_roi.centre),
+                        "size_mm": marks.trab_roi.size_mm,
+                        "shape": marks.trab_roi.shape,
+                    }
                 )
                 entry["trab_roi"] = roi
             document["sides"][side] = entry
         return document
 
     @classmethod
-    def from_json(cls, document: Any, source: str | Path = "<landmarks>", *, refuse_degenerate: bool = True) -> "LandmarkSet":
+    def from_json(
+        cls, document: Any, source: str | Path = "<landmarks>", *, refuse_degenerate: bool = True
+    ) -> LandmarkSet:
         """Parse a landmarks document; raise :class:`LoadError` naming ``source`` on any fault.
 
         ``refuse_degenerate=False`` accepts measurement lines whose ends coincide (sessions: the
@@ -179,16 +187,20 @@ def _point(value: Any, source: str | Path, what: str) -> Point:
         raise LoadError(source, f"{what} must be [x, y, z] in mm, got {_short(value)}")
     if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value):
         raise LoadError(source, f"{what} must be [x, y, z] numbers in mm, got {_short(value)}")
+    pt: Point
     try:
-        pt = tuple(float(v) for v in value)
+        pt = (float(value[0]), float(value[1]), float(value[2]))
     except OverflowError:  # an integer beyond any float
         pt = (2 * MAX_COORDINATE_MM,) * 3
     if not all(math.isfinite(v) for v in pt):
         raise LoadError(source, f"{what} has a non-finite coordinate: {_short(value)}")
     if any(abs(v) > MAX_COORDINATE_MM for v in pt):
-        raise LoadError(source, f"{what} is more than {MAX_COORDINATE_MM:g} mm from the scanner's origin: {_short(value)}",
-                        "coordinates are patient millimetres (LPS)")
-    return pt  # type: ignore[return-value]
+        raise LoadError(
+            source,
+            f"{what} is more than {MAX_COORDINATE_MM:g} mm from the scanner's origin: {_short(value)}",
+            "coordinates are patient millimetres (LPS)",
+        )
+    return pt
 
 
 def _check_arch_spacing(points: list[Point], source: str | Path) -> None:
@@ -196,11 +208,15 @@ def _check_arch_spacing(points: list[Point], source: str | Path) -> None:
     for i in range(1, len(points)):
         (x0, y0, _), (x1, y1, _) = points[i - 1], points[i]
         if math.hypot(x1 - x0, y1 - y0) < COINCIDENT_MM:
-            raise LoadError(source, f"arch points {i} and {i + 1} are at the same place "
-                                    f"(closer than {COINCIDENT_MM:g} mm in the axial plane)", "remove one of them")
+            raise LoadError(
+                source,
+                f"arch points {i} and {i + 1} are at the same place "
+                f"(closer than {COINCIDENT_MM:g} mm in the axial plane)",
+                "remove one of them",
+            )
 
 
-def degenerate_line(marks: "SideLandmarks", end: str) -> str | None:
+def degenerate_line(marks: SideLandmarks, end: str) -> str | None:
     """Why the measurement line ending at landmark ``end`` has no length, or ``None`` when it has one."""
     for start, line_end, problem in MEASUREMENT_LINES:
         a, b = marks.points.get(start), marks.points.get(line_end)
@@ -209,7 +225,7 @@ def degenerate_line(marks: "SideLandmarks", end: str) -> str | None:
     return None
 
 
-def _check_measurement_lines(marks: "SideLandmarks", source: str | Path, side: str) -> None:
+def _check_measurement_lines(marks: SideLandmarks, source: str | Path, side: str) -> None:
     for _, end, _ in MEASUREMENT_LINES:
         problem = degenerate_line(marks, end)
         if problem is not None:
@@ -228,7 +244,9 @@ def _parse_grades(grades: Any, source: str | Path) -> dict[str, dict[str, str]]:
             raise LoadError(source, f"grades of the {side} side must map an index id to a grade, got {_short(by_id)}")
         for index_id, grade in by_id.items():
             if not isinstance(grade, str) or not grade.strip() or len(grade) > 16:
-                raise LoadError(source, f"{side} {index_id} grade must be a short text such as \"C1\", got {_short(grade)}")
+                raise LoadError(
+                    source, f'{side} {index_id} grade must be a short text such as "C1", got {_short(grade)}'
+                )
         parsed[side] = {str(k): v.strip() for k, v in by_id.items()}
     return parsed
 
@@ -258,8 +276,11 @@ def _parse_side(entry: Any, source: str | Path, side: str) -> SideLandmarks:
                 size = math.inf
             low, high = ROI_SIZE_RANGE_MM
             if not (low <= size <= high):
-                raise LoadError(source, f"{side} trab_roi size_mm {size:g} is outside {low:g}–{high:g} mm",
-                                "smaller regions hold too few trabeculae to measure")
+                raise LoadError(
+                    source,
+                    f"{side} trab_roi size_mm {size:g} is outside {low:g}–{high:g} mm",
+                    "smaller regions hold too few trabeculae to measure",
+                )
             marks.trab_roi = TrabecularRoi(
                 centre=_point(value["centre"], source, f"{side} trab_roi centre"),
                 size_mm=size,

@@ -5,6 +5,7 @@ anything above :data:`MAX_USER_FILE_BYTES` is refused before it is read, and JSO
 deeper than Python can parse or holds a number of thousands of digits is a clear error, not
 a traceback.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,10 @@ from cbct_osteo.io.errors import LoadError
 MAX_USER_FILE_BYTES = 64 * 1024 * 1024
 
 
-def read_user_text(path: str | Path, what: str, encoding: str = "utf-8",
-                   max_bytes: int | None = MAX_USER_FILE_BYTES) -> str:
-    """The text of ``path``; a missing, unreadable or oversized file raises :class:`LoadError` saying which ``what`` it was.
+def read_user_text(
+    path: str | Path, what: str, encoding: str = "utf-8", max_bytes: int | None = MAX_USER_FILE_BYTES
+) -> str:
+    """The text of ``path``; a missing, unreadable or oversized file raises :class:`LoadError` naming ``what`` it was.
 
     Pipes (``--landmarks <(...)``) are read like files, up to the same size. ``max_bytes=None``
     reads any size (our own results files, which grow with the cohort).
@@ -56,8 +58,9 @@ def read_user_json(path: str | Path, what: str) -> Any:
         raise LoadError(path, f"is not a {what}: it holds a number too long to read (thousands of digits)") from None
 
 
-def check_format_header(document: Any, source: str | Path, format_name: str, max_version: int,
-                        noun: str, format_noun: str) -> int:
+def check_format_header(
+    document: Any, source: str | Path, format_name: str, max_version: int, noun: str, format_noun: str
+) -> int:
     """Check the ``format``/``version`` header of one of our JSON documents; return its version.
 
     Landmarks and session files share this rule: accept older versions, refuse newer ones with
@@ -72,7 +75,8 @@ def check_format_header(document: Any, source: str | Path, format_name: str, max
     if version > max_version:
         raise LoadError(
             source,
-            f"was written by a newer cbct-osteo ({format_noun} version {version}, this program reads up to {max_version})",
+            f"was written by a newer cbct-osteo ({format_noun} version {version}, "
+            f"this program reads up to {max_version})",
             "update cbct-osteo to open it",
         )
     return version

@@ -13,13 +13,15 @@ module does the parts that go beyond leaving header lines out:
   names, IDs and dates removed or replaced, private tags dropped), then named by the case pseudonym
   and marked ``PatientIdentityRemoved`` with the profile's code (113100).
 """
+
 from __future__ import annotations
 
 import copy
 import os
 import re
+from collections.abc import Callable, Iterable
 from pathlib import PurePath
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from pydicom.dataset import Dataset
 
@@ -33,9 +35,9 @@ BASIC_PROFILE_CODE = ("113100", "DCM", "Basic Application Confidentiality Profil
 #: Shorter identifier fragments are left alone (they would mangle ordinary words).
 _MIN_FRAGMENT = 3
 _PATTERNS = (
-    re.compile(r"[^\s()\[\],;'\"]*[/\\][^\s()\[\],;'\"]*"),            # anything with a path separator
+    re.compile(r"[^\s()\[\],;'\"]*[/\\][^\s()\[\],;'\"]*"),  # anything with a path separator
     re.compile(r"\b[\w.+-]*[A-Za-z_][\w+-]*\.[A-Za-z][A-Za-z0-9]{1,4}\b"),  # file.ext (not 0.35 or 1e-5)
-    re.compile(r"\b\d+(?:\.\d+){3,}\b"),                               # DICOM UIDs
+    re.compile(r"\b\d+(?:\.\d+){3,}\b"),  # DICOM UIDs
 )
 
 
@@ -59,8 +61,11 @@ def identifiers(meta: VolumeMeta) -> tuple[str, ...]:
     for source in meta.source_files or ():
         path = PurePath(str(source))
         found.update({str(path), path.name, path.stem, str(path.parent)})
-    return tuple(sorted((s.strip() for s in found if len(s.strip()) >= _MIN_FRAGMENT and s.strip() != os.sep),
-                        key=len, reverse=True))
+    return tuple(
+        sorted(
+            (s.strip() for s in found if len(s.strip()) >= _MIN_FRAGMENT and s.strip() != os.sep), key=len, reverse=True
+        )
+    )
 
 
 def redact(text: str, known: Iterable[str]) -> str:
@@ -96,7 +101,8 @@ def anonymised_source(source: Dataset, case_label: str) -> Dataset:
     UIDs are replaced consistently within this process (the same source UID gets the same new
     UID), so the derived objects still reference one another and the (renamed) source.
     """
-    from dicomanonymizer import anonymize_dataset, initialize_actions
+    # dicomanonymizer ships no type information (no py.typed, no stubs): its two functions are Any here.
+    from dicomanonymizer import anonymize_dataset, initialize_actions  # type: ignore[import-untyped]
 
     anonymised = copy.deepcopy(source)
     anonymize_dataset(anonymised, base_rules_gen=lambda: initialize_actions(PROFILE_TABLES), delete_private_tags=True)

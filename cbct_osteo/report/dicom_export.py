@@ -14,13 +14,15 @@ measurement a (coded name, value, UCUM unit) triple. Our indices have no standar
 they are coded in the private scheme :data:`CODING_SCHEME` ("99" = local by DICOM convention),
 with the results JSON ids as code values.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
 import io
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pydicom
@@ -36,6 +38,15 @@ from cbct_osteo.report.anonymise import anonymised_source
 from cbct_osteo.report.exports import anonymised_results
 from cbct_osteo.report.figures import Figure
 from cbct_osteo.report.header import ReportHeader
+
+if TYPE_CHECKING:  # highdicom is imported where it is used (it is slow to import and only exports need it)
+    from highdicom.sr import (
+        AlgorithmIdentification,
+        CodedConcept,
+        Comprehensive3DSR,
+        Measurement,
+        QualitativeEvaluation,
+    )
 from cbct_osteo.volume import Volume
 
 CODING_SCHEME = "99CBCTOST"
@@ -54,8 +65,17 @@ _MANDIBLE = ("91609006", "SCT", "Mandible")
 _LATERALITY = {"left": ("7771000", "SCT", "Left"), "right": ("24028007", "SCT", "Right")}
 _CT_PROCEDURE = ("77477000", "SCT", "Computerized axial tomography")
 #: Type 2 attributes of the Patient and General Study modules every derived object carries.
-_PATIENT_STUDY = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
-                  "ReferringPhysicianName", "StudyID", "AccessionNumber")
+_PATIENT_STUDY = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDate",
+    "StudyTime",
+    "ReferringPhysicianName",
+    "StudyID",
+    "AccessionNumber",
+)
 
 
 def source_header(volume: Volume) -> Dataset:
@@ -71,11 +91,14 @@ def source_header(volume: Volume) -> Dataset:
     """
     files = volume.meta.source_files
     if not files:
-        raise ExportError(None, "DICOM export needs the source DICOM series, but this volume has no source files",
-                          "load the scan from its DICOM files")
+        raise ExportError(
+            None,
+            "DICOM export needs the source DICOM series, but this volume has no source files",
+            "load the scan from its DICOM files",
+        )
     try:
         header = pydicom.dcmread(files[0], stop_before_pixels=True)
-    except Exception as exc:  # noqa: BLE001 - pydicom raises several types for unreadable files
+    except Exception as exc:  # pydicom raises several types for unreadable files
         raise LoadError(files[0], f"cannot re-read the source DICOM header: {exc}") from exc
     for keyword in ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID"):
         if not header.get(keyword):
@@ -87,7 +110,7 @@ def source_header(volume: Volume) -> Dataset:
     return header
 
 
-def _code(value: str, scheme: str, meaning: str):
+def _code(value: str, scheme: str, meaning: str) -> CodedConcept:
     from highdicom.sr import CodedConcept
 
     return CodedConcept(value=value, scheme_designator=scheme, meaning=meaning)
@@ -144,7 +167,7 @@ def encapsulated_pdf(pdf_bytes: bytes, source: Dataset, *, title: str = "Mandibu
     return ds
 
 
-def measurement_sr(results: Mapping[str, Any], source: Dataset):
+def measurement_sr(results: Mapping[str, Any], source: Dataset) -> Comprehensive3DSR:
     """A Comprehensive 3D SR (TID 1500 Measurement Report) of the case's measurements and indices.
 
     Values without a number (not computable, pending definition, grades) are left out of the
@@ -170,27 +193,37 @@ def measurement_sr(results: Mapping[str, Any], source: Dataset):
         items = dict(block.get("measurements") or {})
         items.update(block.get("indices") or {})
         site = FindingSite(_code(*_MANDIBLE), laterality=_code(*_LATERALITY[side]))
-        groups.append(MeasurementsAndQualitativeEvaluations(
-            tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier=f"{side} mental foramen region"),
-            algorithm_id=algorithm, finding_sites=[site],
-            measurements=_measurements(items, algorithm) or None,
-            qualitative_evaluations=_evaluations(block.get("indices") or {}) or None,
-        ))
+        groups.append(
+            MeasurementsAndQualitativeEvaluations(
+                tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier=f"{side} mental foramen region"),
+                algorithm_id=algorithm,
+                finding_sites=[site],
+                measurements=_measurements(items, algorithm) or None,
+                qualitative_evaluations=_evaluations(block.get("indices") or {}) or None,
+            )
+        )
     mean = (results.get("mean") or {}).get("indices") or {}
     screening = results.get("screening") or {}
     evaluations = _evaluations(mean)
     if screening.get("code"):
         evaluations.append(_qualitative("SCREENING", "Osteoporosis screening result", str(screening["code"])))
-    groups.append(MeasurementsAndQualitativeEvaluations(
-        tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier="mean of both sides"),
-        algorithm_id=algorithm, finding_sites=[FindingSite(_code(*_MANDIBLE))],
-        measurements=_measurements(mean, algorithm) or None,
-        qualitative_evaluations=evaluations or None,
-    ))
+    groups.append(
+        MeasurementsAndQualitativeEvaluations(
+            tracking_identifier=TrackingIdentifier(uid=generate_uid(), identifier="mean of both sides"),
+            algorithm_id=algorithm,
+            finding_sites=[FindingSite(_code(*_MANDIBLE))],
+            measurements=_measurements(mean, algorithm) or None,
+            qualitative_evaluations=evaluations or None,
+        )
+    )
     observer = ObserverContext(
         observer_type=codes.DCM.Device,
         observer_identifying_attributes=DeviceObserverIdentifyingAttributes(
-            uid=generate_uid(), name="cbct-osteo", manufacturer_name=MANUFACTURER, model_name=f"cbct-osteo {__version__}"),
+            uid=generate_uid(),
+            name="cbct-osteo",
+            manufacturer_name=MANUFACTURER,
+            model_name=f"cbct-osteo {__version__}",
+        ),
     )
     report = MeasurementReport(
         observation_context=ObservationContext(observer_device_context=observer),
@@ -198,9 +231,16 @@ def measurement_sr(results: Mapping[str, Any], source: Dataset):
         imaging_measurements=groups,
     )
     sr = Comprehensive3DSR(
-        evidence=[source], content=report, series_instance_uid=generate_uid(), series_number=SERIES_NUMBERS["sr"],
-        sop_instance_uid=generate_uid(), instance_number=1, manufacturer=MANUFACTURER,
-        is_complete=True, is_final=False, is_verified=False,
+        evidence=[source],
+        content=report,
+        series_instance_uid=generate_uid(),
+        series_number=SERIES_NUMBERS["sr"],
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer=MANUFACTURER,
+        is_complete=True,
+        is_final=False,
+        is_verified=False,
     )
     sr.SeriesDescription = "cbct-osteo measurements (SR)"
     sr.CodingSchemeIdentificationSequence = [_coding_scheme_identification()]
@@ -213,15 +253,24 @@ def secondary_captures(figures: Sequence[Figure], source: Dataset) -> list[Datas
     from highdicom.sc import SCImage
 
     series_uid = generate_uid()
-    images = []
+    images: list[Dataset] = []
     for number, figure in enumerate(figures, 1):
         pixels = np.asarray(figure.image.convert("RGB"), dtype=np.uint8)
         spacing = figure.pixel_mm
         sc = SCImage.from_ref_dataset(
-            ref_dataset=source, pixel_array=pixels, photometric_interpretation="RGB", bits_allocated=8,
-            coordinate_system="PATIENT", series_instance_uid=series_uid, series_number=SERIES_NUMBERS["sc"],
-            sop_instance_uid=generate_uid(), instance_number=number, manufacturer=MANUFACTURER,
-            pixel_spacing=tuple(float(v) for v in spacing) if spacing else None,
+            ref_dataset=source,
+            pixel_array=pixels,
+            photometric_interpretation="RGB",
+            bits_allocated=8,
+            coordinate_system="PATIENT",
+            series_instance_uid=series_uid,
+            series_number=SERIES_NUMBERS["sc"],
+            sop_instance_uid=generate_uid(),
+            instance_number=number,
+            manufacturer=MANUFACTURER,
+            # highdicom 0.28 annotates this argument tuple[int, int]; it is the pixel size in mm (floats), as
+            # SCImage.__init__ (which it is passed on to) annotates it.
+            pixel_spacing=tuple(float(v) for v in spacing) if spacing else None,  # type: ignore[arg-type]
             patient_orientation=figure.patient_orientation or ("L", "F"),
         )
         sc.SeriesDescription = "cbct-osteo annotated views"
@@ -258,16 +307,16 @@ def write_dicom_exports(
     """
     folder = Path(out_dir)
     source = source_header(volume)
-    anonymise = header is not None and header.anonymised
-    if anonymise:
-        source = anonymised_source(source, header.case_label)
-        results = anonymised_results(results, header.case_label, header.scrub)
+    anonymising = header if header is not None and header.anonymised else None
+    if anonymising is not None:
+        source = anonymised_source(source, anonymising.case_label)
+        results = anonymised_results(results, anonymising.case_label, anonymising.scrub)
     written = [write_dataset(measurement_sr(results, source), folder / "SR.dcm")]
     if pdf_bytes is not None:
         written.append(write_dataset(encapsulated_pdf(pdf_bytes, source), folder / "PDF.dcm"))
     for number, sc in enumerate(secondary_captures(figures, source), 1):
-        if anonymise and "ImageComments" in sc:
-            sc.ImageComments = header.scrub(str(sc.ImageComments))
+        if anonymising is not None and "ImageComments" in sc:
+            sc.ImageComments = anonymising.scrub(str(sc.ImageComments))
         written.append(write_dataset(sc, folder / f"SC_{number}.dcm"))
     return written
 
@@ -296,27 +345,31 @@ def _copy_deidentification(source: Dataset, target: Dataset) -> None:
             setattr(target, keyword, source[keyword].value)
 
 
-def _measurements(items: Mapping[str, Any], algorithm) -> list:
+def _measurements(items: Mapping[str, Any], algorithm: AlgorithmIdentification) -> list[Measurement]:
     from highdicom.sr import Measurement
 
     from cbct_osteo.indices import MEASUREMENTS, all_entries
 
     names = {e.id: e.name for e in all_entries()}
     names.update({m.id: m.name for m in MEASUREMENTS})
-    out = []
+    out: list[Measurement] = []
     for item_id, item in items.items():
         value = item.get("value")
         unit = _UNITS.get(str(item.get("unit")))
         if isinstance(value, (str, bool)) or value is None or unit is None or not math.isfinite(float(value)):
             continue
-        out.append(Measurement(
-            name=_code(item_id, CODING_SCHEME, names.get(item_id, item_id)),
-            value=float(value), unit=_code(unit[0], "UCUM", unit[1]), algorithm_id=algorithm,
-        ))
+        out.append(
+            Measurement(
+                name=_code(item_id, CODING_SCHEME, names.get(item_id, item_id)),
+                value=float(value),
+                unit=_code(unit[0], "UCUM", unit[1]),
+                algorithm_id=algorithm,
+            )
+        )
     return out
 
 
-def _qualitative(code: str, meaning: str, value: str):
+def _qualitative(code: str, meaning: str, value: str) -> QualitativeEvaluation:
     from highdicom.sr import QualitativeEvaluation
 
     return QualitativeEvaluation(
@@ -325,8 +378,8 @@ def _qualitative(code: str, meaning: str, value: str):
     )
 
 
-def _evaluations(indices: Mapping[str, Any]) -> list:
-    evaluations = []
+def _evaluations(indices: Mapping[str, Any]) -> list[QualitativeEvaluation]:
+    evaluations: list[QualitativeEvaluation] = []
     for item_id, item in indices.items():
         category = str(item.get("category") or "")
         if isinstance(item.get("value"), str):  # a grade (CTCI)

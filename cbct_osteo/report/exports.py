@@ -5,14 +5,16 @@ for the case, so single reports and cohort runs can be concatenated; its text ce
 like the batch's (:mod:`cbct_osteo.io.csv_cells`: a patient ID such as ``=HYPERLINK(..)`` opens
 as text). Both files are written atomically.
 """
+
 from __future__ import annotations
 
 import copy
 import csv
 import io
 import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from cbct_osteo.io.atomic import write_bytes_atomic, write_json_atomic
 from cbct_osteo.io.csv_cells import escape_row
@@ -52,8 +54,9 @@ def write_results_csv(case_result_or_json: Any, path: str | Path, header: Report
     return write_bytes_atomic(path, buffer.getvalue().encode("utf-8"))
 
 
-def anonymised_results(results: Mapping[str, Any], case_label: str,
-                       scrub: Callable[[str], str] = lambda text: redact(text, ())) -> dict[str, Any]:
+def anonymised_results(
+    results: Mapping[str, Any], case_label: str, scrub: Callable[[str], str] = lambda text: redact(text, ())
+) -> dict[str, Any]:
     """A copy of the results JSON without scan identifiers, named by the case pseudonym.
 
     The identifying provenance keys are dropped, and every text (e.g. a load warning naming
@@ -65,9 +68,9 @@ def anonymised_results(results: Mapping[str, Any], case_label: str,
     for key in IDENTIFYING_PROVENANCE:
         provenance.pop(key, None)
     document["provenance"] = provenance
-    document = redact_document(document, scrub)
-    document["case"] = case_label
-    return document
+    redacted: dict[str, Any] = redact_document(document, scrub)
+    redacted["case"] = case_label
+    return redacted
 
 
 def write_results_json(case_result_or_json: Any, path: str | Path, header: ReportHeader) -> Path:

@@ -9,14 +9,17 @@ Colours (also named in the report's legend, :data:`cbct_osteo.report.statements.
 red = inferior cortical width W, yellow = mental foramen and its margins, cyan = trabecular
 ROI, light blue = cross-section planes on the panoramic.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
 from cbct_osteo.io.landmarks_file import LandmarkSet
@@ -30,6 +33,11 @@ TEXT_COLOUR = (255, 255, 255)
 
 #: Field of view of the cross-section figures (mm): wide enough for the whole body of the mandible.
 CROSS_SECTION_FOV_MM = 34.0
+
+#: An RGB colour, 0-255 per channel.
+Colour = tuple[int, int, int]
+#: A source-pixel position (row, col), fractional; a sequence or a NumPy array of two numbers.
+PixelRC = Sequence[float] | npt.NDArray[np.floating[Any]]
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,7 @@ class Figure:
     patient_orientation: tuple[str, str] | None = None
 
 
-def orientation_letter(direction_xyz: Sequence[float]) -> str:
+def orientation_letter(direction_xyz: npt.ArrayLike) -> str:
     """The DICOM orientation letter of the dominant axis of an LPS direction (``[1, 0.2, 0]`` -> ``"L"``).
 
     One letter, as highdicom's PatientOrientation values accept; the exact geometry of the
@@ -68,7 +76,7 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(Path(reportlab.__file__).parent / "fonts" / name), size)
 
 
-def to_display(image: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.7) -> np.ndarray:
+def to_display(image: npt.ArrayLike, low_pct: float = 1.0, high_pct: float = 99.7) -> npt.NDArray[np.uint8]:
     """Gray values to uint8 by a percentile window (CBCT gray values are uncalibrated, so no fixed HU window)."""
     values = np.asarray(image, dtype=np.float32)
     finite = values[np.isfinite(values)]
@@ -78,7 +86,8 @@ def to_display(image: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.7) 
     if hi <= lo:
         hi = lo + 1.0
     scaled = np.clip((np.nan_to_num(values, nan=lo) - lo) / (hi - lo), 0.0, 1.0)
-    return (scaled * 255.0 + 0.5).astype(np.uint8)
+    display: npt.NDArray[np.uint8] = (scaled * 255.0 + 0.5).astype(np.uint8)
+    return display
 
 
 class Canvas:
@@ -100,14 +109,14 @@ class Canvas:
         self.image = Image.fromarray(display, mode="L").resize(size, Image.Resampling.BICUBIC).convert("RGB")
         self.draw = ImageDraw.Draw(self.image)
 
-    def xy(self, rc: Sequence[float]) -> tuple[float, float]:
+    def xy(self, rc: PixelRC) -> tuple[float, float]:
         """Canvas (x, y) of the centre of source pixel (row, col)."""
         row, col = float(rc[0]), float(rc[1])
         if self.flip:
             col = self.source_shape[1] - 1 - col
         return ((col + 0.5) * self.scale, (row + 0.5) * self.scale)
 
-    def line(self, a: Sequence[float], b: Sequence[float], colour, width: int = 3, dash: float = 0.0) -> None:
+    def line(self, a: PixelRC, b: PixelRC, colour: Colour, width: int = 3, dash: float = 0.0) -> None:
         (x0, y0), (x1, y1) = self.xy(a), self.xy(b)
         if dash <= 0:
             self.draw.line([(x0, y0), (x1, y1)], fill=colour, width=width)
@@ -116,21 +125,33 @@ class Canvas:
         steps = max(1, int(length // dash))
         for i in range(0, steps, 2):
             t0, t1 = i / steps, min(1.0, (i + 1) / steps)
-            self.draw.line([(x0 + (x1 - x0) * t0, y0 + (y1 - y0) * t0), (x0 + (x1 - x0) * t1, y0 + (y1 - y0) * t1)],
-                           fill=colour, width=width)
+            self.draw.line(
+                [(x0 + (x1 - x0) * t0, y0 + (y1 - y0) * t0), (x0 + (x1 - x0) * t1, y0 + (y1 - y0) * t1)],
+                fill=colour,
+                width=width,
+            )
 
-    def circle(self, rc: Sequence[float], radius_px: float, colour, width: int = 3) -> None:
+    def circle(self, rc: PixelRC, radius_px: float, colour: Colour, width: int = 3) -> None:
         x, y = self.xy(rc)
         self.draw.ellipse([x - radius_px, y - radius_px, x + radius_px, y + radius_px], outline=colour, width=width)
 
-    def dot(self, rc: Sequence[float], radius_px: float, colour) -> None:
+    def dot(self, rc: PixelRC, radius_px: float, colour: Colour) -> None:
         x, y = self.xy(rc)
         self.draw.ellipse([x - radius_px, y - radius_px, x + radius_px, y + radius_px], fill=colour, outline=(0, 0, 0))
 
-    def text(self, xy: tuple[float, float], text: str, size: int, colour=TEXT_COLOUR, anchor: str = "la") -> None:
+    def text(
+        self, xy: tuple[float, float], text: str, size: int, colour: Colour = TEXT_COLOUR, anchor: str = "la"
+    ) -> None:
         """Text with a dark outline so it reads on bone and on air alike."""
-        self.draw.text(xy, text, font=font(size, bold=True), fill=colour, anchor=anchor,
-                       stroke_width=max(2, size // 8), stroke_fill=(0, 0, 0))
+        self.draw.text(
+            xy,
+            text,
+            font=font(size, bold=True),
+            fill=colour,
+            anchor=anchor,
+            stroke_width=max(2, size // 8),
+            stroke_fill=(0, 0, 0),
+        )
 
     def scale_bar(self, mm_per_source_pixel: float, target_fraction: float = 0.22) -> None:
         """A white bar with a length label in the lower-right corner, a round number of mm long."""
@@ -188,18 +209,24 @@ def cross_section_figure(
     s = float(arch.closest_arc_position(centre))
     border = points.get("border_outer")
     centre_z = float(centre[2]) if border is None else 0.5 * (float(centre[2]) + float(border[2]))
-    plane = cross_section(volume, arch, s, width_mm=CROSS_SECTION_FOV_MM, height_mm=CROSS_SECTION_FOV_MM,
-                          centre_z_mm=centre_z)
+    plane = cross_section(
+        volume, arch, s, width_mm=CROSS_SECTION_FOV_MM, height_mm=CROSS_SECTION_FOV_MM, centre_z_mm=centre_z
+    )
     rows, cols = plane.image.shape
     canvas = Canvas(plane.image, width_px / cols)
     px = canvas.scale  # canvas pixels per source pixel
 
-    def rc(name: str) -> np.ndarray | None:
+    def rc(name: str) -> npt.NDArray[np.float64] | None:
         p = points.get(name)
         return None if p is None else np.asarray(plane.patient_to_pixel(p), float)
 
-    c_rc, sup, inf, outer, inner = rc("foramen_centre"), rc("foramen_superior"), rc("foramen_inferior"), \
-        rc("border_outer"), rc("border_inner")
+    c_rc = np.asarray(plane.patient_to_pixel(centre), float)
+    sup, inf, outer, inner = (
+        rc("foramen_superior"),
+        rc("foramen_inferior"),
+        rc("border_outer"),
+        rc("border_inner"),
+    )
     line_w = max(2, round(width_px / 220))
     if outer is not None:
         # The measurement line from the foramen down to the inferior border, and the border tangent.
@@ -217,7 +244,8 @@ def cross_section_figure(
             canvas.draw.rectangle([x0, y0, x1, y1], outline=ROI_COLOUR, width=line_w)
         canvas.text((x1 + 6, y0), "ROI", max(14, width_px // 34), ROI_COLOUR)
     if sup is not None and inf is not None:
-        radius = 0.5 * float(np.hypot(*(canvas.xy(sup)[i] - canvas.xy(inf)[i] for i in range(2))))
+        (sup_x, sup_y), (inf_x, inf_y) = canvas.xy(sup), canvas.xy(inf)
+        radius = 0.5 * float(np.hypot(sup_x - inf_x, sup_y - inf_y))
         canvas.circle(0.5 * (sup + inf), max(radius, 4.0), FORAMEN_COLOUR, width=line_w)
     for mark in (sup, inf):
         if mark is not None:
@@ -272,8 +300,8 @@ def panoramic_figure(
     line_w = max(2, round(width_px / 450))
     for side in ("right", "left"):
         marks = landmarks.sides.get(side)
-        centre = marks.points.get("foramen_centre") if marks else None
-        if centre is None:
+        centre = marks.points.get("foramen_centre") if marks is not None else None
+        if marks is None or centre is None:
             continue
         r, c = np.asarray(pano.patient_to_pixel(np.asarray(centre, float)), float)
         canvas.line((0, c), (rows - 1, c), PLANE_COLOUR, width=line_w, dash=12)
@@ -310,6 +338,12 @@ def placeholder(text: str, size: tuple[int, int]) -> Image.Image:
     image = Image.new("RGB", size, (238, 238, 238))
     draw = ImageDraw.Draw(image)
     draw.rectangle([0, 0, size[0] - 1, size[1] - 1], outline=(160, 160, 160), width=3)
-    draw.multiline_text((size[0] / 2, size[1] / 2), text, font=font(max(14, size[0] // 32)), fill=(90, 90, 90),
-                        anchor="mm", align="center")
+    draw.multiline_text(
+        (size[0] / 2, size[1] / 2),
+        text,
+        font=font(max(14, size[0] // 32)),
+        fill=(90, 90, 90),
+        anchor="mm",
+        align="center",
+    )
     return image

@@ -8,13 +8,14 @@ is named by a pseudonym (a hash of the identifiers, not reversible in practice b
 mixes the study and series UIDs), and only sex and age in whole years at the study remain,
 which are needed to read the cutoffs.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from cbct_osteo import __version__
 from cbct_osteo.report.anonymise import redactor

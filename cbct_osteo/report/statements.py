@@ -3,6 +3,7 @@
 They live in one place so the PDF, the DICOM SR and the tests use the same words, and so a
 reviewer can check the program's honesty statements without reading layout code.
 """
+
 from __future__ import annotations
 
 TITLE = "Mandibular bone screening on dental CBCT"

@@ -1,4 +1,5 @@
 """A cohort of good phantoms with cases that abort, panic, crash or hang their process."""
+
 from __future__ import annotations
 
 import os
@@ -35,6 +36,7 @@ def _series_from(source: Path, folder: Path, mutate, slices: int = 4) -> Path:
 
 def jpeg_seven_of_eight_bits(shared_data: Path, folder: Path) -> Path:
     """A real JPEG Baseline CT with Bits Stored 7 of 8: GDCM throws in C++ and the process aborts (exit 134)."""
+
     def seven_bits(ds) -> None:
         ds.BitsStored, ds.HighBit = 7, 6
 
@@ -76,10 +78,18 @@ def hostile_cohort(phantom_cohort, shared_data, tmp_path_factory, manifest_write
         if i < 4:
             folder = cohort_root / f"case{i}"
         else:
-            folder = phantom.write_phantom(root / case, shape=phantom_cohort["shape"],
-                                           voxel_mm=phantom_cohort["voxel_mm"], seed=i)
-        rows.append({"case_id": case, "volume": str(folder), "landmarks": str(Path(folder) / "landmarks.json"),
-                     "age": "70", "sex": "F"})
+            folder = phantom.write_phantom(
+                root / case, shape=phantom_cohort["shape"], voxel_mm=phantom_cohort["voxel_mm"], seed=i
+            )
+        rows.append(
+            {
+                "case_id": case,
+                "volume": str(folder),
+                "landmarks": str(Path(folder) / "landmarks.json"),
+                "age": "70",
+                "sex": "F",
+            }
+        )
         good.append(case)
     good_landmarks = str(cohort_root / "case0" / "landmarks.json")
     fifo = root / "landmarks_fifo.json"
@@ -92,12 +102,22 @@ def hostile_cohort(phantom_cohort, shared_data, tmp_path_factory, manifest_write
     injected = {f"injected_{kind}": kind for kind in INJECTED_FAULTS}
     # Hanging cases first, so their time limit runs while the others are measured.
     for case_id, (kind, volume, landmarks) in sorted(real.items(), key=lambda item: item[1][0] != "hang"):
-        rows.insert(0 if kind == "hang" else len(rows) // 2,
-                    {"case_id": case_id, "volume": volume, "landmarks": landmarks, "age": "", "sex": ""})
+        rows.insert(
+            0 if kind == "hang" else len(rows) // 2,
+            {"case_id": case_id, "volume": volume, "landmarks": landmarks, "age": "", "sex": ""},
+        )
     for case_id, kind in injected.items():
         landmarks = root / f"fault-{kind}.json"
         landmarks.write_text("{}", encoding="utf-8")
-        rows.insert(0 if kind == "hang" else len(rows) // 2,
-                    {"case_id": case_id, "volume": str(cohort_root / "case1"), "landmarks": str(landmarks), "age": "", "sex": ""})
+        rows.insert(
+            0 if kind == "hang" else len(rows) // 2,
+            {
+                "case_id": case_id,
+                "volume": str(cohort_root / "case1"),
+                "landmarks": str(landmarks),
+                "age": "",
+                "sex": "",
+            },
+        )
     manifest = manifest_writer(root / "manifest.csv", rows)
     return {"manifest": manifest, "good": good, "real": {k: v[0] for k, v in real.items()}, "injected": injected}

@@ -1,5 +1,6 @@
 """Batch mode on small phantoms: local processes, resume, the command line, and a Dask LocalCluster
 with a worker killed mid-run. Every case must end with exactly one row."""
+
 from __future__ import annotations
 
 import csv
@@ -60,8 +61,13 @@ def test_manifest_paths_and_errors(phantom_cohort, tmp_path):
 def test_local_batch_then_resume(phantom_cohort, tmp_path):
     out = tmp_path / "results.csv"
     seen = []
-    summary = run_batch(phantom_cohort["manifest"], out, executor="local", workers=2,
-                        progress=lambda done, total, row, elapsed: seen.append((done, total, row["case_id"])))
+    summary = run_batch(
+        phantom_cohort["manifest"],
+        out,
+        executor="local",
+        workers=2,
+        progress=lambda done, total, row, elapsed: seen.append((done, total, row["case_id"])),
+    )
     assert (summary.ok, summary.errors, summary.skipped) == (4, 2, 0)
     assert [d for d, _, _ in seen] == list(range(1, 7)) and all(t == 6 for _, t, _ in seen)
     first = check_rows(read_rows(out), phantom_cohort)
@@ -72,8 +78,14 @@ def test_local_batch_then_resume(phantom_cohort, tmp_path):
     ok_lines = [line for line in lines[1:] if ",ok," in line]
     out.write_text(lines[0] + "".join(ok_lines[:2]) + ok_lines[2][:25], encoding="utf-8")
     rerun = []
-    summary = run_batch(phantom_cohort["manifest"], out, executor="local", workers=2, resume=True,
-                        progress=lambda done, total, row, elapsed: rerun.append(row["case_id"]))
+    summary = run_batch(
+        phantom_cohort["manifest"],
+        out,
+        executor="local",
+        workers=2,
+        resume=True,
+        progress=lambda done, total, row, elapsed: rerun.append(row["case_id"]),
+    )
     assert summary.skipped == 2 and len(rerun) == 4
     second = check_rows(read_rows(out), phantom_cohort)
     for case in phantom_cohort["good"]:
@@ -83,10 +95,13 @@ def test_local_batch_then_resume(phantom_cohort, tmp_path):
 
 def test_batch_command(phantom_cohort, manifest_writer, tmp_path, capsys):
     root = phantom_cohort["root"]
-    manifest = manifest_writer(root / "small_manifest.csv", [
-        {"case_id": "case3", "volume": "case3", "landmarks": "case3/landmarks.json", "age": "63", "sex": "F"},
-        {"case_id": "broken_landmarks", "volume": "case0", "landmarks": "bad_landmarks.json", "age": "", "sex": ""},
-    ])
+    manifest = manifest_writer(
+        root / "small_manifest.csv",
+        [
+            {"case_id": "case3", "volume": "case3", "landmarks": "case3/landmarks.json", "age": "63", "sex": "F"},
+            {"case_id": "broken_landmarks", "volume": "case0", "landmarks": "bad_landmarks.json", "age": "", "sex": ""},
+        ],
+    )
     out = tmp_path / "cli.csv"
     code = main(["batch", str(manifest), "--out", str(out), "--workers", "2"])
     assert code == 1  # some cases are errors
@@ -126,7 +141,7 @@ def test_dask_local_cluster_survives_a_killed_worker(phantom_cohort, tmp_path):
 
 
 def test_local_batch_retries_a_case_process_killed_from_outside(phantom_cohort, tmp_path):
-    """SIGKILL from outside (the OOM killer, a user) of a host running a case is not the case's fault: it is run again."""
+    """SIGKILL from outside (the OOM killer, a user) of a case's host is not the case's fault: it is run again."""
     from cbct_osteo.batch.isolation import LIVE_CHILDREN
 
     killed = []

@@ -1,6 +1,7 @@
 """Issue 13's batch: 8 good phantoms plus cases that abort, panic, crash or hang their process give
 8 ok rows and one error row per bad case, each with its reason, and the run ends, locally and
 with Dask. Also: workers end when the main process is killed."""
+
 from __future__ import annotations
 
 import csv
@@ -33,7 +34,9 @@ INJECTED_REASONS = {
 @pytest.fixture
 def faults_on_path(monkeypatch):
     """Case processes (and Dask workers started after this) import fault_injection/sitecustomize.py."""
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, (str(FAULT_INJECTION_DIR), os.environ.get("PYTHONPATH")))))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, (str(FAULT_INJECTION_DIR), os.environ.get("PYTHONPATH"))))
+    )
 
 
 def rows_by_id(path: Path) -> dict[str, dict[str, str]]:
@@ -105,7 +108,9 @@ def test_dask_batch_charges_each_crash_to_its_case(hostile_cohort, truth_w, faul
     client = distributed.Client(cluster)
     try:
         out = tmp_path / "dask.csv"
-        summary = run_batch(hostile_cohort["manifest"], out, executor="dask", client=client, case_timeout_s=CASE_TIMEOUT_S)
+        summary = run_batch(
+            hostile_cohort["manifest"], out, executor="dask", client=client, case_timeout_s=CASE_TIMEOUT_S
+        )
         assert len(client.scheduler_info()["workers"]) == 2, "no worker died of a case"
     finally:
         client.close()
@@ -113,7 +118,6 @@ def test_dask_batch_charges_each_crash_to_its_case(hostile_cohort, truth_w, faul
     bad = len(hostile_cohort["real"]) + len(hostile_cohort["injected"])
     assert (summary.ok, summary.errors) == (8, bad)
     check_hostile_rows(out, hostile_cohort, truth_w)
-
 
 
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
@@ -129,16 +133,34 @@ def test_case_processes_end_when_the_main_process_is_stopped(hostile_cohort, fau
         writer.writeheader()
         for case in ("injected_hang", "real_hang_fifo"):
             writer.writerow({k: manifest[case][k] for k in ("case_id", "volume", "landmarks")})
-    main = subprocess.Popen([sys.executable, "-m", "cbct_osteo", "batch", str(hanging), "--out", str(tmp_path / "out.csv"),
-                             "--workers", "2", "--case-timeout", "600"], stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    main = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cbct_osteo",
+            "batch",
+            str(hanging),
+            "--out",
+            str(tmp_path / "out.csv"),
+            "--workers",
+            "2",
+            "--case-timeout",
+            "600",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         deadline = time.monotonic() + 60
         children: list = []
         while time.monotonic() < deadline and len(children) < 2:
             time.sleep(0.5)
-            children = [c for c in psutil.Process(main.pid).children(recursive=True)
-                        if "cbct_osteo.batch.host" in " ".join(c.cmdline())]
+            children = [
+                c
+                for c in psutil.Process(main.pid).children(recursive=True)
+                if "cbct_osteo.batch.host" in " ".join(c.cmdline())
+            ]
         assert len(children) == 2, "both cases started"
         main.send_signal(getattr(signal, how))
         _, err = main.communicate(timeout=30)

@@ -1,4 +1,5 @@
 """DICOM exports of the phantom case re-read with pydicom: right study/series, right values, valid objects."""
+
 from __future__ import annotations
 
 import shutil
@@ -17,8 +18,13 @@ from .conftest import PRACTICE
 def exports(phantom_case, identified_pdf, tmp_path_factory):
     document = phantom_case.result.to_json()
     folder = tmp_path_factory.mktemp("dicom")
-    paths = write_dicom_exports(folder, document, phantom_case.volume, pdf_bytes=identified_pdf[0].read_bytes(),
-                                figures=report_figures(document, phantom_case.volume, phantom_case.landmarks))
+    paths = write_dicom_exports(
+        folder,
+        document,
+        phantom_case.volume,
+        pdf_bytes=identified_pdf[0].read_bytes(),
+        figures=report_figures(document, phantom_case.volume, phantom_case.landmarks),
+    )
     return {p.name: p for p in paths}
 
 
@@ -48,8 +54,10 @@ def test_sr_references_the_source_series_and_holds_the_results(exports, phantom_
     assert sr.ContentTemplateSequence[0].TemplateIdentifier == "1500"
     # Parse it back as a TID 1500 Measurement Report with highdicom: (name, value, unit) per group.
     report = MeasurementReport.from_sequence([sr])
-    groups = {str(g.tracking_identifier): {m.name.value: (m.value, m.unit.value) for m in g.get_measurements()}
-              for g in report.get_image_measurement_groups()}
+    groups = {
+        str(g.tracking_identifier): {m.name.value: (m.value, m.unit.value) for m in g.get_measurements()}
+        for g in report.get_image_measurement_groups()
+    }
     document = phantom_case.result.to_json()
     for side in ("right", "left"):
         measured = groups[f"{side} mental foramen region"]
@@ -91,9 +99,27 @@ def test_command_line_report_with_every_export(phantom_case, tmp_path):
     from cbct_osteo.cli import main
     from cbct_osteo.report import default_report_name
 
-    status = main(["report", str(phantom_case.folder), "--landmarks", str(phantom_case.folder / "landmarks.json"),
-                   "-o", str(tmp_path), "--anonymise", "--practice", PRACTICE, "--page-size", "letter", "--no-3d", "--no-refine",
-                   "--csv", str(tmp_path / "case.csv"), "--json", str(tmp_path / "case.json")])
+    status = main(
+        [
+            "report",
+            str(phantom_case.folder),
+            "--landmarks",
+            str(phantom_case.folder / "landmarks.json"),
+            "-o",
+            str(tmp_path),
+            "--anonymise",
+            "--practice",
+            PRACTICE,
+            "--page-size",
+            "letter",
+            "--no-3d",
+            "--no-refine",
+            "--csv",
+            str(tmp_path / "case.csv"),
+            "--json",
+            str(tmp_path / "case.json"),
+        ]
+    )
     assert status == 0
     pdf = tmp_path / default_report_name(phantom_case.volume.meta, anonymise=True)
     assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF")

@@ -1,4 +1,5 @@
 """The header and its anonymisation: identifiers are left out everywhere the header feeds."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,9 +8,16 @@ from cbct_osteo.report.header import build_header, default_report_name, format_p
 from cbct_osteo.volume import VolumeMeta
 
 META = VolumeMeta(
-    series_uid="1.2.826.0.1.3680043.8.498.1", study_uid="1.2.826.0.1.3680043.8.498.2",
-    patient_name="Zanetti^Mariana", patient_id="PHANTOM-0001", patient_sex="F", patient_birth_date="19550612",
-    study_date="20250301", institution="Clinica Zanetti", manufacturer="Acme", model="CB-1",
+    series_uid="1.2.826.0.1.3680043.8.498.1",
+    study_uid="1.2.826.0.1.3680043.8.498.2",
+    patient_name="Zanetti^Mariana",
+    patient_id="PHANTOM-0001",
+    patient_sex="F",
+    patient_birth_date="19550612",
+    study_date="20250301",
+    institution="Clinica Zanetti",
+    manufacturer="Acme",
+    model="CB-1",
 )
 IDENTIFIERS = ("Zanetti", "Mariana", "PHANTOM-0001", "1955", "19550612", "2025-03-01", "1.2.826")
 

@@ -1,4 +1,5 @@
 """Paper size follows the locale (Letter in North America, A4 elsewhere)."""
+
 from __future__ import annotations
 
 import pytest

@@ -7,6 +7,7 @@ anything else happens. The faults are real (an abort signal, a null-pointer read
 from the RLE decoder, an exit without a result, a sleep past any time limit), only their
 trigger is staged, so these tests keep testing the isolation whatever the decoders do.
 """
+
 from __future__ import annotations
 
 import ctypes
