@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pydicom is imported on first use: the native fast path never needs it
     from pydicom.dataset import Dataset
 
-from cbct_osteo.io.errors import LoadError
+from cbct_osteo.io import limits
+from cbct_osteo.io.errors import LoadError, describe
 
 ImplicitVRLittleEndian = "1.2.840.10008.1.2"
 ExplicitVRLittleEndian = "1.2.840.10008.1.2.1"
@@ -152,6 +153,7 @@ def read_header(path: str | os.PathLike) -> FileHeader:
             if not has_preamble and not _looks_like_bare_dataset(head):
                 raise LoadError(name, "not a DICOM file (no 'DICM' marker and no DICOM tags at the start)")
             handle.seek(0)
+            size = os.fstat(handle.fileno()).st_size
             dataset = dcmread(handle, stop_before_pixels=True, force=not has_preamble, defer_size="4 MB")
             offset = handle.tell()
             element_start = handle.read(4)
@@ -160,13 +162,13 @@ def read_header(path: str | os.PathLike) -> FileHeader:
     except OSError as exc:
         raise LoadError(name, f"cannot read the file: {exc.strerror or exc}") from exc
     except Exception as exc:  # pydicom raises many types on broken headers
-        raise LoadError(name, f"unreadable DICOM header: {exc}") from exc
+        raise LoadError(name, f"unreadable DICOM header: {describe(exc)}") from exc
     try:
-        return _header_from_dataset(name, dataset, offset, element_start)
+        return _header_from_dataset(name, dataset, offset, element_start, size)
     except LoadError:
         raise
     except Exception as exc:  # invalid values surface only when accessed
-        raise LoadError(name, f"invalid DICOM header value: {exc}") from exc
+        raise LoadError(name, f"invalid DICOM header value: {describe(exc)}") from exc
 
 
 def _looks_like_bare_dataset(head: bytes) -> bool:
@@ -190,7 +192,7 @@ def _transfer_syntax(dataset: Dataset) -> tuple[str, bool]:
     return ExplicitVRBigEndian, False
 
 
-def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: bytes) -> FileHeader:
+def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: bytes, size: int) -> FileHeader:
     syntax, has_meta = _transfer_syntax(ds)
     pixel_tag = None
     if len(element_start) == 4:
@@ -229,8 +231,40 @@ def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: byt
         series_number=_text(ds.get("SeriesNumber")),
         image_type=tuple(str(v) for v in _as_list(ds.get("ImageType"))),
     )
+    if header.pixel_tag is not None:
+        check_counts(header, size - offset if syntax != DeflatedExplicitVRLittleEndian else None)
     header.frames = tuple(_frames(name, ds, n_frames))
     return header
+
+
+def check_counts(header: FileHeader, pixel_bytes: int | None) -> None:
+    """Refuse counts the file cannot hold, before any per-frame record is built or memory reserved.
+
+    ``pixel_bytes`` is what the file holds from the pixel data element to its end (None when
+    unknown, as in a deflated file). Uncompressed frames must fit it (a single frame may be
+    truncated: decoding reports that precisely); each compressed frame needs at least one
+    fragment item (8-byte header plus data).
+    """
+    if header.n_frames > limits.MAX_FRAMES_PER_FILE:
+        raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames}, more than the "
+                        f"{limits.MAX_FRAMES_PER_FILE} any CT or CBCT file holds")
+    for label, value in (("Rows (0028,0010)", header.rows), ("Columns (0028,0011)", header.columns)):
+        if value > limits.MAX_IMAGE_SIDE:
+            raise LoadError(header.path, f"{label} is {value}, more than the {limits.MAX_IMAGE_SIDE} pixels "
+                            "any CT or CBCT image has")
+    if pixel_bytes is None or header.n_frames == 1 or header.rows <= 0 or header.columns <= 0:
+        return
+    if header.transfer_syntax in NATIVE_LITTLE_ENDIAN or header.transfer_syntax == ExplicitVRBigEndian:
+        frame_bytes = header.rows * header.columns * max(1, header.samples_per_pixel) * max(1, header.bits_allocated // 8)
+        fits = -(-pixel_bytes // frame_bytes)
+        what = f"frames of {header.rows}x{header.columns}x{header.bits_allocated} bits"
+    else:
+        fits = pixel_bytes // 10
+        what = "compressed frames (at least one fragment each)"
+    if header.n_frames > fits:
+        raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames} but the pixel data "
+                        f"({pixel_bytes} bytes to the end of the file) holds at most {fits} {what}",
+                        "the file is truncated or its header is corrupt")
 
 
 def _has_rescale(ds: Dataset) -> bool:
