@@ -252,19 +252,25 @@ def check_counts(header: FileHeader, pixel_bytes: int | None) -> None:
         if value > limits.MAX_IMAGE_SIDE:
             raise LoadError(header.path, f"{label} is {value}, more than the {limits.MAX_IMAGE_SIDE} pixels "
                             "any CT or CBCT image has")
-    if pixel_bytes is None or header.n_frames == 1 or header.rows <= 0 or header.columns <= 0:
+    if pixel_bytes is None or header.rows <= 0 or header.columns <= 0:
         return
+    frame_bytes = header.rows * header.columns * max(1, header.samples_per_pixel) * max(1, header.bits_allocated // 8)
+    what = f"{header.n_frames} frame(s) of {header.rows}x{header.columns}x{header.bits_allocated} bits"
     if header.transfer_syntax in NATIVE_LITTLE_ENDIAN or header.transfer_syntax == ExplicitVRBigEndian:
-        frame_bytes = header.rows * header.columns * max(1, header.samples_per_pixel) * max(1, header.bits_allocated // 8)
-        fits = -(-pixel_bytes // frame_bytes)
-        what = f"frames of {header.rows}x{header.columns}x{header.bits_allocated} bits"
-    else:
-        fits = pixel_bytes // 10
-        what = "compressed frames (at least one fragment each)"
-    if header.n_frames > fits:
-        raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames} but the pixel data "
-                        f"({pixel_bytes} bytes to the end of the file) holds at most {fits} {what}",
+        # A slightly short single frame is a truncated file: decoding names it precisely. More
+        # than twice what the file holds is a corrupt header: refused before anything is allocated.
+        allowed = pixel_bytes if header.n_frames > 1 else 2 * pixel_bytes + 65536
+        if frame_bytes * header.n_frames > allowed:
+            raise LoadError(header.path, f"the file is truncated or its header is corrupt: {what} need "
+                            f"{frame_bytes * header.n_frames} bytes, the pixel data holds at most {pixel_bytes}")
+        return
+    if header.n_frames > pixel_bytes // 10:
+        raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames} but the compressed pixel "
+                        f"data ({pixel_bytes} bytes) cannot hold that many frames (at least one fragment each)",
                         "the file is truncated or its header is corrupt")
+    if frame_bytes * header.n_frames > limits.MAX_COMPRESSION_RATIO * pixel_bytes:
+        raise LoadError(header.path, f"{what} ({frame_bytes * header.n_frames} bytes) from {pixel_bytes} bytes of "
+                        f"compressed data is more than {limits.MAX_COMPRESSION_RATIO} x compression: the header is corrupt")
 
 
 def _has_rescale(ds: Dataset) -> bool:
@@ -358,14 +364,18 @@ def _cross(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, fl
 
 
 def _floats(value: Any, count: int) -> tuple[float, ...] | None:
-    """A multi-valued DS as floats, or None when absent, short or not finite."""
+    """A multi-valued DS as floats, or None when absent, short or unparsable.
+
+    Non-finite values (NaN, inf) are kept: geometry refuses them by name rather than treating
+    the attribute as absent.
+    """
     if value is None or value == "":
         return None
     try:
         values = tuple(float(v) for v in value) if not isinstance(value, (str, bytes, float, int)) else (float(value),)
     except (TypeError, ValueError):
         return None
-    if len(values) != count or not all(math.isfinite(v) for v in values):
+    if len(values) != count:
         return None
     return values
 

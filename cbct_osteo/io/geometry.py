@@ -25,6 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
+from cbct_osteo.io import limits
 from cbct_osteo.io.dicom_header import FrameRef
 
 #: Two slices closer than this along the normal (mm) share a position: a duplicate.
@@ -88,6 +89,8 @@ def unit_orientation(orientation: Sequence[float] | None) -> tuple[np.ndarray, n
     if orientation is None:
         return None
     values = np.asarray(orientation, dtype=float)
+    if not np.all(np.isfinite(values)):
+        return None
     row, col = values[:3], values[3:]
     norm_r, norm_c = np.linalg.norm(row), np.linalg.norm(col)
     if norm_r < 1e-6 or norm_c < 1e-6:
@@ -127,6 +130,9 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
     row, col = axes
     normal = np.cross(row, col)
     pixel = _pixel_spacing(frames, problems, defects)
+    implausible = _implausible(frames, pixel)
+    if implausible:
+        return _refused(list(frames), implausible, problems, defects)
 
     have_positions = all(f.position is not None for f in frames)
     if not have_positions or len(frames) == 1:
@@ -156,6 +162,9 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
     steps = np.diff(along)
     base = regular_step(steps)
     uniform = bool(np.all(np.abs(steps - base) <= UNIFORM_TOLERANCE * base + 0.01))
+    if base > limits.MAX_VOXEL_MM:
+        return _refused(kept, f"slices are {base:g} mm apart: not a tomographic volume "
+                        f"(limit {limits.MAX_VOXEL_MM:g} mm)", problems, defects, dropped)
     refusal = ""
     target = along
     if not uniform:
@@ -163,13 +172,17 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
             _defect(problems, defects, text)
         worst = float(steps.max())
         usual = float(np.median(steps))
+        n_out = round((along[-1] - along[0]) / base) + 1
         if worst > MAX_GAP_FACTOR * usual:
             refusal = (
-                f"a gap of {worst:.2f} mm between slices ({worst / usual:.1f} x the usual {usual:.2f} mm step) "
+                f"a gap of {worst:.4g} mm between slices ({worst / usual:.3g} x the usual {usual:.2f} mm step) "
                 "is too large to interpolate"
             )
-        n_out = int(round((along[-1] - along[0]) / base)) + 1
-        target = np.linspace(along[0], along[-1], n_out)
+        elif n_out > limits.MAX_SLICES:
+            refusal = f"resampling to a uniform {base:.3g} mm step would give {n_out:.0f} slices (limit {limits.MAX_SLICES})"
+        if refusal:
+            return _refused(kept, refusal, problems, defects, dropped)
+        target = np.linspace(along[0], along[-1], int(n_out))
         problems.append(
             f"resampled to a uniform {float(target[1] - target[0]):.3f} mm step by linear interpolation "
             f"between neighbouring slices ({len(kept)} -> {n_out} slices)"
@@ -190,6 +203,35 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
     return StackPlan(
         kept, dropped, along, np.asarray(target, float), affine, spacing, problems, not uniform, refusal, defects
     )
+
+
+def _implausible(frames: Sequence[FrameRef], pixel: tuple[float, float]) -> str:
+    """Why positions or pixel spacing are not those of a scanner ("" when plausible).
+
+    Checked before any arithmetic on them: 1e300 mm positions would make every step infinite.
+    """
+    for frame in frames:
+        for label, values in (("ImagePositionPatient (0020,0032)", frame.position),
+                              ("PixelSpacing (0028,0030)", frame.pixel_spacing)):
+            if values is not None and not all(math.isfinite(v) for v in values):
+                return f"{label} holds a non-finite value ({', '.join(f'{v:g}' for v in values)})"
+    if not all(limits.MIN_VOXEL_MM <= p <= limits.MAX_VOXEL_MM for p in pixel):
+        return (f"PixelSpacing {pixel[0]:g} x {pixel[1]:g} mm is not a CT pixel "
+                f"({limits.MIN_VOXEL_MM:g} to {limits.MAX_VOXEL_MM:g} mm)")
+    for frame in frames:
+        if frame.position is not None and max(abs(v) for v in frame.position) > limits.MAX_ABS_POSITION_MM:
+            shown = ", ".join(f"{v:.4g}" for v in frame.position)
+            return f"ImagePositionPatient ({shown}) mm is not a position in a scanner (limit {limits.MAX_ABS_POSITION_MM:g} mm)"
+    return ""
+
+
+def _refused(
+    frames: list[FrameRef], reason: str, problems: list[str], defects: list[str], dropped: list[FrameRef] | None = None
+) -> StackPlan:
+    """A plan that says why the frames cannot form a volume (nothing sized from the bad geometry)."""
+    along = np.arange(len(frames), dtype=float)
+    return StackPlan(frames, dropped or [], along, along.copy(), np.eye(4), (1.0, 1.0, 1.0), problems,
+                     refusal=reason, defects=defects)
 
 
 def regular_step(steps: np.ndarray) -> float:
@@ -219,7 +261,8 @@ def _plan_without_positions(
     dropped: list[FrameRef] | None = None,
 ) -> StackPlan:
     """A single slice, or a stack whose frames lack positions (ordered by InstanceNumber)."""
-    thickness = next((f.slice_thickness for f in frames if f.slice_thickness and f.slice_thickness > 0), None)
+    thickness = next((f.slice_thickness for f in frames
+                      if f.slice_thickness and 0 < f.slice_thickness <= limits.MAX_VOXEL_MM), None)
     step = float(thickness or 1.0)
     if not have_positions:
         frames = sorted(frames, key=lambda f: (f.instance_number is None, f.instance_number or 0, f.frame))

@@ -7,7 +7,9 @@ is checked against these bounds and against the file's actual length *before* an
 allocated or looped over, so a hostile or corrupt input costs at most:
 
 * **memory**: the volume it declares, if that is at most :data:`MAX_VOLUME_BYTES` (and the
-  memory currently available), plus :data:`HEADER_OVERHEAD_BYTES` of tables per file; a decoder
+  memory currently available) and no more than its files hold (uncompressed) or
+  :data:`MAX_COMPRESSION_RATIO` times their size (compressed), plus :data:`FIXED_OVERHEAD_BYTES`
+  and :data:`HEADER_OVERHEAD_BYTES` of tables per file; a decoder
   run in a guarded child process gets at most :data:`DECODER_CHILD_BYTES` of address space;
 * **time**: linear in the bytes on disk (headers are walked once, element by element, lengths
   checked), and at most :data:`DECODER_CHILD_TIMEOUT_S` seconds for one file's decode in a
@@ -25,6 +27,12 @@ HEADER_OVERHEAD_BYTES = 64 * 1024
 MAX_FRAMES_PER_FILE = 65_536
 #: Rows or Columns of one image (DICOM's US limit is 65,535; CBCT detectors reach ~1,000).
 MAX_IMAGE_SIDE = 16_384
+#: A compressed file may declare at most this many times its own size in pixel bytes (lossless CT
+#: compresses 2-3 x, lossy JPEG 2000 10-50 x); an uncompressed file no more than it holds.
+MAX_COMPRESSION_RATIO = 1000
+#: Memory the loader itself needs beyond the volume (interpreter, numpy, GDCM, pydicom, tables):
+#: what the fuzz harness allows an input above the volume it declares.
+FIXED_OVERHEAD_BYTES = 256 * 1024**2
 #: Nesting of DICOM sequences walked in a header before the file is refused.
 MAX_SEQUENCE_DEPTH = 16
 #: Elements a header may hold before the walk stops (an Enhanced CT of 2,000 frames has ~100,000).

@@ -15,11 +15,13 @@ goes to pydicom, whose ``defer_size`` keeps large values on disk.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence as AbcSequence
 from typing import Callable, Iterator
 
 import gdcm
 
+from cbct_osteo.io import limits
 from cbct_osteo.io.dicom_header import FileHeader, FrameRef, read_header
 from cbct_osteo.io.errors import LoadError
 from cbct_osteo.io.header_walk import walk_header
@@ -115,6 +117,8 @@ def _from_scanner(scanner: "gdcm.Scanner", name: str) -> FileHeader | None:
         return None  # let pydicom report the invalid value
     if frames != 1 or rows <= 0 or columns <= 0:
         return None  # multi-frame geometry, or not an image: pydicom decides
+    if rows * columns * max(1, bits_allocated // 8) * max(1, samples) > limits.MAX_COMPRESSION_RATIO * os.path.getsize(name):
+        return None  # more pixels than the file can hold, compressed or not: pydicom's header check says so
     slope, intercept = _float(tags["RescaleSlope"]), _float(tags["RescaleIntercept"])
     sop_class = _str(tags["SOPClassUID"]) or _str(tags["MediaStorageSOPClassUID"])
     frame = FrameRef(
@@ -186,7 +190,7 @@ def _floats(value: str | None, count: int) -> tuple[float, ...] | None:
         values = tuple(float(v) for v in text.split("\\"))
     except ValueError:
         return None
-    return values if len(values) == count and all(math.isfinite(v) for v in values) else None
+    return values if len(values) == count else None  # non-finite kept: geometry refuses them by name
 
 
 #: Attributes the report and the session need, read from the first file of a series.
