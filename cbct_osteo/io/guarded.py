@@ -33,6 +33,29 @@ def _context():
     return context
 
 
+def _forget_server() -> None:
+    """In a forked child: the parent's fork server is not this process's child, so
+    ``multiprocessing`` would fail waiting for it (ChildProcessError); start a new one when needed."""
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver
+    server._forkserver_pid = None
+    server._forkserver_address = None
+    server._forkserver_alive_fd = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_server)
+
+
+def start_server() -> None:
+    """Start the fork server now (e.g. before forking workers that would each start their own)."""
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def run_guarded(
     func: Callable[..., Any],
     args: tuple,
