@@ -317,8 +317,9 @@ def _frames(name: str, ds: Dataset, n_frames: int) -> list[FrameRef]:
                 orientation=orientation,
                 pixel_spacing=spacing,
                 slice_thickness=_float(thickness_src.get("SliceThickness")),
-                slope=_float(rescale.get("RescaleSlope")) or 1.0,  # absent or an invalid 0 -> identity
-                intercept=_float(rescale.get("RescaleIntercept")) or 0.0,
+                # absent or an invalid 0 -> identity; NaN/inf kept for the loader to refuse by name
+                slope=_float(rescale.get("RescaleSlope"), finite_only=False) or 1.0,
+                intercept=_float(rescale.get("RescaleIntercept"), finite_only=False) or 0.0,
                 instance_number=instance,
                 sop_instance_uid=sop_uid,
             )
@@ -380,7 +381,7 @@ def _floats(value: Any, count: int) -> tuple[float, ...] | None:
     return values
 
 
-def _float(value: Any) -> float | None:
+def _float(value: Any, finite_only: bool = True) -> float | None:
     if value is None or value == "":
         return None
     try:
@@ -389,7 +390,7 @@ def _float(value: Any) -> float | None:
         result = float(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return result if math.isfinite(result) else None
+    return result if math.isfinite(result) or not finite_only else None
 
 
 def _int(value: Any, default: int | None) -> int | None:

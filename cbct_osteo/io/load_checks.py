@@ -61,7 +61,7 @@ def format_notes(info: SeriesInfo, mixed_signs: bool) -> list[str]:
 def check_rescale(info: SeriesInfo, plan: StackPlan) -> None:
     """Refuse rescale values no CT has, before they overflow anything (see limits.MAX_ABS_VALUE)."""
     for frame in plan.frames:
-        if abs(frame.slope) > limits.MAX_ABS_VALUE or abs(frame.intercept) > limits.MAX_ABS_VALUE:
+        if not (abs(frame.slope) <= limits.MAX_ABS_VALUE and abs(frame.intercept) <= limits.MAX_ABS_VALUE):
             raise LoadError(
                 frame.path,
                 f"Rescale Slope {frame.slope:g} / Intercept {frame.intercept:g} (0028,1053/1052) are not plausible "

@@ -119,7 +119,8 @@ def _from_scanner(scanner: "gdcm.Scanner", name: str) -> FileHeader | None:
         return None  # multi-frame geometry, or not an image: pydicom decides
     if rows * columns * max(1, bits_allocated // 8) * max(1, samples) > limits.MAX_COMPRESSION_RATIO * os.path.getsize(name):
         return None  # more pixels than the file can hold, compressed or not: pydicom's header check says so
-    slope, intercept = _float(tags["RescaleSlope"]), _float(tags["RescaleIntercept"])
+    slope = _float(tags["RescaleSlope"], finite_only=False)  # NaN/inf kept: the loader refuses them by name
+    intercept = _float(tags["RescaleIntercept"], finite_only=False)
     sop_class = _str(tags["SOPClassUID"]) or _str(tags["MediaStorageSOPClassUID"])
     frame = FrameRef(
         path=name,
@@ -171,7 +172,7 @@ def _int(value: str | None, default: int | None) -> int | None:
     return default if not text else int(text.split("\\")[0])
 
 
-def _float(value: str | None) -> float | None:
+def _float(value: str | None, finite_only: bool = True) -> float | None:
     text = _str(value)
     if not text:
         return None
@@ -179,7 +180,7 @@ def _float(value: str | None) -> float | None:
         result = float(text.split("\\")[0])
     except ValueError:
         return None
-    return result if math.isfinite(result) else None
+    return result if math.isfinite(result) or not finite_only else None
 
 
 def _floats(value: str | None, count: int) -> tuple[float, ...] | None:
