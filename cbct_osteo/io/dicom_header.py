@@ -261,12 +261,13 @@ def check_counts(header: FileHeader, pixel_bytes: int | None) -> None:
         # than twice what the file holds is a corrupt header: refused before anything is allocated.
         allowed = pixel_bytes if header.n_frames > 1 else 2 * pixel_bytes + 65536
         if frame_bytes * header.n_frames > allowed:
-            raise LoadError(header.path, f"the file is truncated or its header is corrupt: {what} need "
-                            f"{frame_bytes * header.n_frames} bytes, the pixel data holds at most {pixel_bytes}")
+            count = f"NumberOfFrames (0028,0008) is {header.n_frames}: " if header.n_frames > 1 else ""
+            raise LoadError(header.path, f"{count}{what} need {frame_bytes * header.n_frames} bytes, the pixel "
+                            f"data holds at most {pixel_bytes}: the file is truncated or its header is corrupt")
         return
     if header.n_frames > pixel_bytes // 10:
         raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames} but the compressed pixel "
-                        f"data ({pixel_bytes} bytes) cannot hold that many frames (at least one fragment each)",
+                        f"data ({pixel_bytes} bytes) cannot hold that many frames (at least one fragment each): "
                         "the file is truncated or its header is corrupt")
     if frame_bytes * header.n_frames > limits.MAX_COMPRESSION_RATIO * pixel_bytes:
         raise LoadError(header.path, f"{what} ({frame_bytes * header.n_frames} bytes) from {pixel_bytes} bytes of "

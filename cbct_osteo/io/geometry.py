@@ -214,14 +214,17 @@ def _implausible(frames: Sequence[FrameRef], pixel: tuple[float, float]) -> str:
         for label, values in (("ImagePositionPatient (0020,0032)", frame.position),
                               ("PixelSpacing (0028,0030)", frame.pixel_spacing)):
             if values is not None and not all(math.isfinite(v) for v in values):
-                return f"{label} holds a non-finite value ({', '.join(f'{v:g}' for v in values)})"
-    if not all(limits.MIN_VOXEL_MM <= p <= limits.MAX_VOXEL_MM for p in pixel):
-        return (f"PixelSpacing {pixel[0]:g} x {pixel[1]:g} mm is not a CT pixel "
-                f"({limits.MIN_VOXEL_MM:g} to {limits.MAX_VOXEL_MM:g} mm)")
+                return f"{label} of {_short(frame)} holds a non-finite value ({', '.join(f'{v:g}' for v in values)})"
+    spacings = {pixel} | {f.pixel_spacing for f in frames if f.pixel_spacing is not None and min(f.pixel_spacing) > 0}
+    for spacing in sorted(spacings):
+        if not all(limits.MIN_VOXEL_MM <= p <= limits.MAX_VOXEL_MM for p in spacing):
+            return (f"PixelSpacing {spacing[0]:g} x {spacing[1]:g} mm is not a CT pixel "
+                    f"({limits.MIN_VOXEL_MM:g} to {limits.MAX_VOXEL_MM:g} mm)")
     for frame in frames:
         if frame.position is not None and max(abs(v) for v in frame.position) > limits.MAX_ABS_POSITION_MM:
             shown = ", ".join(f"{v:.4g}" for v in frame.position)
-            return f"ImagePositionPatient ({shown}) mm is not a position in a scanner (limit {limits.MAX_ABS_POSITION_MM:g} mm)"
+            return (f"ImagePositionPatient ({shown}) mm of {_short(frame)} is not a position in a scanner "
+                    f"(limit {limits.MAX_ABS_POSITION_MM:g} mm)")
     return ""
 
 

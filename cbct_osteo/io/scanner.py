@@ -76,7 +76,8 @@ def scan_headers(
         if cancel is not None and cancel():
             return
         batch = files[start : start + BATCH]
-        consistent = [name for name in batch if walk_header(name).status == "ok"]
+        walks = {name: walk_header(name) for name in batch}
+        consistent = [name for name in batch if walks[name].status == "ok"]
         scanner = gdcm.Scanner()
         for tag in _GDCM_TAGS.values():
             scanner.AddTag(tag)
@@ -92,6 +93,8 @@ def scan_headers(
                     header = read_header(name)
                 except LoadError as exc:
                     header = exc
+                if walks[name].status == "corrupt" and (isinstance(header, LoadError) or header.pixel_tag is None):
+                    header = LoadError(name, f"corrupt DICOM header: {walks[name].reason}")
             yield name, header
         if progress is not None:
             progress(min(start + BATCH, total), total)
@@ -244,14 +247,23 @@ def read_meta(header: FileHeader) -> dict[str, str]:
 
 
 def _meta_from_dataset(ds) -> dict[str, str]:
-    values = {key: _text(ds.get(key)) for key in META_TAGS}
-    shared = ds.get("SharedFunctionalGroupsSequence")
+    values = {key: _text(_get(ds, key)) for key in META_TAGS}
+    shared = _get(ds, "SharedFunctionalGroupsSequence")
     for key, (sequence, keyword) in _ENHANCED_META.items():
         if not values[key] and shared:
-            items = shared[0].get(sequence)
+            items = _get(shared[0], sequence)
             if items:
-                values[key] = _text(items[0].get(keyword))
+                values[key] = _text(_get(items[0], keyword))
     return values
+
+
+def _get(ds, key: str):
+    """``ds.get(key)``, or None when pydicom cannot convert the stored value (unknown VR, bad text):
+    a descriptive attribute that cannot be read is treated as absent."""
+    try:
+        return ds.get(key)
+    except Exception:
+        return None
 
 
 def _text(value) -> str:

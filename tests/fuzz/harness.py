@@ -352,6 +352,7 @@ def _vm_bytes() -> int:
 def run_case(target: Path | str, timeout_s: float = TIMEOUT_S, memory_limit: int = MEMORY_LIMIT_BYTES) -> Outcome:
     """Load ``target`` with ``cbct_osteo.load`` in a forked child; classify what happened."""
     import cbct_osteo
+    from cbct_osteo.io.dicom_loader import UNEXPECTED
     from cbct_osteo.io.errors import LoadError
 
     read_end, write_end = os.pipe()
@@ -367,7 +368,13 @@ def run_case(target: Path | str, timeout_s: float = TIMEOUT_S, memory_limit: int
                 volume = cbct_osteo.load(target)
                 message = f"loaded {volume.shape} {volume.voxels.dtype}"
             except LoadError as exc:
-                message = f"own {exc}" if str(exc).strip() else "foreign LoadError with an empty message"
+                if not exc.problem.strip():
+                    message = "foreign LoadError with an empty message"
+                elif exc.problem.startswith(UNEXPECTED):  # the loader's last-resort wrapper: a bug
+                    cause = exc.__cause__
+                    message = f"foreign {type(cause).__module__}.{type(cause).__name__} (wrapped): {exc}"
+                else:
+                    message = f"own {exc}"
             except MemoryError as exc:
                 message = f"memory MemoryError {exc}"
             except BaseException as exc:
