@@ -370,6 +370,8 @@ def _meta(info: SeriesInfo, first: FileHeader, mapper: ValueMapper, voxels: np.n
             "dropped_duplicates": len(plan.dropped),
             "photometric": first.photometric,
             "pixel_padding": list(mapper.padding) if mapper.padding else None,
+            # Classified, file-name-free facts for io.scan_warnings (GUI banner, report limits).
+            "scan_facts": [{"code": code, "message": message} for code, message in plan.facts],
         },
     )
 

@@ -66,6 +66,9 @@ class StackPlan:
     defects
         The subset of ``problems`` that ``policy="strict"`` refuses (duplicates, uneven
         spacing, missing geometry); tilt, obliquity and non-square pixels are facts, not defects.
+    facts
+        (code, sentence) for what limits measurement on the scan, free of file names (see
+        :mod:`~cbct_osteo.io.scan_warnings` for the codes).
     """
 
     frames: list[FrameRef]
@@ -78,6 +81,7 @@ class StackPlan:
     needs_resampling: bool = False
     refusal: str = ""
     defects: list[str] = field(default_factory=list)
+    facts: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def n_slices(self) -> int:
@@ -167,8 +171,9 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
                         f"(limit {limits.MAX_VOXEL_MM:g} mm)", problems, defects, dropped)
     refusal = ""
     target = along
+    facts: list[tuple[str, str]] = []
     if not uniform:
-        for text in _describe_uneven(steps, along, kept):
+        for text in _describe_uneven(steps, along, kept, facts):
             _defect(problems, defects, text)
         worst = float(steps.max())
         usual = float(np.median(steps))
@@ -187,6 +192,7 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
             f"resampled to a uniform {float(target[1] - target[0]):.3f} mm step by linear interpolation "
             f"between neighbouring slices ({len(kept)} -> {n_out} slices)"
         )
+        facts.append(("interpolated_slices", problems[-1]))
     # True step vector: patient displacement per mm along the normal, times the output step.
     per_mm = (points[-1] - points[0]) / (along[-1] - along[0])
     step_mm = float(target[1] - target[0]) if len(target) > 1 else base
@@ -197,11 +203,12 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
         problems.append(
             f"slices are sheared by {tilt:.1f} degrees (gantry tilt): the affine keeps the true slice positions"
         )
-    _describe_pixels(row, col, pixel, problems)
+        facts.append(("gantry_tilt", problems[-1]))
+    _describe_pixels(row, col, pixel, problems, facts)
     affine = _affine(points[0], row, col, step_vector, pixel)
     spacing = (float(np.linalg.norm(step_vector)), pixel[0], pixel[1])
     return StackPlan(
-        kept, dropped, along, np.asarray(target, float), affine, spacing, problems, not uniform, refusal, defects
+        kept, dropped, along, np.asarray(target, float), affine, spacing, problems, not uniform, refusal, defects, facts
     )
 
 
@@ -276,11 +283,13 @@ def _plan_without_positions(
             f"{step:g} mm apart (from SliceThickness, else 1 mm), origin unknown"
         )
     origin = np.asarray(frames[0].position if frames[0].position is not None else (0.0, 0.0, 0.0), float)
-    _describe_pixels(row, col, pixel, problems)
+    facts: list[tuple[str, str]] = []
+    _describe_pixels(row, col, pixel, problems, facts)
     along = np.arange(len(frames), dtype=float) * step
     affine = _affine(origin, row, col, normal * step, pixel)
     return StackPlan(
-        frames, dropped or [], along, along.copy(), affine, (step, pixel[0], pixel[1]), problems, defects=defects
+        frames, dropped or [], along, along.copy(), affine, (step, pixel[0], pixel[1]), problems, defects=defects,
+        facts=facts,
     )
 
 
@@ -300,24 +309,37 @@ def _pixel_spacing(frames: Sequence[FrameRef], problems: list[str], defects: lis
     return (float(valid[0][0]), float(valid[0][1]))
 
 
-def _describe_pixels(row: np.ndarray, col: np.ndarray, pixel: tuple[float, float], problems: list[str]) -> None:
+def _describe_pixels(
+    row: np.ndarray, col: np.ndarray, pixel: tuple[float, float], problems: list[str], facts: list[tuple[str, str]]
+) -> None:
     if abs(pixel[0] - pixel[1]) > 1e-4 * max(pixel):
         problems.append(
             f"non-square pixels: {pixel[0]:g} mm between rows x {pixel[1]:g} mm between columns (kept, not resampled)"
         )
+        facts.append(("non_square_pixels", problems[-1]))
     if not all(np.isclose(np.abs(v).max(), 1.0, atol=1e-4) for v in (row, col)):
         problems.append("oblique orientation (image axes not aligned with the patient axes): the affine keeps it")
+        facts.append(("oblique", problems[-1]))
 
 
-def _describe_uneven(steps: np.ndarray, along: np.ndarray, frames: list[FrameRef]) -> list[str]:
-    """Name the missing slices (steps that are whole multiples of the smallest) and other spacing changes."""
+def _describe_uneven(
+    steps: np.ndarray, along: np.ndarray, frames: list[FrameRef], facts: list[tuple[str, str]]
+) -> list[str]:
+    """Name the missing slices (steps that are whole multiples of the smallest) and other spacing changes.
+
+    The texts name the files around each gap (for ``info``); the fact added to ``facts`` gives
+    only counts and positions.
+    """
     base = regular_step(steps)
     missing, changes = [], []
+    n_missing, first_gap = 0, None
     for i, step in enumerate(steps):
         ratio = step / base
         if abs(ratio - 1) <= UNIFORM_TOLERANCE + 0.01 / base:
             continue
         if round(ratio) >= 2 and abs(ratio - round(ratio)) < 0.1:
+            n_missing += round(ratio) - 1
+            first_gap = first_gap or (along[i], along[i + 1])
             missing.append(f"{round(ratio) - 1} between {along[i]:.2f} and {along[i + 1]:.2f} mm ({_short(frames[i])}, {_short(frames[i + 1])})")
         else:
             changes.append(step)
@@ -325,6 +347,8 @@ def _describe_uneven(steps: np.ndarray, along: np.ndarray, frames: list[FrameRef
     if missing:
         shown = "; ".join(missing[:3]) + ("; ..." if len(missing) > 3 else "")
         text.append(f"missing slices: {shown}")
+        facts.append(("missing_slices", f"{n_missing} slice(s) missing in {len(missing)} gap(s), the first between "
+                      f"{first_gap[0]:.1f} and {first_gap[1]:.1f} mm along the slice normal: interpolated across"))
     if changes:
         values, counts = np.unique(np.round(steps, 2), return_counts=True)
         summary = ", ".join(f"{v:g} mm x {c}" for v, c in zip(values, counts))
