@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from contextlib import contextmanager
 import signal
 import sys
 from typing import Any, Callable
@@ -74,7 +75,8 @@ def run_guarded(
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(sender, func, args, memory_bytes), daemon=True)
-    process.start()
+    with _children_allowed():
+        process.start()
     sender.close()
     try:
         if not receiver.poll(timeout_s):
@@ -97,6 +99,25 @@ def run_guarded(
     if status == "memory":
         raise LoadError(where, f"{what} needed more than {memory_bytes / 2**30:.1f} GiB and was stopped")
     raise LoadError(where, f"{what} crashed ({_exit_text(process.exitcode)}); the file is corrupt or not supported")
+
+
+@contextmanager
+def _children_allowed():
+    """Let a daemonic worker (a Dask worker, a multiprocessing.Pool worker) start the decoder child.
+
+    multiprocessing refuses children in daemonic processes because they could outlive it; this
+    child cannot: it is waited for (or killed at the timeout) before ``run_guarded`` returns.
+    """
+    config = multiprocessing.current_process()._config
+    daemon = config.get("daemon")
+    config["daemon"] = False
+    try:
+        yield
+    finally:
+        if daemon is not None:
+            config["daemon"] = daemon
+        else:
+            config.pop("daemon", None)
 
 
 def _exit_text(code: int | None) -> str:

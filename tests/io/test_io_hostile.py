@@ -279,3 +279,28 @@ def test_policy_limits_are_enforced_where_documented() -> None:
                  "DECODER_CHILD_TIMEOUT_S", "DECODER_CHILD_BYTES", "MAX_ABS_VALUE", "MAX_VOXEL_MM"):
         assert name in guide, name
     assert limits.MAX_VOLUME_BYTES == 4 * 1024**3
+
+
+def _load_in_daemon(path: str, monkey_plugins: bool, queue) -> None:
+    if monkey_plugins:
+        pixels.IN_PROCESS_PLUGINS = ()
+    try:
+        load(path)
+        queue.put("loaded")
+    except LoadError as exc:
+        queue.put(f"own {exc}")
+    except BaseException as exc:  # reported to the test, which fails on it
+        queue.put(f"foreign {type(exc).__name__}: {exc}")
+
+
+def test_the_guarded_decoder_works_inside_a_daemonic_worker(jpeg_7_of_8: Path) -> None:
+    """Batch runs cases in daemonic workers (Dask, multiprocessing.Pool), which may not normally have children."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    worker = context.Process(target=_load_in_daemon, args=(str(jpeg_7_of_8), True, queue), daemon=True)
+    worker.start()
+    result = queue.get(timeout=120)
+    worker.join(30)
+    assert result.startswith("own") and "SIGABRT" in result, result
