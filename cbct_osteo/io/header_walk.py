@@ -10,9 +10,11 @@ be one DICOM defines, tags must ascend, nesting is bounded. The walk stops at th
 Three outcomes (:class:`Walk`):
 
 * ``ok``: the header is consistent; GDCM may scan it (any length it reads lies inside the file).
-* ``unusual``: legal but not for the fast path (no preamble, deflated, odd VR or order): pydicom
-  reads it, with ``defer_size`` so large values are never loaded.
-* ``corrupt``: a length runs past the end of the file or item: refused with that fact.
+* ``unusual``: legal but not for the fast path (no preamble, deflated, no transfer syntax):
+  pydicom reads it, with ``defer_size`` so large values are never loaded.
+* ``corrupt``: a length runs past the end of its item or the file, an unknown VR, tags out of
+  order: pydicom still tries (it tolerates some real-world damage); when it finds no image
+  either, the file is skipped with this reason (see :func:`~cbct_osteo.io.scanner.scan_headers`).
 
 Cost: about 1 microsecond per element, 50-150 microseconds for a classic CT slice header.
 """
@@ -104,7 +106,7 @@ class _Walker:
                     if pos + 12 > end:
                         raise _Stop("corrupt", f"the element header at byte {pos} runs past the end of its item or the file")
                     return (group << 16) | element, vr, (_U32_LE if little else _U32_BE).unpack_from(self.data, pos + 8)[0], 12
-                raise _Stop("unusual", f"element ({group:04X},{element:04X}) at byte {pos} has an unknown VR {vr!r}")
+                raise _Stop("corrupt", f"element ({group:04X},{element:04X}) at byte {pos} has an unknown VR (bytes {vr.hex(' ')}): the header is damaged before this point")
         group, element, length = (_IMPLICIT if little else _IMPLICIT_BE_HEAD).unpack_from(self.data, pos)
         return (group << 16) | element, b"", length, 8
 
@@ -144,7 +146,7 @@ class _Walker:
             if top and (tag in _PIXEL_TAGS or tag >= 0x7FE00000):
                 return end  # the pixel data (its length is checked when it is read) or trailing padding
             if tag <= previous:
-                raise _Stop("unusual", f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) at byte {pos} is out of order")
+                raise _Stop("corrupt", f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) at byte {pos} is out of order")
             previous = tag
             start = pos + head
             if length == _UNDEFINED:
