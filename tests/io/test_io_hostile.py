@@ -130,6 +130,26 @@ def test_every_real_file_takes_the_fast_header_path(shared_data: Path) -> None:
             assert walk_header(str(path)).status == "ok", (path, walk_header(str(path)))
 
 
+@pytest.mark.parametrize("name, status", [
+    ("CTImage.dcm_LittleEndianImplicitTransferSyntax_1.2.840.10008.1.2.dcm", "ok"),
+    ("CTImage.dcm_BigEndianExplicitTransferSyntax_1.2.840.10008.1.2.2.dcm", "ok"),
+    ("CTImage.dcm_JPEG2000LosslessOnlyTransferSyntax_1.2.840.10008.1.2.4.90.dcm", "ok"),
+    ("CTImage.dcm_DeflatedExplicitVRLittleEndianTransferSyntax_1.2.840.10008.1.2.1.99.dcm", "unusual"),
+])
+def test_the_length_walk_reads_every_encoding(shared_data: Path, name: str, status: str) -> None:
+    assert walk_header(str(shared_data / CORNERSTONE / name)).status == status
+
+
+def test_a_length_past_the_end_of_the_file_is_corrupt(shared_data: Path, tmp_path: Path) -> None:
+    data = bytearray((shared_data / TILT_SLICE).read_bytes())
+    at = data.index(struct.pack("<HH", 0x0008, 0x0060), 132)  # Modality, CS: 2-byte length
+    data[at + 6 : at + 8] = struct.pack("<H", 0xFFF0)
+    path = tmp_path / "long.dcm"
+    path.write_bytes(bytes(data[: at + 4000]))
+    walk = walk_header(str(path))
+    assert walk.status == "corrupt" and "(0008,0060)" in walk.reason and "remain" in walk.reason
+
+
 # -- pyo3 panic ------------------------------------------------------------------------------
 
 def _rle_panic_file(shared_data: Path, target: Path) -> Path:
