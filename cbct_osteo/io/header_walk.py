@@ -138,7 +138,16 @@ class _Walker:
         if depth > limits.MAX_SEQUENCE_DEPTH:
             raise _Stop("corrupt", f"sequences nested deeper than {limits.MAX_SEQUENCE_DEPTH} levels")
         previous = -1
+        fast = self.explicit and self.little
+        data, unpack = self.data, _EXPLICIT_LE.unpack_from
         while pos < end:
+            if fast and pos + 8 <= end:  # the common element, inline: explicit VR LE, 2-byte length, in order
+                group, element, vr, short = unpack(data, pos)
+                tag = (group << 16) | element
+                if vr in _SHORT_VRS and previous < tag < 0x7FE00000 and group != 0xFFFE and pos + 8 + short <= end:
+                    previous = tag
+                    pos += 8 + short
+                    continue
             tag, vr, length, head = self._element(pos, end, self.explicit, self.little)
             self._count()
             if tag == _ITEM_END:
