@@ -333,10 +333,13 @@ MUTATORS: dict[str, Callable[[random.Random, Seeds, Path], Path]] = {
 
 @dataclass
 class Outcome:
+    """``growth_bytes``: the child's peak resident memory above what it started with (the forked
+    parent's pages count in a child's RSS, so the absolute peak depends on the parent)."""
+
     category: str
     detail: str
     seconds: float
-    peak_bytes: int
+    growth_bytes: int
 
 
 def _rss_bytes() -> int:
@@ -387,16 +390,16 @@ def run_case(target: Path | str, timeout_s: float = TIMEOUT_S, memory_limit: int
     seconds = time.monotonic() - start
     with os.fdopen(read_end, "rb") as pipe:
         report = pipe.read().decode("utf-8", "replace") if status is not None else ""
-    peak = usage.ru_maxrss * 1024 if usage is not None else 0
+    growth = max(0, usage.ru_maxrss * 1024 - base_rss) if usage is not None else 0
     if status is None:
-        return Outcome("hang", f"no result after {timeout_s:g} s", seconds, peak)
+        return Outcome("hang", f"no result after {timeout_s:g} s", seconds, growth)
     if os.WIFSIGNALED(status) or not report:
         code = os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        return Outcome("abort", f"child died (signal/exit {code}) {report}", seconds, peak)
+        return Outcome("abort", f"child died (signal/exit {code}) {report}", seconds, growth)
     category, _, detail = report.partition(" ")
-    if category in ("loaded", "own") and peak - base_rss > memory_limit:
-        return Outcome("memory", f"peak {(peak - base_rss) / 2**20:.0f} MiB above the start: {detail}", seconds, peak)
-    return Outcome(category, detail, seconds, peak)
+    if category in ("loaded", "own") and growth > memory_limit:
+        return Outcome("memory", f"peak {growth / 2**20:.0f} MiB above the start: {detail}", seconds, growth)
+    return Outcome(category, detail, seconds, growth)
 
 
 def _wait(pid: int, timeout_s: float):
@@ -440,7 +443,7 @@ class Campaign:
     not_written: int = 0
     seconds: float = 0.0
     worst_seconds: float = 0.0
-    peak_bytes: int = 0
+    growth_bytes: int = 0
 
     @property
     def n(self) -> int:
@@ -493,7 +496,7 @@ def run_campaign(seed: int, count: int, work: Path, *, time_budget_s: float | No
         outcome = run_case(target)
         campaign.counts[name][outcome.category] += 1
         campaign.worst_seconds = max(campaign.worst_seconds, outcome.seconds)
-        campaign.peak_bytes = max(campaign.peak_bytes, outcome.peak_bytes)
+        campaign.growth_bytes = max(campaign.growth_bytes, outcome.growth_bytes)
         if outcome.category not in ACCEPTABLE:
             campaign.failures.append((name, index, outcome.category, outcome.detail[:300]))
             if keep_failures is not None:
