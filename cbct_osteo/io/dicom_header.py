@@ -109,6 +109,7 @@ class FileHeader:
     padding_value: int | None
     padding_limit: int | None
     frames: tuple[FrameRef, ...] = ()
+    high_bit: int | None = None
     series_description: str = ""
     series_number: str = ""
     image_type: tuple[str, ...] = ()
@@ -218,6 +219,7 @@ def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: byt
         n_frames=n_frames,
         bits_allocated=_int(ds.get("BitsAllocated"), 0),
         bits_stored=_int(ds.get("BitsStored"), 0) or _int(ds.get("BitsAllocated"), 0),
+        high_bit=_int(ds.get("HighBit"), None),
         signed=_int(ds.get("PixelRepresentation"), 0) == 1,
         samples_per_pixel=_int(ds.get("SamplesPerPixel"), 1),
         photometric=str(ds.get("PhotometricInterpretation", "") or "").strip().upper(),

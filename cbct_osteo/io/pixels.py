@@ -61,24 +61,37 @@ def decode_frames(header: FileHeader, frames: list[int], out: list[np.ndarray]) 
     native = header.transfer_syntax in NATIVE_LITTLE_ENDIAN and header.samples_per_pixel == 1
     if not (native and _read_native(header, frames, out)):
         _decode_with_pydicom(header, frames, out)
+        native = False
+    # High Bit places the stored bits inside each word; only uncompressed data can have them
+    # anywhere but at the bottom (a compressed stream codes the value itself).
+    high_bit = header.high_bit if native else None
     for array in out:
-        fix_bits_stored(array, header.bits_stored)
+        fix_bits_stored(array, header.bits_stored, high_bit)
 
 
-def fix_bits_stored(array: np.ndarray, bits_stored: int) -> None:
-    """In place: sign-extend (signed) or mask (unsigned) values with BitsStored < BitsAllocated.
+def fix_bits_stored(array: np.ndarray, bits_stored: int, high_bit: int | None = None) -> None:
+    """In place: keep the Bits Stored (0028,0101) bits that end at High Bit (0028,0102), as a value.
 
-    Bits above BitsStored may hold overlays or garbage; DICOM says to ignore them.
-    Idempotent, so it is safe after a decoder that already did it.
+    Bits outside them may hold overlays or garbage; DICOM says to ignore them. The value is
+    sign-extended (signed) or zero-extended (unsigned). ``high_bit`` None, or not a valid position,
+    means the usual Bits Stored - 1. Idempotent for the usual layout, so it is safe after a decoder
+    that already did it.
     """
     bits = array.dtype.itemsize * 8
+    if high_bit is None or not bits_stored - 1 <= high_bit < bits:
+        high_bit = bits_stored - 1
     if not 0 < bits_stored < bits:
         return
-    if array.dtype.kind == "i":
-        shift = array.dtype.type(bits - bits_stored)
-        np.left_shift(array, shift, out=array)
+    top = array.dtype.type(bits - 1 - high_bit)
+    shift = array.dtype.type(bits - bits_stored)
+    if array.dtype.kind == "i":  # High Bit to the sign position, then an arithmetic shift down
+        if top:
+            np.left_shift(array, top, out=array)
         np.right_shift(array, shift, out=array)
+    elif high_bit == bits_stored - 1:
+        np.bitwise_and(array, array.dtype.type((1 << bits_stored) - 1), out=array)
     else:
+        np.right_shift(array, array.dtype.type(high_bit + 1 - bits_stored), out=array)
         np.bitwise_and(array, array.dtype.type((1 << bits_stored) - 1), out=array)
 
 

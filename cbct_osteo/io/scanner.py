@@ -49,6 +49,7 @@ _TAGS: dict[str, tuple[int, int]] = {
     "PixelSpacing": (0x0028, 0x0030),
     "BitsAllocated": (0x0028, 0x0100),
     "BitsStored": (0x0028, 0x0101),
+    "HighBit": (0x0028, 0x0102),
     "PixelRepresentation": (0x0028, 0x0103),
     "PixelPaddingValue": (0x0028, 0x0120),
     "PixelPaddingRangeLimit": (0x0028, 0x0121),
@@ -115,6 +116,7 @@ def _from_scanner(scanner: "gdcm.Scanner", name: str) -> FileHeader | None:
         samples = _int(tags["SamplesPerPixel"], 1)
         signed = _int(tags["PixelRepresentation"], 0) == 1
         bits_stored = _int(tags["BitsStored"], 0) or bits_allocated
+        high_bit = _int(tags["HighBit"], None)
         instance = _int(tags["InstanceNumber"], None)
     except ValueError:
         return None  # let pydicom report the invalid value
@@ -150,6 +152,7 @@ def _from_scanner(scanner: "gdcm.Scanner", name: str) -> FileHeader | None:
         n_frames=1,
         bits_allocated=bits_allocated,
         bits_stored=bits_stored,
+        high_bit=high_bit,
         signed=signed,
         samples_per_pixel=samples,
         photometric=_str(tags["PhotometricInterpretation"]).upper(),

@@ -84,6 +84,19 @@ def test_slices_differing_in_bits_stored_give_identical_hu(vhp_slices: Path, ref
     assert any("Bits Stored (12, 13, 16)" in w for w in volume.meta.warnings)
 
 
+def test_a_slice_whose_bits_sit_high_in_the_word_gives_identical_hu(vhp_slices: Path, reference, tmp_path: Path) -> None:
+    """Bits Stored 12 with High Bit 15 (values in bits 4-15, the low bits free for overlays)."""
+    folder = _copy(vhp_slices, tmp_path / "high")
+
+    def high(ds) -> None:
+        ds.PixelData = ((ds.pixel_array.astype(np.uint16) << 4) | np.uint16(0x5)).tobytes()
+        ds.HighBit = 15
+
+    _rewrite(sorted(folder.iterdir())[4], high)
+    volume = load(folder)
+    np.testing.assert_array_equal(volume.voxels, reference.voxels)
+
+
 def test_slices_differing_in_pixel_representation_give_identical_hu(vhp_slices: Path, reference, tmp_path: Path) -> None:
     folder = _copy(vhp_slices, tmp_path / "signed")
 
