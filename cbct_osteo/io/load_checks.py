@@ -53,6 +53,11 @@ def format_notes(info: SeriesInfo, mixed_signs: bool) -> list[str]:
     bits = sorted({h.bits_stored for h in info.headers.values()})
     if len(bits) > 1:
         notes.append(f"slices differ in Bits Stored ({', '.join(map(str, bits))}): each was read with its own")
+    unusual = sorted({(h.high_bit, h.bits_stored) for h in info.headers.values()
+                      if h.high_bit is not None and h.bits_stored - 1 < h.high_bit < h.bits_allocated})
+    for high_bit, bits_stored in unusual:
+        notes.append(f"High Bit {high_bit} with Bits Stored {bits_stored}: values read from bits "
+                     f"{high_bit + 1 - bits_stored}-{high_bit} of each word, as DICOM defines (uncompressed files)")
     if mixed_signs:
         notes.append("slices differ in Pixel Representation (signed and unsigned): values computed in float32")
     return notes

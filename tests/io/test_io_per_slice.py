@@ -95,6 +95,7 @@ def test_a_slice_whose_bits_sit_high_in_the_word_gives_identical_hu(vhp_slices: 
     _rewrite(sorted(folder.iterdir())[4], high)
     volume = load(folder)
     np.testing.assert_array_equal(volume.voxels, reference.voxels)
+    assert any("High Bit 15 with Bits Stored 12" in w for w in volume.meta.warnings)
 
 
 def test_slices_differing_in_pixel_representation_give_identical_hu(vhp_slices: Path, reference, tmp_path: Path) -> None:
