@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         campaign = harness.run_campaign(args.seed, args.count, Path(work), time_budget_s=args.time_budget,
                                         keep_failures=args.keep, progress=progress)
     print(f"seed {args.seed}: {campaign.n} inputs in {campaign.seconds:.0f} s "
-          f"(slowest {campaign.worst_seconds:.1f} s, largest memory growth {campaign.growth_bytes / 2**20:.0f} MiB, "
+          f"(slowest {campaign.worst_seconds:.1f} s, largest growth above the parent's resident set {campaign.growth_bytes / 2**20:.0f} MiB, "
           f"memory limit {harness.MEMORY_LIMIT_BYTES / 2**20:.0f} MiB above the start, "
           f"timeout {harness.TIMEOUT_S:g} s; {campaign.not_written} mutants could not be written)")
     print()

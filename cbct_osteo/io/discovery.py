@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from cbct_osteo.io.dicom_header import MEDIA_STORAGE_DIRECTORY, FileHeader, FrameRef, quiet_pydicom
-from cbct_osteo.io.errors import LoadCancelled, LoadError
+from cbct_osteo.io.errors import LoadCancelled, LoadError, describe
 from cbct_osteo.io.geometry import StackPlan, orientation_key, plan_stack
 from cbct_osteo.io.scanner import scan_headers
 
@@ -231,7 +231,10 @@ def _collect_files(path: PathInput) -> tuple[str, list[str], list[tuple[str, str
                     special += 1  # a FIFO, socket or device would block or never end: never opened
                     continue
                 if filename.upper() == "DICOMDIR":
-                    missing.extend(_dicomdir_references(full)[1])
+                    try:
+                        missing.extend(_dicomdir_references(full)[1])
+                    except LoadError as exc:  # the images of the folder are read anyway
+                        missing.append(("", f"{exc} (the folder's files were read without it)"))
                 files.append(full)
         if special:
             missing.append(("", f"{name}: skipped {special} special file(s) (FIFO, socket, device or broken link)"))
@@ -287,15 +290,23 @@ def _dicomdir_references(name: str) -> tuple[list[str], list[tuple[str, str]]]:
     from pydicom import dcmread
 
     try:
-        dicomdir = dcmread(name, force=True)
+        dicomdir = dcmread(name, force=True, defer_size="1 MB")
         records = list(dicomdir.get("DirectoryRecordSequence") or [])
     except Exception as exc:
-        raise LoadError(name, f"unreadable DICOMDIR: {exc}") from exc
+        raise LoadError(name, f"unreadable DICOMDIR: {describe(exc)}") from exc
     root = os.path.realpath(os.path.dirname(os.path.abspath(name)))
     files: list[str] = []
     problems: list[tuple[str, str]] = []
-    for record, series_uid in _records_with_series(dicomdir, records):
-        file_id = record.get("ReferencedFileID")
+    try:
+        walked = _records_with_series(dicomdir, records)
+    except Exception as exc:  # damaged records (values pydicom cannot convert)
+        raise LoadError(name, f"unreadable DICOMDIR records: {describe(exc)}") from exc
+    for record, series_uid in walked:
+        try:
+            file_id = record.get("ReferencedFileID")
+        except Exception as exc:  # a value pydicom cannot convert: this record only
+            problems.append((series_uid, f"{name}: a damaged DICOMDIR record was ignored ({describe(exc)})"))
+            continue
         if not file_id:
             continue
         parts = [str(p) for p in (file_id if not isinstance(file_id, str) else [file_id])]
@@ -316,9 +327,18 @@ def _dicomdir_references(name: str) -> tuple[list[str], list[tuple[str, str]]]:
     return files, problems
 
 
+def _offset(dataset, keyword: str) -> int | None:
+    """A DICOMDIR record offset (UL) as an int, None when absent or damaged (several values, text)."""
+    try:
+        value = dataset.get(keyword)
+    except Exception:
+        return None
+    return value if isinstance(value, int) else None
+
+
 def _records_with_series(dicomdir, records: list) -> list[tuple[object, str]]:
     by_offset = {getattr(r, "seq_item_tell", None): r for r in records}
-    start = dicomdir.get("OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity")
+    start = _offset(dicomdir, "OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity")
     walked: list[tuple[object, str]] = []
     if start and start in by_offset:
         seen: set[int] = set()
@@ -330,10 +350,10 @@ def _records_with_series(dicomdir, records: list) -> list[tuple[object, str]]:
                 record = by_offset[offset]
                 uid = str(record.get("SeriesInstanceUID", "") or series_uid) if record.get("DirectoryRecordType") == "SERIES" else series_uid
                 walked.append((record, uid))
-                lower = record.get("OffsetOfReferencedLowerLevelDirectoryEntity")
+                lower = _offset(record, "OffsetOfReferencedLowerLevelDirectoryEntity")
                 if lower:
                     stack.append((lower, uid))
-                offset = record.get("OffsetOfTheNextDirectoryRecord")
+                offset = _offset(record, "OffsetOfTheNextDirectoryRecord")
         if len(walked) == len(records):
             return walked
     walked, series_uid = [], ""

@@ -152,8 +152,11 @@ class _Walker:
             self._count()
             if tag == _ITEM_END:
                 return pos + 8
-            if top and (tag in _PIXEL_TAGS or tag >= 0x7FE00000):
-                return end  # the pixel data (its length is checked when it is read) or trailing padding
+            if top and tag in _PIXEL_TAGS:
+                self.pixel_data(pos, pos + head, length, end, depth)
+                return end
+            if top and tag >= 0x7FE00000:
+                return end  # trailing padding after the pixel data
             if tag <= previous:
                 raise _Stop("corrupt", f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) at byte {pos} is out of order")
             previous = tag
@@ -172,6 +175,19 @@ class _Walker:
                 self.sequence(start, start + length, depth + 1)
             pos = start + length
         return pos
+
+    def pixel_data(self, pos: int, start: int, length: int, end: int, depth: int) -> None:
+        """The pixel data element: its length, or its fragments' lengths, must fit the file.
+
+        GDCM's scanner reads encapsulated fragments too, so a damaged fragment length costs as
+        much as a damaged header length. A short native element (a truncated file) goes to pydicom,
+        and decoding then reports the truncation.
+        """
+        if length == _UNDEFINED:
+            self.sequence(start, end, depth + 1, "fragments")
+        elif start + length > end:
+            raise _Stop("corrupt", f"the pixel data at byte {pos} declares {length} bytes but only "
+                        f"{max(0, end - start)} remain (truncated file or damaged length)")
 
     def sequence(self, pos: int, end: int, depth: int, kind: str = "items") -> int:
         """Walk the items of a sequence in [pos, end).

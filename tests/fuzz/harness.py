@@ -316,6 +316,28 @@ def pixel_data(rng: random.Random, seeds: Seeds, out: Path) -> Path:
     return path
 
 
+DICOMDIR_SEED = _ROBUST / "pydicom_test_files" / "dicomdirtests"
+
+
+def dicomdir(rng: random.Random, seeds: Seeds, out: Path) -> Path:
+    """A DICOMDIR with its images (pydicom's test set), the index file damaged; load it or its folder."""
+    folder = out / "dicomdir"
+    shutil.copytree(DICOMDIR_SEED, folder)
+    index = folder / "DICOMDIR"
+    data = bytearray(index.read_bytes())
+    fields = _length_fields(bytes(data))
+    for _ in range(rng.randint(1, 4)):
+        if fields and rng.random() < 0.5:
+            offset, size = rng.choice(fields)
+            data[offset + rng.randrange(size)] ^= 1 << rng.randrange(8)
+        else:
+            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+    if rng.random() < 0.2:
+        data = data[: rng.randrange(len(data))]
+    index.write_bytes(bytes(data))
+    return index if rng.random() < 0.6 else folder
+
+
 MUTATORS: dict[str, Callable[[random.Random, Seeds, Path], Path]] = {
     "byte flips": byte_flips,
     "truncation": truncation,
@@ -326,6 +348,7 @@ MUTATORS: dict[str, Callable[[random.Random, Seeds, Path], Path]] = {
     "mixed series": mixed_series,
     "special files": special_files,
     "compressed pixel data": pixel_data,
+    "DICOMDIR": dicomdir,
 }
 
 
