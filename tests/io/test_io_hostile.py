@@ -123,6 +123,30 @@ def test_a_flipped_length_byte_costs_no_memory(shared_data: Path, tmp_path: Path
     assert outcome.growth_bytes < 300 * 2**20
 
 
+def test_a_damaged_offset_table_length_costs_no_memory(shared_data: Path, tmp_path: Path) -> None:
+    """MR_small_RLE.dcm with its Basic Offset Table length 4 -> 0x3C000004: unchecked, GDCM's scanner took ~1 GB."""
+    data = bytearray((shared_data / RLE).read_bytes())
+    pixel = data.index(b"\xe0\x7f\x10\x00", 132)
+    assert data[pixel + 12 : pixel + 16] == b"\xfe\xff\x00\xe0"  # the offset table item
+    data[pixel + 19] = 0x3C
+    path = tmp_path / "offset_table.dcm"
+    path.write_bytes(bytes(data))
+    walk = walk_header(str(path))
+    assert walk.status == "corrupt" and "fragment" in walk.reason
+    outcome = run_case(path)
+    assert outcome.category in ("own", "loaded"), outcome.detail
+    assert outcome.growth_bytes < 300 * 2**20
+
+
+def test_a_damaged_dicomdir_does_not_stop_its_folder(vhp_four: Path, shared_data: Path) -> None:
+    index = (shared_data / "robustness/pydicom_test_files/dicomdirtests/DICOMDIR").read_bytes()
+    (vhp_four / "DICOMDIR").write_bytes(index[:400])  # cut inside its file meta: pydicom cannot read it
+    volume = load(vhp_four)
+    assert volume.shape == (4, 512, 512)
+    found = discover_series(vhp_four)
+    assert any("unreadable DICOMDIR" in note and "read without it" in note for note in found.notes), found.notes
+
+
 def test_every_real_file_takes_the_fast_header_path(shared_data: Path) -> None:
     """The length walk must not send good files to the slow path: every real volume's file walks ok."""
     for folder in sorted((shared_data / "real_volumes").iterdir()):
