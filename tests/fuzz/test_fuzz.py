@@ -1,6 +1,6 @@
 """The short fixed-seed fuzz campaign: every mutant must load or raise the loader's own LoadError.
 
-540 inputs (60 per mutator, see harness.py), about a minute on 2 cores. A failure prints the
+600 inputs (60 per mutator, see harness.py), about a minute on 2 cores. A failure prints the
 table and each bad case with its mutator and index; reproduce it with
 ``benchmarks/fuzz.py --seed 20261201 --count INDEX+1 --keep DIR``.
 """
