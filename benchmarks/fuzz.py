@@ -13,21 +13,20 @@ The short fixed-seed run of the test suite is tests/fuzz/test_fuzz.py.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-HARNESS = Path(__file__).resolve().parents[1] / "tests" / "fuzz" / "harness.py"
+TESTS = Path(__file__).resolve().parents[1] / "tests"
 
 
 def _harness():
-    spec = importlib.util.spec_from_file_location("cbct_osteo_fuzz_harness", HARNESS)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
+    """tests/fuzz/harness.py as the package ``fuzz`` (tests/ first on the path: this script is also named fuzz)."""
+    sys.path.insert(0, str(TESTS))
+    import fuzz.harness
+
+    return fuzz.harness
 
 
 def main(argv: list[str] | None = None) -> int:
