@@ -234,18 +234,19 @@ def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: byt
         image_type=tuple(str(v) for v in _as_list(ds.get("ImageType"))),
     )
     if header.pixel_tag is not None:
-        check_counts(header, size - offset if syntax != DeflatedExplicitVRLittleEndian else None)
+        check_counts(header, size - offset if syntax != DeflatedExplicitVRLittleEndian else None, size)
     header.frames = tuple(_frames(name, ds, n_frames))
     return header
 
 
-def check_counts(header: FileHeader, pixel_bytes: int | None) -> None:
+def check_counts(header: FileHeader, pixel_bytes: int | None, file_bytes: int) -> None:
     """Refuse counts the file cannot hold, before any per-frame record is built or memory reserved.
 
     ``pixel_bytes`` is what the file holds from the pixel data element to its end (None when
-    unknown, as in a deflated file). Uncompressed frames must fit it (a single frame may be
-    truncated: decoding reports that precisely); each compressed frame needs at least one
-    fragment item (8-byte header plus data).
+    unknown, as in a deflated file, whose whole ``file_bytes`` may then inflate at most
+    :data:`~cbct_osteo.io.limits.MAX_COMPRESSION_RATIO` times). Uncompressed frames must fit it
+    (a single frame may be truncated: decoding reports that precisely); each compressed frame
+    needs at least one fragment item (8-byte header plus data).
     """
     if header.n_frames > limits.MAX_FRAMES_PER_FILE:
         raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames}, more than the "
@@ -254,10 +255,16 @@ def check_counts(header: FileHeader, pixel_bytes: int | None) -> None:
         if value > limits.MAX_IMAGE_SIDE:
             raise LoadError(header.path, f"{label} is {value}, more than the {limits.MAX_IMAGE_SIDE} pixels "
                             "any CT or CBCT image has")
-    if pixel_bytes is None or header.rows <= 0 or header.columns <= 0:
+    if header.rows <= 0 or header.columns <= 0:
         return
     frame_bytes = header.rows * header.columns * max(1, header.samples_per_pixel) * max(1, header.bits_allocated // 8)
     what = f"{header.n_frames} frame(s) of {header.rows}x{header.columns}x{header.bits_allocated} bits"
+    if pixel_bytes is None:
+        if frame_bytes * header.n_frames > limits.MAX_COMPRESSION_RATIO * file_bytes:
+            raise LoadError(header.path, f"{what} ({frame_bytes * header.n_frames} bytes) from a deflated file of "
+                            f"{file_bytes} bytes is more than {limits.MAX_COMPRESSION_RATIO} x compression: "
+                            "the header is corrupt")
+        return
     if header.transfer_syntax in NATIVE_LITTLE_ENDIAN or header.transfer_syntax == ExplicitVRBigEndian:
         # A slightly short single frame is a truncated file: decoding names it precisely. More
         # than twice what the file holds is a corrupt header: refused before anything is allocated.

@@ -96,6 +96,10 @@ def load_series(
         return load_info(info, progress=progress, cancel=cancel, policy=policy, max_bytes=max_bytes, workers=workers)
     except LoadError:
         raise
+    except MemoryError as exc:  # an allocation within the checked limits failed: the machine is short of memory
+        where = path if isinstance(path, (str, os.PathLike)) else None
+        raise LoadError(where, f"not enough memory to load the scan ({describe(exc)})",
+                        "close other programs, or load a smaller series") from exc
     except Exception as exc:  # last resort: a file no check foresaw must not give the user a traceback
         logger.exception("unexpected error while loading %s", path)
         where = path if isinstance(path, (str, os.PathLike)) else None

@@ -93,6 +93,8 @@ def run_case(target: Path | str, timeout_s: float = TIMEOUT_S, memory_limit: int
             except LoadError as exc:
                 if not exc.problem.strip():
                     message = "foreign LoadError with an empty message"
+                elif isinstance(exc.__cause__, MemoryError):  # refused by RLIMIT_AS: more than the policy allows
+                    message = f"memory {exc}"
                 elif exc.problem.startswith(UNEXPECTED):  # the loader's last-resort wrapper: a bug
                     cause = exc.__cause__
                     message = f"foreign {type(cause).__module__}.{type(cause).__name__} (wrapped): {exc}"

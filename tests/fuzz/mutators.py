@@ -250,27 +250,34 @@ def mixed_series(rng: random.Random, seeds: Seeds, out: Path) -> Path:
     return _series_edit(rng, seeds, out, _mix, how_many=1 if rng.random() < 0.7 else None)
 
 
-def special_files(rng: random.Random, seeds: Seeds, out: Path) -> Path:
+def special_files(rng: random.Random, seeds: Seeds, out: Path) -> Path | list[Path]:
     folder = out / "series"
     _copy_series(rng.choice(seeds.series), folder)
     kind = rng.choice(["fifo", "socket", "broken_link", "device_link", "empty", "dir_link", "fifo_dicomdir"])
-    if kind == "fifo":
-        os.mkfifo(folder / "zz_fifo")
-    elif kind == "fifo_dicomdir":
-        os.mkfifo(folder / "DICOMDIR")
+    special = folder / {"fifo": "zz_fifo", "fifo_dicomdir": "DICOMDIR", "socket": "zz_socket", "broken_link": "zz_broken",
+                        "device_link": "zz_zero", "dir_link": "zz_loop", "empty": "zz_empty"}[kind]
+    if kind in ("fifo", "fifo_dicomdir"):
+        os.mkfifo(special)
     elif kind == "socket":
         sock = socket.socket(socket.AF_UNIX)
-        sock.bind(str(folder / "zz_socket"))
+        sock.bind(str(special))
         sock.close()
     elif kind == "broken_link":
-        os.symlink(folder / "does-not-exist", folder / "zz_broken")
+        os.symlink(folder / "does-not-exist", special)
     elif kind == "device_link":
-        os.symlink("/dev/zero", folder / "zz_zero")
+        os.symlink("/dev/zero", special)
     elif kind == "dir_link":
-        os.symlink(folder, folder / "zz_loop")
+        os.symlink(folder, special)
     else:
-        (folder / "zz_empty").write_bytes(b"")
-    return folder
+        special.write_bytes(b"")
+    # Mostly the folder (the special file must be skipped), sometimes the special file itself
+    # (refused), or a list of files that includes it (refused, naming it).
+    choice = rng.random()
+    if choice < 0.7:
+        return folder
+    if choice < 0.85:
+        return special
+    return [*sorted(p for p in folder.iterdir() if p != special)[:2], special]
 
 
 def pixel_data(rng: random.Random, seeds: Seeds, out: Path) -> Path:

@@ -92,6 +92,14 @@ def test_number_of_frames_is_checked_against_the_file(shared_data: Path, tmp_pat
     assert outcome.growth_bytes < 300 * 2**20
 
 
+def test_a_deflated_file_may_not_declare_more_than_it_can_inflate_to(shared_data: Path, tmp_path: Path) -> None:
+    """Deflated Explicit VR: its pixel data cannot be sized from the file, so 1000 x the file size is the bound."""
+    source = shared_data / CORNERSTONE / "CTImage.dcm_DeflatedExplicitVRLittleEndianTransferSyntax_1.2.840.10008.1.2.1.99.dcm"
+    path = _edit(source, tmp_path / "deflated.dcm", lambda ds: setattr(ds, "NumberOfFrames", 4095))  # 2 GiB declared
+    outcome = run_case(path)
+    assert outcome.category == "own" and "compression" in outcome.detail, outcome.detail
+
+
 def test_a_truncated_multiframe_file_is_refused_before_allocating(shared_data: Path, tmp_path: Path) -> None:
     data = (shared_data / MULTIFRAME).read_bytes()
     path = tmp_path / "cut.dcm"
