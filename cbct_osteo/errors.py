@@ -31,9 +31,9 @@ class CbctOsteoError(Exception):
 
     def __init__(self, path: str | Path | None, problem: str, hint: str = "") -> None:
         self.path = str(path) if path is not None else ""
-        self.problem = problem
+        self.problem = problem or "unknown problem"  # never an empty message (e.g. from MemoryError())
         self.hint = hint
-        message = f"{self.path}: {problem}" if self.path else problem
+        message = f"{self.path}: {self.problem}" if self.path else self.problem
         if hint:
             message += f" ({hint})"
         super().__init__(message)

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pydicom is imported on first use: the native fast path never needs it
     from pydicom.dataset import Dataset
 
-from cbct_osteo.io.errors import LoadError
+from cbct_osteo.io import limits
+from cbct_osteo.io.errors import LoadError, describe
 
 ImplicitVRLittleEndian = "1.2.840.10008.1.2"
 ExplicitVRLittleEndian = "1.2.840.10008.1.2.1"
@@ -108,6 +109,7 @@ class FileHeader:
     padding_value: int | None
     padding_limit: int | None
     frames: tuple[FrameRef, ...] = ()
+    high_bit: int | None = None
     series_description: str = ""
     series_number: str = ""
     image_type: tuple[str, ...] = ()
@@ -152,6 +154,7 @@ def read_header(path: str | os.PathLike) -> FileHeader:
             if not has_preamble and not _looks_like_bare_dataset(head):
                 raise LoadError(name, "not a DICOM file (no 'DICM' marker and no DICOM tags at the start)")
             handle.seek(0)
+            size = os.fstat(handle.fileno()).st_size
             dataset = dcmread(handle, stop_before_pixels=True, force=not has_preamble, defer_size="4 MB")
             offset = handle.tell()
             element_start = handle.read(4)
@@ -160,13 +163,13 @@ def read_header(path: str | os.PathLike) -> FileHeader:
     except OSError as exc:
         raise LoadError(name, f"cannot read the file: {exc.strerror or exc}") from exc
     except Exception as exc:  # pydicom raises many types on broken headers
-        raise LoadError(name, f"unreadable DICOM header: {exc}") from exc
+        raise LoadError(name, f"unreadable DICOM header: {describe(exc)}") from exc
     try:
-        return _header_from_dataset(name, dataset, offset, element_start)
+        return _header_from_dataset(name, dataset, offset, element_start, size)
     except LoadError:
         raise
     except Exception as exc:  # invalid values surface only when accessed
-        raise LoadError(name, f"invalid DICOM header value: {exc}") from exc
+        raise LoadError(name, f"invalid DICOM header value: {describe(exc)}") from exc
 
 
 def _looks_like_bare_dataset(head: bytes) -> bool:
@@ -190,7 +193,7 @@ def _transfer_syntax(dataset: Dataset) -> tuple[str, bool]:
     return ExplicitVRBigEndian, False
 
 
-def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: bytes) -> FileHeader:
+def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: bytes, size: int) -> FileHeader:
     syntax, has_meta = _transfer_syntax(ds)
     pixel_tag = None
     if len(element_start) == 4:
@@ -216,6 +219,7 @@ def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: byt
         n_frames=n_frames,
         bits_allocated=_int(ds.get("BitsAllocated"), 0),
         bits_stored=_int(ds.get("BitsStored"), 0) or _int(ds.get("BitsAllocated"), 0),
+        high_bit=_int(ds.get("HighBit"), None),
         signed=_int(ds.get("PixelRepresentation"), 0) == 1,
         samples_per_pixel=_int(ds.get("SamplesPerPixel"), 1),
         photometric=str(ds.get("PhotometricInterpretation", "") or "").strip().upper(),
@@ -229,8 +233,54 @@ def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: byt
         series_number=_text(ds.get("SeriesNumber")),
         image_type=tuple(str(v).strip() for v in _as_list(ds.get("ImageType"))),  # CS: padding is not part of the value
     )
+    if header.pixel_tag is not None:
+        check_counts(header, size - offset if syntax != DeflatedExplicitVRLittleEndian else None, size)
     header.frames = tuple(_frames(name, ds, n_frames))
     return header
+
+
+def check_counts(header: FileHeader, pixel_bytes: int | None, file_bytes: int) -> None:
+    """Refuse counts the file cannot hold, before any per-frame record is built or memory reserved.
+
+    ``pixel_bytes`` is what the file holds from the pixel data element to its end (None when
+    unknown, as in a deflated file, whose whole ``file_bytes`` may then inflate at most
+    :data:`~cbct_osteo.io.limits.MAX_COMPRESSION_RATIO` times). Uncompressed frames must fit it
+    (a single frame may be truncated: decoding reports that precisely); each compressed frame
+    needs at least one fragment item (8-byte header plus data).
+    """
+    if header.n_frames > limits.MAX_FRAMES_PER_FILE:
+        raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames}, more than the "
+                        f"{limits.MAX_FRAMES_PER_FILE} any CT or CBCT file holds")
+    for label, value in (("Rows (0028,0010)", header.rows), ("Columns (0028,0011)", header.columns)):
+        if value > limits.MAX_IMAGE_SIDE:
+            raise LoadError(header.path, f"{label} is {value}, more than the {limits.MAX_IMAGE_SIDE} pixels "
+                            "any CT or CBCT image has")
+    if header.rows <= 0 or header.columns <= 0:
+        return
+    frame_bytes = header.rows * header.columns * max(1, header.samples_per_pixel) * max(1, header.bits_allocated // 8)
+    what = f"{header.n_frames} frame(s) of {header.rows}x{header.columns}x{header.bits_allocated} bits"
+    if pixel_bytes is None:
+        if frame_bytes * header.n_frames > limits.MAX_COMPRESSION_RATIO * file_bytes:
+            raise LoadError(header.path, f"{what} ({frame_bytes * header.n_frames} bytes) from a deflated file of "
+                            f"{file_bytes} bytes is more than {limits.MAX_COMPRESSION_RATIO} x compression: "
+                            "the header is corrupt")
+        return
+    if header.transfer_syntax in NATIVE_LITTLE_ENDIAN or header.transfer_syntax == ExplicitVRBigEndian:
+        # A slightly short single frame is a truncated file: decoding names it precisely. More
+        # than twice what the file holds is a corrupt header: refused before anything is allocated.
+        allowed = pixel_bytes if header.n_frames > 1 else 2 * pixel_bytes + 65536
+        if frame_bytes * header.n_frames > allowed:
+            count = f"NumberOfFrames (0028,0008) is {header.n_frames}: " if header.n_frames > 1 else ""
+            raise LoadError(header.path, f"{count}{what} need {frame_bytes * header.n_frames} bytes, the pixel "
+                            f"data holds at most {pixel_bytes}: the file is truncated or its header is corrupt")
+        return
+    if header.n_frames > pixel_bytes // 10:
+        raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames} but the compressed pixel "
+                        f"data ({pixel_bytes} bytes) cannot hold that many frames (at least one fragment each): "
+                        "the file is truncated or its header is corrupt")
+    if frame_bytes * header.n_frames > limits.MAX_COMPRESSION_RATIO * pixel_bytes:
+        raise LoadError(header.path, f"{what} ({frame_bytes * header.n_frames} bytes) from {pixel_bytes} bytes of "
+                        f"compressed data is more than {limits.MAX_COMPRESSION_RATIO} x compression: the header is corrupt")
 
 
 def _has_rescale(ds: Dataset) -> bool:
@@ -277,8 +327,9 @@ def _frames(name: str, ds: Dataset, n_frames: int) -> list[FrameRef]:
                 orientation=orientation,
                 pixel_spacing=spacing,
                 slice_thickness=_float(thickness_src.get("SliceThickness")),
-                slope=_float(rescale.get("RescaleSlope")) or 1.0,  # absent or an invalid 0 -> identity
-                intercept=_float(rescale.get("RescaleIntercept")) or 0.0,
+                # absent or an invalid 0 -> identity; NaN/inf kept for the loader to refuse by name
+                slope=_float(rescale.get("RescaleSlope"), finite_only=False) or 1.0,
+                intercept=_float(rescale.get("RescaleIntercept"), finite_only=False) or 0.0,
                 instance_number=instance,
                 sop_instance_uid=sop_uid,
             )
@@ -324,19 +375,23 @@ def _cross(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, fl
 
 
 def _floats(value: Any, count: int) -> tuple[float, ...] | None:
-    """A multi-valued DS as floats, or None when absent, short or not finite."""
+    """A multi-valued DS as floats, or None when absent, short or unparsable.
+
+    Non-finite values (NaN, inf) are kept: geometry refuses them by name rather than treating
+    the attribute as absent.
+    """
     if value is None or value == "":
         return None
     try:
         values = tuple(float(v) for v in value) if not isinstance(value, (str, bytes, float, int)) else (float(value),)
     except (TypeError, ValueError):
         return None
-    if len(values) != count or not all(math.isfinite(v) for v in values):
+    if len(values) != count:
         return None
     return values
 
 
-def _float(value: Any) -> float | None:
+def _float(value: Any, finite_only: bool = True) -> float | None:
     if value is None or value == "":
         return None
     try:
@@ -345,7 +400,7 @@ def _float(value: Any) -> float | None:
         result = float(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return result if math.isfinite(result) else None
+    return result if math.isfinite(result) or not finite_only else None
 
 
 def _int(value: Any, default: int | None) -> int | None:

@@ -22,23 +22,27 @@ from pathlib import Path
 
 import numpy as np
 
+from cbct_osteo.io import limits
 from cbct_osteo.io.dicom_header import FileHeader, quiet_pydicom
 from cbct_osteo.io.discovery import Cancel, PathInput, Progress, SeriesInfo, discover_series
-from cbct_osteo.io.errors import LoadCancelled, LoadError
+from cbct_osteo.io.errors import LoadCancelled, LoadError, describe
 from cbct_osteo.io.geometry import StackPlan
 from cbct_osteo.io.pixels import decode_frames, stored_dtype
 from cbct_osteo.io.scanner import read_meta
-from cbct_osteo.io.values import ValueMapper, choose_integer_dtype, is_integral
+from cbct_osteo.io.load_checks import check_pixel_format, check_rescale, check_size, check_values, format_notes
+from cbct_osteo.io.values import Mappers, ValueMapper, choose_integer_dtype, is_integral
 from cbct_osteo.volume import Volume, VolumeMeta
 
 logger = logging.getLogger("cbct_osteo.io")
 
-#: Refuse volumes larger than this (bytes) unless ``max_bytes`` says otherwise.
-DEFAULT_MAX_BYTES = 4 * 1024**3
+#: Refuse volumes larger than this (bytes) unless ``max_bytes`` says otherwise (see :mod:`~cbct_osteo.io.limits`).
+DEFAULT_MAX_BYTES = limits.MAX_VOLUME_BYTES
 POLICIES = ("lenient", "strict")
+#: Start of the message of a LoadError made from an exception no check foresaw (a bug to report;
+#: the fuzz harness counts these as foreign exceptions).
+UNEXPECTED = "unexpected error while reading the scan"
 #: Frames of an uncompressed multi-frame file read per task (keeps progress and cancel responsive).
 NATIVE_CHUNK = 32
-GRAYSCALE = ("MONOCHROME1", "MONOCHROME2")
 
 
 def load_series(
@@ -89,8 +93,20 @@ def load_series(
     """
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {POLICIES}, not {policy!r}")
-    info = series if isinstance(series, SeriesInfo) else choose_series(path, series, progress, cancel)
-    return load_info(info, progress=progress, cancel=cancel, policy=policy, max_bytes=max_bytes, workers=workers)
+    try:
+        info = series if isinstance(series, SeriesInfo) else choose_series(path, series, progress, cancel)
+        return load_info(info, progress=progress, cancel=cancel, policy=policy, max_bytes=max_bytes, workers=workers)
+    except LoadError:
+        raise
+    except MemoryError as exc:  # an allocation within the checked limits failed: the machine is short of memory
+        where = path if isinstance(path, (str, os.PathLike)) else None
+        raise LoadError(where, f"not enough memory to load the scan ({describe(exc)})",
+                        "close other programs, or load a smaller series") from exc
+    except Exception as exc:  # last resort: a file no check foresaw must not give the user a traceback
+        logger.exception("unexpected error while loading %s", path)
+        where = path if isinstance(path, (str, os.PathLike)) else None
+        raise LoadError(where, f"{UNEXPECTED}: {type(exc).__name__}: {describe(exc)}",
+                        "please report this file to the developers") from exc
 
 
 def choose_series(
@@ -130,83 +146,39 @@ def load_info(
     if plan is None or not plan.frames:
         raise LoadError(info.uid, "the series has no image to load")
     first = info.headers[plan.frames[0].path]
-    _check_pixel_format(info, first)
+    check_pixel_format(info, first)
     if plan.refusal:
         raise LoadError(first.path, f"series {info.uid}: {plan.refusal}", "the series is incomplete; export it again")
     if policy == "strict" and plan.defects:
         raise LoadError(
             first.path, f"series {info.uid}: {'; '.join(plan.defects)}", "policy 'lenient' repairs this and warns"
         )
+    check_rescale(info, plan)
     raw_dtype = stored_dtype(first)
-    mapper = ValueMapper.for_header(first, raw_dtype)
-    integral = not mapper.uses_lut and all(is_integral(f.slope) and is_integral(f.intercept) for f in plan.frames)
-    _check_size(info, plan, raw_dtype, integral, max_bytes)
+    mappers = Mappers(info)
+    mixed_signs = len({h.signed for h in info.headers.values()}) > 1
+    integral = (
+        not mappers.first.uses_lut
+        and not mixed_signs
+        and all(is_integral(f.slope) and is_integral(f.intercept) for f in plan.frames)
+    )
+    check_size(info, plan, raw_dtype, integral, max_bytes)
 
     n_in, shape = len(plan.frames), (first.rows, first.columns)
-    notes: list[str] = []
+    notes: list[str] = format_notes(info, mixed_signs)
     with quiet_pydicom():
         if integral:
-            voxels = _load_integral(info, plan, mapper, raw_dtype, shape, progress, cancel, workers, notes)
+            voxels = _load_integral(info, plan, mappers, raw_dtype, shape, progress, cancel, workers, notes)
         else:
-            voxels = _load_float(info, plan, mapper, raw_dtype, shape, progress, cancel, workers)
+            voxels = _load_float(info, plan, mappers, shape, progress, cancel, workers)
     if plan.needs_resampling:
         voxels = _resample(voxels, plan.positions_mm, plan.target_mm)
     with quiet_pydicom():
-        meta = _meta(info, first, mapper, voxels, notes)
+        meta = _meta(info, first, mappers.first, voxels, notes)
     for text in meta.warnings:
         logger.warning("%s: %s", info.uid, text)
     logger.info("loaded %s: %s %s from %d frame(s)", info.uid, voxels.shape, voxels.dtype, n_in)
     return Volume(voxels=voxels, spacing=plan.spacing, affine=plan.affine, meta=meta)
-
-
-# -- checks before allocating --------------------------------------------------------------
-
-def _check_pixel_format(info: SeriesInfo, first: FileHeader) -> None:
-    for header in info.headers.values():
-        if header.samples_per_pixel != 1 or header.photometric not in GRAYSCALE:
-            raise LoadError(
-                header.path,
-                f"{header.photometric or 'unknown'} image with {header.samples_per_pixel} sample(s) per pixel "
-                "is not a grayscale CT image",
-            )
-        same = (header.rows, header.columns, header.bits_allocated, header.bits_stored, header.signed)
-        if same != (first.rows, first.columns, first.bits_allocated, first.bits_stored, first.signed):
-            raise LoadError(
-                header.path,
-                f"pixel format {same[:2]} {same[2]}/{same[3]} bits differs from {Path(first.path).name} in the same series",
-            )
-
-
-def available_memory() -> int | None:
-    """MemAvailable from /proc/meminfo in bytes (None where unknown)."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _check_size(info: SeriesInfo, plan: StackPlan, raw_dtype: np.dtype, integral: bool, max_bytes: int | None) -> None:
-    first = info.headers[plan.frames[0].path]
-    pixels = first.rows * first.columns
-    need = len(plan.frames) * pixels * (raw_dtype.itemsize if integral else 4)
-    if plan.needs_resampling:
-        need += plan.n_slices * pixels * (raw_dtype.itemsize if integral else 4)
-    limit = DEFAULT_MAX_BYTES if max_bytes is None else int(max_bytes)
-    available = available_memory()
-    reason = f"the limit of {limit / 2**30:.2f} GiB"
-    if available is not None and available < limit:
-        limit, reason = available, f"the {available / 2**30:.2f} GiB of memory available"
-    if need > limit:
-        raise LoadError(
-            first.path,
-            f"the series would need {need / 2**30:.2f} GiB ({plan.n_slices} x {first.rows} x {first.columns} voxels), "
-            f"more than {reason}",
-            "check Rows/Columns/NumberOfFrames, or raise max_bytes",
-        )
 
 
 # -- decoding ------------------------------------------------------------------------------
@@ -278,7 +250,7 @@ def _run(tasks, work, total: int, progress: Progress | None, cancel: Cancel | No
         progress(done[0], total)
 
 
-def _load_integral(info, plan, mapper: ValueMapper, raw_dtype, shape, progress, cancel, workers, notes) -> np.ndarray:
+def _load_integral(info, plan, mappers: Mappers, raw_dtype, shape, progress, cancel, workers, notes) -> np.ndarray:
     """Decode into one stored-dtype array, then rescale in place (promote only if values overflow)."""
     volume = np.empty((len(plan.frames), *shape), dtype=raw_dtype)
     stats: list[tuple[int, int] | None] = [None] * len(plan.frames)
@@ -288,24 +260,28 @@ def _load_integral(info, plan, mapper: ValueMapper, raw_dtype, shape, progress, 
         views = [volume[k] for k in slices]
         decode_frames(header, frames, views)
         for k, view in zip(slices, views):
-            stats[k] = mapper.raw_stats(view)
+            stats[k] = mappers[plan.frames[k]].raw_stats(view)
         return len(slices)
 
     _run(_tasks(info, plan), work, len(plan.frames), progress, cancel, workers, plan.frames[0].path)
 
-    ranges = [mapper.rescaled_range(s, f.slope, f.intercept) for s, f in zip(stats, plan.frames) if s is not None]
+    ranges = []
+    for s, frame in zip(stats, plan.frames):
+        if s is not None:
+            ranges.append(mappers[frame].rescaled_range(s, frame.slope, frame.intercept))
+            check_values(frame, *ranges[-1])
     lo = min((r[0] for r in ranges), default=0.0)
     hi = max((r[1] for r in ranges), default=0.0)
     fill = int(lo)
     out_dtype = choose_integer_dtype(raw_dtype, lo, hi)
-    identity = all(f.slope == 1 and f.intercept == 0 for f in plan.frames) and not mapper.monochrome1
-    if out_dtype == raw_dtype and identity and mapper.padding is None:
+    identity = all(f.slope == 1 and f.intercept == 0 and not mappers[f].monochrome1 for f in plan.frames)
+    if out_dtype == raw_dtype and identity and not mappers.any_padding:
         return volume
     if out_dtype.itemsize == raw_dtype.itemsize:
         def transform(task) -> int:
             for k in task:
                 frame = plan.frames[k]
-                mapper.apply_in_place(volume[k], out_dtype, frame.slope, frame.intercept, fill)
+                mappers[frame].apply_in_place(volume[k], out_dtype, frame.slope, frame.intercept, fill)
             return len(task)
 
         chunks = [list(range(i, min(i + 16, len(plan.frames)))) for i in range(0, len(plan.frames), 16)]
@@ -314,26 +290,28 @@ def _load_integral(info, plan, mapper: ValueMapper, raw_dtype, shape, progress, 
     notes.append(f"values {lo:g}..{hi:g} do not fit {raw_dtype}: stored as {out_dtype} (more memory)")
     promoted = np.empty(volume.shape, dtype=out_dtype)
     for k, frame in enumerate(plan.frames):
-        mapper.apply_promoted(volume[k], promoted[k], frame.slope, frame.intercept, fill)
+        mappers[frame].apply_promoted(volume[k], promoted[k], frame.slope, frame.intercept, fill)
     return promoted
 
 
-def _load_float(info, plan, mapper: ValueMapper, raw_dtype, shape, progress, cancel, workers) -> np.ndarray:
-    """Decode each frame into a small scratch slice and write float32 values into the volume."""
+def _load_float(info, plan, mappers: Mappers, shape, progress, cancel, workers) -> np.ndarray:
+    """Decode each frame into a small scratch slice (its file's stored dtype) and write float32 values into the volume."""
     volume = np.empty((len(plan.frames), *shape), dtype=np.float32)
     ranges: list[tuple[float, float] | None] = [None] * len(plan.frames)
 
     def work(task) -> int:
         header, slices, frames = task
-        scratch = [np.empty(shape, dtype=raw_dtype) for _ in slices]
+        scratch = [np.empty(shape, dtype=stored_dtype(header)) for _ in slices]
         decode_frames(header, frames, scratch)
         for k, raw in zip(slices, scratch):
             frame = plan.frames[k]
-            ranges[k] = mapper.apply_float(raw, volume[k], frame.slope, frame.intercept)
+            ranges[k] = mappers[frame].apply_float(raw, volume[k], frame.slope, frame.intercept)
+            if ranges[k] is not None:
+                check_values(frame, *ranges[k])
         return len(slices)
 
     _run(_tasks(info, plan), work, len(plan.frames), progress, cancel, workers, plan.frames[0].path)
-    if mapper.padding is not None:
+    if mappers.any_padding:
         fill = min((r[0] for r in ranges if r is not None), default=0.0)
         for k in range(len(plan.frames)):
             np.nan_to_num(volume[k], copy=False, nan=fill)
@@ -400,6 +378,8 @@ def _meta(info: SeriesInfo, first: FileHeader, mapper: ValueMapper, voxels: np.n
             "dropped_duplicates": len(plan.dropped),
             "photometric": first.photometric,
             "pixel_padding": list(mapper.padding) if mapper.padding else None,
+            # Classified, file-name-free facts for io.scan_warnings (GUI banner, report limits).
+            "scan_facts": [{"code": code, "message": message} for code, message in plan.facts],
         },
     )
 

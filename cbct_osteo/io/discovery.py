@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from cbct_osteo.io.dicom_header import MEDIA_STORAGE_DIRECTORY, FileHeader, FrameRef, quiet_pydicom
-from cbct_osteo.io.errors import LoadCancelled, LoadError
+from cbct_osteo.io.errors import LoadCancelled, LoadError, describe
 from cbct_osteo.io.geometry import StackPlan, orientation_key, plan_stack
 from cbct_osteo.io.scanner import scan_headers
 
@@ -210,31 +211,62 @@ def _collect_files(path: PathInput) -> tuple[str, list[str], list[tuple[str, str
     if isinstance(path, (list, tuple)):
         files = []
         for item in path:
-            if not os.path.isfile(item):
-                raise LoadError(item, "no such file")
+            kind = _special_kind(item)
+            if kind:
+                raise LoadError(item, "no such file" if kind == "missing" else f"not a regular file ({kind})")
             files.append(str(item))
         if not files:
             raise LoadError(None, "an empty list of files was given")
         return str(os.path.commonpath([os.path.abspath(f) for f in files])), files, []
     name = os.fspath(path)
+    if "\x00" in name:
+        raise LoadError(name.replace("\x00", "\\0"), "the path contains a NUL character")
     if os.path.isdir(name):
-        files, missing = [], []
+        files, missing, special = [], [], 0
         for folder, subfolders, filenames in os.walk(name):
             subfolders.sort()
             for filename in sorted(filenames):
                 full = os.path.join(folder, filename)
+                if _special_kind(full):
+                    special += 1  # a FIFO, socket or device would block or never end: never opened
+                    continue
                 if filename.upper() == "DICOMDIR":
-                    missing.extend(_dicomdir_references(full)[1])
+                    try:
+                        missing.extend(_dicomdir_references(full)[1])
+                    except LoadError as exc:  # the images of the folder are read anyway
+                        missing.append(("", f"{exc} (the folder's files were read without it)"))
                 files.append(full)
+        if special:
+            missing.append(("", f"{name}: skipped {special} special file(s) (FIFO, socket, device or broken link)"))
         return name, files, missing
-    if not os.path.exists(name):
+    kind = _special_kind(name)
+    if kind == "missing":
         raise LoadError(name, "no such file or folder")
+    if kind:
+        raise LoadError(name, f"not a regular file or folder ({kind}): it is not opened")
     if _is_dicomdir(name):
         files, missing = _dicomdir_references(name)
         if not files:
             raise LoadError(name, "the DICOMDIR references no image file that exists", "open the folder instead")
         return name, files, missing
     return name, [name], []
+
+
+def _special_kind(path: str | os.PathLike) -> str:
+    """"" for a regular file (after symlinks), else what it is ("FIFO", "socket", "device", "missing")."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):  # ValueError: a NUL in the path
+        return "missing"
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "directory" if stat.S_ISDIR(mode) else "special file"
 
 
 def _is_dicomdir(name: str) -> bool:
@@ -261,34 +293,58 @@ def _dicomdir_references(name: str) -> tuple[list[str], list[tuple[str, str]]]:
     from cbct_osteo.io.fileset import fileset_references
 
     try:
-        dicomdir = dcmread(name, force=True)
+        dicomdir = dcmread(name, force=True, defer_size="1 MB")
         records = list(dicomdir.get("DirectoryRecordSequence") or [])
     except Exception as exc:
-        raise LoadError(name, f"unreadable DICOMDIR: {exc}") from exc
+        raise LoadError(name, f"unreadable DICOMDIR: {describe(exc)}") from exc
     root = os.path.realpath(os.path.dirname(os.path.abspath(name)))
     files: list[str] = []
     problems: list[tuple[str, str]] = []
     references = fileset_references(dicomdir)  # pydicom's File-set reader first
     if references is None:  # not a conformant File-set: walk the records ourselves, tolerantly
-        references = [(r.get("ReferencedFileID"), uid) for r, uid in _records_with_series(dicomdir, records)]
+        try:
+            walked = _records_with_series(dicomdir, records)
+        except Exception as exc:  # damaged records (values pydicom cannot convert)
+            raise LoadError(name, f"unreadable DICOMDIR records: {describe(exc)}") from exc
+        references = []
+        for record, walked_uid in walked:
+            try:
+                references.append((record.get("ReferencedFileID"), walked_uid))
+            except Exception as exc:  # a value pydicom cannot convert: this record only
+                problems.append((walked_uid, f"{name}: a damaged DICOMDIR record was ignored ({describe(exc)})"))
     for file_id, series_uid in references:
         if not file_id:
             continue
         parts = [str(p) for p in (file_id if not isinstance(file_id, str) else [file_id])]
         relative = "/".join(parts)
+        if any(ord(c) < 32 for c in relative):
+            shown = relative.encode("unicode_escape").decode("ascii")
+            problems.append((series_uid, f"{name}: DICOMDIR reference {shown!r} holds control characters (ignored)"))
+            continue
         target = os.path.realpath(os.path.join(root, *parts))
         if any(p in ("..", "") or os.path.isabs(p) for p in parts) or os.path.commonpath([root, target]) != root:
             problems.append((series_uid, f"{name}: DICOMDIR reference {relative!r} points outside its folder (ignored)"))
-        elif not os.path.isfile(target):
+        elif _special_kind(target) == "missing":
             problems.append((series_uid, f"{name}: DICOMDIR references {relative} but the file is missing"))
+        elif _special_kind(target):
+            problems.append((series_uid, f"{name}: DICOMDIR reference {relative} is not a regular file (ignored)"))
         else:
             files.append(target)
     return files, problems
 
 
+def _offset(dataset, keyword: str) -> int | None:
+    """A DICOMDIR record offset (UL) as an int, None when absent or damaged (several values, text)."""
+    try:
+        value = dataset.get(keyword)
+    except Exception:
+        return None
+    return value if isinstance(value, int) else None
+
+
 def _records_with_series(dicomdir, records: list) -> list[tuple[object, str]]:
     by_offset = {getattr(r, "seq_item_tell", None): r for r in records}
-    start = dicomdir.get("OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity")
+    start = _offset(dicomdir, "OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity")
     walked: list[tuple[object, str]] = []
     if start and start in by_offset:
         seen: set[int] = set()
@@ -300,10 +356,10 @@ def _records_with_series(dicomdir, records: list) -> list[tuple[object, str]]:
                 record = by_offset[offset]
                 uid = str(record.get("SeriesInstanceUID", "") or series_uid) if record.get("DirectoryRecordType") == "SERIES" else series_uid
                 walked.append((record, uid))
-                lower = record.get("OffsetOfReferencedLowerLevelDirectoryEntity")
+                lower = _offset(record, "OffsetOfReferencedLowerLevelDirectoryEntity")
                 if lower:
                     stack.append((lower, uid))
-                offset = record.get("OffsetOfTheNextDirectoryRecord")
+                offset = _offset(record, "OffsetOfTheNextDirectoryRecord")
         if len(walked) == len(records):
             return walked
     walked, series_uid = [], ""
@@ -322,14 +378,14 @@ def _group(headers: list[FileHeader]) -> dict[str, SeriesInfo]:
     for header in headers:
         by_series[header.series_uid or f"(no SeriesInstanceUID) {header.path}"].append(header)
     series: dict[str, SeriesInfo] = {}
-    for uid, members in by_series.items():
+    for uid, all_members in by_series.items():
+        members, problems = _set_apart(all_members)
         stacks: dict[tuple, list[FrameRef]] = defaultdict(list)
         for header in members:
             for frame in header.frames:
                 stacks[(orientation_key(frame.orientation), header.rows, header.columns)].append(frame)
         ranked = sorted(stacks.items(), key=lambda item: -len(item[1]))
         (_, frames), others = ranked[0], ranked[1:]
-        problems = []
         for (orientation, rows, cols), excluded in others:
             names = ", ".join(sorted({Path(f.path).name for f in excluded})[:3])
             shape = f"{rows}x{cols}, orientation {list(orientation) if orientation else 'missing'}"
@@ -339,7 +395,7 @@ def _group(headers: list[FileHeader]) -> dict[str, SeriesInfo]:
         if plan.refusal:
             problems.append(f"cannot load: {plan.refusal}")
         used = {f.path for f in plan.frames}
-        by_path = {h.path: h for h in members}
+        by_path = {h.path: h for h in all_members}
         first = by_path[plan.frames[0].path]
         syntaxes = {by_path[p].transfer_syntax for p in used}
         if first.samples_per_pixel != 1 or first.photometric not in ("MONOCHROME1", "MONOCHROME2"):
@@ -364,3 +420,43 @@ def _group(headers: list[FileHeader]) -> dict[str, SeriesInfo]:
         )
     return series
 
+
+
+#: Image storage classes that are never slices of a CT volume when they sit in a CT series.
+_OTHER_KINDS = {
+    "1.2.840.10008.5.1.4.1.1.7": "Secondary Capture (e.g. a dose screen or a screenshot)",
+    "1.2.840.10008.5.1.4.1.1.7.1": "Multi-frame Single Bit Secondary Capture",
+    "1.2.840.10008.5.1.4.1.1.7.2": "Multi-frame Grayscale Byte Secondary Capture",
+    "1.2.840.10008.5.1.4.1.1.7.3": "Multi-frame Grayscale Word Secondary Capture",
+    "1.2.840.10008.5.1.4.1.1.7.4": "Multi-frame True Color Secondary Capture",
+}
+
+
+def _set_apart(members: list[FileHeader]) -> tuple[list[FileHeader], list[str]]:
+    """Leave out images of a series that are not slices of its volume, with a note for each kind.
+
+    Real exports put a scout/localizer, a dose screen (Secondary Capture) or an image without a
+    position into the same series as the slices. They are set apart when the series also holds
+    images that are none of these (a series made only of them still loads, as it is).
+    """
+    notes: list[str] = []
+
+    def split(members: list[FileHeader], is_other, label: str) -> list[FileHeader]:
+        others = [h for h in members if is_other(h)]
+        if not others or len(others) == len(members):
+            return members
+        names = ", ".join(sorted(Path(h.path).name for h in others)[:3])
+        notes.append(f"excluded {len(others)} {label} from the stack: {names}")
+        return [h for h in members if not is_other(h)]
+
+    members = split(members, lambda h: "LOCALIZER" in {v.upper() for v in h.image_type}, "localizer/scout image(s)")
+    classes = Counter(h.sop_class_uid for h in members for _ in h.frames)
+    main_class = classes.most_common(1)[0][0] if classes else ""
+    for uid in sorted(set(classes) - {main_class}):
+        members = split(members, lambda h, uid=uid: h.sop_class_uid == uid,
+                        f"image(s) of another kind ({_OTHER_KINDS.get(uid, 'SOP Class ' + uid)})")
+    members = split(members, lambda h: main_class not in _OTHER_KINDS and h.sop_class_uid in _OTHER_KINDS,
+                    "secondary capture image(s)")
+    members = split(members, lambda h: all(f.position is None for f in h.frames),
+                    "image(s) without ImagePositionPatient (0020,0032)")
+    return members, notes

@@ -35,3 +35,24 @@ class LoadCancelled(LoadError, Cancelled):
 
     def __init__(self, path: str | Path | None, problem: str = "loading cancelled", hint: str = "") -> None:
         CbctOsteoError.__init__(self, path, problem, hint)
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one informative line: its message, or its type when the message is empty.
+
+    Some failures carry no text (``MemoryError()``, a bare ``ValueError``); a LoadError built
+    from them must still say something.
+    """
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def is_native_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Rust panic surfacing through pyo3 (``pyo3_runtime.PanicException``).
+
+    pyo3 derives it from BaseException, so ``except Exception`` misses it (pylibjpeg-rle raises it
+    on corrupt RLE data). It cannot be imported by name; it is recognised by its type's name and
+    module, so KeyboardInterrupt and SystemExit are never caught by mistake.
+    """
+    kind = type(exc)
+    return kind.__name__ == "PanicException" and kind.__module__ == "pyo3_runtime"

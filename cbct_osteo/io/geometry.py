@@ -25,6 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
+from cbct_osteo.io import limits
 from cbct_osteo.io.dicom_header import FrameRef
 
 #: Two slices closer than this along the normal (mm) share a position: a duplicate.
@@ -65,6 +66,9 @@ class StackPlan:
     defects
         The subset of ``problems`` that ``policy="strict"`` refuses (duplicates, uneven
         spacing, missing geometry); tilt, obliquity and non-square pixels are facts, not defects.
+    facts
+        (code, sentence) for what limits measurement on the scan, free of file names (see
+        :mod:`~cbct_osteo.io.scan_warnings` for the codes).
     """
 
     frames: list[FrameRef]
@@ -77,6 +81,7 @@ class StackPlan:
     needs_resampling: bool = False
     refusal: str = ""
     defects: list[str] = field(default_factory=list)
+    facts: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def n_slices(self) -> int:
@@ -88,6 +93,8 @@ def unit_orientation(orientation: Sequence[float] | None) -> tuple[np.ndarray, n
     if orientation is None:
         return None
     values = np.asarray(orientation, dtype=float)
+    if not np.all(np.isfinite(values)):
+        return None
     row, col = values[:3], values[3:]
     norm_r, norm_c = np.linalg.norm(row), np.linalg.norm(col)
     if norm_r < 1e-6 or norm_c < 1e-6:
@@ -127,6 +134,9 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
     row, col = axes
     normal = np.cross(row, col)
     pixel = _pixel_spacing(frames, problems, defects)
+    implausible = _implausible(frames, pixel)
+    if implausible:
+        return _refused(list(frames), implausible, problems, defects)
 
     have_positions = all(f.position is not None for f in frames)
     if not have_positions or len(frames) == 1:
@@ -156,24 +166,33 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
     steps = np.diff(along)
     base = regular_step(steps)
     uniform = bool(np.all(np.abs(steps - base) <= UNIFORM_TOLERANCE * base + 0.01))
+    if base > limits.MAX_VOXEL_MM:
+        return _refused(kept, f"slices are {base:g} mm apart: not a tomographic volume "
+                        f"(limit {limits.MAX_VOXEL_MM:g} mm)", problems, defects, dropped)
     refusal = ""
     target = along
+    facts: list[tuple[str, str]] = []
     if not uniform:
-        for text in _describe_uneven(steps, along, kept):
+        for text in _describe_uneven(steps, along, kept, facts):
             _defect(problems, defects, text)
         worst = float(steps.max())
         usual = float(np.median(steps))
+        n_out = round((along[-1] - along[0]) / base) + 1
         if worst > MAX_GAP_FACTOR * usual:
             refusal = (
-                f"a gap of {worst:.2f} mm between slices ({worst / usual:.1f} x the usual {usual:.2f} mm step) "
+                f"a gap of {worst:.4g} mm between slices ({worst / usual:.3g} x the usual {usual:.2f} mm step) "
                 "is too large to interpolate"
             )
-        n_out = int(round((along[-1] - along[0]) / base)) + 1
-        target = np.linspace(along[0], along[-1], n_out)
+        elif n_out > limits.MAX_SLICES:
+            refusal = f"resampling to a uniform {base:.3g} mm step would give {n_out:.0f} slices (limit {limits.MAX_SLICES})"
+        if refusal:
+            return _refused(kept, refusal, problems, defects, dropped)
+        target = np.linspace(along[0], along[-1], int(n_out))
         problems.append(
             f"resampled to a uniform {float(target[1] - target[0]):.3f} mm step by linear interpolation "
             f"between neighbouring slices ({len(kept)} -> {n_out} slices)"
         )
+        facts.append(("interpolated_slices", problems[-1]))
     # True step vector: patient displacement per mm along the normal, times the output step.
     per_mm = (points[-1] - points[0]) / (along[-1] - along[0])
     step_mm = float(target[1] - target[0]) if len(target) > 1 else base
@@ -184,12 +203,45 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
         problems.append(
             f"slices are sheared by {tilt:.1f} degrees (gantry tilt): the affine keeps the true slice positions"
         )
-    _describe_pixels(row, col, pixel, problems)
+        facts.append(("gantry_tilt", problems[-1]))
+    _describe_pixels(row, col, pixel, problems, facts)
     affine = _affine(points[0], row, col, step_vector, pixel)
     spacing = (float(np.linalg.norm(step_vector)), pixel[0], pixel[1])
     return StackPlan(
-        kept, dropped, along, np.asarray(target, float), affine, spacing, problems, not uniform, refusal, defects
+        kept, dropped, along, np.asarray(target, float), affine, spacing, problems, not uniform, refusal, defects, facts
     )
+
+
+def _implausible(frames: Sequence[FrameRef], pixel: tuple[float, float]) -> str:
+    """Why positions or pixel spacing are not those of a scanner ("" when plausible).
+
+    Checked before any arithmetic on them: 1e300 mm positions would make every step infinite.
+    """
+    for frame in frames:
+        for label, values in (("ImagePositionPatient (0020,0032)", frame.position),
+                              ("PixelSpacing (0028,0030)", frame.pixel_spacing)):
+            if values is not None and not all(math.isfinite(v) for v in values):
+                return f"{label} of {_short(frame)} holds a non-finite value ({', '.join(f'{v:g}' for v in values)})"
+    spacings = {pixel} | {f.pixel_spacing for f in frames if f.pixel_spacing is not None and min(f.pixel_spacing) > 0}
+    for spacing in sorted(spacings):
+        if not all(limits.MIN_VOXEL_MM <= p <= limits.MAX_VOXEL_MM for p in spacing):
+            return (f"PixelSpacing {spacing[0]:g} x {spacing[1]:g} mm is not a CT pixel "
+                    f"({limits.MIN_VOXEL_MM:g} to {limits.MAX_VOXEL_MM:g} mm)")
+    for frame in frames:
+        if frame.position is not None and max(abs(v) for v in frame.position) > limits.MAX_ABS_POSITION_MM:
+            shown = ", ".join(f"{v:.4g}" for v in frame.position)
+            return (f"ImagePositionPatient ({shown}) mm of {_short(frame)} is not a position in a scanner "
+                    f"(limit {limits.MAX_ABS_POSITION_MM:g} mm)")
+    return ""
+
+
+def _refused(
+    frames: list[FrameRef], reason: str, problems: list[str], defects: list[str], dropped: list[FrameRef] | None = None
+) -> StackPlan:
+    """A plan that says why the frames cannot form a volume (nothing sized from the bad geometry)."""
+    along = np.arange(len(frames), dtype=float)
+    return StackPlan(frames, dropped or [], along, along.copy(), np.eye(4), (1.0, 1.0, 1.0), problems,
+                     refusal=reason, defects=defects)
 
 
 def regular_step(steps: np.ndarray) -> float:
@@ -219,7 +271,8 @@ def _plan_without_positions(
     dropped: list[FrameRef] | None = None,
 ) -> StackPlan:
     """A single slice, or a stack whose frames lack positions (ordered by InstanceNumber)."""
-    thickness = next((f.slice_thickness for f in frames if f.slice_thickness and f.slice_thickness > 0), None)
+    thickness = next((f.slice_thickness for f in frames
+                      if f.slice_thickness and 0 < f.slice_thickness <= limits.MAX_VOXEL_MM), None)
     step = float(thickness or 1.0)
     if not have_positions:
         frames = sorted(frames, key=lambda f: (f.instance_number is None, f.instance_number or 0, f.frame))
@@ -230,11 +283,13 @@ def _plan_without_positions(
             f"{step:g} mm apart (from SliceThickness, else 1 mm), origin unknown"
         )
     origin = np.asarray(frames[0].position if frames[0].position is not None else (0.0, 0.0, 0.0), float)
-    _describe_pixels(row, col, pixel, problems)
+    facts: list[tuple[str, str]] = []
+    _describe_pixels(row, col, pixel, problems, facts)
     along = np.arange(len(frames), dtype=float) * step
     affine = _affine(origin, row, col, normal * step, pixel)
     return StackPlan(
-        frames, dropped or [], along, along.copy(), affine, (step, pixel[0], pixel[1]), problems, defects=defects
+        frames, dropped or [], along, along.copy(), affine, (step, pixel[0], pixel[1]), problems, defects=defects,
+        facts=facts,
     )
 
 
@@ -254,24 +309,37 @@ def _pixel_spacing(frames: Sequence[FrameRef], problems: list[str], defects: lis
     return (float(valid[0][0]), float(valid[0][1]))
 
 
-def _describe_pixels(row: np.ndarray, col: np.ndarray, pixel: tuple[float, float], problems: list[str]) -> None:
+def _describe_pixels(
+    row: np.ndarray, col: np.ndarray, pixel: tuple[float, float], problems: list[str], facts: list[tuple[str, str]]
+) -> None:
     if abs(pixel[0] - pixel[1]) > 1e-4 * max(pixel):
         problems.append(
             f"non-square pixels: {pixel[0]:g} mm between rows x {pixel[1]:g} mm between columns (kept, not resampled)"
         )
+        facts.append(("non_square_pixels", problems[-1]))
     if not all(np.isclose(np.abs(v).max(), 1.0, atol=1e-4) for v in (row, col)):
         problems.append("oblique orientation (image axes not aligned with the patient axes): the affine keeps it")
+        facts.append(("oblique", problems[-1]))
 
 
-def _describe_uneven(steps: np.ndarray, along: np.ndarray, frames: list[FrameRef]) -> list[str]:
-    """Name the missing slices (steps that are whole multiples of the smallest) and other spacing changes."""
+def _describe_uneven(
+    steps: np.ndarray, along: np.ndarray, frames: list[FrameRef], facts: list[tuple[str, str]]
+) -> list[str]:
+    """Name the missing slices (steps that are whole multiples of the smallest) and other spacing changes.
+
+    The texts name the files around each gap (for ``info``); the fact added to ``facts`` gives
+    only counts and positions.
+    """
     base = regular_step(steps)
     missing, changes = [], []
+    n_missing, first_gap = 0, None
     for i, step in enumerate(steps):
         ratio = step / base
         if abs(ratio - 1) <= UNIFORM_TOLERANCE + 0.01 / base:
             continue
         if round(ratio) >= 2 and abs(ratio - round(ratio)) < 0.1:
+            n_missing += round(ratio) - 1
+            first_gap = first_gap or (along[i], along[i + 1])
             missing.append(f"{round(ratio) - 1} between {along[i]:.2f} and {along[i + 1]:.2f} mm ({_short(frames[i])}, {_short(frames[i + 1])})")
         else:
             changes.append(step)
@@ -279,6 +347,8 @@ def _describe_uneven(steps: np.ndarray, along: np.ndarray, frames: list[FrameRef
     if missing:
         shown = "; ".join(missing[:3]) + ("; ..." if len(missing) > 3 else "")
         text.append(f"missing slices: {shown}")
+        facts.append(("missing_slices", f"{n_missing} slice(s) missing in {len(missing)} gap(s), the first between "
+                      f"{first_gap[0]:.1f} and {first_gap[1]:.1f} mm along the slice normal: interpolated across"))
     if changes:
         values, counts = np.unique(np.round(steps, 2), return_counts=True)
         summary = ", ".join(f"{v:g} mm x {c}" for v, c in zip(values, counts))

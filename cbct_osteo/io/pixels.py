@@ -8,9 +8,10 @@ Two ways in:
   threads overlap.
 * **pydicom** (every other transfer syntax: JPEG baseline/extended/lossless, JPEG-LS,
   JPEG 2000, RLE, deflate, big endian): read the file and decode each frame with
-  :func:`pydicom.pixels.pixel_array`, which picks whichever plugin can (pylibjpeg,
-  GDCM). A syntax no plugin handles, or corrupt data, becomes a :class:`LoadError` naming
-  the file and the transfer syntax.
+  :func:`pydicom.pixels.pixel_array`, one plugin at a time: the trusted ones in-process
+  (:data:`IN_PROCESS_PLUGINS`), then GDCM in a guarded child process, since it can abort the
+  process. A syntax no plugin handles, or corrupt data, becomes a :class:`LoadError` naming
+  the file, the transfer syntax and each decoder's reason.
 
 Both return *stored* values (0028,0101 BitsStored honoured: sign-extended or masked);
 the modality rescale is applied by :mod:`cbct_osteo.io.values`.
@@ -22,7 +23,8 @@ import warnings
 
 import numpy as np
 from cbct_osteo.io.dicom_header import NATIVE_LITTLE_ENDIAN, ExplicitVRLittleEndian, FileHeader
-from cbct_osteo.io.errors import LoadError
+from cbct_osteo.io.errors import LoadError, describe, is_native_panic
+from cbct_osteo.io.guarded import run_guarded
 
 #: Explicit VRs whose element header has a 4-byte length after 2 reserved bytes.
 _LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN", b"UT", b"SQ"}
@@ -59,24 +61,37 @@ def decode_frames(header: FileHeader, frames: list[int], out: list[np.ndarray]) 
     native = header.transfer_syntax in NATIVE_LITTLE_ENDIAN and header.samples_per_pixel == 1
     if not (native and _read_native(header, frames, out)):
         _decode_with_pydicom(header, frames, out)
+        native = False
+    # High Bit places the stored bits inside each word; only uncompressed data can have them
+    # anywhere but at the bottom (a compressed stream codes the value itself).
+    high_bit = header.high_bit if native else None
     for array in out:
-        fix_bits_stored(array, header.bits_stored)
+        fix_bits_stored(array, header.bits_stored, high_bit)
 
 
-def fix_bits_stored(array: np.ndarray, bits_stored: int) -> None:
-    """In place: sign-extend (signed) or mask (unsigned) values with BitsStored < BitsAllocated.
+def fix_bits_stored(array: np.ndarray, bits_stored: int, high_bit: int | None = None) -> None:
+    """In place: keep the Bits Stored (0028,0101) bits that end at High Bit (0028,0102), as a value.
 
-    Bits above BitsStored may hold overlays or garbage; DICOM says to ignore them.
-    Idempotent, so it is safe after a decoder that already did it.
+    Bits outside them may hold overlays or garbage; DICOM says to ignore them. The value is
+    sign-extended (signed) or zero-extended (unsigned). ``high_bit`` None, or not a valid position,
+    means the usual Bits Stored - 1. Idempotent for the usual layout, so it is safe after a decoder
+    that already did it.
     """
     bits = array.dtype.itemsize * 8
+    if high_bit is None or not bits_stored - 1 <= high_bit < bits:
+        high_bit = bits_stored - 1
     if not 0 < bits_stored < bits:
         return
-    if array.dtype.kind == "i":
-        shift = array.dtype.type(bits - bits_stored)
-        np.left_shift(array, shift, out=array)
+    top = array.dtype.type(bits - 1 - high_bit)
+    shift = array.dtype.type(bits - bits_stored)
+    if array.dtype.kind == "i":  # High Bit to the sign position, then an arithmetic shift down
+        if top:
+            np.left_shift(array, top, out=array)
         np.right_shift(array, shift, out=array)
+    elif high_bit == bits_stored - 1:
+        np.bitwise_and(array, array.dtype.type((1 << bits_stored) - 1), out=array)
     else:
+        np.right_shift(array, array.dtype.type(high_bit + 1 - bits_stored), out=array)
         np.bitwise_and(array, array.dtype.type((1 << bits_stored) - 1), out=array)
 
 
@@ -161,33 +176,81 @@ def _element_start(handle, header: FileHeader, offset: int, needed: int) -> int 
     return start
 
 
+#: pydicom decoding plugins trusted in-process, in the order tried: they raise Python exceptions
+#: (or, for pylibjpeg-rle, a pyo3 panic, caught precisely) on bad data. GDCM is not among them:
+#: it aborts the process on some inputs, so it runs only in a guarded child (:mod:`~cbct_osteo.io.guarded`).
+IN_PROCESS_PLUGINS = ("pylibjpeg", "pydicom", "pyjpegls", "pillow")
+GUARDED_PLUGINS = ("gdcm",)
+
+
 def _decode_with_pydicom(header: FileHeader, frames: list[int], out: list[np.ndarray]) -> None:
+    """Decode with the first plugin that succeeds: trusted ones in-process, then GDCM in a guarded child."""
+    from pydicom.pixels.decoders.base import get_decoder
+
+    syntax = syntax_name(header.transfer_syntax)
+    try:
+        available = get_decoder(header.transfer_syntax).available_plugins
+    except NotImplementedError:
+        available = ()
+    except Exception as exc:
+        raise LoadError(header.path, f"cannot decode the pixel data, transfer syntax {syntax}: {describe(exc)}") from exc
+    trusted = [p for p in IN_PROCESS_PLUGINS if p in available] or ([""] if not available else [])
+    guarded = [p for p in GUARDED_PLUGINS if p in available]
+    reasons: list[str] = []
+    for plugin in trusted:
+        try:
+            decoded = decode_file_frames(header.path, header.transfer_syntax, header.has_file_meta, frames, plugin)
+        except LoadError:
+            raise
+        except Exception as exc:  # decoders raise NotImplementedError, RuntimeError, ValueError, ...
+            reasons.append(f"{plugin or 'pydicom'}: {_decoder_detail(exc)}")
+            continue
+        except BaseException as exc:
+            if not is_native_panic(exc):
+                raise
+            reasons.append(f"{plugin}: the decoder panicked ({describe(exc)})")
+            continue
+        _copy_frames(header, frames, decoded, out, syntax)
+        return
+    for plugin in guarded:
+        try:
+            decoded = run_guarded(
+                decode_file_frames,
+                (header.path, header.transfer_syntax, header.has_file_meta, frames, plugin),
+                header.path,
+                f"the {plugin.upper()} decoder ({syntax})",
+            )
+        except LoadError as exc:
+            reasons.append(f"{plugin}: {exc.problem}")
+            continue
+        _copy_frames(header, frames, decoded, out, syntax)
+        return
+    detail = "; ".join(reasons) if reasons else "no installed decoder supports it"
+    raise LoadError(header.path, f"cannot decode the pixel data, transfer syntax {syntax}: {detail}")
+
+
+def decode_file_frames(path: str, transfer_syntax: str, has_file_meta: bool, frames: list[int], plugin: str) -> list[np.ndarray]:
+    """Decode ``frames`` of one file with one pydicom plugin ("" = pydicom's choice); module level so a child can run it."""
     from pydicom import dcmread
     from pydicom.dataset import FileMetaDataset
     from pydicom.pixels import pixel_array
     from pydicom.uid import UID
 
-    syntax = syntax_name(header.transfer_syntax)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            dataset = dcmread(header.path, force=True)
-            if not header.has_file_meta:
-                if getattr(dataset, "file_meta", None) is None:
-                    dataset.file_meta = FileMetaDataset()
-                dataset.file_meta.TransferSyntaxUID = UID(header.transfer_syntax)
-            for frame, array in zip(frames, out):
-                decoded = pixel_array(dataset, index=frame)
-                if decoded.shape != array.shape:
-                    raise LoadError(
-                        header.path, f"frame {frame + 1} decoded to {decoded.shape}, expected {array.shape} ({syntax})"
-                    )
-                np.copyto(array, decoded, casting="unsafe")
-    except LoadError:
-        raise
-    except Exception as exc:  # decoders raise NotImplementedError, RuntimeError, ValueError, ...
-        detail = _decoder_detail(exc)
-        raise LoadError(header.path, f"cannot decode the pixel data, transfer syntax {syntax}: {detail}") from exc
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dataset = dcmread(path, force=True, defer_size="4 MB")
+        if not has_file_meta:
+            if getattr(dataset, "file_meta", None) is None:
+                dataset.file_meta = FileMetaDataset()
+            dataset.file_meta.TransferSyntaxUID = UID(transfer_syntax)
+        return [pixel_array(dataset, index=frame, decoding_plugin=plugin) for frame in frames]
+
+
+def _copy_frames(header: FileHeader, frames: list[int], decoded: list[np.ndarray], out: list[np.ndarray], syntax: str) -> None:
+    for frame, array, values in zip(frames, out, decoded):
+        if values.shape != array.shape:
+            raise LoadError(header.path, f"frame {frame + 1} decoded to {values.shape}, expected {array.shape} ({syntax})")
+        np.copyto(array, values, casting="unsafe")
 
 
 def _decoder_detail(exc: BaseException) -> str:

@@ -1,12 +1,16 @@
 """Per-scan warnings a user must see: what about this scan limits what can be measured on it.
 
-The loader records every repair and oddity as free text in ``Volume.meta.warnings`` (and logs it).
-The GUI banner, the "Scan info" dialog and the report's limits section need the same facts as
-short, classified items, so they are derived here once from the volume itself (its geometry and
-calibration) and from those texts. Messages name no patient and no source file.
+The loader records every repair and oddity as free text in ``Volume.meta.warnings`` (and logs it;
+those texts may name files, for ``cbct-osteo info``). The GUI banner, the "Scan info" dialog and
+the report's limits section need the same facts as short, classified items: the loader gives them
+as ``Volume.meta.extra["scan_facts"]`` (``[{"code", "message"}]``, from the stack geometry, free of
+file names); volumes made otherwise fall back on the texts, with file names cut out. The rest is
+derived here from the volume itself (its geometry and calibration). Messages name no patient and
+no source file.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,9 +47,13 @@ _TEXT_CODES = (
 def scan_warnings(volume: Volume) -> list[ScanWarning]:
     """The scan's limitations, most important first, each code at most once."""
     found: dict[str, ScanWarning] = {}
-    for text in volume.meta.warnings:
-        code = next((c for key, c in _TEXT_CODES if key in text), "other")
-        if code != "other" and code not in found:
+    facts = volume.meta.extra.get("scan_facts")
+    if facts is None:
+        facts = [{"code": next((c for key, c in _TEXT_CODES if key in text), "other"), "message": _without_names(text)}
+                 for text in volume.meta.warnings]
+    for fact in facts:
+        code, text = fact["code"], fact["message"]
+        if code != "other" and code not in found and text:
             found[code] = ScanWarning(code, text[0].upper() + text[1:] + ".")
     slice_mm = float(volume.spacing[0])
     if slice_mm > COARSE_SLICE_MM:
@@ -63,6 +71,11 @@ def scan_warnings(volume: Volume) -> list[ScanWarning]:
     order = ["coarse_slices", "missing_slices", "interpolated_slices", "gantry_tilt", "oblique",
              "non_square_pixels", "uncalibrated"]
     return [found[c] for c in order if c in found]
+
+
+def _without_names(text: str) -> str:
+    """A loader text without the parenthesised file names it may end with ("... (J.050, J.052)")."""
+    return re.sub(r"\s*\([^()]*\b[\w.-]+\.(?:dcm|\d{3})\b[^()]*\)", "", text).strip()
 
 
 def is_axis_aligned(volume: Volume) -> bool:

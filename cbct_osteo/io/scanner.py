@@ -7,17 +7,24 @@ listed tags of every file in one call, ~50 microseconds a file. Anything the sca
 read or that needs more than top-level tags (multi-frame and Enhanced files with functional
 groups, files without a file meta header, odd values) goes to pydicom
 (:func:`~cbct_osteo.io.dicom_header.read_header`), which also produces the error message.
+
+GDCM never sees a file whose element lengths do not fit it: every file is walked first
+(:func:`~cbct_osteo.io.header_walk.walk_header`, ~0.1 ms), and an inconsistent or unusual one
+goes to pydicom, whose ``defer_size`` keeps large values on disk.
 """
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence as AbcSequence
 from typing import Callable, Iterator
 
 import gdcm
 
+from cbct_osteo.io import limits
 from cbct_osteo.io.dicom_header import FileHeader, FrameRef, read_header
 from cbct_osteo.io.errors import LoadError
+from cbct_osteo.io.header_walk import walk_header
 
 #: Tags the scanner collects, by the name used below.
 _TAGS: dict[str, tuple[int, int]] = {
@@ -42,6 +49,7 @@ _TAGS: dict[str, tuple[int, int]] = {
     "PixelSpacing": (0x0028, 0x0030),
     "BitsAllocated": (0x0028, 0x0100),
     "BitsStored": (0x0028, 0x0101),
+    "HighBit": (0x0028, 0x0102),
     "PixelRepresentation": (0x0028, 0x0103),
     "PixelPaddingValue": (0x0028, 0x0120),
     "PixelPaddingRangeLimit": (0x0028, 0x0121),
@@ -71,10 +79,13 @@ def scan_headers(
         if cancel is not None and cancel():
             return
         batch = files[start : start + BATCH]
+        walks = {name: walk_header(name) for name in batch}
+        consistent = [name for name in batch if walks[name].status == "ok"]
         scanner = gdcm.Scanner()
         for tag in _GDCM_TAGS.values():
             scanner.AddTag(tag)
-        scanner.Scan(batch)
+        if consistent:
+            scanner.Scan(consistent)
         for name in batch:
             try:
                 header = _from_scanner(scanner, name) if scanner.IsKey(name) else None
@@ -85,6 +96,8 @@ def scan_headers(
                     header = read_header(name)
                 except LoadError as exc:
                     header = exc
+                if walks[name].status == "corrupt" and (isinstance(header, LoadError) or header.pixel_tag is None):
+                    header = LoadError(name, f"corrupt DICOM header: {walks[name].reason}")
             yield name, header
         if progress is not None:
             progress(min(start + BATCH, total), total)
@@ -105,12 +118,16 @@ def _from_scanner(scanner: "gdcm.Scanner", name: str) -> FileHeader | None:
         samples = _int(tags["SamplesPerPixel"], 1)
         signed = _int(tags["PixelRepresentation"], 0) == 1
         bits_stored = _int(tags["BitsStored"], 0) or bits_allocated
+        high_bit = _int(tags["HighBit"], None)
         instance = _int(tags["InstanceNumber"], None)
     except ValueError:
         return None  # let pydicom report the invalid value
     if frames != 1 or rows <= 0 or columns <= 0:
         return None  # multi-frame geometry, or not an image: pydicom decides
-    slope, intercept = _float(tags["RescaleSlope"]), _float(tags["RescaleIntercept"])
+    if rows * columns * max(1, bits_allocated // 8) * max(1, samples) > limits.MAX_COMPRESSION_RATIO * os.path.getsize(name):
+        return None  # more pixels than the file can hold, compressed or not: pydicom's header check says so
+    slope = _float(tags["RescaleSlope"], finite_only=False)  # NaN/inf kept: the loader refuses them by name
+    intercept = _float(tags["RescaleIntercept"], finite_only=False)
     sop_class = _str(tags["SOPClassUID"]) or _str(tags["MediaStorageSOPClassUID"])
     frame = FrameRef(
         path=name,
@@ -137,6 +154,7 @@ def _from_scanner(scanner: "gdcm.Scanner", name: str) -> FileHeader | None:
         n_frames=1,
         bits_allocated=bits_allocated,
         bits_stored=bits_stored,
+        high_bit=high_bit,
         signed=signed,
         samples_per_pixel=samples,
         photometric=_str(tags["PhotometricInterpretation"]).upper(),
@@ -162,7 +180,7 @@ def _int(value: str | None, default: int | None) -> int | None:
     return default if not text else int(text.split("\\")[0])
 
 
-def _float(value: str | None) -> float | None:
+def _float(value: str | None, finite_only: bool = True) -> float | None:
     text = _str(value)
     if not text:
         return None
@@ -170,7 +188,7 @@ def _float(value: str | None) -> float | None:
         result = float(text.split("\\")[0])
     except ValueError:
         return None
-    return result if math.isfinite(result) else None
+    return result if math.isfinite(result) or not finite_only else None
 
 
 def _floats(value: str | None, count: int) -> tuple[float, ...] | None:
@@ -181,7 +199,7 @@ def _floats(value: str | None, count: int) -> tuple[float, ...] | None:
         values = tuple(float(v) for v in text.split("\\"))
     except ValueError:
         return None
-    return values if len(values) == count and all(math.isfinite(v) for v in values) else None
+    return values if len(values) == count else None  # non-finite kept: geometry refuses them by name
 
 
 #: Attributes the report and the session need, read from the first file of a series.
@@ -234,14 +252,23 @@ def read_meta(header: FileHeader) -> dict[str, str]:
 
 
 def _meta_from_dataset(ds) -> dict[str, str]:
-    values = {key: _text(ds.get(key)) for key in META_TAGS}
-    shared = ds.get("SharedFunctionalGroupsSequence")
+    values = {key: _text(_get(ds, key)) for key in META_TAGS}
+    shared = _get(ds, "SharedFunctionalGroupsSequence")
     for key, (sequence, keyword) in _ENHANCED_META.items():
         if not values[key] and shared:
-            items = shared[0].get(sequence)
+            items = _get(shared[0], sequence)
             if items:
-                values[key] = _text(items[0].get(keyword))
+                values[key] = _text(_get(items[0], keyword))
     return values
+
+
+def _get(ds, key: str):
+    """``ds.get(key)``, or None when pydicom cannot convert the stored value (unknown VR, bad text):
+    a descriptive attribute that cannot be read is treated as absent."""
+    try:
+        return ds.get(key)
+    except Exception:
+        return None
 
 
 def _text(value) -> str:

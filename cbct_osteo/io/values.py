@@ -22,7 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cbct_osteo.io.dicom_header import FileHeader
+from typing import TYPE_CHECKING
+
+from cbct_osteo.io.dicom_header import FileHeader, FrameRef
+
+if TYPE_CHECKING:
+    from cbct_osteo.io.discovery import SeriesInfo
 
 
 def is_integral(value: float) -> bool:
@@ -170,3 +175,30 @@ def _as_stored(value: int, header: FileHeader) -> int:
     if header.signed and value >= 1 << (header.bits_allocated - 1):
         value -= 1 << header.bits_allocated
     return value
+
+
+class Mappers:
+    """The modality transform of each file: files may differ in Bits Stored and padding."""
+
+    def __init__(self, info: "SeriesInfo") -> None:
+        self._by_key: dict[tuple, ValueMapper] = {}
+        self._by_path: dict[str, ValueMapper] = {}
+        for path, header in info.headers.items():
+            key = (header.bits_stored, header.signed, header.padding_value, header.padding_limit)
+            if key not in self._by_key:
+                self._by_key[key] = ValueMapper.for_header(header, _stored_dtype(header))
+            self._by_path[path] = self._by_key[key]
+        self.first = self._by_path[info.plan.frames[0].path]
+
+    def __getitem__(self, frame: FrameRef) -> ValueMapper:
+        return self._by_path[frame.path]
+
+    @property
+    def any_padding(self) -> bool:
+        return any(m.padding is not None for m in self._by_key.values())
+
+
+def _stored_dtype(header: FileHeader) -> np.dtype:
+    from cbct_osteo.io.pixels import stored_dtype
+
+    return stored_dtype(header)
