@@ -246,7 +246,7 @@ def check_counts(header: FileHeader, pixel_bytes: int | None, file_bytes: int) -
     unknown, as in a deflated file, whose whole ``file_bytes`` may then inflate at most
     :data:`~cbct_osteo.io.limits.MAX_COMPRESSION_RATIO` times). Uncompressed frames must fit it
     (a single frame may be truncated: decoding reports that precisely); each compressed frame
-    needs at least one fragment item (8-byte header plus data).
+    needs at least one fragment item (8-byte header plus data); encapsulated data has no ratio bound.
     """
     if header.n_frames > limits.MAX_FRAMES_PER_FILE:
         raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames}, more than the "
@@ -278,9 +278,9 @@ def check_counts(header: FileHeader, pixel_bytes: int | None, file_bytes: int) -
         raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames} but the compressed pixel "
                         f"data ({pixel_bytes} bytes) cannot hold that many frames (at least one fragment each): "
                         "the file is truncated or its header is corrupt")
-    if frame_bytes * header.n_frames > limits.MAX_COMPRESSION_RATIO * pixel_bytes:
-        raise LoadError(header.path, f"{what} ({frame_bytes * header.n_frames} bytes) from {pixel_bytes} bytes of "
-                        f"compressed data is more than {limits.MAX_COMPRESSION_RATIO} x compression: the header is corrupt")
+    # No ratio bound on encapsulated data: a near-uniform frame (a blank slice outside the field of
+    # view) compresses by thousands in JPEG 2000 (pydicom's JPEG2000.dcm: 524,288 bytes from 266).
+    # What it may allocate is bounded by MAX_VOLUME_BYTES when the stack is sized.
 
 
 def _has_rescale(ds: Dataset) -> bool:

@@ -7,8 +7,9 @@ is checked against these bounds and against the file's actual length *before* an
 allocated or looped over, so a hostile or corrupt input costs at most:
 
 * **memory**: the volume it declares, if that is at most :data:`MAX_VOLUME_BYTES` (and the
-  memory currently available) and no more than its files hold (uncompressed) or
-  :data:`MAX_COMPRESSION_RATIO` times their size (compressed), plus :data:`FIXED_OVERHEAD_BYTES`
+  memory currently available) and no more than its files hold (uncompressed),
+  :data:`MAX_COMPRESSION_RATIO` times their size (deflated) or one fragment per frame
+  (encapsulated), plus :data:`FIXED_OVERHEAD_BYTES`
   and :data:`HEADER_OVERHEAD_BYTES` of tables per file; a decoder
   run in a guarded child process gets at most :data:`DECODER_CHILD_BYTES` of address space;
 * **time**: linear in the bytes on disk (headers are walked once, element by element, lengths
@@ -27,7 +28,7 @@ HEADER_OVERHEAD_BYTES = 64 * 1024
 MAX_FRAMES_PER_FILE = 65_536
 #: Rows or Columns of one image (DICOM's US limit is 65,535; CBCT detectors reach ~1,000).
 MAX_IMAGE_SIDE = 16_384
-#: A compressed file may declare at most this many times its own size in pixel bytes (lossless CT
+#: A deflated file may declare at most this many times its own size in pixel bytes (lossless CT
 #: compresses 2-3 x, lossy JPEG 2000 10-50 x); an uncompressed file no more than it holds.
 MAX_COMPRESSION_RATIO = 1000
 #: Memory the loader itself needs beyond the volume (interpreter, numpy, GDCM, pydicom, tables):

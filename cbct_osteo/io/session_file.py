@@ -166,10 +166,16 @@ def read_landmarks_or_session(path: str | Path) -> LandmarkSet:
     """The landmarks of a landmarks file or of a GUI session/autosave file (its ``landmarks`` part).
 
     Every command that takes ``--landmarks`` reads through this, so a session saved by the GUI
-    can be given to the CLI directly. The scan identity recorded in the session is kept on the
+    can be given to the CLI directly. A landmarks file is read as strictly as by ``read_landmarks``
+    (a zero-length cortical line is refused); a session keeps what the GUI autosaved, and a
+    degenerate line there comes out "not measurable". The scan identity recorded in the session is kept on the
     landmarks, so the usual "placed on another scan" check still applies.
     """
-    session = read_session(path)
+    source = Path(path)
+    document = read_user_json(source, "landmarks or session file")
+    if isinstance(document, dict) and document.get("format") == LANDMARKS_FORMAT:
+        return LandmarkSet.from_json(document, source)  # a landmarks file: degenerate lines refused
+    session = Session.from_json(document, source)
     landmarks = session.landmarks.copy()
     landmarks.series_uid = landmarks.series_uid or session.series_uid
     landmarks.volume_fingerprint = landmarks.volume_fingerprint or session.volume_fingerprint
