@@ -21,7 +21,9 @@ class MeasurementSpec:
     Attributes
     ----------
     landmarks
-        Every landmark kind it needs on its side (``"arch"`` when it needs the dental arch).
+        Every landmark kind it needs on its side.
+    needs_arch
+        Whether it also needs the dental arch (the trabecular ROI's cross-section is perpendicular to it).
     group
         Measurements placed and reported together: ``"W"``, ``"S"``, ``"I"`` or ``"TRAB"`` (one ROI).
     """
@@ -32,10 +34,11 @@ class MeasurementSpec:
     landmarks: tuple[str, ...]
     description: str
     group: str
+    needs_arch: bool = False
 
 
 _CORTICAL = ("foramen_centre", "border_outer")
-_ROI = ("trab_roi", "arch")
+_ROI = ("trab_roi",)
 
 MEASUREMENTS: tuple[MeasurementSpec, ...] = (
     MeasurementSpec("W", "Inferior cortical width", "mm", (*_CORTICAL, "border_inner"),
@@ -46,19 +49,19 @@ MEASUREMENTS: tuple[MeasurementSpec, ...] = (
     MeasurementSpec("I", "Foramen inferior margin to inferior border", "mm", ("foramen_centre", "foramen_inferior", "border_outer"),
                     "distance from foramen_inferior to the inferior border line", "I"),
     MeasurementSpec("TRAB_MEAN", "Trabecular mean gray value", GRAY, _ROI,
-                    "mean gray value in the trabecular ROI (not calibrated HU)", "TRAB"),
+                    "mean gray value in the trabecular ROI (not calibrated HU)", "TRAB", True),
     MeasurementSpec("TRAB_SD", "Trabecular gray-value SD", GRAY, _ROI,
-                    "standard deviation of gray values in the trabecular ROI", "TRAB"),
+                    "standard deviation of gray values in the trabecular ROI", "TRAB", True),
     MeasurementSpec("BV_TV", "Bone fraction (BV/TV), experimental", "ratio", _ROI,
                     "fraction of ROI pixels at or above an Otsu threshold computed within the ROI "
-                    "(experimental: biased on blurred scans, see docs/science-notes.md)", "TRAB"),
+                    "(experimental: biased on blurred scans, see docs/science-notes.md)", "TRAB", True),
     MeasurementSpec("FD", "Fractal dimension (2D box counting)", "1", _ROI,
                     "box-counting dimension of the cross-section ROI resampled to 0.1 mm pixels, after White & "
                     "Rudolph's (1999) steps (35-pixel Gaussian background subtracted, threshold, erode, dilate, "
-                    "invert); the skeleton of the marrow spaces is counted with boxes of 2 to ROI/4 pixels", "TRAB"),
+                    "invert); the skeleton of the marrow spaces is counted with boxes of 2 to ROI/4 pixels", "TRAB", True),
     MeasurementSpec("FD_3D", "Fractal dimension (3D box counting, program's own)", "1", _ROI,
                     "the program's own 3D extension: the same steps on the cubic ROI (0.1 mm voxels), 3D skeleton "
-                    "of the marrow spaces counted with cubes; not a published method; value only", "TRAB"),
+                    "of the marrow spaces counted with cubes; not a published method; value only", "TRAB", True),
 )
 MEASUREMENT_IDS: tuple[str, ...] = tuple(m.id for m in MEASUREMENTS)
 MEASUREMENTS_BY_ID: dict[str, MeasurementSpec] = {m.id: m for m in MEASUREMENTS}
@@ -73,5 +76,5 @@ def group_requirements() -> dict[str, tuple[str, ...]]:
     groups: dict[str, list[str]] = {}
     for spec in MEASUREMENTS:
         needed = groups.setdefault(spec.group, [])
-        needed += [k for k in spec.landmarks if k not in needed]
+        needed += [k for k in (*spec.landmarks, *(("arch",) if spec.needs_arch else ())) if k not in needed]
     return {g: tuple(v) for g, v in groups.items()}

@@ -66,7 +66,7 @@ def status_note(entry: Any) -> str:
     if entry.cutoff is None:
         return "no validated cutoff: value only"
     if entry.cutoff.status != "confirmed":
-        return f"cutoff from a secondary source; population: {entry.cutoff.population}"
+        return f"cutoff {entry.cutoff.status}: {entry.cutoff.note}"
     return f"population: {entry.cutoff.population}"
 
 
