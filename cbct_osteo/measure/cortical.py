@@ -388,8 +388,11 @@ def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inn
     l0, l1, l2, outer, width_line, sigma = (float(v) for v in fit.params)
     scan_range = (float(np.min(volume.voxels)), float(np.max(volume.voxels)))
     problems = fit_problems(fit, scan_range, t_outer, t_inner, window)
-    # W perpendicular to the border in the cross-section: the line crosses a border tilted
-    # bucco-lingually by atan(c) obliquely, so the distance along it is W / cos.
+    # W perpendicular to the border in the cross-section (INDICES.md: the measurement line is
+    # perpendicular to the inferior border line of the cross-section): a line crossing a border
+    # tilted bucco-lingually by atan(c) sees W / cos. A slope along the arch is not corrected:
+    # the cross-section cuts such a cortex obliquely and W is what the cross-section shows (the
+    # 3D thickness perpendicular to the border is kept in the details).
     tilt = float(np.hypot(1.0, border.slope_across))
     width = width_line / tilt
     jack = jackknife_width(t, border.profiles, fit, resolution_mm) / tilt
@@ -421,5 +424,7 @@ def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inn
         problems=tuple(problems if step_problem is None else [step_problem, *problems]),
         steps_visible=step_problem is None,
         budget=budget,
-        border=border.details(),
+        border={**border.details(), "width_along_line_mm": round(width_line, 4),
+                "width_perpendicular_3d_mm": round(width_line / float(np.sqrt(1.0 + border.slope_across**2
+                                                                              + border.slope_along**2)), 4)},
     )

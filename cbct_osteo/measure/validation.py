@@ -179,7 +179,10 @@ def _sides_swapped(landmarks: LandmarkSet) -> list[Issue]:
         if centres["left"][0] <= centres["right"][0]:
             return [Issue("error", side, "foramen_centre", message) for side in SIDES]
         return []
-    arch = arch_from_points(landmarks.arch_points) if len(landmarks.arch_points) >= MIN_ARCH_POINTS else None
+    try:
+        arch = arch_from_points(landmarks.arch_points)
+    except ValueError:  # coincident points: reported by _arch_issues
+        return []
     if arch is None:
         return []
     midline_x = float(arch.point(arch.length_mm / 2.0)[0])
