@@ -39,6 +39,9 @@ FD_METHOD = ("2D box counting of the skeletonised marrow spaces after White & Ru
              "on the cross-section ROI resampled to 0.1 mm pixels")
 FD_3D_METHOD = ("3D box counting of the skeletonised marrow spaces of the cubic ROI resampled to 0.1 mm voxels "
                 "(the program's own 3D extension of White & Rudolph's 2D steps; not a published method)")
+#: What the accuracy study found (docs/science-notes.md): FD follows the scanner as much as the bone.
+FD_COMPARABILITY = ("depends on the scanner's blur and noise (phantom: 1.34 sharp, 1.05 blurred 0.3 mm, 1.21 blurred "
+                    "with noise): compare values only within one scanner and protocol")
 BV_TV_METHOD = "Otsu threshold within the ROI (experimental)"
 
 
@@ -228,5 +231,6 @@ def _measure_roi(volume: Volume, arch: ArchCurve, roi: TrabecularRoi, sigma_px: 
         fit = box_counting_dimension(skeleton)
         result[key] = Measurement(key, fit.dimension, "1", method,
                                   details={**where, **_fd_details(fit, samples.pixel_mm, sigma_px),
-                                           "skeletonised": "the marrow spaces (inverted bone pattern)"})
+                                           "skeletonised": "the marrow spaces (inverted bone pattern)",
+                                           "comparability": FD_COMPARABILITY})
     return result

@@ -48,7 +48,7 @@ def test_edge_width_and_heights_from_offset_clicks(volume):
     assert left["W"].details["placed_value"] == pytest.approx(2.5 - 0.85, abs=1e-4)
     assert 0.0 < left["W"].details["fitted_sigma_mm"] < 0.6
     budget = left["W"].details["uncertainty_budget_mm"]
-    assert set(budget) == {"fit", "lines", "sampling", "border_tilt"}
+    assert set(budget) == {"fit", "lines", "sampling", "border_tilt", "model"}
     assert left["W"].uncertainty == pytest.approx(np.sqrt(sum(v * v for v in budget.values())), abs=1e-3)
     assert left["W"].quality == "ok" and left["W"].notes == ()
     document = left["W"].to_json()
