@@ -125,9 +125,15 @@ def build_content(
 
 
 def measured_points(results: Mapping[str, Any], side: str) -> dict[str, Any]:
-    """The border points W was actually measured between (edge-refined), when the results record them."""
-    refined = ((results.get("sides") or {}).get(side) or {}).get("refined_points") or {}
-    return {k: v for k, v in refined.items() if isinstance(v, (list, tuple)) and len(v) == 3}
+    """The border points W was actually measured between: W's ``edges_mm`` (edge-refined or as placed).
+
+    Older results without ``edges_mm`` fall back on ``refined_points``.
+    """
+    side_doc = (results.get("sides") or {}).get(side) or {}
+    edges = (((side_doc.get("measurements") or {}).get("W") or {}).get("edges_mm")) or {}
+    points = {"border_outer": edges.get("outer"), "border_inner": edges.get("inner")} if edges else {}
+    points = points or side_doc.get("refined_points") or {}
+    return {k: v for k, v in points.items() if isinstance(v, (list, tuple)) and len(v) == 3}
 
 
 def report_figures(results: Mapping[str, Any], volume: Volume, landmarks: LandmarkSet) -> list[Figure]:
