@@ -31,6 +31,11 @@ NO_ARCH_NOTE = "no dental arch: the line was not projected into the cross-sectio
 #: could be wrong by more than the 0.3 mm the program must never be silently wrong by.
 UNCERTAIN_ABOVE_MM = 0.15
 
+#: A fitted blur sigma above this fraction of W makes W "uncertain": the cortex never reaches its
+#: level in the image and width and density can no longer be told apart (on the accuracy study the
+#: errors grow past 0.15 mm from about sigma = 0.4 W).
+MAX_BLUR_TO_WIDTH = 0.4
+
 __all__ = ["MEASUREMENT_IDS", "CaseMeasurements", "measure_case", "measure_side"]
 
 
@@ -109,6 +114,10 @@ def _cortical(volume: Volume, marks: SideLandmarks, frame: MeasurementFrame, ref
             if sigma > UNCERTAIN_ABOVE_MM:
                 quality = UNCERTAIN
                 notes.append(f"the edge fit's uncertainty (\u00b1{sigma:.2f} mm) exceeds {UNCERTAIN_ABOVE_MM:g} mm")
+            if fit.sigma_mm > MAX_BLUR_TO_WIDTH * value:
+                quality = UNCERTAIN
+                notes.append(f"the cortex ({value:.1f} mm) is thin for the scan's blur (fitted sigma {fit.sigma_mm:.2f} mm): "
+                             "its width and density trade off in the fit (Treece et al. 2010)")
         else:
             details["edge_failed"] = list(fit.problems)
             details["uncertainty_budget_mm"] = budget_placed

@@ -57,6 +57,8 @@ MIN_WIDTH_MM = 0.1
 STEP_SIGMAS = 4.0
 #: ... and this fraction of the outer (soft tissue to cortex) contrast.
 MIN_ENDOSTEAL_CONTRAST = 0.1
+#: Fitted levels may lie this fraction of the scan's value range beyond it (blurred thin cortices).
+LEVEL_RANGE_MARGIN = 0.5
 #: A fit whose RMS residual exceeds this fraction of the cortical contrast is not trusted.
 MAX_RELATIVE_RESIDUAL = 0.35
 
@@ -330,7 +332,9 @@ def fit_problems(fit: _Fit, scan_range: tuple[float, float], outer_click: float,
         problems.append(f"implausible levels: the cortex ({l1:.0f}) is not brighter than both the soft tissue "
                         f"({l0:.0f}) and the trabecular bone ({l2:.0f})")
     lo, hi = scan_range
-    margin = 0.05 * (hi - lo)
+    # A thin cortex under blur never reaches its true level in the image, so the fitted cortex may
+    # lie above the scan's maximum; what is implausible is a level far outside the whole range.
+    margin = LEVEL_RANGE_MARGIN * (hi - lo)
     outside = [f"{names[i]} {fit.params[i]:.0f}" for i in range(3) if not lo - margin <= fit.params[i] <= hi + margin]
     if outside:
         problems.append(f"fitted levels outside the scan's range [{lo:.0f}, {hi:.0f}]: {', '.join(outside)}")
