@@ -369,7 +369,6 @@ def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexR
     if check is not None and not check.agree:
         message += "; the two sides differ more than the measurement uncertainty explains: check the landmarks"
     if check is not None and check.capped:
-        quality = worst_quality(quality, UNCERTAIN)
         notes += (f"the sides' combined uncertainty is too large to check their agreement "
                   f"(tolerance capped at {SIDE_TOLERANCE_MAX_FRACTION:.0%} of the mean)",)
     if quality == UNCERTAIN:

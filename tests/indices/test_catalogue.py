@@ -113,3 +113,18 @@ def test_csv_columns_are_unique_and_named_as_designed():
                  "mean_CASTRO", "screening", "age", "sex"):
         assert name in columns
     assert columns.count("left_TRAB_MEAN") == 1
+
+
+def test_one_list_of_measurements_everywhere():
+    """Catalogue, measure engine, validation and the user guide's table use the same list (issue 18)."""
+    from cbct_osteo.measure import case, definitions, validation
+
+    assert cat.MEASUREMENTS is definitions.MEASUREMENTS
+    assert case.MEASUREMENT_IDS == cat.MEASUREMENT_IDS
+    for spec in cat.MEASUREMENTS:
+        assert set(spec.landmarks) <= set(validation.REQUIREMENTS[spec.group]), spec.id
+    # W needs the foramen centre too (it defines the measurement line): one answer everywhere
+    assert cat.MEASUREMENTS_BY_ID["W"].landmarks == validation.REQUIREMENTS["W"] == (
+        "foramen_centre", "border_outer", "border_inner")
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    assert "| `W` Inferior cortical width | mm | `foramen_centre`, `border_outer`, `border_inner` |" in guide
