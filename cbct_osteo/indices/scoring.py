@@ -225,8 +225,8 @@ def _inputs_problem(
         m = measurements.get(measurement_id)
         if m is not None and m.measurable:
             continue
-        if m is not None and m.missing:
-            kinds = m.missing
+        if m is not None and (m.missing or m.notes or m.details):
+            kinds = m.missing  # measured and failed: its notes say why, not a missing landmark
         else:
             kinds = _absent_landmarks(MEASUREMENTS_BY_ID[measurement_id].landmarks, side, landmarks)
         if kinds:
@@ -234,7 +234,8 @@ def _inputs_problem(
         else:
             reason = None
             if m is not None:
-                reason = "; ".join(m.notes) or m.details.get("reason") or m.details.get("error")
+                reason = "; ".join(n.removeprefix("not measurable: ") for n in m.notes) or m.details.get("reason") \
+                    or m.details.get("error")
             failed.append(f"{measurement_id} is not measurable" + (f" ({reason})" if reason else "; check its landmarks"))
     if not missing and not failed:
         return None

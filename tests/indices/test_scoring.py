@@ -177,3 +177,24 @@ def test_csv_row_and_table():
     table = format_table(result)
     assert "CTMI" in table and "2.50 \u00b1 0.05" in table and "Refer for DXA" in table
     assert entry("CTMI").cutoff.value == 3.1
+
+
+def test_side_check_tolerance_is_capped():
+    """A huge uncertainty (a collapsed fit once gave +-108 mm, tolerance 326 mm) must not make any
+    difference between the sides 'agree': the tolerance is capped at half the mean."""
+    apart = score_case({"left": side(W=1.0, sW=108.0), "right": side(W=3.0, sW=0.08)})
+    check = apart.mean["CTMI"].side_check
+    assert check.capped and check.tolerance == pytest.approx(0.5 * 2.0)
+    assert not check.agree and "check the landmarks" in apart.mean["CTMI"].message
+    assert any("too large to check their agreement" in n for n in apart.mean["CTMI"].notes)
+
+
+def test_uncertain_and_not_measurable_inputs():
+    lost = Measurement("W", None, "mm", "edge", quality="not measurable", notes=("not measurable: no endosteal step",))
+    loose = Measurement("W", 3.6, "mm", "manual", 0.42, quality="uncertain", notes=("edge refinement not used (x)",))
+    result = score_case({"left": {**side(), "W": lost}, "right": {**side(), "W": loose}})
+    left, right = result.sides["left"].indices["CTMI"], result.sides["right"].indices["CTMI"]
+    assert left.category == NOT_COMPUTABLE and "no endosteal step" in left.message and left.quality == "not measurable"
+    assert right.category == NORMAL and right.quality == "uncertain" and right.notes == ("W: edge refinement not used (x)",)
+    assert result.mean["CTMI"].category == NOT_COMPUTABLE and result.screening.code == "incomplete"
+    assert "cannot be measured on this scan" in result.screening.recommendation

@@ -102,3 +102,19 @@ def test_three_mm_slices_mark_w(head):
         assert w.notes
         for key in ("TRAB_SD", "FD", "FD_3D"):
             assert result.sides[side][key].quality == "not measurable"
+
+
+@pytest.mark.slow
+def test_a_site_where_the_fit_disagrees_with_the_clicks_is_marked(head):
+    """At the symphysis (near the chin's metal pin) the inner click sits 6 mm above the border but the
+    endosteal edge is found 1.8 mm lower, outside the searched window: the fit is not used, W is the
+    placed points' distance, marked "uncertain" with the reason (before: reported as an edge result)."""
+    marks = LandmarkSet(arch_points=list(ARCH))
+    marks.sides["left"] = SideLandmarks(points={"foramen_centre": (-4.98, -4.67, -201.06),
+                                                "border_outer": (-4.98, -4.67, -211.26),
+                                                "border_inner": (-4.98, -4.67, -205.26)})
+    w = measure_case(head, marks).sides["left"]["W"]
+    assert w.method == "manual" and w.quality == "uncertain", (w.value, w.notes)
+    assert w.value == pytest.approx(6.0, abs=0.01)
+    assert any("outside the \u00b11.5 mm searched" in p for p in w.details["edge_failed"])
+    _no_silent_failure(w)
