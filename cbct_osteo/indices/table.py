@@ -129,13 +129,15 @@ def _cell(entry: Mapping[str, Any] | None) -> Cell:
 
 
 def _notes(per_column: Mapping[str, Mapping[str, Any] | None]) -> tuple[str, ...]:
-    notes: list[str] = []
+    """Each distinct note once, prefixed with the columns it applies to (``right, left: ...``)."""
+    columns: dict[str, list[str]] = {}
     for column, item in per_column.items():
         for note in (item or {}).get("notes") or ():
-            text = f"{column}: {note}"
-            if text not in notes and not any(text.endswith(n) for n in notes):
-                notes.append(text)
-    return tuple(notes)
+            note = str(note).split(": ", 1)[1] if column == "mean" and str(note).startswith(SIDE_COLUMNS) else str(note)
+            columns.setdefault(note, [])
+            if column not in columns[note]:
+                columns[note].append(column)
+    return tuple(f"{', '.join(cols)}: {note}" for note, cols in columns.items())
 
 
 def index_rows(results: Mapping[str, Any], info: Mapping[str, IndexInfo] | None = None, *,

@@ -35,10 +35,8 @@ from cbct_osteo.volume import Volume
 ROI_PIXEL_MM = 0.1
 #: Percentiles of the gray values reported with TRAB_MEAN.
 PERCENTILES = (5, 25, 50, 75, 95)
-FD_METHOD = ("2D box counting of the skeletonised marrow spaces after White & Rudolph's (1999) steps, "
-             "on the cross-section ROI resampled to 0.1 mm pixels")
-FD_3D_METHOD = ("3D box counting of the skeletonised marrow spaces of the cubic ROI resampled to 0.1 mm voxels "
-                "(the program's own 3D extension of White & Rudolph's 2D steps; not a published method)")
+FD_METHOD = "2D box counting, White & Rudolph steps, 0.1 mm pixels"
+FD_3D_METHOD = "3D box counting (program's own, not published)"
 #: What the accuracy study found (docs/science-notes.md): FD follows the scanner as much as the bone.
 FD_COMPARABILITY = ("depends on the scanner's blur and noise (phantom: 1.34 sharp, 1.05 blurred 0.3 mm, 1.21 blurred "
                     "with noise): compare values only within one scanner and protocol")
