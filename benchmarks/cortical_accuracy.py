@@ -31,10 +31,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "measure"))
 
-from cbct_osteo.io.landmarks_file import LandmarkSet, read_landmarks  # noqa: E402
-from cbct_osteo.measure.case import measure_case  # noqa: E402
+from cbct_osteo.io.landmarks_file import LandmarkSet, read_landmarks
+from cbct_osteo.measure.case import measure_case
 
-from measure_synthetic import cortex_volume, rotation, tilted  # noqa: E402
+from measure_synthetic import cortex_volume, rotation, tilted
 
 SILENT_MM = 0.3
 TARGET_MM = 0.15
@@ -64,7 +64,7 @@ def synthetic_sites(quick: bool) -> list[Site]:
         centre = matrix @ np.array([0.0, -2.0, 6.0])
         row = matrix.T[2]
 
-        def at(z_body: float) -> tuple[float, float, float]:
+        def at(z_body: float, row=row, centre=centre) -> tuple[float, float, float]:
             z = (z_body - row[0] * centre[0] - row[1] * centre[1]) / row[2]
             return (float(centre[0]), float(centre[1]), float(z))
 

@@ -24,7 +24,8 @@ from typing import Callable, Mapping
 
 from cbct_osteo.indices.castro import CastroDefinition, load_castro_definition
 from cbct_osteo.io.landmarks_file import POINT_KINDS, SIDES
-from cbct_osteo.measure.definitions import MEASUREMENT_IDS, MEASUREMENTS, MEASUREMENTS_BY_ID
+from cbct_osteo.measure.definitions import MEASUREMENT_IDS, MEASUREMENTS_BY_ID
+from cbct_osteo.measure.definitions import MEASUREMENTS  # noqa: F401  (re-exported: the catalogue lists the measurements)
 from cbct_osteo.measure.quantity import Measurement
 
 CATALOGUE_VERSION = "2026.12-1"
