@@ -87,7 +87,7 @@ def _drawing(frame: MeasurementFrame, outer, inner, source: str) -> dict:
 
 
 def _cortical(volume: Volume, marks: SideLandmarks, frame: MeasurementFrame, refine: bool,
-              resolution: float) -> tuple[Measurement, EdgeFit | None]:
+              resolution: float, cortex_level: tuple[str, float] | None = None) -> tuple[Measurement, EdgeFit | None]:
     """W with its quality; the fit is returned only when it was used."""
     outer, inner = marks.points["border_outer"], marks.points["border_inner"]
     placed = manual_width(frame, outer, inner)
@@ -103,7 +103,7 @@ def _cortical(volume: Volume, marks: SideLandmarks, frame: MeasurementFrame, ref
     value, sigma, method, details = placed, placed_sigma, "manual", {**where, "uncertainty_budget_mm": budget_placed}
     drawing = _drawing(frame, outer, inner, "placed")
     if refine:
-        fit = edge_width(volume, frame, outer, inner, resolution)
+        fit = edge_width(volume, frame, outer, inner, resolution, cortex_level=cortex_level[1] if cortex_level else None)
         details = {**where, **fit.details()}
         if not fit.steps_visible:
             return Measurement("W", None, "mm", "edge", details=details, quality=NOT_MEASURABLE, notes=(
@@ -111,10 +111,15 @@ def _cortical(volume: Volume, marks: SideLandmarks, frame: MeasurementFrame, ref
         if fit.usable:
             value, sigma, method, used = fit.width_mm, fit.uncertainty_mm, "edge", fit
             drawing = _drawing(frame, fit.outer_xyz, fit.inner_xyz, "edge")
+            if cortex_level is not None:
+                quality = UNCERTAIN
+                notes.append(f"the cortex is thin for the scan's blur, so its gray level was fixed at {cortex_level[1]:.0f}, "
+                             f"the level of the well-resolved cortex on the {cortex_level[0]} side (assumes the same "
+                             "cortical density on both sides)")
             if sigma > UNCERTAIN_ABOVE_MM:
                 quality = UNCERTAIN
                 notes.append(f"the edge fit's uncertainty (\u00b1{sigma:.2f} mm) exceeds {UNCERTAIN_ABOVE_MM:g} mm")
-            if fit.sigma_mm > MAX_BLUR_TO_WIDTH * value:
+            if fit.sigma_mm > MAX_BLUR_TO_WIDTH * value and cortex_level is None:
                 quality = UNCERTAIN
                 notes.append(f"the cortex ({value:.1f} mm) is thin for the scan's blur (fitted sigma {fit.sigma_mm:.2f} mm): "
                              "its width and density trade off in the fit (Treece et al. 2010)")
@@ -175,8 +180,12 @@ def _outside_volume(volume: Volume, marks: SideLandmarks) -> list[str]:
 
 
 def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCurve | None,
-                 refine: bool = True) -> tuple[dict[str, Measurement], dict[str, tuple[float, float, float]]]:
-    """Every measurement of one side, and the refined margin points (empty when not refined)."""
+                 refine: bool = True, cortex_level: tuple[str, float] | None = None
+                 ) -> tuple[dict[str, Measurement], dict[str, tuple[float, float, float]]]:
+    """Every measurement of one side, and the refined margin points (empty when not refined).
+
+    ``cortex_level`` = (other side, gray level) fixes the cortical level of the edge fit.
+    """
     marks = landmarks.sides.get(side, SideLandmarks())
     method = "edge" if refine else "manual"
     result: dict[str, Measurement] = {}
@@ -203,7 +212,7 @@ def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCu
     else:
         resolution = line_resolution(volume, frame.direction)
         if "border_inner" in marks.points:
-            result["W"], fit = _cortical(volume, marks, frame, refine, resolution)
+            result["W"], fit = _cortical(volume, marks, frame, refine, resolution, cortex_level)
             if fit is not None:
                 refined = {"border_outer": fit.outer_xyz, "border_inner": fit.inner_xyz}
         else:
@@ -243,8 +252,34 @@ def measure_case(volume: Volume, landmarks: LandmarkSet, refine: bool = True) ->
     except ValueError:  # coincident points: validate_landmarks says so
         arch = None
     case = CaseMeasurements(method="edge" if refine else "manual", issues=validate_landmarks(landmarks, volume))
+    refined_by_side = {}
     for side in SIDES:
-        case.sides[side], refined = measure_side(volume, landmarks, side, arch, refine)
-        if refined:
-            case.refined_points[side] = refined
+        case.sides[side], refined_by_side[side] = measure_side(volume, landmarks, side, arch, refine)
+    for side, other in zip(SIDES, reversed(SIDES)):
+        level = _resolved_cortex_level(case.sides[other]["W"])
+        if refine and level is not None and _thin_for_blur(case.sides[side]["W"]):
+            remeasured, refined = measure_side(volume, landmarks, side, arch, refine, (other, level))
+            if remeasured["W"].method == "edge":  # the constrained fit passed its checks: use it
+                case.sides[side], refined_by_side[side] = remeasured, refined
+    case.refined_points = {side: points for side, points in refined_by_side.items() if points}
     return case
+
+
+#: A cortex is "well resolved" (its fitted gray level can serve the other side) when W exceeds this
+#: many fitted blur sigmas: the edges then no longer overlap and W and level are independent.
+RESOLVED_WIDTH_SIGMAS = 4.0
+
+
+def _resolved_cortex_level(w: Measurement) -> float | None:
+    """The fitted cortical gray level of a well-resolved, edge-fitted W, or None."""
+    sigma = w.details.get("fitted_sigma_mm")
+    if w.method != "edge" or w.quality != OK or not w.ok or not sigma or "cortex_level_fixed" in w.details:
+        return None
+    return float(w.details["levels"][1]) if w.value >= RESOLVED_WIDTH_SIGMAS * sigma else None
+
+
+def _thin_for_blur(w: Measurement) -> bool:
+    """A W whose fit failed on the width-level trade-off (level at its bound, or thin for the blur)."""
+    failed = w.details.get("edge_failed") or []
+    return (any("cortex level reached its limit" in p for p in failed)
+            or any("thin for the scan's blur" in n for n in w.notes))

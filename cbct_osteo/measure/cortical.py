@@ -219,7 +219,8 @@ class _Fit:
 
 
 def _fit_mean_profile(tf: np.ndarray, yf: np.ndarray, outer0: float, inner0: float, voxel_mm: float,
-                      window: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+                      window: float, cortex_level: float | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Stage 1: the six-parameter model on the mean profile; returns params, bounds, gray span."""
     below = yf[tf < outer0 - 0.5]
     inside = yf[(tf > outer0) & (tf < inner0)]
@@ -237,6 +238,8 @@ def _fit_mean_profile(tf: np.ndarray, yf: np.ndarray, outer0: float, inner0: flo
     # under the peak is what the data fix), and an unbounded fit collapses to a thin, bright line.
     lower = np.array([-np.inf, peak - 0.2 * span, -np.inf, outer0 - window, MIN_WIDTH_MM, 0.02])
     upper = np.array([np.inf, peak + 0.5 * span, np.inf, outer0 + window, width0 + 2 * window, MAX_SIGMA_MM])
+    if cortex_level is not None:  # fixed (a bound of +-0.5 gray values: least_squares needs lower < upper)
+        lower[1], upper[1] = cortex_level - 0.5, cortex_level + 0.5
     x0 = np.clip(x0, lower + 1e-9, upper - 1e-9)
     result = optimize.least_squares(
         lambda p: (step_model(p, tf) - yf) / span, x0, bounds=(lower, upper),
@@ -246,7 +249,7 @@ def _fit_mean_profile(tf: np.ndarray, yf: np.ndarray, outer0: float, inner0: flo
 
 
 def fit_edges(t: np.ndarray, profiles: np.ndarray, outer_guess: float, inner_guess: float,
-              voxel_mm: float, window: float = SEARCH_WINDOW_MM) -> _Fit:
+              voxel_mm: float, window: float = SEARCH_WINDOW_MM, cortex_level: float | None = None) -> _Fit:
     """Fit the blurred-step model to aligned parallel profiles (lines, positions).
 
     Two stages. (1) The six-parameter model on the mean profile. (2) A joint fit of all lines
@@ -254,12 +257,17 @@ def fit_edges(t: np.ndarray, profiles: np.ndarray, outer_guess: float, inner_gue
     own trabecular level: a trabecula touching the endosteum on one line and marrow on the next
     are then both modelled correctly, where one mean level would pull the endosteal edge toward
     whichever dominates. Both stages use a soft-L1 loss against streaks and outliers.
+
+    ``cortex_level`` fixes L1 (gray value) where the data cannot: a cortex thin relative to the
+    blur trades width against level, and a level measured on a well-resolved cortex of the same
+    scan removes that freedom (the cortical-density constraint of Treece et al.).
     """
     smooth = max(0.2, 0.5 * voxel_mm)
     outer0, inner0 = _gradient_edges(t, profiles.mean(axis=0), outer_guess, inner_guess, window, smooth)
     keep = (t >= outer0 - FIT_MARGIN_BELOW_MM) & (t <= inner0 + FIT_MARGIN_ABOVE_MM)
     tf, yf = t[keep], profiles[:, keep]
-    first, lower, upper, span = _fit_mean_profile(tf, yf.mean(axis=0), outer0, inner0, voxel_mm, window)
+    first, lower, upper, span = _fit_mean_profile(tf, yf.mean(axis=0), outer0, inner0, voxel_mm, window,
+                                                  cortex_level)
     noise = float(np.median(np.abs(np.diff(yf, axis=1))) / 0.6745) + 1e-3 * span
     shared = [0, 1, 3, 4, 5]
 
@@ -294,7 +302,8 @@ def fit_edges(t: np.ndarray, profiles: np.ndarray, outer_guess: float, inner_gue
     return _Fit(params, covariance, (outer0, inner0), rms, lower, upper)
 
 
-def jackknife_width(t: np.ndarray, profiles: np.ndarray, fit: _Fit, voxel_mm: float, groups: int = 4) -> float:
+def jackknife_width(t: np.ndarray, profiles: np.ndarray, fit: _Fit, voxel_mm: float, groups: int = 4,
+                    cortex_level: float | None = None) -> float:
     """Leave-one-group-out spread of W (mm): how much W depends on which lines were averaged.
 
     Lines are split into ``groups`` interleaved groups; each refit (stage 1, on the mean of the
@@ -310,18 +319,18 @@ def jackknife_width(t: np.ndarray, profiles: np.ndarray, fit: _Fit, voxel_mm: fl
     for g in range(groups):
         rest = np.arange(n) % groups != g
         params, *_ = _fit_mean_profile(t[keep], profiles[rest][:, keep].mean(axis=0), outer0, inner0, voxel_mm,
-                                       SEARCH_WINDOW_MM)
+                                       SEARCH_WINDOW_MM, cortex_level)
         widths.append(params[4])
     widths_arr = np.asarray(widths)
     return float(np.sqrt((groups - 1) / groups * np.sum((widths_arr - widths_arr.mean()) ** 2)))
 
 
 def fit_problems(fit: _Fit, scan_range: tuple[float, float], outer_click: float, inner_click: float,
-                 window: float) -> list[str]:
+                 window: float, level_fixed: bool = False) -> list[str]:
     """Why a fit must not be used: bounds, implausible levels, residual, edges outside the windows."""
     names = ["soft-tissue level", "cortex level", "trabecular level", "outer edge", "width", "blur"]
     problems: list[str] = []
-    for i in (1, 3, 4, 5):
+    for i in ((3, 4, 5) if level_fixed else (1, 3, 4, 5)):
         span = fit.upper[i] - fit.lower[i] if np.isfinite(fit.upper[i] - fit.lower[i]) else 1.0
         tol = 1e-3 * span
         if fit.params[i] <= fit.lower[i] + tol or fit.params[i] >= fit.upper[i] - tol:
@@ -354,7 +363,8 @@ def fit_problems(fit: _Fit, scan_range: tuple[float, float], outer_click: float,
 
 
 def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inner, resolution_mm: float,
-               step_mm: float = PROFILE_STEP_MM, window: float = SEARCH_WINDOW_MM) -> EdgeFit:
+               step_mm: float = PROFILE_STEP_MM, window: float = SEARCH_WINDOW_MM,
+               cortex_level: float | None = None) -> EdgeFit:
     """Edge-assisted cortical width along the measurement line of ``frame``, with its checks.
 
     Parameters
@@ -368,6 +378,8 @@ def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inn
         mm edge searches, and the fitted width must agree with their distance.
     resolution_mm
         The scan's sampling along the line (mm; :func:`~cbct_osteo.measure.resolution.line_resolution`).
+    cortex_level
+        Optional fixed cortical gray level (see :func:`fit_edges`).
 
     Returns
     -------
@@ -388,10 +400,10 @@ def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inn
     t = np.arange(low - reach, high + reach, step_mm)
     border: BorderProfiles = follow_border(volume, frame, t, t_outer, window, resolution_mm)
     steps = visible_steps(t, border.profiles, t_outer, t_inner)
-    fit = fit_edges(t, border.profiles, t_outer, t_inner, resolution_mm, window)
+    fit = fit_edges(t, border.profiles, t_outer, t_inner, resolution_mm, window, cortex_level)
     l0, l1, l2, outer, width_line, sigma = (float(v) for v in fit.params)
     scan_range = (float(np.min(volume.voxels)), float(np.max(volume.voxels)))
-    problems = fit_problems(fit, scan_range, t_outer, t_inner, window)
+    problems = fit_problems(fit, scan_range, t_outer, t_inner, window, level_fixed=cortex_level is not None)
     # W perpendicular to the border in the cross-section (INDICES.md: the measurement line is
     # perpendicular to the inferior border line of the cross-section): a line crossing a border
     # tilted bucco-lingually by atan(c) sees W / cos. A slope along the arch is not corrected:
@@ -399,7 +411,7 @@ def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inn
     # 3D thickness perpendicular to the border is kept in the details).
     tilt = float(np.hypot(1.0, border.slope_across))
     width = width_line / tilt
-    jack = jackknife_width(t, border.profiles, fit, resolution_mm) / tilt
+    jack = jackknife_width(t, border.profiles, fit, resolution_mm, cortex_level=cortex_level) / tilt
     budget = edge_budget(fit.covariance[4, 4] / tilt**2, step_mm, resolution_mm, jack, width,
                          border.slope_across, border.slope_se[1])
     total = float(np.sqrt(sum(v * v for v in budget.values())))
@@ -429,6 +441,7 @@ def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inn
         steps_visible=step_problem is None,
         budget=budget,
         border={**border.details(), "width_along_line_mm": round(width_line, 4),
+                **({"cortex_level_fixed": round(cortex_level, 2)} if cortex_level is not None else {}),
                 "width_perpendicular_3d_mm": round(width_line / float(np.sqrt(1.0 + border.slope_across**2
                                                                               + border.slope_along**2)), 4)},
     )

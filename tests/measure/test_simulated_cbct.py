@@ -6,6 +6,8 @@ site silently wrong by more than 0.3 mm. The truth is the model's geometry (trut
 the model's surfaces, not by the measurement code); clicks are the true landmarks and the same
 moved up to 0.5 mm. One fixed case (about 2 minutes to simulate): a 2.5 mm cortex on the right and
 a 1.0 mm one on the left, the border sloping 25 deg along the arch and tilted 10 deg bucco-lingually.
+The 1 mm cortex is thin for the scan's blur (sigma ~0.4 mm): its fit is constrained by the cortical
+gray level of the well-resolved right side and marked "uncertain".
 """
 from __future__ import annotations
 
@@ -50,12 +52,13 @@ def test_w_on_the_simulated_cbct(simulated, trial):
         w = result.sides[side]["W"]
         if w.quality == "ok":
             assert abs(w.value - truth) <= SILENT_MM, (side, w.value, truth)  # never silently wrong
-        if truth >= 2.0:  # well above the blur: the edge fit must be used and within 0.15 mm
-            assert w.method == "edge" and w.quality == "ok", (side, w.notes)
-            assert w.value == pytest.approx(truth, abs=TARGET_MM)
-            assert abs(w.details["border_slope_along_deg"]) == pytest.approx(25.0, abs=5.0)
-        elif w.value is not None and abs(w.value - truth) > TARGET_MM:
-            assert w.quality != "ok" and w.notes, (side, w.value, truth)
+        assert w.method == "edge" and w.value == pytest.approx(truth, abs=TARGET_MM), (side, w.value, truth, w.notes)
+        assert abs(w.details["border_slope_along_deg"]) == pytest.approx(25.0, abs=5.0)
+        if truth >= 2.0:  # well above the blur: an unconstrained, "ok" fit
+            assert w.quality == "ok", (side, w.notes)
+        else:  # 1 mm under ~0.4 mm blur: width and level trade off; the level comes from the 2.5 mm side
+            assert w.quality == "uncertain" and "cortex_level_fixed" in w.details
+            assert any("well-resolved cortex on the right side" in n for n in w.notes)
 
 
 @pytest.mark.slow
