@@ -31,6 +31,10 @@ NO_ARCH_NOTE = "no dental arch: the line was not projected into the cross-sectio
 #: could be wrong by more than the 0.3 mm the program must never be silently wrong by.
 UNCERTAIN_ABOVE_MM = 0.15
 
+#: A fitted W further than this many combined sigmas from the placed points is kept but "uncertain"
+#: (beyond AGREEMENT_SIGMAS it is not used): the image and the user disagree about a margin, which a
+#: porous endosteal zone causes (simulated porous cortex: fit 1.5 mm to the compact part, truth 2.5 mm).
+CHECK_CLICKS_SIGMAS = 2.0
 #: A fitted blur sigma above this fraction of W makes W "uncertain": the cortex never reaches its
 #: level in the image and width and density can no longer be told apart (on the accuracy study the
 #: errors grow past 0.15 mm from about sigma = 0.4 W).
@@ -116,6 +120,15 @@ def _cortical(volume: Volume, marks: SideLandmarks, frame: MeasurementFrame, ref
                 notes.append(f"the cortex is thin for the scan's blur, so its gray level was fixed at {cortex_level[1]:.0f}, "
                              f"the level of the well-resolved cortex on the {cortex_level[0]} side (assumes the same "
                              "cortical density on both sides)")
+            if fit.cautions:
+                quality = UNCERTAIN
+                notes.extend(fit.cautions)
+            combined = math.hypot(sigma, placed_sigma)
+            if abs(value - placed) > CHECK_CLICKS_SIGMAS * combined:
+                quality = UNCERTAIN
+                notes.append(f"the fitted width differs from the placed points by {value - placed:+.2f} mm (more than "
+                             f"{CHECK_CLICKS_SIGMAS:g} combined uncertainties): check the endosteal margin; a porous, "
+                             "trabecularised endosteal zone (C2/C3) makes it indistinct")
             if sigma > UNCERTAIN_ABOVE_MM:
                 quality = UNCERTAIN
                 notes.append(f"the edge fit's uncertainty (\u00b1{sigma:.2f} mm) exceeds {UNCERTAIN_ABOVE_MM:g} mm")

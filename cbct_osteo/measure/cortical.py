@@ -57,6 +57,9 @@ MIN_WIDTH_MM = 0.1
 STEP_SIGMAS = 4.0
 #: ... and this fraction of the outer (soft tissue to cortex) contrast.
 MIN_ENDOSTEAL_CONTRAST = 0.1
+#: An endosteal fall wider than this many outer rises is a gradual (porous) endosteal zone: sharp
+#: margins gave at most 1.45 (phantom, simulated CBCT, real CT), the simulated porous cortex 2.0-2.2.
+MAX_FALL_TO_RISE = 1.7
 #: Fitted levels may lie this fraction of the scan's value range beyond it (blurred thin cortices).
 LEVEL_RANGE_MARGIN = 0.5
 #: A fit whose RMS residual exceeds this fraction of the cortical contrast is not trusted.
@@ -91,6 +94,8 @@ class EdgeFit:
         Edge positions (outer_t, inner_t) found by the gradient peaks before fitting.
     problems
         Why the fit must not be used (empty when it may).
+    cautions
+        Why a usable fit is nevertheless uncertain (a gradual, porous endosteal zone).
     steps_visible
         False when the profile shows no endosteal (or outer) step at all: W is then not measurable.
     border
@@ -109,6 +114,7 @@ class EdgeFit:
     start: tuple[float, float]
     outer_sigma_mm: float = 0.0
     problems: tuple[str, ...] = ()
+    cautions: tuple[str, ...] = ()
     steps_visible: bool = True
     budget: dict[str, float] = field(default_factory=dict)
     border: dict = field(default_factory=dict)
@@ -362,6 +368,34 @@ def fit_problems(fit: _Fit, scan_range: tuple[float, float], outer_click: float,
     return problems
 
 
+def transition_widths(t: np.ndarray, profile: np.ndarray, outer_t: float, inner_t: float) -> tuple[float, float]:
+    """20-80 % widths (mm) of the rise into the cortex and of the fall out of it, on the mean profile.
+
+    Both edges are seen through the same blur, so on a cortex with a sharp endosteal margin they
+    are about equally steep; a fall much wider than the rise is a gradual, porous (trabecularised)
+    endosteal zone, which the two-step model cannot represent (INDICES.md CTCI C2/C3).
+    """
+    smooth = ndimage.gaussian_filter1d(profile, 2.0)
+    inside = (t >= outer_t - 0.5) & (t <= inner_t + 0.5)
+    if not inside.any():
+        return float("nan"), float("nan")
+    peak_i = int(np.flatnonzero(inside)[np.argmax(smooth[inside])])
+    soft = float(np.median(smooth[(t >= outer_t - 3.0) & (t <= outer_t - 1.0)])) if np.any(t <= outer_t - 1.0) else smooth[0]
+    deep = (t >= inner_t + 1.5) & (t <= inner_t + 3.5)
+    bone = float(np.median(smooth[deep])) if deep.any() else float(smooth[-1])
+    peak = float(smooth[peak_i])
+
+    def crossing(levels: np.ndarray, start: int, step: int, value: float) -> float:
+        i = start
+        while 0 <= i + step < len(levels) and (levels[i + step] - value) * (levels[start] - value) > 0:
+            i += step
+        return float(t[min(max(i + step, 0), len(t) - 1)])
+
+    rise = abs(crossing(smooth, peak_i, -1, soft + 0.8 * (peak - soft)) - crossing(smooth, peak_i, -1, soft + 0.2 * (peak - soft)))
+    fall = abs(crossing(smooth, peak_i, 1, bone + 0.2 * (peak - bone)) - crossing(smooth, peak_i, 1, bone + 0.8 * (peak - bone)))
+    return rise, fall
+
+
 def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inner, resolution_mm: float,
                step_mm: float = PROFILE_STEP_MM, window: float = SEARCH_WINDOW_MM,
                cortex_level: float | None = None) -> EdgeFit:
@@ -422,6 +456,12 @@ def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inn
                         f"than {AGREEMENT_SIGMAS:g} combined uncertainties ({AGREEMENT_SIGMAS * combined:.2f} mm)")
     step_problem = steps.problem()
     inner = outer + width_line
+    rise, fall = transition_widths(t, border.profiles.mean(axis=0), outer, outer + width_line)
+    cautions = []
+    if np.isfinite(rise) and np.isfinite(fall) and fall > MAX_FALL_TO_RISE * max(rise, step_mm):
+        cautions.append(f"the endosteal margin is gradual ({fall:.1f} mm from cortex to trabecular bone against "
+                        f"{rise:.1f} mm for the outer border): a porous, trabecularised endosteal zone (C2/C3); W to "
+                        "its inner edge may be larger than the fitted width")
     correlation = max(resolution_mm / step_mm, 1.0)
     var_outer = fit.covariance[3, 3] * correlation
     outer_sigma = float(np.hypot(np.sqrt(var_outer) if np.isfinite(var_outer) else np.inf, budget["sampling"]))
@@ -437,10 +477,12 @@ def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inn
         rms_residual=fit.rms,
         start=fit.start,
         outer_sigma_mm=outer_sigma,
+        cautions=tuple(cautions),
         problems=tuple(problems if step_problem is None else [step_problem, *problems]),
         steps_visible=step_problem is None,
         budget=budget,
         border={**border.details(), "width_along_line_mm": round(width_line, 4),
+                "transition_mm": {"outer": round(rise, 3), "endosteal": round(fall, 3)},
                 **({"cortex_level_fixed": round(cortex_level, 2)} if cortex_level is not None else {}),
                 "width_perpendicular_3d_mm": round(width_line / float(np.sqrt(1.0 + border.slope_across**2
                                                                               + border.slope_along**2)), 4)},

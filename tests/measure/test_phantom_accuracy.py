@@ -113,8 +113,11 @@ def test_clicks_half_a_mm_off_still_give_the_true_width(voxel_mm, clean, outer_o
     manual = measure_case(case.volume, marks, refine=False)
     for side in ("left", "right"):
         true_w = case.truth["sides"][side]["measurements"]["W"]["value"]
-        assert refined.sides[side]["W"].value == pytest.approx(true_w, abs=TOLERANCE_MM)
-        assert refined.sides[side]["W"].quality == "ok"
+        w = refined.sides[side]["W"]
+        assert w.method == "edge" and w.value == pytest.approx(true_w, abs=TOLERANCE_MM)
+        # clicks 1 mm apart from the image's margins (0.5 mm each, opposite ways) are worth a check
+        far_off = abs(inner_off - outer_off) > 2.0 * np.hypot(w.uncertainty, manual.sides[side]["W"].uncertainty)
+        assert w.quality == ("uncertain" if far_off else "ok"), w.notes
         m = manual.sides[side]["W"]
         assert m.method == "manual" and m.quality == "ok"
         # an honest placement uncertainty: clicks 0.5 mm off (1 mm in W at worst) lie within three sigmas
