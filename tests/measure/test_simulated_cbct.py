@@ -69,3 +69,25 @@ def test_heights_on_the_simulated_cbct(simulated):
             truth = simulated.truth["sides"][side]["measurements"][mid]["value"]
             m = result.sides[side][mid]
             assert abs(m.value - truth) <= 2.0 * m.uncertainty, (side, mid, m.value, truth, m.uncertainty)
+
+
+@pytest.fixture(scope="session")
+def simulated_porous():
+    from cbct_osteo.phantom.simulated import make_cbct_case
+
+    return make_cbct_case(**{**CASE, "seed": 3, "cortex_mm": (2.5, 2.5), "border_slope_deg": 15.0,
+                             "border_tilt_deg": 6.0, "porous_cortex": True})
+
+
+@pytest.mark.slow
+def test_a_porous_cortex_is_never_silently_wrong(simulated_porous):
+    """A trabecularised endosteal zone (C2/C3): the truth's margin is the inner edge of the porous
+    zone, the image shows a gradual fall. The fit stops at the compact part; it must say so."""
+    for trial in range(3):
+        result = measure_case(simulated_porous.volume, _clicks(simulated_porous, trial))
+        for side in ("left", "right"):
+            truth = simulated_porous.truth["sides"][side]["measurements"]["W"]["value"]
+            w = result.sides[side]["W"]
+            if w.value is not None and abs(w.value - truth) > SILENT_MM:
+                assert w.quality != "ok", (side, w.value, truth)
+                assert any("porous" in n for n in w.notes), w.notes
