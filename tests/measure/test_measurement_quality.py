@@ -10,7 +10,7 @@ import pytest
 
 from cbct_osteo.io.landmarks_file import LandmarkSet, TrabecularRoi
 from cbct_osteo.measure.case import measure_case
-from cbct_osteo.measure.cortical import visible_steps
+from cbct_osteo.measure.profile_checks import visible_steps
 from cbct_osteo.measure.geometry import arch_from_points
 from cbct_osteo.measure.trabecular import trabecular_measurements
 from cbct_osteo.measure.validation import validate_landmarks
