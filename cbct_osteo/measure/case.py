@@ -31,6 +31,8 @@ NO_ARCH_NOTE = "no dental arch: the line was not projected into the cross-sectio
 #: could be wrong by more than the 0.3 mm the program must never be silently wrong by.
 UNCERTAIN_ABOVE_MM = 0.15
 
+#: CTCI grades that describe a porous or eroded endosteal margin (INDICES.md, CTCI: C2, C3).
+POROUS_GRADES = ("C2", "C3")
 #: A fitted W further than this many combined sigmas from the placed points is kept but "uncertain"
 #: (beyond AGREEMENT_SIGMAS it is not used): the image and the user disagree about a margin, which a
 #: porous endosteal zone causes (simulated porous cortex: fit 1.5 mm to the compact part, truth 2.5 mm).
@@ -230,6 +232,11 @@ def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCu
                 refined = {"border_outer": fit.outer_xyz, "border_inner": fit.inner_xyz}
         else:
             result["W"] = _missing("W", method, ("border_inner",))
+        grade = (landmarks.grades.get(side) or {}).get("CTCI")
+        if grade in POROUS_GRADES and result["W"].ok and result["W"].quality == OK:
+            result["W"] = replace(result["W"], quality=UNCERTAIN, notes=(*result["W"].notes, (
+                f"graded {grade} (porous or eroded endosteal margin): the endosteal margin is indistinct and the "
+                "fitted edge may stop at the compact part of the cortex")))
         result.update(_heights(marks, frame, fit, resolution, method))
         if not frame.in_plane:
             for mid in ("W", "S", "I"):
