@@ -49,17 +49,20 @@ def index_table() -> str:
         citations = "<br>".join(e.citations)  # GitHub renders <br> as a line break inside a cell
         if e.cutoff is not None and e.cutoff.source not in e.citations:
             citations += f"<br>cutoff: {e.cutoff.source}"
+        what = e.guidance + (f" **Experimental, not in the report by default:** {e.experimental}" if e.experimental else "")
         lines.append("| " + " | ".join(_cell(x) for x in (
-            f"`{e.id}` {e.name}", e.guidance, _formula(e), e.unit, _cutoff(e), e.status, citations)) + " |")
+            f"`{e.id}` {e.name}", what, _formula(e), e.unit, _cutoff(e), e.status, citations or "none (program definition)"))
+            + " |")
     return "\n".join(lines)
 
 
 def measurement_table() -> str:
-    """The per-side measurements the indices are computed from."""
+    """The per-side measurements the indices are computed from (the one list, measure/definitions.py)."""
     lines = ["| Measurement | Unit | Landmarks | Definition |", "|---|---|---|---|"]
     for m in MEASUREMENTS:
+        needs = [f"`{k}`" for k in m.landmarks] + (["the dental arch"] if m.needs_arch else [])
         lines.append("| " + " | ".join(_cell(x) for x in (
-            f"`{m.id}` {m.name}", m.unit, ", ".join(f"`{k}`" for k in m.landmarks), m.description)) + " |")
+            f"`{m.id}` {m.name}", m.unit, ", ".join(needs), m.description)) + " |")
     return "\n".join(lines)
 
 

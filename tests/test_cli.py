@@ -26,23 +26,14 @@ REPO = Path(__file__).resolve().parent.parent
 DESIGN_COMMANDS: dict[str, tuple[str, ...]] = {
     "gui": ("--demo", "--screenshot"),
     "info": ("--json",),
-    "phantom": ("--voxel", "--shape", "--seed", "--clean", "--multiframe"),
+    "phantom": ("--voxel", "--shape", "--seed", "--clean", "--multiframe", "--simulate", "--cortex-mm",
+                "--border-slope-deg", "--porous-cortex", "--metal", "--fov"),
     "measure": ("--landmarks", "--json", "--no-refine", "--index"),
     "report": ("--landmarks", "-o", "--anonymise", "--index"),
     "batch": ("--out", "--executor", "--scheduler", "--resume", "--index"),
     "propose": ("-o",),
     "validate": ("--reference", "-o", "--json", "--target", "--write-index"),
 }
-
-#: Interfaces DESIGN.md adds in the current round of work (other branches build them). Marked
-#: xfail(strict): once they are merged the test passes, strict xfail turns that into a failure,
-#: and the mark has to be deleted - so none of them can be forgotten.
-DESIGN_COMMANDS_IN_PROGRESS: dict[str, tuple[str, ...]] = {
-    "phantom": ("--simulate", "--cortex-mm", "--border-slope-deg", "--porous-cortex", "--metal", "--fov"),
-}
-
-_IN_PROGRESS = pytest.mark.xfail(strict=True, reason="DESIGN.md interface being added in parallel; drop the mark")
-
 
 def command_help(command: str, capsys: pytest.CaptureFixture[str]) -> str:
     """The text ``cbct-osteo COMMAND --help`` prints (through the real entry point)."""
@@ -95,7 +86,6 @@ def test_top_level_help_lists_the_design_commands() -> None:
 @pytest.mark.parametrize(
     ("command", "option"),
     [(c, o) for c, options in DESIGN_COMMANDS.items() for o in options]
-    + [pytest.param(c, o, marks=_IN_PROGRESS) for c, options in DESIGN_COMMANDS_IN_PROGRESS.items() for o in options],
 )
 def test_design_option_is_in_the_command_help(command: str, option: str, capsys: pytest.CaptureFixture[str]) -> None:
     help_text = command_help(command, capsys)

@@ -22,7 +22,7 @@ from cbct_osteo.indices.catalogue import (
     required_inputs,
 )
 from cbct_osteo.indices.scoring import CaseResult, IndexResult, Screening, score_case
-from cbct_osteo.indices.table import report_rows, format_table
+from cbct_osteo.indices.table import format_table, index_rows, measurement_rows
 
 __all__ = [
     "CATALOGUE_VERSION",
@@ -41,7 +41,8 @@ __all__ = [
     "format_table",
     "guided_steps",
     "provenance",
-    "report_rows",
+    "index_rows",
+    "measurement_rows",
     "required_inputs",
     "score_case",
 ]

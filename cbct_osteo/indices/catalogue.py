@@ -24,14 +24,16 @@ from typing import Any, Callable, Mapping
 
 from cbct_osteo.indices.castro import CastroDefinition, load_castro_definition
 from cbct_osteo.io.landmarks_file import POINT_KINDS, SIDES
+from cbct_osteo.measure.definitions import MEASUREMENT_IDS, MEASUREMENTS_BY_ID
+from cbct_osteo.measure.definitions import MEASUREMENTS  # noqa: F401  (re-exported: the catalogue lists the measurements)
 from cbct_osteo.measure.quantity import Measurement
 
-CATALOGUE_VERSION = "2026.11-1"
+CATALOGUE_VERSION = "2026.12-1"
 
 #: Landmark kinds an index can ask for: the point kinds of the landmarks file plus the ROI.
 LANDMARK_KINDS: tuple[str, ...] = (*POINT_KINDS, "trab_roi")
 #: Status words of INDICES.md, shown to the user verbatim.
-STATUSES: tuple[str, ...] = ("confirmed", "confirmed definition", "to verify", "unverified")
+STATUSES: tuple[str, ...] = ("confirmed", "confirmed definition", "to verify", "unverified", "experimental")
 #: Valid grades of the cortical index and the ones that suggest low BMD (INDICES.md, CTCI).
 CTCI_GRADES: tuple[str, ...] = ("C1", "C2", "C3")
 CTCI_LOW_GRADES: tuple[str, ...] = ("C2", "C3")
@@ -40,24 +42,22 @@ CTCI_LOW_GRADES: tuple[str, ...] = ("C2", "C3")
 #: tolerance; this is a measurement-plausibility flag ("the sides differ by more than the
 #: measurement uncertainty explains: check the landmarks"), not a science cutoff.
 SIDE_TOLERANCE_SIGMAS = 3.0
+#: ... but never wider than this fraction of the mean of the two sides: a tolerance wider than the
+#: value itself (326 mm once, from a collapsed fit) checks nothing. Beyond it the check says the
+#: sides cannot be compared at this uncertainty instead of "agree".
+SIDE_TOLERANCE_MAX_FRACTION = 0.5
 
 DISCLAIMER = (
     "This is a screening aid, not a diagnosis: its cutoffs come from the cited study populations "
     "(mostly postmenopausal women). DXA is the reference standard (WHO: T-score \u2264 \u22122.5 "
     "osteoporosis, between \u22121 and \u22122.5 osteopenia)."
 )
+BV_TV_EXPERIMENTAL = (
+    "On the program's phantom an Otsu threshold within the ROI does not follow the true bone fraction: true "
+    "0.17-0.21 came out 0.26-0.44, and 0.33-0.52 came out 0.37-0.53, depending on blur (0-0.4 mm). It needs a "
+    "threshold calibrated against micro-CT before it can be reported."
+)
 GRAY_VALUE_NOTE = "CBCT gray values are not calibrated Hounsfield units; compare them only within one scanner and protocol."
-
-
-@dataclass(frozen=True)
-class MeasurementSpec:
-    """A measurement the measure engine makes per side (ids as in INDICES.md)."""
-
-    id: str
-    name: str
-    unit: str
-    landmarks: tuple[str, ...]
-    description: str
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,10 @@ class IndexEntry:
         For an index read from a definition file (``--index``): where it came from (file,
         status, derivation: cohort size, AUC with interval, date, software); ``None`` for the
         built-in entries. Results of such an index carry it.
+    experimental
+        Why the entry is experimental (it does not yet measure what its name says), or ``""``.
+        Experimental entries are computed and kept in the results JSON, but left out of the
+        report by default.
     """
 
     id: str
@@ -137,31 +141,12 @@ class IndexEntry:
     cutoff: Cutoff | None = None
     side_tolerance_sigmas: float | None = SIDE_TOLERANCE_SIGMAS
     provenance: Mapping[str, Any] | None = None
+    experimental: str = ""
 
 
 # --- measurements -----------------------------------------------------------------------------
-
-MEASUREMENTS: tuple[MeasurementSpec, ...] = (
-    MeasurementSpec("W", "Inferior cortical width", "mm", ("border_outer", "border_inner"),
-                    "|border_outer \u2212 border_inner| on the measurement line through the foramen centre"),
-    MeasurementSpec("S", "Foramen superior margin to inferior border", "mm", ("foramen_superior", "border_outer"),
-                    "distance from foramen_superior to the inferior border line"),
-    MeasurementSpec("I", "Foramen inferior margin to inferior border", "mm", ("foramen_inferior", "border_outer"),
-                    "distance from foramen_inferior to the inferior border line"),
-    MeasurementSpec("TRAB_MEAN", "Trabecular mean gray value", "gray value", ("trab_roi",),
-                    "mean gray value in the trabecular ROI (not calibrated HU)"),
-    MeasurementSpec("TRAB_SD", "Trabecular gray-value SD", "gray value", ("trab_roi",),
-                    "standard deviation of gray values in the trabecular ROI"),
-    MeasurementSpec("BV_TV", "Bone fraction (BV/TV)", "ratio", ("trab_roi",),
-                    "bone fraction in the ROI after an Otsu threshold within the ROI"),
-    MeasurementSpec("FD", "Fractal dimension", "1", ("trab_roi",),
-                    "box-counting fractal dimension after White & Rudolph's skeletonisation"),
-    MeasurementSpec("FD_3D", "Fractal dimension (3D)", "1", ("trab_roi",),
-                    "box-counting dimension on the cubic ROI (optional 3D morphometry; value only)"),
-)
-MEASUREMENT_IDS: tuple[str, ...] = tuple(m.id for m in MEASUREMENTS)
-MEASUREMENTS_BY_ID: dict[str, MeasurementSpec] = {m.id: m for m in MEASUREMENTS}
-
+# The one list of measurements lives one layer down (the measure engine needs it and may not import
+# indices): cbct_osteo/measure/definitions.py. It is re-exported here as part of the catalogue.
 
 # --- formulas -------------------------------------------------------------------------------------
 
@@ -192,31 +177,40 @@ def _ratio(numerator: str, denominator: str) -> Formula:
 
 POIANA_2024 = ("Poiana IR, Burcea IF, Pituru SM, Bucur A. Cone beam computed tomography panoramic mandibular indices in "
                "the screening of postmenopausal women with low bone mass. Dent J. 2024;12(8):256.")
-KOH_KIM_2011 = "Koh KJ, Kim KA. Imaging Sci Dent. 2011 (CT indices on CBCT in women)."
+KOH_KIM_2011 = ("Koh KJ, Kim KA. Utility of the computed tomography indices on cone beam computed tomography images "
+                "in the diagnosis of osteoporosis in women. Imaging Sci Dent. 2011;41(3):101-106.")
 BRASILEIRO_2017 = "Brasileiro CB, Chalub LLFH, Abreu MHNG, et al. Use of cone beam computed tomography in identifying postmenopausal women with osteoporosis. Arch Osteoporos. 2017;12:26."
-ALKHADER_MI = ("Alkhader M, Alrashdan MS, Khader Y. Eur J Dent. 2018;12(4):496-501 (mental index measured on CBCT, "
-               "3.1 mm cutoff between high and low osteoporosis risk).")
-KLEMETTI_1994 = "Klemetti E, et al. 1994 (mandibular cortical index on panoramic radiographs)."
+ALKHADER_MI = ("Alkhader M, Alrashdan MS, Khader Y. Usefulness of measuring radiographic density of axis vertebra in "
+               "patients at risk of osteoporosis: a cone-beam computed tomography study. Eur J Dent. 2018;12(4):496-501 "
+               "(used a 3.1 mm mental index to form high- and low-risk groups; no DXA).")
+DEVLIN_2007 = ("Devlin H, Karayianni K, Mitsea A, et al. Diagnosing osteoporosis by using dental panoramic radiographs: "
+               "the OSTEODENT project. Oral Surg Oral Med Oral Pathol Oral Radiol Endod. 2007;104(6):821-828 "
+               "(panoramic cortical width < 3 mm, corrected for magnification, as the referral threshold).")
+KLEMETTI_1994 = ("Klemetti E, Kolmakov S, Kr\u00f6ger H. Pantomography in assessment of the osteoporosis risk group. "
+                 "Scand J Dent Res. 1994;102(1):68-72.")
 WHITE_RUDOLPH_1999 = "White SC, Rudolph DJ. Oral Surg Oral Med Oral Pathol Oral Radiol Endod. 1999;88:628-35."
 OTSU_1979 = "Otsu N. A threshold selection method from gray-level histograms. IEEE Trans Syst Man Cybern. 1979;9(1):62-66."
-INDICES_MD_TRABECULAR = "cbct-osteo INDICES.md, 'Trabecular measurements' (program definition of the ROI statistics)."
+VAN_DESSEL_2013 = ("Van Dessel J, Huang Y, Depypere M, et al. A comparative evaluation of cone beam CT and micro-CT on "
+                   "trabecular bone structures in the human mandible. Dentomaxillofac Radiol. 2013;42(8):20130145.")
 
-#: CTMI's cutoff. INDICES.md lists CBCT cutoffs "between about 1.7 and 3.4 mm depending on site and
-#: population" and the panoramic Mental Index referral threshold of 3.1 mm, all "to verify". The
-#: 1.73-3.37 mm range comes from four OTHER sites (symphysis, 10 mm anterior, 10 mm and 25 mm
-#: posterior to the foramen; UFMG study), so no single value of it belongs to the foramen, and
-#: picking one would be inventing. The 3.1 mm Mental Index threshold is measured exactly where
-#: CTMI is (cortical width on the line through the mental foramen perpendicular to the inferior
-#: border) and Alkhader et al. applied it to CBCT. It is therefore the one cutoff used.
+#: CTMI's cutoff. INDICES.md (corrected 2026-12-01): 3.1 mm is a panoramic Mental Index threshold;
+#: Alkhader et al. (2018) used it on CBCT to split 247 patients (men and women, 50-80 years) into
+#: high- and low-risk groups, without DXA, so it has no sensitivity or specificity on CBCT. Its
+#: primary panoramic source was not found: the panoramic referral threshold with DXA behind it is
+#: < 3 mm corrected for magnification (Devlin et al. 2007, OSTEODENT, 671 postmenopausal women);
+#: 3.1 mm itself is not traced. The CBCT thresholds of 1.7-3.4 mm (UFMG) belong to four OTHER sites,
+#: so no value of them belongs to the foramen. The cutoff stays "to verify".
 CTMI_CUTOFF = Cutoff(
     value=3.1,
     direction="below",
     unit="mm",
     source=ALKHADER_MI,
     status="to verify",
-    population="247 patients (men and women) aged 50-80, mental index on CBCT (Alkhader et al. 2018)",
-    note=("cutoff from a secondary source: the 3.1 mm mental-index referral threshold, chosen because it is "
-          "measured at the mental foramen like CTMI (the published CBCT thresholds of 1.7-3.4 mm were derived at other sites)"),
+    population=("no validated CBCT population: a panoramic Mental Index threshold that Alkhader et al. (2018) used "
+                "on CBCT to form risk groups, without DXA"),
+    note=("a panoramic Mental Index threshold, used on CBCT without DXA validation (Alkhader et al. 2018 used it to "
+          "form risk groups); its primary panoramic source is not yet traced (the DXA-validated panoramic referral "
+          "threshold is < 3 mm, Devlin et al. 2007)"),
 )
 
 
@@ -272,8 +266,8 @@ def build_catalogue(castro: CastroDefinition) -> tuple[IndexEntry, ...]:
             id="CTMI", name="CT mandibular (mental) index", unit="mm", kind="value",
             landmarks=cortical_landmarks, measurements=("W",), formula=_identity("W"),
             cutoff=CTMI_CUTOFF, status="to verify",
-            citations=(KOH_KIM_2011, BRASILEIRO_2017, ALKHADER_MI, POIANA_2024),
-            population="postmenopausal women (CBCT studies); cutoff: mental-index studies",
+            citations=(KOH_KIM_2011, BRASILEIRO_2017, ALKHADER_MI, DEVLIN_2007, POIANA_2024),
+            population="postmenopausal women (CBCT studies of the index); the cutoff has no validated CBCT population",
             accuracy="correlates best with femoral-neck T-score among CBCT cortical indices (r = 0.551; Poiana et al. 2024, 104 postmenopausal women)",
             guidance="Inferior cortical width W below the mental foramen; lower in osteoporosis.",
         ),
@@ -304,30 +298,35 @@ def build_catalogue(castro: CastroDefinition) -> tuple[IndexEntry, ...]:
         IndexEntry(
             id="TRAB_MEAN", name="Trabecular mean gray value", unit="gray value", kind="value",
             landmarks=("trab_roi",), measurements=("TRAB_MEAN",), formula=_identity("TRAB_MEAN"),
-            status="confirmed definition", citations=(INDICES_MD_TRABECULAR,),
+            status="confirmed definition", citations=(),
             population="none (no validated CBCT cutoff)", accuracy="not established",
             guidance=f"Mean gray value in the trabecular ROI. {GRAY_VALUE_NOTE}",
         ),
         IndexEntry(
             id="TRAB_SD", name="Trabecular gray-value SD", unit="gray value", kind="value",
             landmarks=("trab_roi",), measurements=("TRAB_SD",), formula=_identity("TRAB_SD"),
-            status="confirmed definition", citations=(INDICES_MD_TRABECULAR,),
+            status="confirmed definition", citations=(),
             population="none (no validated CBCT cutoff)", accuracy="not established",
-            guidance=f"Spread of gray values in the trabecular ROI. {GRAY_VALUE_NOTE}",
+            guidance=(f"Spread of gray values in the trabecular ROI. {GRAY_VALUE_NOTE} Needs voxels of 0.2 mm or "
+                      "less to resolve trabeculae."),
         ),
         IndexEntry(
-            id="BV_TV", name="Bone fraction (BV/TV)", unit="ratio", kind="value",
+            id="BV_TV", name="Bone fraction (BV/TV), experimental", unit="ratio", kind="value",
             landmarks=("trab_roi",), measurements=("BV_TV",), formula=_identity("BV_TV"),
-            status="confirmed definition", citations=(INDICES_MD_TRABECULAR, OTSU_1979),
+            status="experimental", citations=(OTSU_1979, VAN_DESSEL_2013),
             population="none (no validated CBCT cutoff)", accuracy="not established",
-            guidance="Bone fraction of the ROI after an Otsu threshold within the ROI.",
+            guidance="Bone fraction of the ROI after an Otsu threshold within the ROI. Experimental: see its reason.",
+            experimental=BV_TV_EXPERIMENTAL,
         ),
         IndexEntry(
-            id="FD", name="Fractal dimension", unit="1", kind="value",
+            id="FD", name="Fractal dimension (2D box counting)", unit="1", kind="value",
             landmarks=("trab_roi",), measurements=("FD",), formula=_identity("FD"),
             status="confirmed definition", citations=(WHITE_RUDOLPH_1999,),
             population="panoramic studies; no validated CBCT cutoff", accuracy="lower FD associated with osteoporosis (panoramic)",
-            guidance="Box-counting fractal dimension of the trabecular pattern (White & Rudolph). Value only.",
+            guidance=("Box-counting dimension of the skeletonised marrow spaces of the cross-section ROI, after White & "
+                      "Rudolph's steps; the program's own choices: the ROI is resampled to 0.1 mm pixels and the 35-pixel "
+                      "blur is 3.5 mm. It depends on the scanner's blur, so compare values only within one protocol. "
+                      "Value only."),
         ),
     )
 

@@ -17,6 +17,7 @@ from cbct_osteo.indices.catalogue import (
     CTCI_GRADES,
     CTCI_LOW_GRADES,
     DISCLAIMER,
+    SIDE_TOLERANCE_MAX_FRACTION,
     MEASUREMENT_IDS,
     MEASUREMENTS_BY_ID,
     Cutoff,
@@ -25,12 +26,14 @@ from cbct_osteo.indices.catalogue import (
     csv_columns,
 )
 from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet
-from cbct_osteo.measure.quantity import Measurement
+from cbct_osteo.measure.quantity import NOT_MEASURABLE, OK, UNCERTAIN, Measurement, worst_quality
 
 LOW = "low"
 NORMAL = "normal"
 NO_CUTOFF = "no validated cutoff"
 NOT_COMPUTABLE = "not computable"
+#: What "normal" means: nothing more (INDICES.md: no source supports reassurance).
+NO_SIGN_TEXT = "no sign of low bone density on this index"
 PENDING = "definition pending verification"
 CASTRO_PENDING_TEXT = "Castro et al. 2020: definition pending verification"
 
@@ -40,18 +43,29 @@ class SideCheck:
     """Do the two sides agree within the measurement uncertainty?
 
     ``tolerance`` = the entry's ``side_tolerance_sigmas`` x the combined one-sigma uncertainty of
-    the two sides. A plausibility flag (check the landmarks), not a science cutoff.
+    the two sides, capped at ``SIDE_TOLERANCE_MAX_FRACTION`` of the mean (``capped`` then says the
+    uncertainty was too large for the check to mean anything). A plausibility flag (check the
+    landmarks), not a science cutoff.
     """
 
     difference: float
     tolerance: float
+    capped: bool = False
+
+    @classmethod
+    def of(cls, values: list[float], combined_sigma: float, sigmas: float) -> "SideCheck":
+        """The check for two side values with combined one-sigma ``combined_sigma``."""
+        tolerance = sigmas * combined_sigma
+        cap = SIDE_TOLERANCE_MAX_FRACTION * abs(sum(values) / len(values))
+        capped = not math.isfinite(tolerance) or tolerance > cap
+        return cls(abs(values[0] - values[1]), min(tolerance, cap) if math.isfinite(tolerance) else cap, capped)
 
     @property
     def agree(self) -> bool:
         return self.difference <= self.tolerance
 
     def to_json(self) -> dict[str, Any]:
-        return {"difference": self.difference, "tolerance": self.tolerance, "agree": self.agree}
+        return {"difference": self.difference, "tolerance": self.tolerance, "agree": self.agree, "capped": self.capped}
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,8 @@ class IndexResult:
     #: For an index from a definition file (``--index``): its name and provenance, written to the JSON.
     name: str = ""
     provenance: Mapping[str, Any] | None = None
+    quality: str = OK
+    notes: tuple[str, ...] = ()
 
     @property
     def computable(self) -> bool:
@@ -102,6 +118,8 @@ class IndexResult:
                     "cutoff_note": self.cutoff.note,
                 }
             )
+        document["quality"] = self.quality
+        document["notes"] = list(self.notes)
         if self.missing:
             document["missing"] = list(self.missing)
         if self.inputs:
@@ -214,17 +232,20 @@ def _inputs_problem(
     failed: list[str] = []
     for measurement_id in entry.measurements:
         m = measurements.get(measurement_id)
-        if m is not None and m.ok:
+        if m is not None and m.measurable:
             continue
-        if m is not None and m.missing:
-            kinds = m.missing
+        if m is not None and (m.missing or m.notes or m.details):
+            kinds = m.missing  # measured and failed: its notes say why, not a missing landmark
         else:
             kinds = _absent_landmarks(MEASUREMENTS_BY_ID[measurement_id].landmarks, side, landmarks)
         if kinds:
             missing += [k for k in kinds if k not in missing]
         else:
-            reason = (m.details.get("reason") or m.details.get("error")) if m is not None else None
-            failed.append(f"{measurement_id} could not be measured" + (f" ({reason})" if reason else "; check its landmarks"))
+            reason = None
+            if m is not None:
+                reason = "; ".join(n.removeprefix("not measurable: ") for n in m.notes) or m.details.get("reason") \
+                    or m.details.get("error")
+            failed.append(f"{measurement_id} is not measurable" + (f" ({reason})" if reason else "; check its landmarks"))
     if not missing and not failed:
         return None
     parts = ([_missing_text(side, tuple(missing))] if missing else []) + [f"{f} ({side})" for f in failed]
@@ -248,15 +269,18 @@ def _categorise(entry: IndexEntry, value: float) -> tuple[str, str]:
     if cutoff is None:
         return NO_CUTOFF, NO_CUTOFF
     side_word = "below" if cutoff.direction == "below" else "above"
+    status = f"; cutoff {cutoff.status}" if cutoff.status != "confirmed" else ""
     if cutoff.at_risk(value):
-        text = f"{side_word} the cutoff of {cutoff.value:g} {cutoff.unit}"
-        category = LOW
-    else:
-        text = f"not {side_word} the cutoff of {cutoff.value:g} {cutoff.unit}"
-        category = NORMAL
-    if cutoff.note:
-        text += f" ({cutoff.note.split(':')[0]})"
-    return category, text
+        return LOW, f"{side_word} the cutoff of {cutoff.value:g} {cutoff.unit}{status}"
+    return NORMAL, f"{NO_SIGN_TEXT} (not {side_word} the cutoff of {cutoff.value:g} {cutoff.unit}{status})"
+
+
+def _input_quality(entry: IndexEntry, measurements: Mapping[str, Measurement]) -> tuple[str, tuple[str, ...]]:
+    """The worst quality of an index's inputs and their notes (prefixed with the measurement id)."""
+    inputs = [measurements[k] for k in entry.measurements if k in measurements]
+    quality = worst_quality(*(m.quality for m in inputs))
+    notes = tuple(f"{m.id}: {n}" for m in inputs if m.quality != OK for n in m.notes)
+    return quality, notes
 
 
 def _base(entry: IndexEntry) -> dict[str, Any]:
@@ -293,14 +317,19 @@ def score_index(
                            missing=problem[0] if problem else (), **base)
     if problem is not None:
         return IndexResult(value=None, category=NOT_COMPUTABLE, missing=problem[0],
-                           message=f"{NOT_COMPUTABLE}: {problem[1]}", **base)
+                           message=f"{NOT_COMPUTABLE}: {problem[1]}", quality=NOT_MEASURABLE,
+                           notes=(problem[1],), **base)
     try:
         value, uncertainty = entry.formula(measurements)  # type: ignore[misc]
     except ZeroDivisionError:
         return IndexResult(value=None, category=NOT_COMPUTABLE,
                            message=f"{NOT_COMPUTABLE}: a denominator of {entry.id} is zero ({side}); check its landmarks", **base)
     category, message = _categorise(entry, value)
-    return IndexResult(value=value, uncertainty=uncertainty, category=category, message=message, **base)
+    quality, notes = _input_quality(entry, measurements)
+    if quality == UNCERTAIN:
+        message += "; uncertain: " + "; ".join(notes) if notes else "; uncertain"
+    return IndexResult(value=value, uncertainty=uncertainty, category=category, message=message,
+                       quality=quality, notes=notes, **base)
 
 
 def _grade_result(entry: IndexEntry, grade: str, base: dict[str, Any]) -> IndexResult:
@@ -339,7 +368,7 @@ def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexR
         texts += [f"measure the {s} side" for s in SIDES if s not in per_side]
         missing = tuple(dict.fromkeys(k for r in problems for k in r.missing))
         return IndexResult(value=None, category=NOT_COMPUTABLE, message=f"{NOT_COMPUTABLE}: {'; '.join(texts)}",
-                           missing=missing, **base)
+                           missing=missing, quality=NOT_MEASURABLE, notes=tuple(texts), **base)
     if entry.kind == "grade":
         worst = max((str(r.value) for r in results), key=CTCI_GRADES.index)
         result = _grade_result(entry, worst, base)
@@ -351,11 +380,19 @@ def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexR
     uncertainty = combined / len(values) if combined is not None else None
     check = None
     if entry.side_tolerance_sigmas is not None and combined is not None:
-        check = SideCheck(difference=abs(values[0] - values[1]), tolerance=entry.side_tolerance_sigmas * combined)
+        check = SideCheck.of(values, combined, entry.side_tolerance_sigmas)
     category, message = _categorise(entry, mean)
+    quality = worst_quality(*(r.quality for r in results))
+    notes = tuple(f"{s}: {n}" for s, r in zip(SIDES, results) for n in r.notes)
     if check is not None and not check.agree:
         message += "; the two sides differ more than the measurement uncertainty explains: check the landmarks"
-    return IndexResult(value=mean, uncertainty=uncertainty, category=category, message=message, side_check=check, **base)
+    if check is not None and check.capped:
+        notes += (f"the sides' combined uncertainty is too large to check their agreement "
+                  f"(tolerance capped at {SIDE_TOLERANCE_MAX_FRACTION:.0%} of the mean)",)
+    if quality == UNCERTAIN:
+        message += "; uncertain (see the notes)"
+    return IndexResult(value=mean, uncertainty=uncertainty, category=category, message=message, side_check=check,
+                       quality=quality, notes=notes, **base)
 
 
 # --- screening ------------------------------------------------------------------------------------
@@ -393,6 +430,8 @@ def screen(
             f"{primary_id} (mean of both sides) is {_format(primary.value, primary.unit)}, {relation} the cutoff of "
             f"{cutoff.value:g} {cutoff.unit}{status_note}; status: {cutoff.status}."
         )
+        if primary.quality == UNCERTAIN:
+            sentences.append(f"{primary_id} is uncertain on this scan: " + "; ".join(primary.notes) + ".")
     else:
         sentences.append(f"{primary_id} is {primary.message}.")
     low_others = [f"{i} ({_format(r.value, r.unit)})" for i, r in mean.items() if r.category == LOW and i != primary_id]
@@ -419,10 +458,14 @@ def screen(
         return Screening(LOW, f"Possible low bone mineral density ({primary_id} below its cutoff)", explanation,
                          "Refer for DXA (dual-energy X-ray absorptiometry) to measure bone mineral density.", primary_id)
     if primary.category == NORMAL:
-        return Screening(NORMAL, f"No sign of low bone mineral density on {primary_id}", explanation,
-                         "No DXA referral is indicated by this screening alone; refer if other clinical risk factors "
-                         "for osteoporosis are present.", primary_id)
+        return Screening(NORMAL, f"No sign of low bone density on {primary_id}", explanation,
+                         "This index shows no sign of low bone density; it does not rule out osteoporosis. Refer for DXA "
+                         "if clinical risk factors for osteoporosis are present.", primary_id)
     todo = primary.message.removeprefix(f"{NOT_COMPUTABLE}: ")
+    if primary.quality == NOT_MEASURABLE and not primary.missing:
+        return Screening("incomplete", f"Screening incomplete: {primary_id} not computable on this scan", explanation,
+                         f"{primary_id} cannot be measured on this scan ({todo}); no screening result is given. Check the "
+                         "landmarks, or use a scan that resolves the cortex.", primary_id)
     return Screening("incomplete", f"Screening incomplete: {primary_id} not computable", explanation,
                      f"Complete the landmarks ({todo}) and measure again.", primary_id)
 

@@ -9,25 +9,40 @@ landmarks as placed (``"manual"``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks, degenerate_line
 from cbct_osteo.measure.cortical import EdgeFit, edge_width, manual_width
+from cbct_osteo.measure.definitions import MEASUREMENT_IDS, TRABECULAR_IDS, UNITS
 from cbct_osteo.measure.foramen import height_above_border
 from cbct_osteo.measure.geometry import MeasurementFrame, arch_from_points, measurement_frame
-from cbct_osteo.measure.quantity import Measurement
-from cbct_osteo.measure.sampling import voxel_extent_along
-from cbct_osteo.measure.trabecular import GRAY, trabecular_measurements
-from cbct_osteo.measure.validation import Issue, missing_inputs, validate_landmarks
+from cbct_osteo.measure.quantity import NOT_MEASURABLE, OK, UNCERTAIN, Measurement, worst_quality
+from cbct_osteo.measure.resolution import cortical_quality, line_resolution
+from cbct_osteo.measure.trabecular import trabecular_measurements
+from cbct_osteo.measure.uncertainty import height_sigma, placed_width_sigma
+from cbct_osteo.measure.validation import MIN_LINE_MM, Issue, missing_inputs, validate_landmarks
 from cbct_osteo.volume import Volume
 from cbct_osteo.reformat.arch import ArchCurve
 
-#: Ids measured per side, in report order. FD_3D is the 3D box-counting dimension on the cube.
-MEASUREMENT_IDS: tuple[str, ...] = ("W", "S", "I", "TRAB_MEAN", "TRAB_SD", "BV_TV", "FD", "FD_3D")
-UNITS = {"W": "mm", "S": "mm", "I": "mm", "TRAB_MEAN": GRAY, "TRAB_SD": GRAY, "BV_TV": "ratio", "FD": "1", "FD_3D": "1"}
-TRABECULAR_IDS = ("TRAB_MEAN", "TRAB_SD", "BV_TV", "FD", "FD_3D")
+NO_ARCH_NOTE = "no dental arch: the line was not projected into the cross-section"
+#: An edge-fitted W whose one-sigma uncertainty exceeds this (mm) is "uncertain": at two sigma it
+#: could be wrong by more than the 0.3 mm the program must never be silently wrong by.
+UNCERTAIN_ABOVE_MM = 0.15
+
+#: CTCI grades that describe a porous or eroded endosteal margin (INDICES.md, CTCI: C2, C3).
+POROUS_GRADES = ("C2", "C3")
+#: A fitted W further than this many combined sigmas from the placed points is kept but "uncertain"
+#: (beyond AGREEMENT_SIGMAS it is not used): the image and the user disagree about a margin, which a
+#: porous endosteal zone causes (simulated porous cortex: fit 1.5 mm to the compact part, truth 2.5 mm).
+CHECK_CLICKS_SIGMAS = 2.0
+#: A fitted blur sigma above this fraction of W makes W "uncertain": the cortex never reaches its
+#: level in the image and width and density can no longer be told apart (on the accuracy study the
+#: errors grow past 0.15 mm from about sigma = 0.4 W).
+MAX_BLUR_TO_WIDTH = 0.4
+
+__all__ = ["MEASUREMENT_IDS", "CaseMeasurements", "measure_case", "measure_side"]
 
 
 @dataclass
@@ -41,7 +56,8 @@ class CaseMeasurements:
         that could not be made has ``value=None`` and ``missing`` naming the landmarks it needs.
     refined_points
         ``refined_points[side] = {"border_outer": (x, y, z), "border_inner": (x, y, z)}``: the
-        edge-proposed margins (patient mm) the user can accept or move; empty when not refined.
+        edge-proposed margins (patient mm) the user can accept or move; empty when not refined
+        or when the fit was not used.
     method
         ``"edge"`` or ``"manual"``.
     issues
@@ -60,41 +76,105 @@ class CaseMeasurements:
 
 
 def _missing(mid: str, method: str, missing: tuple[str, ...]) -> Measurement:
-    return Measurement(mid, None, UNITS[mid], method, missing=missing)
+    words = ", ".join(k.replace("_", " ") for k in missing)
+    return Measurement(mid, None, UNITS[mid], method, missing=missing, notes=(f"place {words} first",))
+
+
+def _point(xyz) -> list[float]:
+    return [round(float(v), 4) for v in xyz]
+
+
+def _drawing(frame: MeasurementFrame, outer, inner, source: str) -> dict:
+    """What the GUI and report draw for W: the margins used and the measurement line."""
+    return {
+        "edges_mm": {"outer": _point(outer), "inner": _point(inner), "source": source},
+        "line_mm": [_point(outer), _point(frame.origin)],
+    }
 
 
 def _cortical(volume: Volume, marks: SideLandmarks, frame: MeasurementFrame, refine: bool,
-              half_voxel: float) -> tuple[Measurement, EdgeFit | None]:
+              resolution: float, cortex_level: tuple[str, float] | None = None) -> tuple[Measurement, EdgeFit | None]:
+    """W with its quality; the fit is returned only when it was used."""
     outer, inner = marks.points["border_outer"], marks.points["border_inner"]
-    manual = manual_width(frame, outer, inner)
+    placed = manual_width(frame, outer, inner)
+    where = {"resolution_along_line_mm": round(resolution, 4), "placed_value": round(placed, 4)}
+    if placed < MIN_LINE_MM:
+        return Measurement("W", None, "mm", "manual", details=where, quality=NOT_MEASURABLE, notes=(
+            f"border_outer and border_inner coincide on the measurement line ({placed:.2f} mm apart): the cortical "
+            "width is undefined; place the inner margin at the top of the cortex",)), None
+    placed_sigma = placed_width_sigma(resolution)
+    budget_placed = {"placement": round(placed_sigma, 4)}
+    notes: list[str] = []
+    quality, used = OK, None
+    value, sigma, method, details = placed, placed_sigma, "manual", {**where, "uncertainty_budget_mm": budget_placed}
+    drawing = _drawing(frame, outer, inner, "placed")
     if refine:
-        try:
-            fit = edge_width(volume, frame, outer, inner)
-        except (ValueError, RuntimeError) as exc:
-            fit, problem = None, str(exc)
+        fit = edge_width(volume, frame, outer, inner, resolution, cortex_level=cortex_level[1] if cortex_level else None)
+        details = {**where, **fit.details()}
+        if not fit.steps_visible:
+            return Measurement("W", None, "mm", "edge", details=details, quality=NOT_MEASURABLE, notes=(
+                f"not measurable: {fit.problems[0]}",), geometry=drawing), None
+        if fit.usable:
+            value, sigma, method, used = fit.width_mm, fit.uncertainty_mm, "edge", fit
+            drawing = _drawing(frame, fit.outer_xyz, fit.inner_xyz, "edge")
+            if cortex_level is not None:
+                quality = UNCERTAIN
+                notes.append(f"the cortex is thin for the scan's blur, so its gray level was fixed at {cortex_level[1]:.0f}, "
+                             f"the level of the well-resolved cortex on the {cortex_level[0]} side (assumes the same "
+                             "cortical density on both sides)")
+            if fit.cautions:
+                quality = UNCERTAIN
+                notes.extend(fit.cautions)
+            combined = math.hypot(sigma, placed_sigma)
+            if abs(value - placed) > CHECK_CLICKS_SIGMAS * combined:
+                quality = UNCERTAIN
+                notes.append(f"the fitted width differs from the placed points by {value - placed:+.2f} mm (more than "
+                             f"{CHECK_CLICKS_SIGMAS:g} combined uncertainties): check the endosteal margin; a porous, "
+                             "trabecularised endosteal zone (C2/C3) makes it indistinct")
+            if sigma > UNCERTAIN_ABOVE_MM:
+                quality = UNCERTAIN
+                notes.append(f"the edge fit's uncertainty (\u00b1{sigma:.2f} mm) exceeds {UNCERTAIN_ABOVE_MM:g} mm")
+            if fit.sigma_mm > MAX_BLUR_TO_WIDTH * value and cortex_level is None:
+                quality = UNCERTAIN
+                notes.append(f"the cortex ({value:.1f} mm) is thin for the scan's blur (fitted sigma {fit.sigma_mm:.2f} mm): "
+                             "its width and density trade off in the fit (Treece et al. 2010)")
         else:
-            problem = "" if math.isfinite(fit.width_mm) else "the edge fit did not converge"
-        if fit is not None and not problem:
-            details = {**fit.details(), "manual_value": round(manual, 4)}
-            return Measurement("W", fit.width_mm, "mm", "edge", fit.uncertainty_mm, details=details), fit
-        return Measurement("W", manual, "mm", "manual", half_voxel,
-                           details={"edge_failed": problem or "edge fit failed"}), None
-    return Measurement("W", manual, "mm", "manual", half_voxel), None
+            details["edge_failed"] = list(fit.problems)
+            details["uncertainty_budget_mm"] = budget_placed
+            quality = UNCERTAIN
+            notes.append("edge refinement not used (" + "; ".join(fit.problems) + "): W is the distance between "
+                         "the placed points")
+    resolution_quality, note = cortical_quality(value, resolution)
+    if note:
+        notes.append(note)
+    quality = worst_quality(quality, resolution_quality)
+    if quality == NOT_MEASURABLE:
+        return Measurement("W", None, "mm", method, details=details, quality=quality, notes=tuple(notes),
+                           geometry=drawing), None
+    return Measurement("W", value, "mm", method, sigma, details=details, quality=quality, notes=tuple(notes),
+                       geometry=drawing), used
 
 
-def _heights(marks: SideLandmarks, frame: MeasurementFrame, fit: EdgeFit | None, half_voxel: float,
+def _heights(marks: SideLandmarks, frame: MeasurementFrame, fit: EdgeFit | None, resolution: float,
              method: str) -> dict[str, Measurement]:
     border = fit.outer_xyz if fit is not None else marks.points["border_outer"]
-    border_uncertainty = fit.uncertainty_mm if fit is not None else half_voxel
-    uncertainty = math.hypot(half_voxel, border_uncertainty)
+    border_sigma = fit.outer_sigma_mm if fit is not None else placed_width_sigma(resolution) / math.sqrt(2.0)
+    uncertainty = height_sigma(resolution, border_sigma)
     result = {}
     for mid, kind in (("S", "foramen_superior"), ("I", "foramen_inferior")):
         if kind not in marks.points:
             result[mid] = _missing(mid, method, (kind,))
             continue
         value = height_above_border(frame, marks.points[kind], border)
-        result[mid] = Measurement(mid, value, "mm", "edge" if fit is not None else "manual", uncertainty,
-                                  details={"border": "edge-refined" if fit is not None else "as placed"})
+        notes: tuple[str, ...] = ()
+        quality = OK
+        if value <= 0:
+            quality, notes = NOT_MEASURABLE, (f"{kind.replace('_', ' ')} lies {-value:.1f} mm below the inferior border: "
+                                              "check the landmarks",)
+        result[mid] = Measurement(mid, value if quality != NOT_MEASURABLE else None, "mm",
+                                  "edge" if fit is not None else "manual", uncertainty,
+                                  details={"border": "edge-refined" if fit is not None else "as placed"},
+                                  quality=quality, notes=notes)
     return result
 
 
@@ -115,33 +195,40 @@ def _outside_volume(volume: Volume, marks: SideLandmarks) -> list[str]:
 
 
 def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCurve | None,
-                 refine: bool = True) -> tuple[dict[str, Measurement], dict[str, tuple[float, float, float]]]:
-    """Every measurement of one side, and the refined margin points (empty when not refined)."""
+                 refine: bool = True, cortex_level: tuple[str, float] | None = None
+                 ) -> tuple[dict[str, Measurement], dict[str, tuple[float, float, float]]]:
+    """Every measurement of one side, and the refined margin points (empty when not refined).
+
+    ``cortex_level`` = (other side, gray level) fixes the cortical level of the edge fit.
+    """
     marks = landmarks.sides.get(side, SideLandmarks())
     method = "edge" if refine else "manual"
     result: dict[str, Measurement] = {}
     refined: dict[str, tuple[float, float, float]] = {}
-    frame = None
+    frame, degenerate = None, ""
     if "foramen_centre" in marks.points and "border_outer" in marks.points:
         try:
             frame = measurement_frame(marks.points["foramen_centre"], marks.points["border_outer"], arch)
-        except ValueError:
-            frame = None
+        except ValueError as exc:
+            degenerate = str(exc)
     fit = None
     outside = _outside_volume(volume, marks)
     if outside:
         reason = f"{', '.join(outside)} lie(s) outside the scanned volume: these landmarks were not placed on this scan"
         for mid in ("W", "S", "I"):
-            result[mid] = Measurement(mid, None, UNITS[mid], method, details={"reason": reason})
+            result[mid] = Measurement(mid, None, UNITS[mid], method, details={"reason": reason}, notes=(reason,))
+    elif degenerate:
+        for mid in ("W", "S", "I"):
+            result[mid] = Measurement(mid, None, UNITS[mid], method, details={"reason": degenerate}, notes=(degenerate,))
     elif frame is None:
         for mid in ("W", "S", "I"):
             need = missing_inputs(landmarks, side, mid) or ("border_outer",)
             result[mid] = _missing(mid, method, need)
     else:
-        half_voxel = 0.5 * voxel_extent_along(volume, frame.direction)
+        resolution = line_resolution(volume, frame.direction)
         w_missing = missing_inputs(landmarks, side, "W")  # also a line of no length (inner on the border)
         if not w_missing:
-            result["W"], fit = _cortical(volume, marks, frame, refine, half_voxel)
+            result["W"], fit = _cortical(volume, marks, frame, refine, resolution, cortex_level)
             if fit is not None:
                 refined = {"border_outer": fit.outer_xyz, "border_inner": fit.inner_xyz}
         else:
@@ -149,11 +236,16 @@ def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCu
             problem = degenerate_line(marks, "border_inner")
             if problem is not None:
                 result["W"].details["reason"] = problem
-        result.update(_heights(marks, frame, fit, half_voxel, method))
+        grade = (landmarks.grades.get(side) or {}).get("CTCI")
+        if grade in POROUS_GRADES and result["W"].ok and result["W"].quality == OK:
+            result["W"] = replace(result["W"], quality=UNCERTAIN, notes=(*result["W"].notes, (
+                f"graded {grade} (porous or eroded endosteal margin): the endosteal margin is indistinct and the "
+                "fitted edge may stop at the compact part of the cortex")))
+        result.update(_heights(marks, frame, fit, resolution, method))
         if not frame.in_plane:
             for mid in ("W", "S", "I"):
                 if result[mid].ok:
-                    result[mid].details["note"] = "no dental arch: the line was not projected into the cross-section"
+                    result[mid] = replace(result[mid], notes=(*result[mid].notes, NO_ARCH_NOTE))
     trab_missing = missing_inputs(landmarks, side, "TRAB")
     if trab_missing or arch is None:
         for mid in TRABECULAR_IDS:
@@ -181,11 +273,37 @@ def measure_case(volume: Volume, landmarks: LandmarkSet, refine: bool = True) ->
     """
     try:
         arch = arch_from_points(landmarks.arch_points)
-    except ValueError:
+    except ValueError:  # coincident points: validate_landmarks says so
         arch = None
     case = CaseMeasurements(method="edge" if refine else "manual", issues=validate_landmarks(landmarks, volume))
+    refined_by_side = {}
     for side in SIDES:
-        case.sides[side], refined = measure_side(volume, landmarks, side, arch, refine)
-        if refined:
-            case.refined_points[side] = refined
+        case.sides[side], refined_by_side[side] = measure_side(volume, landmarks, side, arch, refine)
+    for side, other in zip(SIDES, reversed(SIDES)):
+        level = _resolved_cortex_level(case.sides[other]["W"])
+        if refine and level is not None and _thin_for_blur(case.sides[side]["W"]):
+            remeasured, refined = measure_side(volume, landmarks, side, arch, refine, (other, level))
+            if remeasured["W"].method == "edge":  # the constrained fit passed its checks: use it
+                case.sides[side], refined_by_side[side] = remeasured, refined
+    case.refined_points = {side: points for side, points in refined_by_side.items() if points}
     return case
+
+
+#: A cortex is "well resolved" (its fitted gray level can serve the other side) when W exceeds this
+#: many fitted blur sigmas: the edges then no longer overlap and W and level are independent.
+RESOLVED_WIDTH_SIGMAS = 4.0
+
+
+def _resolved_cortex_level(w: Measurement) -> float | None:
+    """The fitted cortical gray level of a well-resolved, edge-fitted W, or None."""
+    sigma = w.details.get("fitted_sigma_mm")
+    if w.method != "edge" or w.quality != OK or not w.ok or not sigma or "cortex_level_fixed" in w.details:
+        return None
+    return float(w.details["levels"][1]) if w.value >= RESOLVED_WIDTH_SIGMAS * sigma else None
+
+
+def _thin_for_blur(w: Measurement) -> bool:
+    """A W whose fit failed on the width-level trade-off (level at its bound, or thin for the blur)."""
+    failed = w.details.get("edge_failed") or []
+    return (any("cortex level reached its limit" in p for p in failed)
+            or any("thin for the scan's blur" in n for n in w.notes))

@@ -23,6 +23,8 @@ from skimage.morphology import skeletonize
 WHITE_RUDOLPH_SIGMA_PX = 35.0
 #: The constant added after subtracting the blur; the threshold sits at it (8-bit mid gray).
 WHITE_RUDOLPH_OFFSET = 128.0
+#: Smallest ROI side (pixels) box counting accepts: sizes 2 ... side/4 must give at least 4 sizes.
+MIN_ROI_PIXELS = 20
 
 
 @dataclass(frozen=True)

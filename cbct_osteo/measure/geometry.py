@@ -22,13 +22,28 @@ from cbct_osteo.reformat.arch import ArchCurve
 
 #: Fewer arch points than this cannot define a smooth arch (ArchCurve's minimum).
 MIN_ARCH_POINTS = 3
+#: Consecutive arch points closer than this (mm) are a double click, not a direction.
+MIN_ARCH_SPACING_MM = 0.1
 
 
 def arch_from_points(points: list | np.ndarray) -> ArchCurve | None:
-    """The arch curve through the user's points, or ``None`` when too few are placed."""
+    """The arch curve through the user's points, or ``None`` when too few are placed.
+
+    Raises
+    ------
+    ValueError
+        When consecutive points coincide (closer than ``MIN_ARCH_SPACING_MM``): the arch's
+        direction between them, and so every cross-section there, would be undefined.
+    """
     if len(points) < MIN_ARCH_POINTS:
         return None
-    return ArchCurve.from_points(np.asarray(points, dtype=float))
+    pts = np.asarray(points, dtype=float)
+    gaps = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    if np.any(gaps < MIN_ARCH_SPACING_MM):
+        first = int(np.argmax(gaps < MIN_ARCH_SPACING_MM))
+        raise ValueError(f"arch points {first} and {first + 1} coincide (less than {MIN_ARCH_SPACING_MM:g} mm apart); "
+                         "remove the duplicate click")
+    return ArchCurve.from_points(pts)
 
 
 def arch_tangent_at(arch: ArchCurve, xyz: np.ndarray) -> np.ndarray:

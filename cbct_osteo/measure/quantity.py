@@ -10,6 +10,17 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Measurement quality words of the results JSON (DESIGN.md), best first.
+OK = "ok"
+UNCERTAIN = "uncertain"
+NOT_MEASURABLE = "not measurable"
+QUALITIES: tuple[str, ...] = (OK, UNCERTAIN, NOT_MEASURABLE)
+
+
+def worst_quality(*qualities: str) -> str:
+    """The worst of ``qualities`` (``"ok"`` when none are given)."""
+    return max(qualities, key=QUALITIES.index, default=OK)
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -31,6 +42,16 @@ class Measurement:
         What the user must place before it can be measured (empty when ``value`` is set).
     details
         Method specifics worth keeping (profile positions, R², box sizes, threshold ...).
+    quality
+        ``"ok"``, ``"uncertain"`` (a value the data supports only loosely: read ``notes``) or
+        ``"not measurable"`` (no value the data can support). Defaults to ``"ok"`` with a value
+        and ``"not measurable"`` without one.
+    notes
+        Plain sentences saying why the quality is not ``"ok"`` (or what was done instead).
+    geometry
+        What was measured, for drawing it (patient LPS mm), written as top-level keys of the
+        JSON: W has ``edges_mm`` (``outer``, ``inner``, ``source`` ``"edge"``/``"placed"``) and
+        ``line_mm`` (two points: the border and the foramen centre).
     """
 
     id: str
@@ -40,10 +61,26 @@ class Measurement:
     uncertainty: float | None = None
     missing: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    quality: str = ""
+    notes: tuple[str, ...] = ()
+    geometry: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.quality:
+            object.__setattr__(self, "quality", OK if self.ok else NOT_MEASURABLE)
+        if self.quality not in QUALITIES:
+            raise ValueError(f"quality must be one of {QUALITIES}, got {self.quality!r}")
+        object.__setattr__(self, "notes", tuple(self.notes))
 
     @property
     def ok(self) -> bool:
+        """Whether there is a finite value (whatever its quality)."""
         return self.value is not None and math.isfinite(self.value)
+
+    @property
+    def measurable(self) -> bool:
+        """A value an index may be computed from: present and not ``"not measurable"``."""
+        return self.ok and self.quality != NOT_MEASURABLE
 
     def to_json(self) -> dict[str, Any]:
         document: dict[str, Any] = {"value": self.value, "unit": self.unit, "method": self.method}
@@ -51,6 +88,9 @@ class Measurement:
             document["uncertainty"] = self.uncertainty
         if self.missing:
             document["missing"] = list(self.missing)
+        document["quality"] = self.quality
+        document["notes"] = list(self.notes)
+        document.update(self.geometry)
         if self.details:
             document["details"] = self.details
         return document

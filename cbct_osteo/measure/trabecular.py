@@ -6,6 +6,8 @@ of the same side. Gray values are CBCT gray values, not calibrated Hounsfield un
 
 The ROI is resampled at ``ROI_PIXEL_MM`` (0.1 mm) whatever the voxel size, so the White &
 Rudolph pixel parameters (blur sigma, box sizes) mean the same physical scale on every scan.
+Resampling adds no detail: on voxels coarser than trabeculae the texture measures (TRAB_SD,
+BV_TV, FD, FD_3D) are marked by :func:`~cbct_osteo.measure.resolution.trabecular_quality`.
 """
 from __future__ import annotations
 
@@ -15,13 +17,16 @@ import numpy as np
 from skimage.filters import threshold_otsu
 
 from cbct_osteo.io.landmarks_file import TrabecularRoi
+from cbct_osteo.measure.definitions import GRAY, TEXTURE_IDS
 from cbct_osteo.measure.fractal import (
+    MIN_ROI_PIXELS,
     WHITE_RUDOLPH_SIGMA_PX,
     BoxCount,
     box_counting_dimension,
     white_rudolph_skeleton,
 )
-from cbct_osteo.measure.quantity import Measurement
+from cbct_osteo.measure.quantity import NOT_MEASURABLE, Measurement, worst_quality
+from cbct_osteo.measure.resolution import trabecular_quality
 from cbct_osteo.measure.sampling import sample_points
 from cbct_osteo.reformat.arch import ArchCurve
 from cbct_osteo.volume import Volume
@@ -30,8 +35,12 @@ from cbct_osteo.volume import Volume
 ROI_PIXEL_MM = 0.1
 #: Percentiles of the gray values reported with TRAB_MEAN.
 PERCENTILES = (5, 25, 50, 75, 95)
-GRAY = "gray value"
-FD_METHOD = "box counting (White & Rudolph 1999)"
+FD_METHOD = "2D box counting, White & Rudolph steps, 0.1 mm pixels"
+FD_3D_METHOD = "3D box counting (program's own, not published)"
+#: What the accuracy study found (docs/science-notes.md): FD follows the scanner as much as the bone.
+FD_COMPARABILITY = ("depends on the scanner's blur and noise (phantom: 1.34 sharp, 1.05 blurred 0.3 mm, 1.21 blurred "
+                    "with noise): compare values only within one scanner and protocol")
+BV_TV_METHOD = "Otsu threshold within the ROI (experimental)"
 
 
 @dataclass(frozen=True)
@@ -150,10 +159,38 @@ def trabecular_measurements(volume: Volume, arch: ArchCurve, roi: TrabecularRoi,
     TRAB_SD's is the standard error of a standard deviation, SD / sqrt(2 (n - 1)), with the same n.
     """
     reason = _roi_outside_reason(volume, arch, roi)
+    if reason is None and roi.size_mm < MIN_ROI_PIXELS * ROI_PIXEL_MM:
+        reason = (f"the trabecular ROI is {roi.size_mm:g} mm across; box counting needs at least "
+                  f"{MIN_ROI_PIXELS * ROI_PIXEL_MM:g} mm ({MIN_ROI_PIXELS} pixels of {ROI_PIXEL_MM:g} mm): make it larger")
     if reason is not None:
-        return {key: Measurement(key, None, unit, method, details={"reason": reason}) for key, unit, method in (
+        return {key: Measurement(key, None, unit, method, details={"reason": reason}, notes=(reason,))
+                for key, unit, method in (
             ("TRAB_MEAN", GRAY, "ROI mean (cross-section)"), ("TRAB_SD", GRAY, "ROI standard deviation (cross-section)"),
-            ("BV_TV", "ratio", "Otsu threshold within the ROI"), ("FD", "1", FD_METHOD), ("FD_3D", "1", FD_METHOD))}
+            ("BV_TV", "ratio", BV_TV_METHOD), ("FD", "1", FD_METHOD), ("FD_3D", "1", FD_3D_METHOD))}
+    return _limited(volume, _measure_roi(volume, arch, roi, sigma_px))
+
+
+def _limited(volume: Volume, measured: dict[str, Measurement]) -> dict[str, Measurement]:
+    """The texture measures marked by what the scan's voxels can resolve (TRAB_MEAN is not limited)."""
+    quality, note = trabecular_quality(volume)
+    if note is None:
+        return measured
+    result = dict(measured)
+    for key in TEXTURE_IDS:
+        m = measured[key]
+        combined = worst_quality(m.quality, quality)
+        if combined == NOT_MEASURABLE:
+            details = {**m.details, "value_at_this_resolution": m.value}
+            result[key] = Measurement(key, None, m.unit, m.method, details=details, quality=combined,
+                                      notes=(*m.notes, note))
+        else:
+            result[key] = Measurement(key, m.value, m.unit, m.method, m.uncertainty, details=m.details,
+                                      quality=combined, notes=(*m.notes, note))
+    return result
+
+
+def _measure_roi(volume: Volume, arch: ArchCurve, roi: TrabecularRoi, sigma_px: float) -> dict[str, Measurement]:
+    """The five ROI measurements before resolution limits."""
     samples = roi_samples(volume, arch, roi)
     values = samples.image[samples.mask]
     values3d = samples.cube[samples.mask3d]
@@ -177,18 +214,21 @@ def trabecular_measurements(volume: Volume, arch: ArchCurve, roi: TrabecularRoi,
     threshold = float(threshold_otsu(values))
     threshold3d = float(threshold_otsu(values3d))
     result["BV_TV"] = Measurement(
-        "BV_TV", float(np.mean(values >= threshold)), "ratio", "Otsu threshold within the ROI",
+        "BV_TV", float(np.mean(values >= threshold)), "ratio", BV_TV_METHOD,
         details={**where, "threshold": round(threshold, 2), "bv_tv_3d": float(np.mean(values3d >= threshold3d)),
                  "threshold_3d": round(threshold3d, 2)},
     )
-    for key, image, mask in (("FD", samples.image, samples.mask), ("FD_3D", samples.cube, samples.mask3d)):
+    for key, method, image, mask in (("FD", FD_METHOD, samples.image, samples.mask),
+                                     ("FD_3D", FD_3D_METHOD, samples.cube, samples.mask3d)):
         skeleton = white_rudolph_skeleton(image, sigma_px, mask if roi.shape == "circle" else None)
         count = int(np.count_nonzero(skeleton))
         if count < min(image.shape):  # less skeleton than one line across the ROI: no pattern to count
-            result[key] = Measurement(key, None, "1", FD_METHOD, details={
-                **where, "problem": f"no trabecular pattern in the ROI (skeleton of {count} pixels is nearly empty)"})
+            problem = f"no trabecular pattern in the ROI (skeleton of {count} pixels is nearly empty)"
+            result[key] = Measurement(key, None, "1", method, details={**where, "problem": problem}, notes=(problem,))
             continue
         fit = box_counting_dimension(skeleton)
-        result[key] = Measurement(key, fit.dimension, "1", FD_METHOD,
-                                  details={**where, **_fd_details(fit, samples.pixel_mm, sigma_px)})
+        result[key] = Measurement(key, fit.dimension, "1", method,
+                                  details={**where, **_fd_details(fit, samples.pixel_mm, sigma_px),
+                                           "skeletonised": "the marrow spaces (inverted bone pattern)",
+                                           "comparability": FD_COMPARABILITY})
     return result

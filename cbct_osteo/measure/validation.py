@@ -12,7 +12,9 @@ import numpy as np
 from skimage.filters import threshold_otsu
 
 from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks, degenerate_line
-from cbct_osteo.measure.geometry import MIN_ARCH_POINTS, arch_from_points
+from cbct_osteo.measure.definitions import MEASUREMENTS_BY_ID, group_requirements
+from cbct_osteo.measure.fractal import MIN_ROI_PIXELS
+from cbct_osteo.measure.geometry import MIN_ARCH_POINTS, MIN_ARCH_SPACING_MM, arch_from_points
 from cbct_osteo.measure.sampling import sample_points
 from cbct_osteo.volume import Volume
 
@@ -23,6 +25,11 @@ BONE_SEARCH_RADIUS_MM = 3.0
 #: Below this fraction of bone voxels around the foramen centre it is "outside the bone".
 MIN_BONE_FRACTION = 0.05
 
+#: Margins closer than this on the measurement line (mm) do not define a cortical width.
+MIN_LINE_MM = 0.1
+#: Smallest trabecular ROI (mm) for box counting at the ROI's 0.1 mm pixels.
+MIN_ROI_MM = MIN_ROI_PIXELS * 0.1
+
 NAMES = {
     "foramen_centre": "the centre of the mental foramen",
     "foramen_superior": "the upper margin of the mental foramen",
@@ -32,13 +39,9 @@ NAMES = {
     "trab_roi": "the trabecular region of interest",
     "arch": "the dental arch",
 }
-#: What each measurement needs, in the order the guided workflow asks for it.
-REQUIREMENTS: dict[str, tuple[str, ...]] = {
-    "W": ("foramen_centre", "border_outer", "border_inner"),
-    "S": ("foramen_centre", "foramen_superior", "border_outer"),
-    "I": ("foramen_centre", "foramen_inferior", "border_outer"),
-    "TRAB": ("trab_roi", "arch"),
-}
+#: What each group of measurements needs, in the order the guided workflow asks for it
+#: (derived from the one list of measurements, :data:`cbct_osteo.measure.definitions.MEASUREMENTS`).
+REQUIREMENTS: dict[str, tuple[str, ...]] = group_requirements()
 MEASUREMENT_NAMES = {
     "W": "the cortical width W",
     "S": "the height S of the foramen's upper margin",
@@ -79,13 +82,28 @@ def _has(marks: SideLandmarks, landmarks: LandmarkSet, name: str) -> bool:
 
 
 def missing_inputs(landmarks: LandmarkSet, side: str, measurement: str) -> tuple[str, ...]:
-    """The landmarks ``measurement`` (a key of ``REQUIREMENTS``) still needs on ``side``."""
+    """The landmarks ``measurement`` (a group of ``REQUIREMENTS`` or a measurement id) still needs on ``side``."""
     marks = landmarks.sides.get(side, SideLandmarks())
-    return tuple(name for name in REQUIREMENTS[measurement] if not _has(marks, landmarks, name))
+    group = measurement if measurement in REQUIREMENTS else MEASUREMENTS_BY_ID[measurement].group
+    return tuple(name for name in REQUIREMENTS[group] if not _has(marks, landmarks, name))
+
+
+def _arch_issues(landmarks: LandmarkSet) -> list[Issue]:
+    """Coincident consecutive arch points: the arch's direction between them is undefined."""
+    points = np.asarray(landmarks.arch_points, float).reshape(-1, 3)
+    if len(points) < 2:
+        return []
+    gaps = np.linalg.norm(np.diff(points, axis=0), axis=1)
+    close = [i + 1 for i, g in enumerate(gaps) if g < MIN_ARCH_SPACING_MM]
+    if not close:
+        return []
+    listed = ", ".join(f"{i} and {i + 1}" for i in close[:3])
+    return [Issue("error", None, "arch", f"Arch points {listed} coincide (less than {MIN_ARCH_SPACING_MM:g} mm apart): "
+                  "remove the duplicate click.")]
 
 
 def _missing_issues(landmarks: LandmarkSet) -> list[Issue]:
-    issues: list[Issue] = []
+    issues: list[Issue] = _arch_issues(landmarks)
     if len(landmarks.arch_points) < MIN_ARCH_POINTS:
         issues.append(Issue("missing", None, "arch",
                             f"The dental arch needs at least {MIN_ARCH_POINTS} points "
@@ -130,7 +148,11 @@ def _geometry_issues(landmarks: LandmarkSet, side: str) -> list[Issue]:
                             f"{label} side: the lower border of the mandible is placed above the mental foramen."))
     if "border_outer" in p and "border_inner" in p and degenerate_line(marks, "border_inner") is None:
         height = float(np.dot(p["border_inner"] - p["border_outer"], up))
-        if height <= 0:
+        if abs(height) < MIN_LINE_MM:
+            issues.append(Issue("error", side, "border_inner",
+                                f"{label} side: the inner cortical margin coincides with the outer border "
+                                f"({abs(height):.2f} mm apart on the measurement line): place it at the top of the cortex."))
+        elif height <= 0:
             issues.append(Issue("error", side, "border_inner",
                                 f"{label} side: the inner cortical margin is below the outer border; "
                                 "the inner margin belongs above the lower border, at the top of the cortex."))
@@ -142,6 +164,10 @@ def _geometry_issues(landmarks: LandmarkSet, side: str) -> list[Issue]:
         if np.dot(p["foramen_superior"] - p["foramen_inferior"], up) <= 0:
             issues.append(Issue("error", side, "foramen_superior",
                                 f"{label} side: the upper margin of the mental foramen is placed below its lower margin."))
+    if marks.trab_roi is not None and marks.trab_roi.size_mm < MIN_ROI_MM:
+        issues.append(Issue("error", side, "trab_roi",
+                            f"{label} side: the trabecular region is {marks.trab_roi.size_mm:g} mm across; box counting "
+                            f"needs at least {MIN_ROI_MM:g} mm ({MIN_ROI_PIXELS} pixels of 0.1 mm): make it larger."))
     if marks.trab_roi is not None and "border_inner" in p:
         roi = marks.trab_roi
         bottom = float(np.dot(np.asarray(roi.centre) - p["border_inner"], up)) - roi.size_mm / 2.0
@@ -168,7 +194,10 @@ def _sides_swapped(landmarks: LandmarkSet) -> list[Issue]:
         if centres["left"][0] <= centres["right"][0]:
             return [Issue("error", side, "foramen_centre", message) for side in SIDES]
         return []
-    arch = arch_from_points(landmarks.arch_points) if len(landmarks.arch_points) >= MIN_ARCH_POINTS else None
+    try:
+        arch = arch_from_points(landmarks.arch_points)
+    except ValueError:  # coincident points: reported by _arch_issues
+        return []
     if arch is None:
         return []
     midline_x = float(arch.point(arch.length_mm / 2.0)[0])

@@ -13,7 +13,10 @@ Entry points
 ------------
 - :func:`make_phantom` returns a :class:`PhantomCase` in memory (volume, truth, landmarks);
 - :func:`write_phantom` writes the DICOM series, ``truth.json`` and ``landmarks.json``, in slabs;
-- :func:`ensure_demo_phantom` writes the demo case once into the user's cache folder.
+- :func:`ensure_demo_phantom` writes the demo case once into the user's cache folder;
+- :func:`make_cbct_case` / :func:`write_cbct_case` (from :mod:`.simulated`, needing the optional
+  ``[simulate]`` extra, itk-rtk): the anatomical mandible (:mod:`.anatomy`) through a simulated
+  cone-beam scan and FDK reconstruction, with the same truth and landmarks files.
 
 The default phantom is ``DEFAULT_SHAPE = (140, 360, 360)`` voxels of ``DEFAULT_VOXEL_MM = 0.3`` mm
 (a 108 x 108 x 42 mm field of view holding the whole mandibular body and teeth). The anatomy is
@@ -328,6 +331,15 @@ def _is_current_demo(folder: Path) -> bool:
     return str(generator).startswith(GENERATOR) and (folder / SERIES_FOLDER).is_dir() and (folder / LANDMARKS_FILE).is_file()
 
 
+def __getattr__(name: str) -> Any:
+    """``make_cbct_case`` and ``write_cbct_case`` are imported on first use (they pull in the simulation)."""
+    if name in ("make_cbct_case", "write_cbct_case"):
+        from cbct_osteo.phantom import simulated
+
+        return getattr(simulated, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "DEFAULT_SHAPE",
     "DEFAULT_VOXEL_MM",
@@ -337,6 +349,8 @@ __all__ = [
     "SMALL_VOXEL_MM",
     "default_demo_dir",
     "ensure_demo_phantom",
+    "make_cbct_case",
     "make_phantom",
+    "write_cbct_case",
     "write_phantom",
 ]

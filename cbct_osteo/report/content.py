@@ -66,7 +66,7 @@ def status_note(entry: Any) -> str:
     if entry.cutoff is None:
         return "no validated cutoff: value only"
     if entry.cutoff.status != "confirmed":
-        return f"cutoff from a secondary source; population: {entry.cutoff.population}"
+        return f"cutoff {entry.cutoff.status}: {entry.cutoff.note}"
     return f"population: {entry.cutoff.population}"
 
 
@@ -134,9 +134,15 @@ def scan_limit_sentences(volume: Volume) -> tuple[str, ...]:
 
 
 def measured_points(results: Mapping[str, Any], side: str) -> dict[str, Any]:
-    """The border points W was actually measured between (edge-refined), when the results record them."""
-    refined = ((results.get("sides") or {}).get(side) or {}).get("refined_points") or {}
-    return {k: v for k, v in refined.items() if isinstance(v, (list, tuple)) and len(v) == 3}
+    """The border points W was actually measured between: W's ``edges_mm`` (edge-refined or as placed).
+
+    Older results without ``edges_mm`` fall back on ``refined_points``.
+    """
+    side_doc = (results.get("sides") or {}).get(side) or {}
+    edges = (((side_doc.get("measurements") or {}).get("W") or {}).get("edges_mm")) or {}
+    points = {"border_outer": edges.get("outer"), "border_inner": edges.get("inner")} if edges else {}
+    points = points or side_doc.get("refined_points") or {}
+    return {k: v for k, v in points.items() if isinstance(v, (list, tuple)) and len(v) == 3}
 
 
 def report_figures(results: Mapping[str, Any], volume: Volume, landmarks: LandmarkSet) -> list[Figure]:

@@ -158,6 +158,12 @@ def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, auth
     measurements = [Paragraph("Measurements", st["h2"]), _measurement_table(content, st, width)]
     if content.method_note:
         measurements.append(Paragraph(escape(content.method_note), st["small"]))
+    measured = {row.id for row in content.measurement_rows} | set(content.measurement_names)
+    quality_notes = [f"{row.id} {note}" for row in (*content.measurement_rows, *content.index_rows)
+                     if row.id in measured for note in row.notes]
+    if quality_notes:  # why a value is "uncertain" or "not measurable" (results JSON "notes")
+        measurements.append(Paragraph("<b>Quality notes.</b> " + " ".join(escape(n) + "." for n in quality_notes),
+                                      st["small"]))
     story.append(KeepTogether(measurements))
     story += _figures(content, st, width, height)
     story.append(CondPageBreak(60 * mm))

@@ -35,6 +35,8 @@ def check_rows(rows: list[dict[str, str]], cohort: dict) -> dict[str, dict[str, 
             true_w = truth[side]["measurements"]["W"]["value"]
             assert float(row[f"{side}_W"]) == pytest.approx(true_w, abs=0.35)
             assert row[f"{side}_CTMI"] == row[f"{side}_W"]
+        true_mean = (truth["left"]["measurements"]["W"]["value"] + truth["right"]["measurements"]["W"]["value"]) / 2
+        assert row["mean_CTMI_category"] == ("low" if true_mean < 3.1 else "normal"), (case, true_mean)
         assert row["screening"] in ("low", "normal")
         assert row["mean_CASTRO_category"] == "definition pending verification"
         assert row["sex"] == "F"

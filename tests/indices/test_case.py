@@ -33,7 +33,13 @@ def test_analyse_case_recovers_phantom_truth(phantom_case):
         assert measured["W"]["method"] == "edge"
         ctmi = document["sides"][side]["indices"]["CTMI"]
         assert ctmi["value"] == measured["W"]["value"]
-        assert ctmi["category"] == ("low" if ctmi["value"] < 3.1 else "normal")
+        # the category the TRUE width deserves (a test against the measured value could not fail);
+        # the phantom's widths (2.4 and 3.2 mm) lie > 0.35 mm from the 3.1 mm cutoff... or the
+        # measurement must say it is uncertain
+        true_category = "low" if truth["W"]["value"] < 3.1 else "normal"
+        if abs(truth["W"]["value"] - 3.1) > 2 * measured["W"]["uncertainty"]:
+            assert ctmi["category"] == true_category, (side, truth["W"]["value"], ctmi)
+        assert measured["W"]["quality"] in ("ok", "uncertain") and "notes" in measured["W"]
         cti_s = document["sides"][side]["indices"]["CTI_S"]
         assert cti_s["value"] == pytest.approx(measured["W"]["value"] / measured["S"]["value"])
     assert document["provenance"]["volume_fingerprint"] == phantom_case.volume.fingerprint()

@@ -40,7 +40,9 @@ def test_every_entry_has_citation_status_and_guidance():
     assert len(ids) == len(set(ids))
     assert ids == ["CASTRO", "CTMI", "CTI_S", "CTI_I", "CTCI", "TRAB_MEAN", "TRAB_SD", "BV_TV", "FD"]
     for e in cat.all_entries():
-        assert e.citations and all(len(c) > 20 for c in e.citations), e.id
+        # published sources only (no internal file); an entry the program defines itself has none
+        assert all(len(c) > 20 and "INDICES.md" not in c and "cbct-osteo" not in c for c in e.citations), e.id
+        assert e.citations or e.cutoff is None, e.id
         assert e.status in cat.STATUSES, e.id
         assert e.guidance and e.population and e.accuracy, e.id
         assert e.kind in ("value", "grade", "definition file")
@@ -61,7 +63,8 @@ def test_cortical_table_ids_statuses_and_cutoffs_match_indices_md(indices_md):
     row = _table_row(indices_md, "CTMI")
     assert f"{ctmi.cutoff.value:g} mm" in row and "to verify" in row
     assert ctmi.cutoff.direction == "below" and ctmi.cutoff.status == "to verify"
-    assert ctmi.cutoff.note.startswith("cutoff from a secondary source")
+    assert ctmi.cutoff.note.startswith("a panoramic Mental Index threshold, used on CBCT without DXA validation")
+    assert "Alkhader" in ctmi.cutoff.note and "247" not in ctmi.cutoff.population
     assert "C2/C3 suggest low BMD" in _table_row(indices_md, "CTCI")
     assert cat.CTCI_LOW_GRADES == ("C2", "C3")
     # No trabecular measurement has a validated CBCT cutoff (INDICES.md, FD: "report value only").
@@ -115,3 +118,18 @@ def test_csv_columns_are_unique_and_named_as_designed():
             assert columns.index(f"{side}_{measurement}_quality") == columns.index(f"{side}_{measurement}") + 1
     assert not any(c.endswith("_quality") and c.split("_", 1)[1][: -len("_quality")] not in cat.MEASUREMENT_IDS
                    for c in columns), "quality columns only for measurements"
+
+
+def test_one_list_of_measurements_everywhere():
+    """Catalogue, measure engine, validation and the user guide's table use the same list (issue 18)."""
+    from cbct_osteo.measure import case, definitions, validation
+
+    assert cat.MEASUREMENTS is definitions.MEASUREMENTS
+    assert case.MEASUREMENT_IDS == cat.MEASUREMENT_IDS
+    for spec in cat.MEASUREMENTS:
+        assert set(spec.landmarks) <= set(validation.REQUIREMENTS[spec.group]), spec.id
+    # W needs the foramen centre too (it defines the measurement line): one answer everywhere
+    assert cat.MEASUREMENTS_BY_ID["W"].landmarks == validation.REQUIREMENTS["W"] == (
+        "foramen_centre", "border_outer", "border_inner")
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "user-guide.md").read_text(encoding="utf-8")
+    assert "| `W` Inferior cortical width | mm | `foramen_centre`, `border_outer`, `border_inner` |" in guide

@@ -57,7 +57,9 @@ def test_ctmi_category_against_cutoff(w, category):
     assert result.sides["left"].indices["CTMI"].category == category
     assert result.mean["CTMI"].category == category
     assert "cutoff of 3.1 mm" in result.mean["CTMI"].message
-    assert "secondary source" in result.mean["CTMI"].message
+    assert "cutoff to verify" in result.mean["CTMI"].message
+    # "normal" means no more than this (INDICES.md): never a reassurance about DXA
+    assert ("no sign of low bone density on this index" in result.mean["CTMI"].message) == (category == NORMAL)
 
 
 def test_mean_of_both_sides_and_side_agreement():
@@ -124,7 +126,9 @@ def test_screening_words():
     assert "CTMI (mean of both sides) is 2.60 mm, below the cutoff of 3.1 mm" in low.screening.explanation
     normal = score_case({"left": side(W=4.0), "right": side(W=4.2)}, sex="M")
     assert normal.screening.code == NORMAL
-    assert "No DXA referral is indicated by this screening alone" in normal.screening.recommendation
+    assert normal.screening.result == "No sign of low bone density on CTMI"
+    assert "does not rule out osteoporosis" in normal.screening.recommendation
+    assert "No DXA referral" not in normal.screening.recommendation + normal.screening.explanation
     assert "recorded as male" in normal.screening.explanation
     one_side = score_case({"left": side(W=2.9), "right": side(W=3.5)})
     assert "Below the cutoff on one side only: CTMI left" in one_side.screening.explanation
@@ -148,7 +152,8 @@ def test_results_json_shape(tiny_volume):
     document = json.loads(json.dumps(result.to_json(), allow_nan=False))
     assert set(document) == {"sides", "mean", "screening", "provenance"}
     w = document["sides"]["left"]["measurements"]["W"]
-    assert w == {"value": 2.5, "unit": "mm", "method": "edge", "uncertainty": 0.05}
+    assert w == {"value": 2.5, "unit": "mm", "method": "edge", "uncertainty": 0.05, "quality": "ok", "notes": []}
+    assert document["sides"]["left"]["indices"]["CTMI"]["quality"] == "ok"
     ctmi = document["sides"]["right"]["indices"]["CTMI"]
     assert {"value", "unit", "cutoff", "category"} <= set(ctmi)
     assert ctmi["value"] == 3.2 and ctmi["cutoff"] == 3.1 and ctmi["category"] == "normal"
@@ -172,3 +177,24 @@ def test_csv_row_and_table():
     table = format_table(result)
     assert "CTMI" in table and "2.50 \u00b1 0.05" in table and "Refer for DXA" in table
     assert entry("CTMI").cutoff.value == 3.1
+
+
+def test_side_check_tolerance_is_capped():
+    """A huge uncertainty (a collapsed fit once gave +-108 mm, tolerance 326 mm) must not make any
+    difference between the sides 'agree': the tolerance is capped at half the mean."""
+    apart = score_case({"left": side(W=1.0, sW=108.0), "right": side(W=3.0, sW=0.08)})
+    check = apart.mean["CTMI"].side_check
+    assert check.capped and check.tolerance == pytest.approx(0.5 * 2.0)
+    assert not check.agree and "check the landmarks" in apart.mean["CTMI"].message
+    assert any("too large to check their agreement" in n for n in apart.mean["CTMI"].notes)
+
+
+def test_uncertain_and_not_measurable_inputs():
+    lost = Measurement("W", None, "mm", "edge", quality="not measurable", notes=("not measurable: no endosteal step",))
+    loose = Measurement("W", 3.6, "mm", "manual", 0.42, quality="uncertain", notes=("edge refinement not used (x)",))
+    result = score_case({"left": {**side(), "W": lost}, "right": {**side(), "W": loose}})
+    left, right = result.sides["left"].indices["CTMI"], result.sides["right"].indices["CTMI"]
+    assert left.category == NOT_COMPUTABLE and "no endosteal step" in left.message and left.quality == "not measurable"
+    assert right.category == NORMAL and right.quality == "uncertain" and right.notes == ("W: edge refinement not used (x)",)
+    assert result.mean["CTMI"].category == NOT_COMPUTABLE and result.screening.code == "incomplete"
+    assert "cannot be measured on this scan" in result.screening.recommendation

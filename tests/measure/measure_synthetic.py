@@ -49,3 +49,30 @@ def cortex_volume(width_mm: float, voxel_mm: float = 0.3, blur_mm: float = 0.0, 
 def straight_arch(z: float = 0.0) -> list[tuple[float, float, float]]:
     """Arch points along x at y = 0 (the bar's centre line)."""
     return [(x, 0.0, z) for x in np.linspace(-5.0, 5.0, 6)]
+
+
+def rotation(axis: str, degrees: float) -> np.ndarray:
+    """3x3 rotation about the patient x ("x": across the cross-section) or y axis, by ``degrees``."""
+    a = np.radians(degrees)
+    c, s = np.cos(a), np.sin(a)
+    if axis == "y":  # tilts the x axis (the arch) toward z: a border sloping along the arch
+        return np.array([[c, 0.0, -s], [0.0, 1.0, 0.0], [s, 0.0, c]])
+    return np.array([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])  # "x": tilts y toward z (bucco-lingual)
+
+
+def tilted(volume: Volume, matrix: np.ndarray) -> Volume:
+    """The same voxels with the whole body rotated by ``matrix`` about the patient origin."""
+    affine = volume.affine.copy()
+    affine[:3, :] = matrix @ volume.affine[:3, :]
+    return Volume(volume.voxels, volume.spacing, affine, volume.meta)
+
+
+def coarser_slices(volume: Volume, factor: int) -> Volume:
+    """The volume with ``factor`` consecutive slices averaged into one (thick, coarse slices)."""
+    n = volume.shape[0] // factor * factor
+    voxels = volume.voxels[:n].reshape(-1, factor, *volume.shape[1:]).mean(axis=1)
+    affine = volume.affine.copy()
+    affine[:3, 3] += volume.affine[:3, 0] * (factor - 1) / 2.0
+    affine[:3, 0] *= factor
+    spacing = (volume.spacing[0] * factor, volume.spacing[1], volume.spacing[2])
+    return Volume(voxels.astype(np.float32), spacing, affine, volume.meta)

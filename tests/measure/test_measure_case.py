@@ -45,9 +45,16 @@ def test_edge_width_and_heights_from_offset_clicks(volume):
     result = measure_case(volume, left_landmarks(offset_outer=0.45, offset_inner=-0.4))
     left = result.sides["left"]
     assert left["W"].value == pytest.approx(2.5, abs=0.1)
-    assert left["W"].details["manual_value"] == pytest.approx(2.5 - 0.85, abs=1e-9)
+    assert left["W"].details["placed_value"] == pytest.approx(2.5 - 0.85, abs=1e-4)
     assert 0.0 < left["W"].details["fitted_sigma_mm"] < 0.6
-    assert left["W"].uncertainty >= 0.05
+    budget = left["W"].details["uncertainty_budget_mm"]
+    assert set(budget) == {"fit", "lines", "sampling", "border_tilt", "model"}
+    assert left["W"].uncertainty == pytest.approx(np.sqrt(sum(v * v for v in budget.values())), abs=1e-3)
+    assert left["W"].quality == "ok" and left["W"].notes == ()
+    document = left["W"].to_json()
+    assert document["edges_mm"]["source"] == "edge"
+    assert document["edges_mm"]["outer"][2] == pytest.approx(-6.0, abs=0.05)
+    assert document["line_mm"][1] == pytest.approx([1.0, -2.0, 4.0])  # ends at the foramen centre
     assert left["S"].value == pytest.approx(11.0, abs=0.1)  # from the refined border at z = -6
     assert left["I"].value == pytest.approx(9.0, abs=0.1)  # margin 0.3 mm beside the line: height unchanged
     refined = result.refined_points["left"]
@@ -68,7 +75,7 @@ def test_trabecular_needs_the_arch(volume):
     marks.arch_points = []
     left = measure_case(volume, marks).sides["left"]
     assert left["FD"].value is None and left["FD"].missing == ("arch",)
-    assert left["W"].ok and "no dental arch" in left["W"].details["note"]
+    assert left["W"].ok and any("no dental arch" in n for n in left["W"].notes)
 
 
 def test_trabecular_values(volume):

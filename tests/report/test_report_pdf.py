@@ -31,18 +31,27 @@ def test_report_shows_the_computed_numbers_categories_and_citations(identified_p
 
     text = squeeze(pdf_text(identified_pdf[0]))
     document = phantom_case.result.to_json()
+    experimental = {e.id for e in all_entries() if e.experimental}
     rows_checked = 0
     for index_id, mean in document["mean"]["indices"].items():
+        if index_id in experimental:  # left out of the report by default (BV_TV)
+            assert squeeze(next(e.name for e in all_entries() if e.id == index_id)) not in text
+            continue
         cells = []
         for entry in (document["sides"]["right"]["indices"][index_id], document["sides"]["left"]["indices"][index_id], mean):
             value = entry["value"]
-            cells.append(value if isinstance(value, str) else format_value(value, entry.get("uncertainty")))
+            cell = value if isinstance(value, str) or value is None else format_value(value, entry.get("uncertainty"))
+            if value is None:
+                cell = "–"
+            elif entry["quality"] != "ok":  # the report prints the quality of every value that is not ok
+                cell += f" ({entry['quality']})"
+            cells.append(cell)
             if entry["category"] in ("low", "normal", "not computable"):
                 cells.append(entry["category"])
         # Right, left and mean in that order, each with its own category, on the index's row.
         assert squeeze("".join(cells)) in text, (index_id, cells)
         rows_checked += 1
-    assert rows_checked == len(all_entries())
+    assert rows_checked == len(all_entries()) - len(experimental)
     ctmi = document["mean"]["indices"]["CTMI"]
     assert ctmi["category"] in ("low", "normal") and "<3.1" in text
     for side in ("right", "left"):
@@ -53,7 +62,7 @@ def test_report_shows_the_computed_numbers_categories_and_citations(identified_p
     assert squeeze(document["screening"]["result"]) in text
     assert squeeze(document["screening"]["recommendation"]) in text
     for entry in all_entries():
-        for citation in entry.citations:
+        for citation in entry.citations if not entry.experimental else ():
             assert squeeze(citation)[:60] in text, citation
     for sentence in statements.LIMITS:
         assert squeeze(sentence) in text

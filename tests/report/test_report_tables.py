@@ -44,8 +44,10 @@ def test_index_rows_round_to_uncertainty_and_carry_categories(scored):
     mean = scored.mean["CTMI"]
     assert ctmi.cells["mean"].category == mean.category
     assert ctmi.cutoff == "< 3.1"
-    assert "secondary source" in ctmi.note
-    assert rows["CTI_S"].cutoff == "–" and "no validated cutoff" in rows["CTI_S"].note
+    assert "panoramic Mental Index threshold, used on CBCT without DXA validation" in ctmi.note
+    assert rows["CTI_S"].cutoff == "no validated cutoff" and "no validated cutoff" in rows["CTI_S"].note
+    assert "BV_TV" not in rows  # experimental: left out of the report by default
+    assert "BV_TV" in {r.id for r in index_rows(scored.to_json(), info, include_experimental=True)}
     assert "pending verification" in rows["CASTRO"].note
     assert rows["CTCI"].cells["left"].text == "C2" and rows["CTCI"].cells["left"].category == "low"
     assert rows["FD"].cells["right"].text == "1.41"
@@ -59,6 +61,21 @@ def test_measurement_rows_show_value_uncertainty_and_method(scored):
     assert rows["W"].cells["left"] == "3.4 ± 0.2"
     assert rows["S"].cells["left"] == "13.5 ± 0.1"
     assert rows["W"].method == "edge"
+
+
+def test_quality_is_printed_and_a_not_measurable_value_shows_no_number():
+    uncertain = Measurement("W", 4.56, "mm", "manual", 0.43, quality="uncertain",
+                            notes=("edge refinement not used (poor fit): W is the distance between the placed points",))
+    lost = Measurement("W", None, "mm", "edge", quality="not measurable", notes=("not measurable: no endosteal step",))
+    result = score_case({"right": {**_side(2.9, 0.05), "W": uncertain}, "left": {**_side(2.9, 0.05), "W": lost}})
+    rows = {r.id: r for r in measurement_rows(result.to_json())}
+    assert rows["W"].cells == {"right": "4.6 ± 0.4 uncertain", "left": "not measurable"}
+    assert rows["W"].quality == {"right": "uncertain", "left": "not measurable"}
+    assert any(n.startswith("left: not measurable: no endosteal step") for n in rows["W"].notes)
+    ctmi = {r.id: r for r in index_rows(result.to_json())}["CTMI"]
+    assert ctmi.cells["right"].text == "4.6 (uncertain)" and ctmi.cells["left"].text == "–"
+    assert ctmi.cells["left"].category == ctmi.cells["mean"].category == "not computable"
+    assert result.screening.code == "incomplete"  # never rests on a measurement that is not measurable
 
 
 def test_missing_values_say_what_is_missing():
