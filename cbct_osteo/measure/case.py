@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks, degenerate_line
+from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks
 from cbct_osteo.measure.cortical import EdgeFit, edge_width, manual_width
 from cbct_osteo.measure.definitions import MEASUREMENT_IDS, TRABECULAR_IDS, UNITS
 from cbct_osteo.measure.foramen import height_above_border
@@ -226,16 +226,12 @@ def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCu
             result[mid] = _missing(mid, method, need)
     else:
         resolution = line_resolution(volume, frame.direction)
-        w_missing = missing_inputs(landmarks, side, "W")  # also a line of no length (inner on the border)
-        if not w_missing:
+        if "border_inner" in marks.points:  # coincident margins come back "not measurable", with the reason
             result["W"], fit = _cortical(volume, marks, frame, refine, resolution, cortex_level)
             if fit is not None:
                 refined = {"border_outer": fit.outer_xyz, "border_inner": fit.inner_xyz}
         else:
-            result["W"] = _missing("W", method, w_missing)
-            problem = degenerate_line(marks, "border_inner")
-            if problem is not None:
-                result["W"].details["reason"] = problem
+            result["W"] = _missing("W", method, ("border_inner",))
         grade = (landmarks.grades.get(side) or {}).get("CTCI")
         if grade in POROUS_GRADES and result["W"].ok and result["W"].quality == OK:
             result["W"] = replace(result["W"], quality=UNCERTAIN, notes=(*result["W"].notes, (

@@ -112,6 +112,6 @@ def test_a_session_with_a_zero_length_cortical_line_opens_and_is_not_measured(ph
     assert [i.severity for i in issues] == ["error"] and "same point" in issues[0].message
     result = analyse_case(load(phantom_cohort["root"] / "case0"), restored).to_json()
     w = result["sides"]["left"]["measurements"]["W"]
-    assert w["value"] is None and "same point" in w["details"]["reason"]
+    assert w["value"] is None and w["quality"] == "not measurable" and "coincide" in " ".join(w["notes"])
     assert result["sides"]["left"]["indices"]["CTMI"]["category"] == "not computable"
     assert result["sides"]["right"]["measurements"]["W"]["value"] is not None  # the other side is measured
