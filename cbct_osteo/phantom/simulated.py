@@ -45,10 +45,10 @@ from cbct_osteo.volume import Volume
 
 FOV_CHOICES = ("large", "small")
 SMALL_FOV_DIAMETER_MM = 60.0
-SMALL_FOV_CENTRE_MM = (0.0, -14.0, -4.0)
+SMALL_FOV_CENTRE_MM = (0.0, -14.0, -8.0)  # between the foramina; low enough to keep tissue under the border
 SIM_VOXEL_RANGE_MM = (0.1, 0.5)
 HEAD_BOX_MM = ((-80.0, -50.0, -75.0), (80.0, 105.0, 70.0))
-COARSE_VOXEL_MM = 0.9
+COARSE_VOXEL_MM = 1.5  # out-of-field head: only its attenuation matters
 AIR_GRAY = float(gray_values(np.array([0.0]))[0])
 
 Progress = Callable[[str], None]
@@ -68,7 +68,7 @@ class SimulationOptions:
     metal: str = "none"
     fov: str = "large"
     bone_fraction: float = 0.3
-    trab_spacing_mm: float = 1.3
+    trab_spacing_mm: float = 1.8
     acquisition: Acquisition = field(default_factory=Acquisition)
 
     def validate(self) -> None:
@@ -97,7 +97,7 @@ def make_cbct_case(
     metal: str = "none",
     fov: str = "large",
     bone_fraction: float = 0.3,
-    trab_spacing_mm: float = 1.3,
+    trab_spacing_mm: float = 1.8,
     progress: Progress | None = None,
     **acquisition: Any,
 ) -> PhantomCase:
@@ -186,7 +186,8 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
     lap("projection_s")
     rng = np.random.default_rng(np.random.SeedSequence([int(options.seed), 0xC8C7]))
     pitch_iso = pg.pitch_mm / acq.magnification
-    transmission = polychromatic_counts(paths, acq, pitch_iso, rng)
+    central = round((pg.columns - 1) / 2.0 - pg.offset_mm / pg.pitch_mm)
+    transmission = polychromatic_counts(paths, acq, pitch_iso, rng, central)
     del paths
     line = line_integrals(transmission, acq.photons)
     del transmission
