@@ -41,7 +41,7 @@ from cbct_osteo.phantom.scene import Scene, SceneSettings
 from cbct_osteo.phantom.simulated import make_cbct_case
 from cbct_osteo.reformat import ArchCurve
 
-FIELD_MM = (30.0, 60.0, 60.0)  # z, y, x of the small field (border to above the foramina, soft tissue below)
+FIELD_MM = (30.0, 70.0, 70.0)  # z, y, x of the small field (border to above the foramina, soft tissue below)
 CLICK_OFF_MM = 0.5
 CORTEX_PAIRS = ((0.6, 1.0), (2.0, 3.0), (5.0, 5.0))  # (left, right): the five widths of the grid
 MEASURED = ("W", "S", "I")

@@ -17,7 +17,7 @@ from cbct_osteo.phantom.anatomy_truth import ModelFields, side_truth
 
 pytest.importorskip("itk", reason="itk-rtk (the [simulate] extra) is not installed")
 
-#: A small, fast case: a 60 x 60 x 29 mm field between the foramina, 0.4 mm voxels, 90 views.
+#: A small, fast case: a 60 x 60 x 29 mm grid in the small field between the foramina, 0.4 mm voxels, 90 views.
 SMALL_SIM = {"shape": (72, 150, 150), "voxel_mm": 0.4, "fov": "small", "projections": 90}  # ~15 s each
 
 
@@ -145,7 +145,8 @@ def test_written_dicom_loads_with_the_case_geometry(tmp_path, sim_plain):
 def test_cli_writes_a_simulated_case(tmp_path, capsys):
     out = tmp_path / "cli"
     code = main(["phantom", str(out), "--simulate", "cbct", "--shape", "72", "150", "150", "--voxel", "0.4", "--fov", "small",
-                 "--projections", "60", "--cortex-mm", "1.0", "2.0", "--border-slope-deg", "20", "--porous-cortex"])
+                 "--projections", "60", "--cortex-mm", "1.0", "2.0", "--border-slope-deg", "20", "--porous-cortex",
+                 "--jpeg2000"])
     assert code == 0
     assert "simulated CBCT written" in capsys.readouterr().out
     truth = json.loads((out / "truth.json").read_text())
@@ -153,6 +154,9 @@ def test_cli_writes_a_simulated_case(tmp_path, capsys):
     assert truth["phantom"]["anatomy"]["border_slope_deg"] == 20.0
     assert truth["phantom"]["anatomy"]["porous_cortex"] is True
     assert cbct_osteo.load(out).shape == (72, 150, 150)
+    first = pydicom.dcmread(sorted((out / "DICOM").glob("*.dcm"))[0])
+    assert first.file_meta.TransferSyntaxUID == pydicom.uid.JPEG2000Lossless
+    assert truth["phantom"]["layout"] == "one file per slice, JPEG 2000 lossless"
 
 
 def test_cli_refuses_simulation_options_without_simulate(tmp_path, capsys):

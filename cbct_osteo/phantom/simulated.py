@@ -9,7 +9,7 @@ Fields of view
 ``"large"``: the reconstruction grid (``shape`` x ``voxel_mm``) is centred on the patient
 origin, the middle of the mandible, and the detector covers the largest cylinder inside it.
 ``"small"``: the grid is centred between the mental foramina and the detector covers a cylinder
-of at most 60 mm diameter (a small-field, high-resolution scan). In both, the head outside the
+of at most 70 mm diameter (a small-field, high-resolution scan). In both, the head outside the
 cylinder still attenuates the rays (truncation), and voxels outside the cylinder are set to the
 air gray value as vendors do.
 """
@@ -44,7 +44,7 @@ from cbct_osteo.phantom.sim_truth import build_sim_truth, sim_landmarks, true_si
 from cbct_osteo.volume import Volume
 
 FOV_CHOICES = ("large", "small")
-SMALL_FOV_DIAMETER_MM = 60.0
+SMALL_FOV_DIAMETER_MM = 70.0
 SMALL_FOV_CENTRE_MM = (0.0, -14.0, -8.0)  # between the foramina; low enough to keep tissue under the border
 SIM_VOXEL_RANGE_MM = (0.1, 0.5)
 HEAD_BOX_MM = ((-80.0, -50.0, -75.0), (80.0, 105.0, 70.0))
@@ -215,11 +215,15 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
     return PhantomCase(volume, truth, landmarks, options)  # type: ignore[arg-type]
 
 
-def write_cbct_case(out_dir: str | Path, multiframe: bool = False, progress: Progress | None = None, **settings: Any) -> Path:
+def write_cbct_case(out_dir: str | Path, multiframe: bool = False, progress: Progress | None = None,
+                    jpeg2000: bool = False, **settings: Any) -> Path:
     """Simulate a case and write ``OUT/DICOM/``, ``OUT/truth.json`` and ``OUT/landmarks.json``.
 
-    ``settings`` are those of :func:`make_cbct_case`; ``multiframe`` writes one Enhanced CT file.
+    ``settings`` are those of :func:`make_cbct_case`; ``multiframe`` writes one Enhanced CT file;
+    ``jpeg2000`` compresses each slice file (JPEG 2000 lossless; not with ``multiframe``).
     """
+    if jpeg2000 and multiframe:
+        raise ValueError("JPEG 2000 compression is written for one file per slice, not with the multi-frame layout")
     out = Path(out_dir)
     case = make_cbct_case(progress=progress, **settings)
     _clear_output(out)
@@ -231,14 +235,15 @@ def write_cbct_case(out_dir: str | Path, multiframe: bool = False, progress: Pro
         writer: ClassicSeriesWriter | EnhancedSeriesWriter = EnhancedSeriesWriter(
             series_dir / ENHANCED_FILE, identity, case.volume.affine, shape, window)
     else:
-        writer = ClassicSeriesWriter(series_dir, identity, case.volume.affine, shape, window)
+        writer = ClassicSeriesWriter(series_dir, identity, case.volume.affine, shape, window, jpeg2000=jpeg2000)
     try:
         writer.write(0, case.volume.voxels)
     except BaseException:
         writer.discard()
         raise
     writer.close()
-    case.truth["phantom"]["layout"] = "enhanced multi-frame" if multiframe else "one file per slice"
+    case.truth["phantom"]["layout"] = ("enhanced multi-frame" if multiframe else
+                                       "one file per slice, JPEG 2000 lossless" if jpeg2000 else "one file per slice")
     case.truth["phantom"]["series_uid"] = identity.series_uid
     write_json_atomic(out / TRUTH_FILE, case.truth)
     write_landmarks(case.landmarks, out / LANDMARKS_FILE)
