@@ -37,6 +37,7 @@ def sim_plain():
 
 # ---------------------------------------------------------------------- truth from geometry
 @pytest.mark.parametrize("cortex, slope, tilt, porous", [((3.0, 2.6), 10.0, 6.0, False), ((0.6, 5.0), 25.0, 20.0, True),
+                                                          ((0.6, 1.0), 0.0, 6.0, False),
                                                           ((1.0, 2.0), 0.0, 0.0, False)])
 def test_truth_is_the_model_geometry(cortex, slope, tilt, porous):
     """The numerically found border point, W and heights equal the closed forms the model was built from."""
