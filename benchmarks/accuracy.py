@@ -13,7 +13,7 @@ sampled on the same ROI grid (there is no other "true" FD).
 Run::
 
     PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py --quick          # ~10 min on 2 cores
-    PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py                  # full grid, hours
+    PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py                  # full grid (33 scans, ~1 h idle)
     PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py --quick --json raw.json
 
 and paste the tables under "Accuracy" in benchmarks/RESULTS.md.
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cbct_osteo.indices.case import analyse_case
-from cbct_osteo.io.landmarks_file import LandmarkSet, SideLandmarks
+from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.measure.fractal import white_rudolph_dimension
 from cbct_osteo.measure.trabecular import ROI_PIXEL_MM
 from cbct_osteo.phantom.anatomy import mandible_model
@@ -98,7 +98,7 @@ def grid(quick: bool) -> list[Case]:
 
 def _moved(landmarks: LandmarkSet, side: str, rng: np.random.Generator, tangent: np.ndarray) -> LandmarkSet:
     """A copy with the side's points moved CLICK_OFF_MM in random directions of its cross-section."""
-    moved = LandmarkSet.from_json(landmarks.to_json()) if hasattr(LandmarkSet, "from_json") else _copy(landmarks)
+    moved = landmarks.copy()
     marks = moved.sides[side]
     helper = np.array([0.0, 0.0, 1.0])
     across = np.cross(tangent, helper)
@@ -108,14 +108,6 @@ def _moved(landmarks: LandmarkSet, side: str, rng: np.random.Generator, tangent:
         step = CLICK_OFF_MM * (math.cos(angle) * helper + math.sin(angle) * across)
         marks.points[name] = tuple(float(v) for v in np.asarray(marks.points[name]) + step)
     return moved
-
-
-def _copy(landmarks: LandmarkSet) -> LandmarkSet:
-    copy = LandmarkSet(arch_points=list(landmarks.arch_points), series_uid=landmarks.series_uid,
-                       volume_fingerprint=landmarks.volume_fingerprint)
-    for side, marks in landmarks.sides.items():
-        copy.sides[side] = SideLandmarks(points=dict(marks.points), trab_roi=marks.trab_roi)
-    return copy
 
 
 def _values(result: dict, side: str) -> tuple[dict[str, float | None], dict[str, str]]:
@@ -152,9 +144,8 @@ def run_case(case: Case, rng: np.random.Generator) -> tuple[list[Site], float]:
         true = {mid: simulated.truth["sides"][side]["measurements"][mid]["value"] for mid in ("W", "S", "I", "BV_TV")}
         site = Site(case, side, true)
         site.on_truth, site.quality = _values(on_truth, side)
-        tangent = np.array(ArchCurve.from_points(np.array(simulated.landmarks.arch_points)).tangent(
-            ArchCurve.from_points(np.array(simulated.landmarks.arch_points)).closest_arc_position(
-                np.array(simulated.landmarks.sides[side].points["foramen_centre"]))))
+        arch = ArchCurve.from_points(np.array(simulated.landmarks.arch_points))
+        tangent = np.asarray(arch.tangent(arch.closest_arc_position(np.array(simulated.landmarks.sides[side].points["foramen_centre"]))))
         for _ in range(2):
             moved = _moved(simulated.landmarks, side, rng, tangent)
             site.off.append(_values(analyse_case(simulated.volume, moved).to_json(), side)[0])

@@ -113,8 +113,10 @@ def _mu_per_mm(material: str, energies: np.ndarray) -> np.ndarray:
     return mu_rho * density / 10.0
 
 
-def spectrum_weights(energies: np.ndarray = np.asarray(ENERGY_BINS_KEV)) -> np.ndarray:
-    """Detected-energy weights of the bins: Kramers photon fluence x Al filtration x energy (integrating detector)."""
+def spectrum_weights(energies: np.ndarray | None = None) -> np.ndarray:
+    """Detected-energy weights of the bins (default :data:`ENERGY_BINS_KEV`): Kramers photon fluence x
+    Al filtration x energy (an energy-integrating detector)."""
+    energies = np.asarray(ENERGY_BINS_KEV if energies is None else energies, float)
     fluence = np.clip(KVP - energies, 0.0, None) / energies
     fluence *= np.exp(-_mu_per_mm("aluminium", energies) * FILTRATION_MM_AL)
     weights = fluence * energies

@@ -26,7 +26,15 @@ from pydicom.uid import CTImageStorage
 
 from cbct_osteo.io.atomic import write_json_atomic
 from cbct_osteo.io.landmarks_file import write_landmarks
-from cbct_osteo.phantom import DEFAULT_SHAPE, DEFAULT_VOXEL_MM, LANDMARKS_FILE, SHAPE_RANGE, TRUTH_FILE, PhantomCase, _clear_output
+from cbct_osteo.phantom import (
+    DEFAULT_SHAPE,
+    DEFAULT_VOXEL_MM,
+    LANDMARKS_FILE,
+    SHAPE_RANGE,
+    TRUTH_FILE,
+    PhantomCase,
+    _clear_output,
+)
 from cbct_osteo.phantom.anatomy import mandible_model
 from cbct_osteo.phantom.cbct_sim import (
     Acquisition,
@@ -37,7 +45,13 @@ from cbct_osteo.phantom.cbct_sim import (
     projection_geometry,
 )
 from cbct_osteo.phantom.dentition import METAL_CHOICES
-from cbct_osteo.phantom.dicom import ENHANCED_FILE, SERIES_FOLDER, ClassicSeriesWriter, EnhancedSeriesWriter, SeriesIdentity
+from cbct_osteo.phantom.dicom import (
+    ENHANCED_FILE,
+    SERIES_FOLDER,
+    ClassicSeriesWriter,
+    EnhancedSeriesWriter,
+    SeriesIdentity,
+)
 from cbct_osteo.phantom.render import RESCALE_INTERCEPT, VALUE_MAX, phantom_affine
 from cbct_osteo.phantom.scene import Grid, Scene, SceneSettings
 from cbct_osteo.phantom.sim_truth import build_sim_truth, sim_landmarks, true_sides
@@ -260,7 +274,7 @@ def _recon_grid(options: SimulationOptions) -> tuple[Grid, np.ndarray]:
 
 
 def _field_radius(options: SimulationOptions, grid: Grid) -> float:
-    nz, ny, nx = grid.shape
+    _, ny, nx = grid.shape
     radius = min(nx, ny) * grid.voxel_mm / 2.0
     if options.fov == "small":
         radius = min(radius, SMALL_FOV_DIAMETER_MM / 2.0)
