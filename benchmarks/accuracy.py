@@ -217,9 +217,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the reduced grid (~10 min on 2 cores)")
     parser.add_argument("--json", default=None, help="also write the raw per-site numbers here")
+    parser.add_argument("--voxels", type=float, nargs="+", default=None, metavar="MM",
+                        help="only the voxel x cortex scans at these voxel sizes (to add rows to a table)")
     args = parser.parse_args()
     rng = np.random.default_rng(2026)
     cases = grid(args.quick)
+    if args.voxels:
+        cases = [Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0) for v in args.voxels for c in CORTEX_PAIRS]
     sites: list[Site] = []
     started = time.perf_counter()
     for k, case in enumerate(cases, 1):
