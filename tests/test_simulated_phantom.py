@@ -17,8 +17,8 @@ from cbct_osteo.phantom.anatomy_truth import ModelFields, side_truth
 
 pytest.importorskip("itk", reason="itk-rtk (the [simulate] extra) is not installed")
 
-#: A small, fast case: a 60 x 60 x 26 mm field between the foramina, 0.4 mm voxels, 90 views.
-SMALL_SIM = {"shape": (64, 150, 150), "voxel_mm": 0.4, "fov": "small", "projections": 90}  # ~15 s each
+#: A small, fast case: a 60 x 60 x 29 mm grid in the small field between the foramina, 0.4 mm voxels, 90 views.
+SMALL_SIM = {"shape": (72, 150, 150), "voxel_mm": 0.4, "fov": "small", "projections": 90}  # ~15 s each
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +37,7 @@ def sim_plain():
 
 # ---------------------------------------------------------------------- truth from geometry
 @pytest.mark.parametrize("cortex, slope, tilt, porous", [((3.0, 2.6), 10.0, 6.0, False), ((0.6, 5.0), 25.0, 20.0, True),
+                                                          ((0.6, 1.0), 0.0, 6.0, False),
                                                           ((1.0, 2.0), 0.0, 0.0, False)])
 def test_truth_is_the_model_geometry(cortex, slope, tilt, porous):
     """The numerically found border point, W and heights equal the closed forms the model was built from."""
@@ -108,7 +109,7 @@ def test_metal_makes_streaks_near_the_implant(sim_implant, sim_plain):
     """4-10 mm from the implant (beyond the tooth it replaced) the image departs from the metal-free
     scan well beyond the noise; at the same place on the metal-free side it does not."""
     model = mandible_model()
-    implant = model.section_point(29.0, 0.0, float(model.profile("height", 29.0)) - 5.5)
+    implant = model.section_point(29.0, 0.0, float(model.profile("height", 29.0)) - 9.5)  # its lower half, in the field
     mirrored = implant * np.array([-1.0, 1.0, 1.0])
 
     def departure(centre):
@@ -144,15 +145,19 @@ def test_written_dicom_loads_with_the_case_geometry(tmp_path, sim_plain):
 @pytest.mark.slow
 def test_cli_writes_a_simulated_case(tmp_path, capsys):
     out = tmp_path / "cli"
-    code = main(["phantom", str(out), "--simulate", "cbct", "--shape", "64", "150", "150", "--voxel", "0.4", "--fov", "small",
-                 "--projections", "60", "--cortex-mm", "1.0", "2.0", "--border-slope-deg", "20", "--porous-cortex"])
+    code = main(["phantom", str(out), "--simulate", "cbct", "--shape", "72", "150", "150", "--voxel", "0.4", "--fov", "small",
+                 "--projections", "60", "--cortex-mm", "1.0", "2.0", "--border-slope-deg", "20", "--porous-cortex",
+                 "--jpeg2000"])
     assert code == 0
     assert "simulated CBCT written" in capsys.readouterr().out
     truth = json.loads((out / "truth.json").read_text())
     assert truth["sides"]["left"]["measurements"]["W"]["value"] == pytest.approx(1.0, abs=1e-6)
     assert truth["phantom"]["anatomy"]["border_slope_deg"] == 20.0
     assert truth["phantom"]["anatomy"]["porous_cortex"] is True
-    assert cbct_osteo.load(out).shape == (64, 150, 150)
+    assert cbct_osteo.load(out).shape == (72, 150, 150)
+    first = pydicom.dcmread(sorted((out / "DICOM").glob("*.dcm"))[0])
+    assert first.file_meta.TransferSyntaxUID == pydicom.uid.JPEG2000Lossless
+    assert truth["phantom"]["layout"] == "one file per slice, JPEG 2000 lossless"
 
 
 def test_cli_refuses_simulation_options_without_simulate(tmp_path, capsys):

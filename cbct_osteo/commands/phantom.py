@@ -49,7 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sim.add_argument("--metal", choices=["none", "fillings", "implant"], default=None,
                      help="dental metal: amalgam fillings and a crown, or a titanium implant by the left foramen (default none)")
     sim.add_argument("--fov", choices=["small", "large"], default=None,
-                     help="large: the whole mandible; small: a field of at most 60 mm between the foramina (default large)")
+                     help="large: the whole mandible; small: a field of at most 70 mm between the foramina (default large)")
+    sim.add_argument("--jpeg2000", action="store_true",
+                     help="store each slice JPEG 2000 lossless compressed (one file per slice only)")
     sim.add_argument("--projections", type=int, default=None, metavar="N", help="views over 360 degrees (default 180)")
     sim.add_argument("--photons", type=float, default=None, metavar="N",
                      help="unattenuated photons per detector pixel; fewer = noisier (default 20000)")
@@ -75,8 +77,8 @@ def run_simulation(args: argparse.Namespace) -> int:
     settings = _simulation_settings(args)
     start = time.perf_counter()
     try:
-        out = write_cbct_case(args.out, multiframe=args.multiframe, shape=tuple(args.shape), voxel_mm=args.voxel,
-                              seed=args.seed, **settings)
+        out = write_cbct_case(args.out, multiframe=args.multiframe, jpeg2000=args.jpeg2000, shape=tuple(args.shape),
+                              voxel_mm=args.voxel, seed=args.seed, **settings)
     except SimulationUnavailable as exc:
         print(f"cbct-osteo phantom: {exc}", file=sys.stderr)
         return 2
@@ -103,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.simulate:
         return run_simulation(args)
-    given = [name for name in SIMULATION_ONLY if getattr(args, name) is not None]
+    given = [name for name in SIMULATION_ONLY if getattr(args, name) is not None] + (["jpeg2000"] if args.jpeg2000 else [])
     if given:
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
         print(f"cbct-osteo phantom: {flags} need(s) --simulate cbct", file=sys.stderr)

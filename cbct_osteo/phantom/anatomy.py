@@ -93,8 +93,8 @@ class MandibleModel:
     # Along-arch tables (knots in a = |t| mm).
     knots: tuple[float, ...] = (0.0, 12.0, 24.0, 40.0, 55.0, 75.0)
     height: tuple[float, ...] = (32.0, 31.0, 29.0, 27.0, 26.0, 26.0)
-    buccal_base: tuple[float, ...] = (7.0, 7.0, 7.5, 8.0, 8.0, 7.5)
-    lingual_base: tuple[float, ...] = (7.0, 6.5, 6.0, 6.5, 7.0, 6.5)
+    buccal_base: tuple[float, ...] = (7.5, 7.5, 8.5, 8.5, 8.0, 7.5)
+    lingual_base: tuple[float, ...] = (7.0, 6.5, 6.5, 6.5, 7.0, 6.5)
     buccal_mid: tuple[float, ...] = (5.0, 4.8, 4.8, 5.8, 6.3, 6.0)
     lingual_mid: tuple[float, ...] = (5.0, 4.5, 4.5, 5.0, 5.5, 5.0)
     crest_half: tuple[float, ...] = (2.8, 3.0, 3.4, 4.4, 4.8, 4.5)
@@ -102,8 +102,8 @@ class MandibleModel:
     buccal_plate_mm: float = 1.6
     lingual_plate_mm: float = 1.9
     crest_plate_mm: float = 0.8
-    outer_corner_mm: float = 2.0
-    inner_corner_mm: float = 1.0
+    outer_corner_mm: float = 3.5
+    inner_corner_mm: float = 1.8
     slope_scale_front_mm: float = 6.0
     slope_scale_back_mm: float = 15.0
     antegonial_rise: float = 0.004  # extra rise (1/mm) behind a = 45 mm: z += k (a - 45)^2
@@ -197,15 +197,13 @@ class MandibleModel:
         result = None
         for base_name, mid_name, sign, inset in (("buccal_base", "buccal_mid", 1.0, inset_b), ("lingual_base", "lingual_mid", -1.0, inset_l)):
             base, mid = self.profile(base_name, t), self.profile(mid_name, t)
-            # half width: base up to 0.15 H, narrowing to mid at 0.45 H, mid to 0.75 H, tapering to the crest.
+            # half width: base at the bottom, easing (smoothstep) to mid by 0.5 H, then to the crest.
             f = np.clip(v / np.maximum(height, 1.0), 0.0, 1.0)
-            k = [0.15, 0.45, 0.75, 1.0]
-            half = np.where(f < k[0], base,
-                   np.where(f < k[1], base + (mid - base) * (f - k[0]) / (k[1] - k[0]),
-                   np.where(f < k[2], mid, mid + (crest - mid) * (f - k[2]) / (k[3] - k[2]))))
-            slope = np.where(f < k[0], 0.0,
-                    np.where(f < k[1], (mid - base) / ((k[1] - k[0]) * height),
-                    np.where(f < k[2], 0.0, (crest - mid) / ((k[3] - k[2]) * height))))
+            low = np.clip((f - 0.05) / 0.45, 0.0, 1.0)
+            high = np.clip((f - 0.6) / 0.4, 0.0, 1.0)
+            half = base + (mid - base) * low * low * (3 - 2 * low) + (crest - mid) * high * high * (3 - 2 * high)
+            slope = ((mid - base) * 6 * low * (1 - low) / (0.45 * height) * ((f > 0.05) & (f < 0.5))
+                     + (crest - mid) * 6 * high * (1 - high) / (0.4 * height) * (f > 0.6))
             d = (sign * u - (half - inset)) / np.sqrt(1.0 + slope * slope)
             result = d if result is None else np.maximum(result, d)
         return _round_max(result, v - (height - top_inset), self.inner_corner_mm if top_inset else 1.5)

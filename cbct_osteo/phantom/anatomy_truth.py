@@ -45,6 +45,9 @@ def _bisect(f: Field, origin: np.ndarray, direction: np.ndarray, lo: float, hi: 
     for _ in range(4):
         s = np.linspace(lo, hi, 65)
         values = f(origin[None] + s[:, None] * direction[None])
+        exact = np.nonzero(values == 0.0)[0]
+        if exact.size:  # a sample on the surface itself
+            return float(s[exact[0]])
         change = np.nonzero(np.signbit(values[:-1]) != np.signbit(values[1:]))[0]
         if change.size == 0:
             break

@@ -113,8 +113,10 @@ def _mu_per_mm(material: str, energies: np.ndarray) -> np.ndarray:
     return mu_rho * density / 10.0
 
 
-def spectrum_weights(energies: np.ndarray = np.asarray(ENERGY_BINS_KEV)) -> np.ndarray:
-    """Detected-energy weights of the bins: Kramers photon fluence x Al filtration x energy (integrating detector)."""
+def spectrum_weights(energies: np.ndarray | None = None) -> np.ndarray:
+    """Detected-energy weights of the bins (default :data:`ENERGY_BINS_KEV`): Kramers photon fluence x
+    Al filtration x energy (an energy-integrating detector)."""
+    energies = np.asarray(ENERGY_BINS_KEV if energies is None else energies, float)
     fluence = np.clip(KVP - energies, 0.0, None) / energies
     fluence *= np.exp(-_mu_per_mm("aluminium", energies) * FILTRATION_MM_AL)
     weights = fluence * energies
@@ -160,10 +162,12 @@ def gray_values(mu_per_mm: np.ndarray) -> np.ndarray:
 
 
 def polychromatic_counts(paths_mm: dict[str, np.ndarray], acq: Acquisition, pitch_iso_mm: float,
-                         rng: np.random.Generator) -> np.ndarray:
+                         rng: np.random.Generator, centre_column: int | None = None) -> np.ndarray:
     """Detected signal (photons, float32) per detector pixel from the material path lengths (mm).
 
-    ``paths_mm`` holds ``water``, ``bone`` and ``metal`` arrays (projections, rows, columns).
+    ``paths_mm`` holds ``water``, ``bone`` and ``metal`` arrays (projections, rows, columns);
+    ``centre_column`` is the detector column of the central ray (default the middle column),
+    where the scatter-to-primary ratio is set.
     """
     energies = np.asarray(ENERGY_BINS_KEV)
     weights = spectrum_weights(energies)
@@ -178,7 +182,8 @@ def polychromatic_counts(paths_mm: dict[str, np.ndarray], acq: Acquisition, pitc
         # Scatter grows with the matter the beam crosses and varies slowly across the detector.
         sigma = 30.0 / pitch_iso_mm
         spread = ndimage.gaussian_filter(1.0 - primary, (0, sigma, sigma), mode="constant")
-        row, col = (s // 2 for s in primary.shape[1:])
+        row = primary.shape[1] // 2
+        col = primary.shape[2] // 2 if centre_column is None else int(np.clip(centre_column, 0, primary.shape[2] - 1))
         scale = acq.scatter_fraction * float(np.median(primary[:, row, col])) / max(float(np.median(spread[:, row, col])), 1e-6)
         signal = primary + np.float32(scale) * spread
     if acq.photons > 0:

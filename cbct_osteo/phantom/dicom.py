@@ -21,7 +21,7 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import CTImageStorage, EnhancedCTImageStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import CTImageStorage, EnhancedCTImageStorage, ExplicitVRLittleEndian, JPEG2000Lossless, generate_uid
 
 from cbct_osteo import __version__
 from cbct_osteo.phantom.render import RESCALE_INTERCEPT
@@ -152,10 +152,15 @@ def stored_pixels(values: np.ndarray) -> np.ndarray:
 
 
 class ClassicSeriesWriter:
-    """Writes one CT Image Storage file per axial slice into ``folder``."""
+    """Writes one CT Image Storage file per axial slice into ``folder``.
+
+    ``jpeg2000`` stores each slice JPEG 2000 lossless compressed (as several vendors export), else
+    uncompressed Explicit VR Little Endian.
+    """
 
     def __init__(self, folder: Path, identity: SeriesIdentity, affine: np.ndarray, shape: tuple[int, int, int],
-                 window: tuple[float, float]) -> None:
+                 window: tuple[float, float], jpeg2000: bool = False) -> None:
+        self.jpeg2000 = jpeg2000
         self.folder = folder
         self.identity = identity
         self.affine = affine
@@ -187,6 +192,8 @@ class ClassicSeriesWriter:
             ds.PixelSpacing = [spacing, spacing]
             _rescale(ds, self.identity)
             ds.PixelData = stored_pixels(plane).tobytes()
+            if self.jpeg2000:
+                ds.compress(JPEG2000Lossless)
             pydicom.dcmwrite(self.folder / slice_file_name(index), ds, enforce_file_format=True)
 
     def close(self) -> None:

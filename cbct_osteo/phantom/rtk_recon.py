@@ -132,7 +132,7 @@ def reconstruct(line_integrals: np.ndarray, acq: Acquisition, pg: ProjectionGeom
     fdk.SetInput(1, weighted)
     fdk.SetGeometry(geometry)
     fdk.GetRampFilter().SetHannCutFrequency(HANN_CUT)
-    fdk.GetRampFilter().SetTruncationCorrection(TRUNCATION_CORRECTION)
+    fdk.GetRampFilter().SetTruncationCorrection(0.0 if pg.offset_mm else TRUNCATION_CORRECTION)
     fdk.Update()
     volume = itk.array_from_image(fdk.GetOutput())  # numpy (y, z, x)
     return np.ascontiguousarray(np.transpose(volume, (1, 0, 2)))

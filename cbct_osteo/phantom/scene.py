@@ -23,6 +23,9 @@ from cbct_osteo.phantom.texture import TrabecularTexture
 AIR = (0.0, 0.0, 0.0)
 SOFT = (1.03, 0.0, 0.0)
 MARROW = (1.0, 0.0, 0.0)
+FAT = (0.92, 0.0, 0.0)
+MUSCLE = (1.05, 0.0, 0.0)
+FAT_LAYER_MM = 5.0
 CORTEX = (0.0, 1.0, 0.0)
 TRABECULA = (0.0, 0.95, 0.0)
 DENTIN = (0.0, 1.12, 0.0)
@@ -55,7 +58,7 @@ class SceneSettings:
 
     metal: str = "none"
     bone_fraction: float = 0.3
-    trab_spacing_mm: float = 1.3
+    trab_spacing_mm: float = 1.8
     seed: int = 0
     maxilla: bool = True
     spine: bool = True
@@ -84,12 +87,15 @@ class Scene:
         t, n = self.model.arch.arch_map(xx, yy)
         out = {c: np.zeros(grid.shape, np.float32) for c in CHANNELS}
         voxel = grid.voxel_mm
-        soft = _fraction(head.soft_tissue_sdf(self.model, xx, yy, n), voxel)
+        surface = head.soft_tissue_sdf(self.model, xx, yy, n)
+        soft = _fraction(surface, voxel)
+        # Subcutaneous fat (0.92 of water's attenuation) under the skin, muscle (1.05) deeper.
+        density = np.where(surface > -FAT_LAYER_MM, FAT[0], np.where(surface > -FAT_LAYER_MM - 12.0, MUSCLE[0], SOFT[0]))
         airway = _fraction(head.airway_sdf(xx, yy), voxel)
         airway_top = float(np.min(head.occlusal_z(self.model, np.array([0.0]))))
         for k, zk in enumerate(z):
             open_air = airway if zk < airway_top else 0.0
-            out["water"][k] = SOFT[0] * soft * (1.0 - open_air)
+            out["water"][k] = density * soft * (1.0 - open_air)
         self._paint_band(out, grid, t, n, supersample)
         for side in SIDES:
             self._paint_box(out, grid, self._ramus_box(side), lambda px, py, pz, i, s=side: head.ramus_sdf(self.model, s, px, py, pz, i),
@@ -198,7 +204,7 @@ class Scene:
             else:
                 _paint(part, _fraction(crown, voxel), ENAMEL)
                 _paint(part, _fraction(crown + dent.ENAMEL_MM, voxel), DENTIN)
-                chamber = np.maximum(crown + 2.5, vv - (cr + 0.5 + 0.45 * tooth.crown_mm))
+                chamber = np.maximum(crown + 3.0, vv - (cr + 0.5 + 0.3 * tooth.crown_mm))
                 _paint(part, _fraction(chamber, voxel), SOFT)
                 root = dent.root_sdf(tooth, dt, uu, vv, cr)
                 _paint(part, _fraction(np.maximum(root, crown), voxel) * (vv > cr).astype(float), DENTIN)

@@ -14,8 +14,19 @@ import numpy as np
 from cbct_osteo import __version__
 from cbct_osteo.io.landmarks_file import LandmarkSet, SideLandmarks, TrabecularRoi
 from cbct_osteo.phantom.anatomy import SIDES, MandibleModel
-from cbct_osteo.phantom.anatomy_truth import ROI_SIZE_MM, roi_frame, side_truth, true_bone_fraction
-from cbct_osteo.phantom.cbct_sim import GRAY_GAIN, GRAY_OFFSET, MU_REF_PER_MM, ProjectionGeometry, effective_mu_water
+from cbct_osteo.phantom.anatomy_truth import (
+    ROI_SIZE_MM,
+    roi_frame,
+    side_truth,
+    true_bone_fraction,
+)
+from cbct_osteo.phantom.cbct_sim import (
+    GRAY_GAIN,
+    GRAY_OFFSET,
+    MU_REF_PER_MM,
+    ProjectionGeometry,
+    effective_mu_water,
+)
 from cbct_osteo.phantom.render import RESCALE_INTERCEPT
 from cbct_osteo.phantom.scene import Scene
 

@@ -9,7 +9,7 @@ Fields of view
 ``"large"``: the reconstruction grid (``shape`` x ``voxel_mm``) is centred on the patient
 origin, the middle of the mandible, and the detector covers the largest cylinder inside it.
 ``"small"``: the grid is centred between the mental foramina and the detector covers a cylinder
-of at most 60 mm diameter (a small-field, high-resolution scan). In both, the head outside the
+of at most 70 mm diameter (a small-field, high-resolution scan). In both, the head outside the
 cylinder still attenuates the rays (truncation), and voxels outside the cylinder are set to the
 air gray value as vendors do.
 """
@@ -26,7 +26,15 @@ from pydicom.uid import CTImageStorage
 
 from cbct_osteo.io.atomic import write_json_atomic
 from cbct_osteo.io.landmarks_file import write_landmarks
-from cbct_osteo.phantom import DEFAULT_SHAPE, DEFAULT_VOXEL_MM, LANDMARKS_FILE, SHAPE_RANGE, TRUTH_FILE, PhantomCase, _clear_output
+from cbct_osteo.phantom import (
+    DEFAULT_SHAPE,
+    DEFAULT_VOXEL_MM,
+    LANDMARKS_FILE,
+    SHAPE_RANGE,
+    TRUTH_FILE,
+    PhantomCase,
+    _clear_output,
+)
 from cbct_osteo.phantom.anatomy import mandible_model
 from cbct_osteo.phantom.cbct_sim import (
     Acquisition,
@@ -37,18 +45,24 @@ from cbct_osteo.phantom.cbct_sim import (
     projection_geometry,
 )
 from cbct_osteo.phantom.dentition import METAL_CHOICES
-from cbct_osteo.phantom.dicom import ENHANCED_FILE, SERIES_FOLDER, ClassicSeriesWriter, EnhancedSeriesWriter, SeriesIdentity
+from cbct_osteo.phantom.dicom import (
+    ENHANCED_FILE,
+    SERIES_FOLDER,
+    ClassicSeriesWriter,
+    EnhancedSeriesWriter,
+    SeriesIdentity,
+)
 from cbct_osteo.phantom.render import RESCALE_INTERCEPT, VALUE_MAX, phantom_affine
 from cbct_osteo.phantom.scene import Grid, Scene, SceneSettings
 from cbct_osteo.phantom.sim_truth import build_sim_truth, sim_landmarks, true_sides
 from cbct_osteo.volume import Volume
 
 FOV_CHOICES = ("large", "small")
-SMALL_FOV_DIAMETER_MM = 60.0
-SMALL_FOV_CENTRE_MM = (0.0, -14.0, -4.0)
+SMALL_FOV_DIAMETER_MM = 70.0
+SMALL_FOV_CENTRE_MM = (0.0, -14.0, -8.0)  # between the foramina; low enough to keep tissue under the border
 SIM_VOXEL_RANGE_MM = (0.1, 0.5)
 HEAD_BOX_MM = ((-80.0, -50.0, -75.0), (80.0, 105.0, 70.0))
-COARSE_VOXEL_MM = 0.9
+COARSE_VOXEL_MM = 1.5  # out-of-field head: only its attenuation matters
 AIR_GRAY = float(gray_values(np.array([0.0]))[0])
 
 Progress = Callable[[str], None]
@@ -68,7 +82,7 @@ class SimulationOptions:
     metal: str = "none"
     fov: str = "large"
     bone_fraction: float = 0.3
-    trab_spacing_mm: float = 1.3
+    trab_spacing_mm: float = 1.8
     acquisition: Acquisition = field(default_factory=Acquisition)
 
     def validate(self) -> None:
@@ -97,7 +111,7 @@ def make_cbct_case(
     metal: str = "none",
     fov: str = "large",
     bone_fraction: float = 0.3,
-    trab_spacing_mm: float = 1.3,
+    trab_spacing_mm: float = 1.8,
     progress: Progress | None = None,
     **acquisition: Any,
 ) -> PhantomCase:
@@ -186,7 +200,8 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
     lap("projection_s")
     rng = np.random.default_rng(np.random.SeedSequence([int(options.seed), 0xC8C7]))
     pitch_iso = pg.pitch_mm / acq.magnification
-    transmission = polychromatic_counts(paths, acq, pitch_iso, rng)
+    central = round((pg.columns - 1) / 2.0 - pg.offset_mm / pg.pitch_mm)
+    transmission = polychromatic_counts(paths, acq, pitch_iso, rng, central)
     del paths
     line = line_integrals(transmission, acq.photons)
     del transmission
@@ -214,11 +229,15 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
     return PhantomCase(volume, truth, landmarks, options)  # type: ignore[arg-type]
 
 
-def write_cbct_case(out_dir: str | Path, multiframe: bool = False, progress: Progress | None = None, **settings: Any) -> Path:
+def write_cbct_case(out_dir: str | Path, multiframe: bool = False, progress: Progress | None = None,
+                    jpeg2000: bool = False, **settings: Any) -> Path:
     """Simulate a case and write ``OUT/DICOM/``, ``OUT/truth.json`` and ``OUT/landmarks.json``.
 
-    ``settings`` are those of :func:`make_cbct_case`; ``multiframe`` writes one Enhanced CT file.
+    ``settings`` are those of :func:`make_cbct_case`; ``multiframe`` writes one Enhanced CT file;
+    ``jpeg2000`` compresses each slice file (JPEG 2000 lossless; not with ``multiframe``).
     """
+    if jpeg2000 and multiframe:
+        raise ValueError("JPEG 2000 compression is written for one file per slice, not with the multi-frame layout")
     out = Path(out_dir)
     case = make_cbct_case(progress=progress, **settings)
     _clear_output(out)
@@ -230,14 +249,15 @@ def write_cbct_case(out_dir: str | Path, multiframe: bool = False, progress: Pro
         writer: ClassicSeriesWriter | EnhancedSeriesWriter = EnhancedSeriesWriter(
             series_dir / ENHANCED_FILE, identity, case.volume.affine, shape, window)
     else:
-        writer = ClassicSeriesWriter(series_dir, identity, case.volume.affine, shape, window)
+        writer = ClassicSeriesWriter(series_dir, identity, case.volume.affine, shape, window, jpeg2000=jpeg2000)
     try:
         writer.write(0, case.volume.voxels)
     except BaseException:
         writer.discard()
         raise
     writer.close()
-    case.truth["phantom"]["layout"] = "enhanced multi-frame" if multiframe else "one file per slice"
+    case.truth["phantom"]["layout"] = ("enhanced multi-frame" if multiframe else
+                                       "one file per slice, JPEG 2000 lossless" if jpeg2000 else "one file per slice")
     case.truth["phantom"]["series_uid"] = identity.series_uid
     write_json_atomic(out / TRUTH_FILE, case.truth)
     write_landmarks(case.landmarks, out / LANDMARKS_FILE)
@@ -254,7 +274,7 @@ def _recon_grid(options: SimulationOptions) -> tuple[Grid, np.ndarray]:
 
 
 def _field_radius(options: SimulationOptions, grid: Grid) -> float:
-    nz, ny, nx = grid.shape
+    _, ny, nx = grid.shape
     radius = min(nx, ny) * grid.voxel_mm / 2.0
     if options.fov == "small":
         radius = min(radius, SMALL_FOV_DIAMETER_MM / 2.0)

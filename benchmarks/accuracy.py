@@ -1,0 +1,248 @@
+"""Accuracy study: the measurement against the anatomical truth of simulated CBCT scans.
+
+Each case is a simulated CBCT (``cbct_osteo.phantom.simulated``: anatomical mandible, polychromatic
+cone-beam projections, scatter, Poisson noise, FDK) in a small field between the mental foramina;
+both sides are measured with ``cbct_osteo.indices.analyse_case`` (edge-refined, the default)
+from the true landmarks ("clicks on the truth") and from landmarks moved 0.5 mm in a random
+direction of the cross-section ("clicks 0.5 mm off", two draws per side). Errors are measured
+minus true (mm). A site counts as "not measurable" when the results say so (``quality`` field,
+where the measurement reports one) or give no value. BV/TV is compared with the model's true
+bone fraction of the ROI, FD with the White & Rudolph FD of the model's noise-free bone image
+sampled on the same ROI grid (there is no other "true" FD).
+
+Run::
+
+    PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py --quick          # ~10 min on 2 cores
+    PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py                  # full grid (33 scans, ~1 h idle)
+    PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py --quick --json raw.json
+
+and paste the tables under "Accuracy" in benchmarks/RESULTS.md.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cbct_osteo.indices.case import analyse_case
+from cbct_osteo.io.landmarks_file import LandmarkSet
+from cbct_osteo.measure.fractal import white_rudolph_dimension
+from cbct_osteo.measure.trabecular import ROI_PIXEL_MM
+from cbct_osteo.phantom.anatomy import mandible_model
+from cbct_osteo.phantom.anatomy_truth import point_materials
+from cbct_osteo.phantom.scene import Scene, SceneSettings
+from cbct_osteo.phantom.simulated import make_cbct_case
+from cbct_osteo.reformat import ArchCurve
+
+FIELD_MM = (30.0, 70.0, 70.0)  # z, y, x of the small field (border to above the foramina, soft tissue below)
+CLICK_OFF_MM = 0.5
+CORTEX_PAIRS = ((0.6, 1.0), (2.0, 3.0), (5.0, 5.0))  # (left, right): the five widths of the grid
+MEASURED = ("W", "S", "I")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One simulated scan of the study."""
+
+    group: str
+    voxel_mm: float = 0.3
+    cortex_mm: tuple[float, float] = (2.0, 3.0)
+    slope_deg: float = 10.0
+    metal: str = "none"
+    photons: float = 20000.0
+    bone_fraction: float = 0.3
+    blur_mm: float = 0.2
+    seed: int = 1
+
+    def settings(self) -> dict:
+        shape = tuple(int(round(extent / self.voxel_mm)) for extent in FIELD_MM)
+        return {"shape": shape, "voxel_mm": self.voxel_mm, "fov": "small", "seed": self.seed, "cortex_mm": self.cortex_mm,
+                "border_slope_deg": self.slope_deg, "metal": self.metal, "photons": self.photons,
+                "bone_fraction": self.bone_fraction, "detector_blur_mm": self.blur_mm, "projections": 180}
+
+
+@dataclass
+class Site:
+    """The errors at one foramen of one case."""
+
+    case: Case
+    side: str
+    true: dict[str, float]
+    on_truth: dict[str, float | None] = field(default_factory=dict)
+    off: list[dict[str, float | None]] = field(default_factory=list)
+    quality: dict[str, str] = field(default_factory=dict)
+    trabecular: dict[str, float | None] = field(default_factory=dict)
+
+
+def grid(quick: bool) -> list[Case]:
+    """The cases: one factor at a time around a base (0.3 mm, slope 10 deg, no metal, 20000 photons), crossed where it matters."""
+    voxels = (0.3, 0.4) if quick else (0.125, 0.2, 0.3, 0.4)
+    slopes = (0.0, 25.0) if quick else (0.0, 15.0, 25.0)
+    cases = [Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0) for v, c in itertools.product(voxels, CORTEX_PAIRS)]
+    cases += [Case("slope x cortex", cortex_mm=c, slope_deg=s) for s, c in itertools.product(slopes, CORTEX_PAIRS) if s != 0.0]
+    cases += [Case("metal (implant by the left foramen)", cortex_mm=c, metal="implant", slope_deg=0.0)
+              for c in (CORTEX_PAIRS[:2] if quick else CORTEX_PAIRS)]
+    cases += [Case("noise (5000 photons)", cortex_mm=c, photons=5000.0, slope_deg=0.0) for c in (CORTEX_PAIRS[:1] if quick else CORTEX_PAIRS)]
+    fractions = (0.15, 0.45) if quick else (0.15, 0.3, 0.45)
+    blurs = (0.1, 0.5) if quick else (0.1, 0.3, 0.5)
+    cases += [Case("trabecular", bone_fraction=f, blur_mm=b, slope_deg=0.0) for f, b in itertools.product(fractions, blurs)]
+    return cases
+
+
+def _moved(landmarks: LandmarkSet, side: str, rng: np.random.Generator, tangent: np.ndarray) -> LandmarkSet:
+    """A copy with the side's points moved CLICK_OFF_MM in random directions of its cross-section."""
+    moved = landmarks.copy()
+    marks = moved.sides[side]
+    helper = np.array([0.0, 0.0, 1.0])
+    across = np.cross(tangent, helper)
+    across /= np.linalg.norm(across)
+    for name in ("foramen_centre", "foramen_superior", "foramen_inferior", "border_outer", "border_inner"):
+        angle = rng.uniform(0.0, 2.0 * math.pi)
+        step = CLICK_OFF_MM * (math.cos(angle) * helper + math.sin(angle) * across)
+        marks.points[name] = tuple(float(v) for v in np.asarray(marks.points[name]) + step)
+    return moved
+
+
+def _values(result: dict, side: str) -> tuple[dict[str, float | None], dict[str, str]]:
+    measurements = result["sides"][side]["measurements"]
+    values = {mid: measurements.get(mid, {}).get("value") for mid in MEASURED + ("BV_TV", "FD")}
+    quality = {mid: str(measurements.get(mid, {}).get("quality", "")) for mid in MEASURED + ("BV_TV", "FD")}
+    return values, quality
+
+
+def true_fd(case_obj, side: str) -> float:
+    """White & Rudolph FD of the model's noise-free bone image on the measurement's ROI grid."""
+    landmarks = case_obj.landmarks
+    options = case_obj.options
+    model = mandible_model(options.cortex_mm, options.border_slope_deg, options.border_tilt_deg, options.porous_cortex)
+    scene = Scene(model, SceneSettings(options.metal, options.bone_fraction, options.trab_spacing_mm, int(options.seed)))
+    arch = ArchCurve.from_points(np.array(landmarks.arch_points))
+    roi = landmarks.sides[side].trab_roi
+    centre = np.asarray(roi.centre, float)
+    s = arch.closest_arc_position(centre)
+    n = max(4, int(round(roi.size_mm / ROI_PIXEL_MM)))
+    offsets = (np.arange(n) - (n - 1) / 2.0) * ROI_PIXEL_MM
+    points = centre - offsets[:, None, None] * arch.up + offsets[None, :, None] * arch.normal(s)
+    bone = point_materials(scene, points.reshape(-1, 3))["bone"].reshape(n, n)
+    return float(white_rudolph_dimension(bone).dimension)
+
+
+def run_case(case: Case, rng: np.random.Generator) -> tuple[list[Site], float]:
+    start = time.perf_counter()
+    simulated = make_cbct_case(**case.settings())
+    elapsed = time.perf_counter() - start
+    on_truth = analyse_case(simulated.volume, simulated.landmarks).to_json()
+    sites = []
+    for side in ("left", "right"):
+        true = {mid: simulated.truth["sides"][side]["measurements"][mid]["value"] for mid in ("W", "S", "I", "BV_TV")}
+        site = Site(case, side, true)
+        site.on_truth, site.quality = _values(on_truth, side)
+        arch = ArchCurve.from_points(np.array(simulated.landmarks.arch_points))
+        tangent = np.asarray(arch.tangent(arch.closest_arc_position(np.array(simulated.landmarks.sides[side].points["foramen_centre"]))))
+        for _ in range(2):
+            moved = _moved(simulated.landmarks, side, rng, tangent)
+            site.off.append(_values(analyse_case(simulated.volume, moved).to_json(), side)[0])
+        if case.group == "trabecular":
+            site.trabecular = {"BV_TV": site.on_truth["BV_TV"], "BV_TV_true": true["BV_TV"],
+                               "FD": site.on_truth["FD"], "FD_true": true_fd(simulated, side)}
+        sites.append(site)
+    return sites, elapsed
+
+
+def _stats(errors: list[float]) -> str:
+    if not errors:
+        return "–"
+    e = np.asarray(errors)
+    worst = e[np.argmax(np.abs(e))]
+    return f"{e.mean():+.2f} ± {e.std(ddof=1) if e.size > 1 else 0.0:.2f} ({worst:+.2f})"
+
+
+def _label(site: Site, width: float) -> str:
+    c = site.case
+    parts = [f"{c.voxel_mm:g} mm", f"W {width:g}", f"slope {c.slope_deg:g}°"]
+    if c.metal != "none":
+        parts.append("implant")
+    if c.photons != 20000.0:
+        parts.append(f"{c.photons:g} photons")
+    return ", ".join(parts)
+
+
+def table(sites: list[Site]) -> str:
+    """The markdown table of W, S, I errors per condition (rows grouped by condition label)."""
+    rows: dict[tuple[str, str], list[Site]] = {}
+    for site in sites:
+        if site.case.group == "trabecular":
+            continue
+        rows.setdefault((site.case.group, _label(site, site.true["W"])), []).append(site)
+    lines = ["| group | condition | n | W error, true clicks | W error, 0.5 mm off | S error | I error | not measurable |",
+             "|---|---|---:|---|---|---|---|---:|"]
+    for (group, label), members in rows.items():
+        cells = []
+        for mid in MEASURED:
+            errors = [s.on_truth[mid] - s.true[mid] for s in members if s.on_truth.get(mid) is not None]
+            cells.append(errors)
+        off_w = [o["W"] - s.true["W"] for s in members for o in s.off if o.get("W") is not None]
+        flagged = sum(1 for s in members for mid in MEASURED
+                      if s.on_truth.get(mid) is None or s.quality.get(mid) == "not measurable")
+        total = len(members) * len(MEASURED)
+        lines.append(f"| {group} | {label} | {len(members)} | {_stats(cells[0])} | {_stats(off_w)} | {_stats(cells[1])} | "
+                     f"{_stats(cells[2])} | {flagged}/{total} |")
+    return "\n".join(lines)
+
+
+def trabecular_table(sites: list[Site]) -> str:
+    lines = ["| bone fraction (texture) | detector blur mm | side | BV/TV true | BV/TV measured | FD (noise-free model) | FD measured |",
+             "|---:|---:|---|---:|---:|---:|---:|"]
+    for s in sites:
+        if s.case.group != "trabecular":
+            continue
+        t = s.trabecular
+
+        def f(v):
+            return "–" if v is None else f"{v:.2f}"
+
+        lines.append(f"| {s.case.bone_fraction:g} | {s.case.blur_mm:g} | {s.side} | {f(t['BV_TV_true'])} | {f(t['BV_TV'])} | "
+                     f"{f(t['FD_true'])} | {f(t['FD'])} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the reduced grid (~10 min on 2 cores)")
+    parser.add_argument("--json", default=None, help="also write the raw per-site numbers here")
+    parser.add_argument("--voxels", type=float, nargs="+", default=None, metavar="MM",
+                        help="only the voxel x cortex scans at these voxel sizes (to add rows to a table)")
+    args = parser.parse_args()
+    rng = np.random.default_rng(2026)
+    cases = grid(args.quick)
+    if args.voxels:
+        cases = [Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0) for v in args.voxels for c in CORTEX_PAIRS]
+    sites: list[Site] = []
+    started = time.perf_counter()
+    for k, case in enumerate(cases, 1):
+        case_sites, elapsed = run_case(case, rng)
+        sites += case_sites
+        print(f"[{k}/{len(cases)}] {case.group}: {case.voxel_mm:g} mm, cortex {case.cortex_mm}, slope {case.slope_deg:g}, "
+              f"metal {case.metal}, photons {case.photons:g}: simulated in {elapsed:.0f} s", file=sys.stderr, flush=True)
+    print(f"{len(cases)} cases, {len(sites)} sites, {time.perf_counter() - started:.0f} s "
+          f"(cores: {os.cpu_count()}, load avg {os.getloadavg()[0]:.1f}); errors = measured - true, mm: mean ± SD (worst)\n")
+    print(table(sites))
+    print()
+    print(trabecular_table(sites))
+    if args.json:
+        raw = [{"case": s.case.__dict__, "side": s.side, "true": s.true, "on_truth": s.on_truth, "off": s.off,
+                "quality": s.quality, "trabecular": s.trabecular} for s in sites]
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(raw, handle, indent=1, default=list)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

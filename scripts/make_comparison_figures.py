@@ -1,0 +1,133 @@
+#!/usr/bin/env python
+"""Figures for docs/simulation.md: a simulated CBCT next to the real head CT, same three views.
+
+Usage::
+
+    PYTHONPATH=. .venv/bin/python scripts/make_comparison_figures.py [--case DIR] [--out docs/images]
+
+``--case`` is a folder written by ``cbct-osteo phantom DIR --simulate cbct`` (default: simulate the
+default case with amalgam fillings into a temporary folder, ~2-3 minutes). The real scan is the
+Visible Human head CT in ../shared/data/real_volumes/vhp_male_head_mandible ("Courtesy of the U.S.
+National Library of Medicine"). Its dental arch is traced here from the bone of one axial slab
+(a figure helper, not the program's locator), and its cross-section is taken 25 mm left of the
+midline, roughly where a mental foramen lies.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+import cbct_osteo
+from cbct_osteo.io.landmarks_file import read_landmarks
+from cbct_osteo.reformat import ArchCurve, cross_section, panoramic
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "data" / "real_volumes" / "vhp_male_head_mandible"
+REAL_ARCH_SLICE = 70  # an axial slice through the real mandibular body
+PANEL_HEIGHT = 360
+
+
+#: Bone windows (low, high) as a reader would set them: the simulation's gray values (soft tissue ~300,
+#: cortical bone ~2600) and the real CT's Hounsfield units.
+SIM_WINDOW = (0.0, 2900.0)
+REAL_WINDOW = (-250.0, 1750.0)
+
+
+def _window(image: np.ndarray, window: tuple[float, float]) -> np.ndarray:
+    """8-bit image in a bone window (soft tissue dark gray, cortex white, metal saturated)."""
+    lo, hi = window
+    return (np.clip((image - lo) / max(hi - lo, 1e-6), 0, 1) * 255).astype(np.uint8)
+
+
+def _panel(image: np.ndarray, label: str, window: tuple[float, float], height: int = PANEL_HEIGHT) -> Image.Image:
+    picture = Image.fromarray(_window(image, window))
+    width = max(1, round(picture.width * height / picture.height))
+    picture = picture.resize((width, height), Image.LANCZOS)
+    ImageDraw.Draw(picture).text((8, 6), label, fill=255)
+    return picture
+
+
+def _side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
+    out = Image.new("L", (left.width + right.width + 8, max(left.height, right.height)), 0)
+    out.paste(left, (0, 0))
+    out.paste(right, (left.width + 8, 0))
+    return out
+
+
+def real_arch(volume) -> ArchCurve:
+    """The real scan's arch: the median radius of the mandible's bone in angular bins of one slab."""
+    k = REAL_ARCH_SLICE
+    slab = volume.voxels[k - 6:k + 7].astype(float).max(axis=0)
+    bone = ndimage.binary_opening(slab > 600)
+    bone[240:] = False  # in front of the spine
+    labels, count = ndimage.label(bone)
+    sizes = ndimage.sum(bone, labels, range(1, count + 1))
+    rows, cols = np.nonzero(np.isin(labels, 1 + np.nonzero(sizes > 150)[0]))
+    points = volume.index_to_patient(np.stack([np.full(rows.shape, k), rows, cols], 1).astype(float))
+    cx, cy = points[:, 0].mean(), points[:, 1].max() + 10.0
+    angle = np.arctan2(points[:, 1] - cy, points[:, 0] - cx)
+    radius = np.hypot(points[:, 0] - cx, points[:, 1] - cy)
+    z = float(points[0, 2])
+    arch = []
+    for a in np.linspace(angle.min() + 0.05, angle.max() - 0.05, 15):
+        near = np.abs(angle - a) < 0.05
+        if near.sum() >= 5:
+            r = float(np.median(radius[near]))
+            arch.append([cx + r * np.cos(a), cy + r * np.sin(a), z])
+    return ArchCurve.from_points(np.array(arch))
+
+
+def views(volume, arch: ArchCurve, s_mm: float, axial_z_mm: float, cross_centre_z_mm: float) -> dict[str, np.ndarray]:
+    """Axial slice, panoramic and cross-section images of one scan."""
+    k = int(round(volume.patient_to_index([[0.0, 0.0, axial_z_mm]])[0][0]))
+    k = int(np.clip(k, 0, volume.shape[0] - 1))
+    return {
+        "axial": volume.voxels[k].astype(float),
+        "panoramic": panoramic(volume, arch).image,
+        "cross-section": cross_section(volume, arch, s_mm, width_mm=30.0, height_mm=40.0, pixel_mm=0.1,
+                                       centre_z_mm=cross_centre_z_mm).image,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", type=Path, default=None, help="a simulated case folder (default: simulate one)")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
+    args = parser.parse_args()
+    case = args.case
+    if case is None:
+        from cbct_osteo.phantom.simulated import write_cbct_case
+
+        case = Path(tempfile.mkdtemp(prefix="sim-case-"))
+        write_cbct_case(case, metal="fillings", progress=print)
+    simulated = cbct_osteo.load(case)
+    landmarks = read_landmarks(case / "landmarks.json")
+    truth = json.loads((case / "truth.json").read_text())
+    sim_arch = ArchCurve.from_points(np.array(landmarks.arch_points))
+    foramen = np.array(landmarks.sides["left"].points["foramen_centre"])
+    sim_views = views(simulated, sim_arch, sim_arch.closest_arc_position(foramen), foramen[2], foramen[2] + 2.0)
+
+    real = cbct_osteo.load(REAL)
+    arch = real_arch(real)
+    midline = arch.closest_arc_position(np.array([float(np.mean(arch.control_points[:, 0])), -100.0, arch.level_mm]))
+    real_views = views(real, arch, midline + 25.0, arch.level_mm, arch.level_mm + 2.0)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    voxel = truth["phantom"]["voxel_mm"]
+    for name in ("axial", "panoramic", "cross-section"):
+        figure = _side_by_side(_panel(sim_views[name], f"simulated CBCT ({voxel:g} mm)", SIM_WINDOW),
+                               _panel(real_views[name], "real head CT (Visible Human, NLM)", REAL_WINDOW))
+        path = args.out / f"simulated-vs-real-{name}.png"
+        figure.save(path)
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
