@@ -8,17 +8,17 @@ layouts into the same per-frame records (:class:`FrameRef`).
 
 Units: positions and spacings in mm, patient LPS as DICOM defines them.
 """
+
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence as AbcSequence
 import os
 import warnings
+from collections.abc import Iterator
+from collections.abc import Sequence as AbcSequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pydicom is imported on first use: the native fast path never needs it
     from pydicom.dataset import Dataset
@@ -88,7 +88,7 @@ class FileHeader:
     """
 
     path: str
-    _dataset: "Dataset | None" = field(repr=False)
+    _dataset: Dataset | None = field(repr=False)
     transfer_syntax: str
     has_file_meta: bool
     sop_class_uid: str
@@ -115,7 +115,7 @@ class FileHeader:
     image_type: tuple[str, ...] = ()
 
     @property
-    def dataset(self) -> "Dataset":
+    def dataset(self) -> Dataset:
         """The header as a pydicom Dataset (pixels not read), parsed on first use."""
         if self._dataset is None:
             self._dataset = read_header(self.path)._dataset
@@ -211,7 +211,9 @@ def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: byt
         _dataset=ds,
         transfer_syntax=syntax,
         has_file_meta=has_meta,
-        sop_class_uid=str(ds.get("SOPClassUID", "") or (ds.file_meta.get("MediaStorageSOPClassUID", "") if has_meta else "")),
+        sop_class_uid=str(
+            ds.get("SOPClassUID", "") or (ds.file_meta.get("MediaStorageSOPClassUID", "") if has_meta else "")
+        ),
         series_uid=str(ds.get("SeriesInstanceUID", "") or ""),
         modality=str(ds.get("Modality", "") or ""),
         rows=_int(ds.get("Rows"), 0),
@@ -249,21 +251,29 @@ def check_counts(header: FileHeader, pixel_bytes: int | None, file_bytes: int) -
     needs at least one fragment item (8-byte header plus data); encapsulated data has no ratio bound.
     """
     if header.n_frames > limits.MAX_FRAMES_PER_FILE:
-        raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames}, more than the "
-                        f"{limits.MAX_FRAMES_PER_FILE} any CT or CBCT file holds")
+        raise LoadError(
+            header.path,
+            f"NumberOfFrames (0028,0008) is {header.n_frames}, more than the "
+            f"{limits.MAX_FRAMES_PER_FILE} any CT or CBCT file holds",
+        )
     for label, value in (("Rows (0028,0010)", header.rows), ("Columns (0028,0011)", header.columns)):
         if value > limits.MAX_IMAGE_SIDE:
-            raise LoadError(header.path, f"{label} is {value}, more than the {limits.MAX_IMAGE_SIDE} pixels "
-                            "any CT or CBCT image has")
+            raise LoadError(
+                header.path,
+                f"{label} is {value}, more than the {limits.MAX_IMAGE_SIDE} pixels any CT or CBCT image has",
+            )
     if header.rows <= 0 or header.columns <= 0:
         return
     frame_bytes = header.rows * header.columns * max(1, header.samples_per_pixel) * max(1, header.bits_allocated // 8)
     what = f"{header.n_frames} frame(s) of {header.rows}x{header.columns}x{header.bits_allocated} bits"
     if pixel_bytes is None:
         if frame_bytes * header.n_frames > limits.MAX_COMPRESSION_RATIO * file_bytes:
-            raise LoadError(header.path, f"{what} ({frame_bytes * header.n_frames} bytes) from a deflated file of "
-                            f"{file_bytes} bytes is more than {limits.MAX_COMPRESSION_RATIO} x compression: "
-                            "the header is corrupt")
+            raise LoadError(
+                header.path,
+                f"{what} ({frame_bytes * header.n_frames} bytes) from a deflated file of "
+                f"{file_bytes} bytes is more than {limits.MAX_COMPRESSION_RATIO} x compression: "
+                "the header is corrupt",
+            )
         return
     if header.transfer_syntax in NATIVE_LITTLE_ENDIAN or header.transfer_syntax == ExplicitVRBigEndian:
         # A slightly short single frame is a truncated file: decoding names it precisely. More
@@ -271,13 +281,19 @@ def check_counts(header: FileHeader, pixel_bytes: int | None, file_bytes: int) -
         allowed = pixel_bytes if header.n_frames > 1 else 2 * pixel_bytes + 65536
         if frame_bytes * header.n_frames > allowed:
             count = f"NumberOfFrames (0028,0008) is {header.n_frames}: " if header.n_frames > 1 else ""
-            raise LoadError(header.path, f"{count}{what} need {frame_bytes * header.n_frames} bytes, the pixel "
-                            f"data holds at most {pixel_bytes}: the file is truncated or its header is corrupt")
+            raise LoadError(
+                header.path,
+                f"{count}{what} need {frame_bytes * header.n_frames} bytes, the pixel "
+                f"data holds at most {pixel_bytes}: the file is truncated or its header is corrupt",
+            )
         return
     if header.n_frames > pixel_bytes // 10:
-        raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames} but the compressed pixel "
-                        f"data ({pixel_bytes} bytes) cannot hold that many frames (at least one fragment each): "
-                        "the file is truncated or its header is corrupt")
+        raise LoadError(
+            header.path,
+            f"NumberOfFrames (0028,0008) is {header.n_frames} but the compressed pixel "
+            f"data ({pixel_bytes} bytes) cannot hold that many frames (at least one fragment each): "
+            "the file is truncated or its header is corrupt",
+        )
     # No ratio bound on encapsulated data: a near-uniform frame (a blank slice outside the field of
     # view) compresses by thousands in JPEG 2000 (pydicom's JPEG2000.dcm: 524,288 bytes from 266).
     # What it may allocate is bounded by MAX_VOLUME_BYTES when the stack is sized.
@@ -412,7 +428,6 @@ def _int(value: Any, default: int | None) -> int | None:
         return int(value)
     except (TypeError, ValueError, IndexError) as exc:
         raise ValueError(f"expected an integer, found {value!r}") from exc
-
 
 
 def _as_list(value: Any) -> list:

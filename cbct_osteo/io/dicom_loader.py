@@ -12,6 +12,7 @@ and lists every repair in ``Volume.meta.warnings`` and on the ``cbct_osteo.io`` 
 ``"strict"`` refuses any such defect. Both refuse absurd gaps, unknown pixel formats and
 volumes larger than ``max_bytes`` (checked before anything is allocated).
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,9 +28,9 @@ from cbct_osteo.io.dicom_header import FileHeader, quiet_pydicom
 from cbct_osteo.io.discovery import Cancel, PathInput, Progress, SeriesInfo, discover_series
 from cbct_osteo.io.errors import LoadCancelled, LoadError, describe
 from cbct_osteo.io.geometry import StackPlan
+from cbct_osteo.io.load_checks import check_pixel_format, check_rescale, check_size, check_values, format_notes
 from cbct_osteo.io.pixels import decode_frames, stored_dtype
 from cbct_osteo.io.scanner import read_meta
-from cbct_osteo.io.load_checks import check_pixel_format, check_rescale, check_size, check_values, format_notes
 from cbct_osteo.io.values import Mappers, ValueMapper, choose_integer_dtype, is_integral
 from cbct_osteo.volume import Volume, VolumeMeta
 
@@ -100,13 +101,17 @@ def load_series(
         raise
     except MemoryError as exc:  # an allocation within the checked limits failed: the machine is short of memory
         where = path if isinstance(path, (str, os.PathLike)) else None
-        raise LoadError(where, f"not enough memory to load the scan ({describe(exc)})",
-                        "close other programs, or load a smaller series") from exc
+        raise LoadError(
+            where,
+            f"not enough memory to load the scan ({describe(exc)})",
+            "close other programs, or load a smaller series",
+        ) from exc
     except Exception as exc:  # last resort: a file no check foresaw must not give the user a traceback
         logger.exception("unexpected error while loading %s", path)
         where = path if isinstance(path, (str, os.PathLike)) else None
-        raise LoadError(where, f"{UNEXPECTED}: {type(exc).__name__}: {describe(exc)}",
-                        "please report this file to the developers") from exc
+        raise LoadError(
+            where, f"{UNEXPECTED}: {type(exc).__name__}: {describe(exc)}", "please report this file to the developers"
+        ) from exc
 
 
 def choose_series(
@@ -183,6 +188,7 @@ def load_info(
 
 # -- decoding ------------------------------------------------------------------------------
 
+
 def _tasks(info: SeriesInfo, plan: StackPlan) -> list[tuple[FileHeader, list[int], list[int]]]:
     """(header, slice indices, frame indices) per task: one file, or a chunk of a native multi-frame file."""
     by_file: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -198,7 +204,9 @@ def _tasks(info: SeriesInfo, plan: StackPlan) -> list[tuple[FileHeader, list[int
     return tasks
 
 
-def _run(tasks, work, total: int, progress: Progress | None, cancel: Cancel | None, workers: int | None, where: str) -> None:
+def _run(
+    tasks, work, total: int, progress: Progress | None, cancel: Cancel | None, workers: int | None, where: str
+) -> None:
     """Run ``work(task) -> frames done`` over ``tasks`` in a few threads pulling from one queue.
 
     The calling thread polls ``cancel`` and reports ``progress`` every 50 ms; the first error
@@ -278,6 +286,7 @@ def _load_integral(info, plan, mappers: Mappers, raw_dtype, shape, progress, can
     if out_dtype == raw_dtype and identity and not mappers.any_padding:
         return volume
     if out_dtype.itemsize == raw_dtype.itemsize:
+
         def transform(task) -> int:
             for k in task:
                 frame = plan.frames[k]
@@ -335,6 +344,7 @@ def _resample(voxels: np.ndarray, positions: np.ndarray, target: np.ndarray) -> 
 
 
 # -- metadata ------------------------------------------------------------------------------
+
 
 def _meta(info: SeriesInfo, first: FileHeader, mapper: ValueMapper, voxels: np.ndarray, notes: list[str]) -> VolumeMeta:
     text = read_meta(first)

@@ -7,15 +7,16 @@ images. Discovery reads every header once (never the pixels), groups frames by
 SeriesInstanceUID (0020,000E) and, within a series, by orientation and image size, so only
 a geometrically consistent stack is offered; everything else is reported, not loaded.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import stat
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from cbct_osteo.io.dicom_header import MEDIA_STORAGE_DIRECTORY, FileHeader, FrameRef, quiet_pydicom
 from cbct_osteo.io.errors import LoadCancelled, LoadError, describe
@@ -175,8 +176,14 @@ def _rank(info: SeriesInfo) -> tuple:
     DERIVED (as many CBCT exports are) still ranks by its slice count.
     """
     image_type = {str(v).upper() for v in (info.image_type or ())}
-    return (info.n_slices < 2, "LOCALIZER" in image_type, "DERIVED" in image_type, -info.n_slices,
-            _number(info.series_number), info.uid)
+    return (
+        info.n_slices < 2,
+        "LOCALIZER" in image_type,
+        "DERIVED" in image_type,
+        -info.n_slices,
+        _number(info.series_number),
+        info.uid,
+    )
 
 
 def missing_by_series(missing: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -205,6 +212,7 @@ def _number(text: str) -> float:
 
 
 # -- finding the files --------------------------------------------------------------------
+
 
 def _collect_files(path: PathInput) -> tuple[str, list[str], list[tuple[str, str]]]:
     """(root shown in messages, candidate files, DICOMDIR problems as (series uid, sentence))."""
@@ -253,7 +261,7 @@ def _collect_files(path: PathInput) -> tuple[str, list[str], list[tuple[str, str
 
 
 def _special_kind(path: str | os.PathLike) -> str:
-    """"" for a regular file (after symlinks), else what it is ("FIFO", "socket", "device", "missing")."""
+    """ "" for a regular file (after symlinks), else what it is ("FIFO", "socket", "device", "missing")."""
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):  # ValueError: a NUL in the path
@@ -323,7 +331,9 @@ def _dicomdir_references(name: str) -> tuple[list[str], list[tuple[str, str]]]:
             continue
         target = os.path.realpath(os.path.join(root, *parts))
         if any(p in ("..", "") or os.path.isabs(p) for p in parts) or os.path.commonpath([root, target]) != root:
-            problems.append((series_uid, f"{name}: DICOMDIR reference {relative!r} points outside its folder (ignored)"))
+            problems.append(
+                (series_uid, f"{name}: DICOMDIR reference {relative!r} points outside its folder (ignored)")
+            )
         elif _special_kind(target) == "missing":
             problems.append((series_uid, f"{name}: DICOMDIR references {relative} but the file is missing"))
         elif _special_kind(target):
@@ -354,7 +364,11 @@ def _records_with_series(dicomdir, records: list) -> list[tuple[object, str]]:
             while offset and offset in by_offset and offset not in seen:
                 seen.add(offset)
                 record = by_offset[offset]
-                uid = str(record.get("SeriesInstanceUID", "") or series_uid) if record.get("DirectoryRecordType") == "SERIES" else series_uid
+                uid = (
+                    str(record.get("SeriesInstanceUID", "") or series_uid)
+                    if record.get("DirectoryRecordType") == "SERIES"
+                    else series_uid
+                )
                 walked.append((record, uid))
                 lower = _offset(record, "OffsetOfReferencedLowerLevelDirectoryEntity")
                 if lower:
@@ -371,6 +385,7 @@ def _records_with_series(dicomdir, records: list) -> list[tuple[object, str]]:
 
 
 # -- grouping into series -------------------------------------------------------------------
+
 
 def _group(headers: list[FileHeader]) -> dict[str, SeriesInfo]:
     """One SeriesInfo per SeriesInstanceUID; its stack is the largest (orientation, size) group."""
@@ -421,7 +436,6 @@ def _group(headers: list[FileHeader]) -> dict[str, SeriesInfo]:
     return series
 
 
-
 #: Image storage classes that are never slices of a CT volume when they sit in a CT series.
 _OTHER_KINDS = {
     "1.2.840.10008.5.1.4.1.1.7": "Secondary Capture (e.g. a dose screen or a screenshot)",
@@ -453,10 +467,19 @@ def _set_apart(members: list[FileHeader]) -> tuple[list[FileHeader], list[str]]:
     classes = Counter(h.sop_class_uid for h in members for _ in h.frames)
     main_class = classes.most_common(1)[0][0] if classes else ""
     for uid in sorted(set(classes) - {main_class}):
-        members = split(members, lambda h, uid=uid: h.sop_class_uid == uid,
-                        f"image(s) of another kind ({_OTHER_KINDS.get(uid, 'SOP Class ' + uid)})")
-    members = split(members, lambda h: main_class not in _OTHER_KINDS and h.sop_class_uid in _OTHER_KINDS,
-                    "secondary capture image(s)")
-    members = split(members, lambda h: all(f.position is None for f in h.frames),
-                    "image(s) without ImagePositionPatient (0020,0032)")
+        members = split(
+            members,
+            lambda h, uid=uid: h.sop_class_uid == uid,
+            f"image(s) of another kind ({_OTHER_KINDS.get(uid, 'SOP Class ' + uid)})",
+        )
+    members = split(
+        members,
+        lambda h: main_class not in _OTHER_KINDS and h.sop_class_uid in _OTHER_KINDS,
+        "secondary capture image(s)",
+    )
+    members = split(
+        members,
+        lambda h: all(f.position is None for f in h.frames),
+        "image(s) without ImagePositionPatient (0020,0032)",
+    )
     return members, notes

@@ -11,14 +11,16 @@ wrong comes back as a :class:`~cbct_osteo.io.errors.LoadError` naming the file.
 The fork server starts once per program (~0.3 s, on the first risky file); each call then
 forks a child in a few milliseconds.
 """
+
 from __future__ import annotations
 
 import multiprocessing
 import os
-from contextlib import contextmanager
 import signal
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from contextlib import contextmanager
+from typing import Any
 
 from cbct_osteo.io import limits
 from cbct_osteo.io.errors import LoadError, describe

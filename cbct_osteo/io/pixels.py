@@ -16,12 +16,14 @@ Two ways in:
 Both return *stored* values (0028,0101 BitsStored honoured: sign-extended or masked);
 the modality rescale is applied by :mod:`cbct_osteo.io.values`.
 """
+
 from __future__ import annotations
 
 import struct
 import warnings
 
 import numpy as np
+
 from cbct_osteo.io.dicom_header import NATIVE_LITTLE_ENDIAN, ExplicitVRLittleEndian, FileHeader
 from cbct_osteo.io.errors import LoadError, describe, is_native_panic
 from cbct_osteo.io.guarded import run_guarded
@@ -193,7 +195,9 @@ def _decode_with_pydicom(header: FileHeader, frames: list[int], out: list[np.nda
     except NotImplementedError:
         available = ()
     except Exception as exc:
-        raise LoadError(header.path, f"cannot decode the pixel data, transfer syntax {syntax}: {describe(exc)}") from exc
+        raise LoadError(
+            header.path, f"cannot decode the pixel data, transfer syntax {syntax}: {describe(exc)}"
+        ) from exc
     trusted = [p for p in IN_PROCESS_PLUGINS if p in available] or ([""] if not available else [])
     guarded = [p for p in GUARDED_PLUGINS if p in available]
     reasons: list[str] = []
@@ -229,7 +233,9 @@ def _decode_with_pydicom(header: FileHeader, frames: list[int], out: list[np.nda
     raise LoadError(header.path, f"cannot decode the pixel data, transfer syntax {syntax}: {detail}")
 
 
-def decode_file_frames(path: str, transfer_syntax: str, has_file_meta: bool, frames: list[int], plugin: str) -> list[np.ndarray]:
+def decode_file_frames(
+    path: str, transfer_syntax: str, has_file_meta: bool, frames: list[int], plugin: str
+) -> list[np.ndarray]:
     """Decode ``frames`` of one file with one pydicom plugin ("" = pydicom's choice); module level so a child can run it."""
     from pydicom import dcmread
     from pydicom.dataset import FileMetaDataset
@@ -246,10 +252,14 @@ def decode_file_frames(path: str, transfer_syntax: str, has_file_meta: bool, fra
         return [pixel_array(dataset, index=frame, decoding_plugin=plugin) for frame in frames]
 
 
-def _copy_frames(header: FileHeader, frames: list[int], decoded: list[np.ndarray], out: list[np.ndarray], syntax: str) -> None:
+def _copy_frames(
+    header: FileHeader, frames: list[int], decoded: list[np.ndarray], out: list[np.ndarray], syntax: str
+) -> None:
     for frame, array, values in zip(frames, out, decoded):
         if values.shape != array.shape:
-            raise LoadError(header.path, f"frame {frame + 1} decoded to {values.shape}, expected {array.shape} ({syntax})")
+            raise LoadError(
+                header.path, f"frame {frame + 1} decoded to {values.shape}, expected {array.shape} ({syntax})"
+            )
         np.copyto(array, values, casting="unsafe")
 
 

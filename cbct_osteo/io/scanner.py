@@ -12,12 +12,13 @@ GDCM never sees a file whose element lengths do not fit it: every file is walked
 (:func:`~cbct_osteo.io.header_walk.walk_header`, ~0.1 ms), and an inconsistent or unusual one
 goes to pydicom, whose ``defer_size`` keeps large values on disk.
 """
+
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Iterator
 from collections.abc import Sequence as AbcSequence
-from typing import Callable, Iterator
 
 import gdcm
 
@@ -59,7 +60,7 @@ _TAGS: dict[str, tuple[int, int]] = {
     "SharedFunctionalGroupsSequence": (0x5200, 0x9229),
     "PerFrameFunctionalGroupsSequence": (0x5200, 0x9230),
 }
-_GDCM_TAGS: dict[str, "gdcm.Tag"] = {key: gdcm.Tag(*tag) for key, tag in _TAGS.items()}
+_GDCM_TAGS: dict[str, gdcm.Tag] = {key: gdcm.Tag(*tag) for key, tag in _TAGS.items()}
 #: Files scanned per GDCM call: small enough for progress and cancel to stay responsive.
 BATCH = 128
 
@@ -103,11 +104,15 @@ def scan_headers(
             progress(min(start + BATCH, total), total)
 
 
-def _from_scanner(scanner: "gdcm.Scanner", name: str) -> FileHeader | None:
+def _from_scanner(scanner: gdcm.Scanner, name: str) -> FileHeader | None:
     """A header from scanned values, or None when the file needs pydicom (multi-frame, odd values)."""
     tags = {key: scanner.GetValue(name, tag) for key, tag in _GDCM_TAGS.items()}
     syntax = _str(tags["TransferSyntaxUID"])
-    if not syntax or tags["SharedFunctionalGroupsSequence"] is not None or tags["PerFrameFunctionalGroupsSequence"] is not None:
+    if (
+        not syntax
+        or tags["SharedFunctionalGroupsSequence"] is not None
+        or tags["PerFrameFunctionalGroupsSequence"] is not None
+    ):
         return None
     try:
         frames = _int(tags["NumberOfFrames"], 1)
@@ -124,7 +129,9 @@ def _from_scanner(scanner: "gdcm.Scanner", name: str) -> FileHeader | None:
         return None  # let pydicom report the invalid value
     if frames != 1 or rows <= 0 or columns <= 0:
         return None  # multi-frame geometry, or not an image: pydicom decides
-    if rows * columns * max(1, bits_allocated // 8) * max(1, samples) > limits.MAX_COMPRESSION_RATIO * os.path.getsize(name):
+    if rows * columns * max(1, bits_allocated // 8) * max(1, samples) > limits.MAX_COMPRESSION_RATIO * os.path.getsize(
+        name
+    ):
         return None  # more pixels than the file can hold, compressed or not: pydicom's header check says so
     slope = _float(tags["RescaleSlope"], finite_only=False)  # NaN/inf kept: the loader refuses them by name
     intercept = _float(tags["RescaleIntercept"], finite_only=False)

@@ -16,13 +16,13 @@ arithmetic modulo 2**bits is exact whenever the true result fits the target type
 checked on the actual value range before anything is transformed; only when it does not fit
 is the volume promoted to int32. Non-integer rescales and LUTs give float32.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-
-from typing import TYPE_CHECKING
 
 from cbct_osteo.io.dicom_header import FileHeader, FrameRef
 
@@ -59,7 +59,7 @@ class ValueMapper:
     header: FileHeader
 
     @classmethod
-    def for_header(cls, header: FileHeader, raw_dtype: np.dtype) -> "ValueMapper":
+    def for_header(cls, header: FileHeader, raw_dtype: np.dtype) -> ValueMapper:
         bits = header.bits_stored
         lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if header.signed else (0, (1 << bits) - 1)
         padding = None
@@ -129,7 +129,9 @@ class ValueMapper:
 
     # -- float path (non-integer rescale, Modality LUT) ----------------------------------
 
-    def apply_float(self, raw: np.ndarray, out: np.ndarray, slope: float, intercept: float) -> tuple[float, float] | None:
+    def apply_float(
+        self, raw: np.ndarray, out: np.ndarray, slope: float, intercept: float
+    ) -> tuple[float, float] | None:
         """Write float32 values of a stored-value slice into ``out``; padding becomes NaN.
 
         Returns the (min, max) of the non-padding output values (None if all padding).
@@ -180,7 +182,7 @@ def _as_stored(value: int, header: FileHeader) -> int:
 class Mappers:
     """The modality transform of each file: files may differ in Bits Stored and padding."""
 
-    def __init__(self, info: "SeriesInfo") -> None:
+    def __init__(self, info: SeriesInfo) -> None:
         self._by_key: dict[tuple, ValueMapper] = {}
         self._by_path: dict[str, ValueMapper] = {}
         for path, header in info.headers.items():

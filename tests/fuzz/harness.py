@@ -22,6 +22,7 @@ memory     MemoryError, or peak memory above the documented limit (a bug)
 Only the first two are acceptable. ``benchmarks/fuzz.py`` is the command line;
 ``tests/fuzz/test_fuzz.py`` runs a short fixed-seed campaign.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,9 +33,9 @@ import signal
 import time
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from cbct_osteo.io import limits
 
@@ -50,6 +51,7 @@ TIMEOUT_S = 30.0
 from fuzz.mutators import MUTATORS, prepare_seeds
 
 # -- running one input in a guarded child ---------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -156,6 +158,7 @@ def _special(folder: str, names: list[str]) -> list[str]:
 
 # -- a campaign ------------------------------------------------------------------------------
 
+
 @dataclass
 class Campaign:
     """Counts per (mutator, outcome), examples of every unacceptable outcome, timing."""
@@ -187,8 +190,15 @@ class Campaign:
         return "\n".join(rows)
 
 
-def run_campaign(seed: int, count: int, work: Path, *, time_budget_s: float | None = None,
-                 keep_failures: Path | None = None, progress: Callable[[int, Campaign], None] | None = None) -> Campaign:
+def run_campaign(
+    seed: int,
+    count: int,
+    work: Path,
+    *,
+    time_budget_s: float | None = None,
+    keep_failures: Path | None = None,
+    progress: Callable[[int, Campaign], None] | None = None,
+) -> Campaign:
     """Generate and run ``count`` mutants (round-robin over the mutators) from ``seed``.
 
     Stops early after ``time_budget_s`` seconds. Unacceptable mutants are copied under
