@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(
         f"seed {args.seed}: {campaign.n} inputs in {campaign.seconds:.0f} s "
-        f"(slowest {campaign.worst_seconds:.1f} s, largest growth above the parent's resident set {campaign.growth_bytes / 2**20:.0f} MiB, "
+        f"(slowest {campaign.worst_seconds:.1f} s, largest growth above the parent's resident set "
+        f"{campaign.growth_bytes / 2**20:.0f} MiB, "
         f"memory limit {harness.MEMORY_LIMIT_BYTES / 2**20:.0f} MiB above the start, "
         f"timeout {harness.TIMEOUT_S:g} s; {campaign.not_written} mutants could not be written)"
     )

@@ -330,7 +330,7 @@ def _frames(name: str, ds: Dataset, n_frames: int) -> list[FrameRef]:
             position = top_position
             if offsets is not None and orientation is not None:
                 normal = _cross(orientation[:3], orientation[3:])
-                position = tuple(p + offsets[index] * n for p, n in zip(top_position, normal))
+                position = tuple(p + offsets[index] * n for p, n in zip(top_position, normal, strict=True))
         source = measures if measures is not None and "PixelSpacing" in measures else ds
         spacing = _floats(source.get("PixelSpacing"), 2)
         thickness_src = measures if measures is not None and "SliceThickness" in measures else ds

@@ -226,7 +226,7 @@ def _run(
                 return
             try:
                 count = work(task)
-            except BaseException as exc:  # handed to the calling thread
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread, which re-raises it
                 errors.append(exc)
                 stop.set()
                 return
@@ -267,14 +267,14 @@ def _load_integral(info, plan, mappers: Mappers, raw_dtype, shape, progress, can
         header, slices, frames = task
         views = [volume[k] for k in slices]
         decode_frames(header, frames, views)
-        for k, view in zip(slices, views):
+        for k, view in zip(slices, views, strict=True):
             stats[k] = mappers[plan.frames[k]].raw_stats(view)
         return len(slices)
 
     _run(_tasks(info, plan), work, len(plan.frames), progress, cancel, workers, plan.frames[0].path)
 
     ranges = []
-    for s, frame in zip(stats, plan.frames):
+    for s, frame in zip(stats, plan.frames, strict=True):
         if s is not None:
             ranges.append(mappers[frame].rescaled_range(s, frame.slope, frame.intercept))
             check_values(frame, *ranges[-1])
@@ -304,7 +304,7 @@ def _load_integral(info, plan, mappers: Mappers, raw_dtype, shape, progress, can
 
 
 def _load_float(info, plan, mappers: Mappers, shape, progress, cancel, workers) -> np.ndarray:
-    """Decode each frame into a small scratch slice (its file's stored dtype) and write float32 values into the volume."""
+    """Decode each frame into a small scratch slice (its file's stored dtype); write float32 values into the volume."""
     volume = np.empty((len(plan.frames), *shape), dtype=np.float32)
     ranges: list[tuple[float, float] | None] = [None] * len(plan.frames)
 
@@ -312,7 +312,7 @@ def _load_float(info, plan, mappers: Mappers, shape, progress, cancel, workers) 
         header, slices, frames = task
         scratch = [np.empty(shape, dtype=stored_dtype(header)) for _ in slices]
         decode_frames(header, frames, scratch)
-        for k, raw in zip(slices, scratch):
+        for k, raw in zip(slices, scratch, strict=True):
             frame = plan.frames[k]
             ranges[k] = mappers[frame].apply_float(raw, volume[k], frame.slope, frame.intercept)
             if ranges[k] is not None:
@@ -332,7 +332,7 @@ def _resample(voxels: np.ndarray, positions: np.ndarray, target: np.ndarray) -> 
     out = np.empty((len(target), *voxels.shape[1:]), dtype=voxels.dtype)
     below = np.clip(np.searchsorted(positions, target, side="right") - 1, 0, len(positions) - 2)
     weight = (target - positions[below]) / (positions[below + 1] - positions[below])
-    for j, (i, w) in enumerate(zip(below, weight)):
+    for j, (i, w) in enumerate(zip(below, weight, strict=True)):
         if w < 1e-6:
             out[j] = voxels[i]
         elif w > 1 - 1e-6:

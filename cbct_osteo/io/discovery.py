@@ -318,7 +318,7 @@ def _dicomdir_references(name: str) -> tuple[list[str], list[tuple[str, str]]]:
         for record, walked_uid in walked:
             try:
                 references.append((record.get("ReferencedFileID"), walked_uid))
-            except Exception as exc:  # a value pydicom cannot convert: this record only
+            except Exception as exc:  # noqa: BLE001 - a value pydicom cannot convert: this record only
                 problems.append((walked_uid, f"{name}: a damaged DICOMDIR record was ignored ({describe(exc)})"))
     for file_id, series_uid in references:
         if not file_id:
@@ -347,7 +347,7 @@ def _offset(dataset, keyword: str) -> int | None:
     """A DICOMDIR record offset (UL) as an int, None when absent or damaged (several values, text)."""
     try:
         value = dataset.get(keyword)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to read the offset means: damaged, treat as absent
         return None
     return value if isinstance(value, int) else None
 

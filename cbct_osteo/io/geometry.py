@@ -151,7 +151,7 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
 
     keep = np.ones(len(frames), dtype=bool)
     keep[1:] = np.diff(along) > DUPLICATE_TOLERANCE_MM
-    dropped = [f for f, k in zip(sorted_frames, keep) if not k]
+    dropped = [f for f, k in zip(sorted_frames, keep, strict=True) if not k]
     if dropped:
         examples = ", ".join(_short(f) for f in dropped[:3])
         _defect(
@@ -159,7 +159,7 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
             defects,
             f"{len(dropped)} slice(s) duplicate the position of another slice and were left out ({examples})",
         )
-    kept = [f for f, k in zip(sorted_frames, keep) if k]
+    kept = [f for f, k in zip(sorted_frames, keep, strict=True) if k]
     points, along = points[keep], along[keep]
     if len(kept) == 1:
         return _plan_without_positions(kept, row, col, normal, pixel, problems, defects, True, dropped)
@@ -376,7 +376,8 @@ def _describe_uneven(
             n_missing += round(ratio) - 1
             first_gap = first_gap or (along[i], along[i + 1])
             missing.append(
-                f"{round(ratio) - 1} between {along[i]:.2f} and {along[i + 1]:.2f} mm ({_short(frames[i])}, {_short(frames[i + 1])})"
+                f"{round(ratio) - 1} between {along[i]:.2f} and {along[i + 1]:.2f} mm "
+                f"({_short(frames[i])}, {_short(frames[i + 1])})"
             )
         else:
             changes.append(step)
@@ -393,7 +394,7 @@ def _describe_uneven(
         )
     if changes:
         values, counts = np.unique(np.round(steps, 2), return_counts=True)
-        summary = ", ".join(f"{v:g} mm x {c}" for v, c in zip(values, counts))
+        summary = ", ".join(f"{v:g} mm x {c}" for v, c in zip(values, counts, strict=True))
         text.append(f"slice spacing is not uniform (steps: {summary})")
     return text
 
@@ -412,14 +413,18 @@ def _check_line(
         _defect(
             problems,
             defects,
-            f"slice positions do not lie on one line (up to {deviation:.2f} mm off): the affine follows the first and last slice",
+            f"slice positions do not lie on one line (up to {deviation:.2f} mm off): "
+            "the affine follows the first and last slice",
         )
 
 
 def _affine(
     origin: np.ndarray, row: np.ndarray, col: np.ndarray, step: np.ndarray, pixel: tuple[float, float]
 ) -> np.ndarray:
-    """(z, y, x, 1) -> LPS: z column is the true slice step, y = column direction * row spacing, x = row direction * column spacing."""
+    """(z, y, x, 1) -> LPS in mm.
+
+    The z column is the true slice step, y = column direction * row spacing, x = row direction * column spacing.
+    """
     affine = np.eye(4)
     affine[:3, 0] = step
     affine[:3, 1] = col * pixel[0]

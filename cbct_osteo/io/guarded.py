@@ -144,11 +144,11 @@ def _child(sender, func: Callable[..., Any], args: tuple, memory_bytes: int) -> 
         result = ("ok", func(*args))
     except MemoryError:
         result = ("memory", None)
-    except BaseException as exc:  # the child exists to contain exactly this
+    except BaseException as exc:  # noqa: BLE001 - the child exists to contain exactly this
         result = ("error", describe(exc))
     try:
         sender.send(result)
-    except BaseException as exc:  # an unpicklable result or a full pipe: report it as text
+    except BaseException as exc:  # noqa: BLE001 - an unpicklable result or a full pipe: report it as text
         sender.send(("error", f"could not return the result: {describe(exc)}"))
     finally:
         sender.close()

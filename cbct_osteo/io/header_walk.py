@@ -137,7 +137,8 @@ class _Walker:
                     )
                 raise _Stop(
                     "corrupt",
-                    f"element ({group:04X},{element:04X}) at byte {pos} has an unknown VR (bytes {vr.hex(' ')}): the header is damaged before this point",
+                    f"element ({group:04X},{element:04X}) at byte {pos} has an unknown VR (bytes {vr.hex(' ')}): "
+                    "the header is damaged before this point",
                 )
         group, element, length = (_IMPLICIT if little else _IMPLICIT_BE_HEAD).unpack_from(self.data, pos)
         return (group << 16) | element, b"", length, 8

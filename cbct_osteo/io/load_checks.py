@@ -89,7 +89,8 @@ def check_values(frame: FrameRef, lo: float, hi: float) -> None:
     if not (abs(lo) <= limits.MAX_ABS_VALUE and abs(hi) <= limits.MAX_ABS_VALUE):
         raise LoadError(
             frame.path,
-            f"Rescale Slope {frame.slope:g} / Intercept {frame.intercept:g} give values up to {max(abs(lo), abs(hi)):g}, "
+            f"Rescale Slope {frame.slope:g} / Intercept {frame.intercept:g} give values up to "
+            f"{max(abs(lo), abs(hi)):g}, "
             f"beyond any CT value (limit {limits.MAX_ABS_VALUE:g})",
         )
 

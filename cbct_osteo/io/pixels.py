@@ -116,7 +116,7 @@ def _read_native(header: FileHeader, frames: list[int], out: list[np.ndarray]) -
                 start = _element_start(handle, header, offset, needed)
                 if start is None:
                     return False
-            for frame, array in zip(frames, out):
+            for frame, array in zip(frames, out, strict=True):
                 handle.seek(start + frame * frame_bytes)
                 got = handle.readinto(memoryview(array).cast("B"))
                 if got != frame_bytes:
@@ -206,7 +206,7 @@ def _decode_with_pydicom(header: FileHeader, frames: list[int], out: list[np.nda
             decoded = decode_file_frames(header.path, header.transfer_syntax, header.has_file_meta, frames, plugin)
         except LoadError:
             raise
-        except Exception as exc:  # decoders raise NotImplementedError, RuntimeError, ValueError, ...
+        except Exception as exc:  # noqa: BLE001 - decoders raise NotImplementedError, RuntimeError, ValueError, ...
             reasons.append(f"{plugin or 'pydicom'}: {_decoder_detail(exc)}")
             continue
         except BaseException as exc:
@@ -236,7 +236,10 @@ def _decode_with_pydicom(header: FileHeader, frames: list[int], out: list[np.nda
 def decode_file_frames(
     path: str, transfer_syntax: str, has_file_meta: bool, frames: list[int], plugin: str
 ) -> list[np.ndarray]:
-    """Decode ``frames`` of one file with one pydicom plugin ("" = pydicom's choice); module level so a child can run it."""
+    """Decode ``frames`` of one file with one pydicom plugin ("" = pydicom's choice).
+
+    Module level so a guarded child can run it.
+    """
     from pydicom import dcmread
     from pydicom.dataset import FileMetaDataset
     from pydicom.pixels import pixel_array
@@ -255,7 +258,7 @@ def decode_file_frames(
 def _copy_frames(
     header: FileHeader, frames: list[int], decoded: list[np.ndarray], out: list[np.ndarray], syntax: str
 ) -> None:
-    for frame, array, values in zip(frames, out, decoded):
+    for frame, array, values in zip(frames, out, decoded, strict=True):
         if values.shape != array.shape:
             raise LoadError(
                 header.path, f"frame {frame + 1} decoded to {values.shape}, expected {array.shape} ({syntax})"

@@ -274,7 +274,7 @@ def _get(ds, key: str):
     a descriptive attribute that cannot be read is treated as absent."""
     try:
         return ds.get(key)
-    except Exception:
+    except Exception:  # noqa: BLE001 - pydicom raises many types for an unconvertible value: treated as absent
         return None
 
 

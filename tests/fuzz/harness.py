@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cbct_osteo.io import limits
+from fuzz.mutators import MUTATORS, prepare_seeds
 
 OUTCOMES = ("loaded", "own", "foreign", "abort", "hang", "memory")
 ACCEPTABLE = ("loaded", "own")
@@ -47,8 +48,6 @@ MEMORY_LIMIT_BYTES = limits.FIXED_OVERHEAD_BYTES + 256 * 1024**2
 #: Address space a child may add (``RLIMIT_AS``): beyond it allocations fail (-> "memory").
 ADDRESS_SPACE_BYTES = 2 * 1024**3
 TIMEOUT_S = 30.0
-
-from fuzz.mutators import MUTATORS, prepare_seeds
 
 # -- running one input in a guarded child ---------------------------------------------------
 
@@ -104,7 +103,7 @@ def run_case(target: Path | str, timeout_s: float = TIMEOUT_S, memory_limit: int
                     message = f"own {exc}"
             except MemoryError as exc:
                 message = f"memory MemoryError {exc}"
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - any other exception is the finding the fuzzer reports
                 message = f"foreign {type(exc).__module__}.{type(exc).__name__}: {exc}"
             os.write(write_end, message.encode("utf-8", "replace")[:4000])
         finally:
@@ -221,7 +220,7 @@ def run_campaign(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 target = MUTATORS[name](rng, seeds, out)
-        except Exception:  # a mutator could not write this mutant: not a loader result
+        except Exception:  # noqa: BLE001 - a mutator could not write this mutant: not a loader result
             campaign.not_written += 1
             shutil.rmtree(out, ignore_errors=True)
             continue

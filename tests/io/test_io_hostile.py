@@ -212,7 +212,7 @@ def _rle_panic_file(shared_data: Path, target: Path) -> Path:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 pixel_array(str(target), decoding_plugin="pylibjpeg")
-        except Exception:
+        except Exception:  # noqa: BLE001 - an ordinary decoder error is fine here; only a panic is sought
             continue
         except BaseException as exc:
             if is_native_panic(exc):
@@ -369,7 +369,7 @@ def _load_in_daemon(path: str, monkey_plugins: bool, queue) -> None:
         queue.put("loaded")
     except LoadError as exc:
         queue.put(f"own {exc}")
-    except BaseException as exc:  # reported to the test, which fails on it
+    except BaseException as exc:  # noqa: BLE001 - reported to the test, which fails on it
         queue.put(f"foreign {type(exc).__name__}: {exc}")
 
 
