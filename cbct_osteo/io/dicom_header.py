@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from collections.abc import Sequence as AbcSequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:  # pydicom is imported on first use: the native fast path never needs it
     from pydicom.dataset import Dataset
@@ -117,9 +117,10 @@ class FileHeader:
     @property
     def dataset(self) -> Dataset:
         """The header as a pydicom Dataset (pixels not read), parsed on first use."""
-        if self._dataset is None:
-            self._dataset = read_header(self.path)._dataset
-        return self._dataset
+        dataset = self._dataset
+        if dataset is None:
+            dataset = self._dataset = read_header(self.path).dataset  # read_header always holds its Dataset
+        return dataset
 
 
 @contextmanager
@@ -135,7 +136,7 @@ def quiet_pydicom() -> Iterator[None]:
         yield
 
 
-def read_header(path: str | os.PathLike) -> FileHeader:
+def read_header(path: str | os.PathLike[str]) -> FileHeader:
     """Read the header of ``path`` (never its pixel values).
 
     Raises
@@ -330,7 +331,12 @@ def _frames(name: str, ds: Dataset, n_frames: int) -> list[FrameRef]:
             position = top_position
             if offsets is not None and orientation is not None:
                 normal = _cross(orientation[:3], orientation[3:])
-                position = tuple(p + offsets[index] * n for p, n in zip(top_position, normal, strict=True))
+                step = offsets[index]
+                position = (
+                    top_position[0] + step * normal[0],
+                    top_position[1] + step * normal[1],
+                    top_position[2] + step * normal[2],
+                )
         source = measures if measures is not None and "PixelSpacing" in measures else ds
         spacing = _floats(source.get("PixelSpacing"), 2)
         thickness_src = measures if measures is not None and "SliceThickness" in measures else ds
@@ -390,6 +396,12 @@ def _cross(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, fl
     return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
 
 
+@overload
+def _floats(value: Any, count: Literal[2]) -> tuple[float, float] | None: ...
+@overload
+def _floats(value: Any, count: Literal[3]) -> tuple[float, float, float] | None: ...
+@overload
+def _floats(value: Any, count: int) -> tuple[float, ...] | None: ...
 def _floats(value: Any, count: int) -> tuple[float, ...] | None:
     """A multi-valued DS as floats, or None when absent, short or unparsable.
 
@@ -419,6 +431,10 @@ def _float(value: Any, finite_only: bool = True) -> float | None:
     return result if math.isfinite(result) or not finite_only else None
 
 
+@overload
+def _int(value: Any, default: int) -> int: ...
+@overload
+def _int(value: Any, default: None) -> int | None: ...
 def _int(value: Any, default: int | None) -> int | None:
     if value is None or value == "":
         return default
@@ -430,7 +446,7 @@ def _int(value: Any, default: int | None) -> int | None:
         raise ValueError(f"expected an integer, found {value!r}") from exc
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     if value is None or value == "":
         return []
     if isinstance(value, (str, bytes)) or not isinstance(value, AbcSequence):  # MultiValue only, not PersonName

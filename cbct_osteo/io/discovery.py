@@ -17,17 +17,21 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cbct_osteo.io.dicom_header import MEDIA_STORAGE_DIRECTORY, FileHeader, FrameRef, quiet_pydicom
 from cbct_osteo.io.errors import LoadCancelled, LoadError, describe
 from cbct_osteo.io.geometry import StackPlan, orientation_key, plan_stack
 from cbct_osteo.io.scanner import scan_headers
 
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
 logger = logging.getLogger("cbct_osteo.io")
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
-PathInput = str | os.PathLike | Sequence[str | os.PathLike]
+PathInput = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 
 @dataclass
@@ -69,7 +73,7 @@ class SeriesInfo:
     plan: StackPlan | None = field(default=None, repr=False)
     headers: dict[str, FileHeader] = field(default_factory=dict, repr=False)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (for ``cbct-osteo info --json``)."""
         return {
             "uid": self.uid,
@@ -86,7 +90,7 @@ class SeriesInfo:
         }
 
 
-class SeriesList(list):
+class SeriesList(list[SeriesInfo]):
     """The series found (a plain list of :class:`SeriesInfo`) plus what was skipped on the way.
 
     Attributes
@@ -168,7 +172,7 @@ def _discover(path: PathInput, progress: Progress | None, cancel: Cancel | None)
     return result
 
 
-def _rank(info: SeriesInfo) -> tuple:
+def _rank(info: SeriesInfo) -> tuple[bool, bool, bool, int, float, str]:
     """Sort key: real stacks first, localizers and derived reformats after originals, then size.
 
     A CT study's coronal reformat often has more images than the axial original it was
@@ -226,6 +230,8 @@ def _collect_files(path: PathInput) -> tuple[str, list[str], list[tuple[str, str
         if not files:
             raise LoadError(None, "an empty list of files was given")
         return str(os.path.commonpath([os.path.abspath(f) for f in files])), files, []
+    if not isinstance(path, (str, os.PathLike)):  # what os.fspath would say, for a sequence that is not a list
+        raise TypeError(f"expected str, bytes or os.PathLike object, not {type(path).__name__}")
     name = os.fspath(path)
     if "\x00" in name:
         raise LoadError(name.replace("\x00", "\\0"), "the path contains a NUL character")
@@ -260,7 +266,7 @@ def _collect_files(path: PathInput) -> tuple[str, list[str], list[tuple[str, str
     return name, [name], []
 
 
-def _special_kind(path: str | os.PathLike) -> str:
+def _special_kind(path: str | os.PathLike[str]) -> str:
     """ "" for a regular file (after symlinks), else what it is ("FIFO", "socket", "device", "missing")."""
     try:
         mode = os.stat(path).st_mode
@@ -343,7 +349,7 @@ def _dicomdir_references(name: str) -> tuple[list[str], list[tuple[str, str]]]:
     return files, problems
 
 
-def _offset(dataset, keyword: str) -> int | None:
+def _offset(dataset: Dataset, keyword: str) -> int | None:
     """A DICOMDIR record offset (UL) as an int, None when absent or damaged (several values, text)."""
     try:
         value = dataset.get(keyword)
@@ -352,13 +358,14 @@ def _offset(dataset, keyword: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _records_with_series(dicomdir, records: list) -> list[tuple[object, str]]:
+def _records_with_series(dicomdir: Dataset, records: list[Dataset]) -> list[tuple[Dataset, str]]:
     by_offset = {getattr(r, "seq_item_tell", None): r for r in records}
     start = _offset(dicomdir, "OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity")
-    walked: list[tuple[object, str]] = []
+    walked: list[tuple[Dataset, str]] = []
     if start and start in by_offset:
         seen: set[int] = set()
         stack: list[tuple[int, str]] = [(start, "")]
+        offset: int | None
         while stack:
             offset, series_uid = stack.pop()
             while offset and offset in by_offset and offset not in seen:
@@ -395,7 +402,7 @@ def _group(headers: list[FileHeader]) -> dict[str, SeriesInfo]:
     series: dict[str, SeriesInfo] = {}
     for uid, all_members in by_series.items():
         members, problems = _set_apart(all_members)
-        stacks: dict[tuple, list[FrameRef]] = defaultdict(list)
+        stacks: dict[tuple[tuple[float, ...] | None, int, int], list[FrameRef]] = defaultdict(list)
         for header in members:
             for frame in header.frames:
                 stacks[(orientation_key(frame.orientation), header.rows, header.columns)].append(frame)
@@ -455,7 +462,7 @@ def _set_apart(members: list[FileHeader]) -> tuple[list[FileHeader], list[str]]:
     """
     notes: list[str] = []
 
-    def split(members: list[FileHeader], is_other, label: str) -> list[FileHeader]:
+    def split(members: list[FileHeader], is_other: Callable[[FileHeader], bool], label: str) -> list[FileHeader]:
         others = [h for h in members if is_other(h)]
         if not others or len(others) == len(members):
             return members
@@ -467,9 +474,13 @@ def _set_apart(members: list[FileHeader]) -> tuple[list[FileHeader], list[str]]:
     classes = Counter(h.sop_class_uid for h in members for _ in h.frames)
     main_class = classes.most_common(1)[0][0] if classes else ""
     for uid in sorted(set(classes) - {main_class}):
+
+        def of_class(h: FileHeader, uid: str = uid) -> bool:
+            return h.sop_class_uid == uid
+
         members = split(
             members,
-            lambda h, uid=uid: h.sop_class_uid == uid,
+            of_class,
             f"image(s) of another kind ({_OTHER_KINDS.get(uid, 'SOP Class ' + uid)})",
         )
     members = split(

@@ -367,14 +367,15 @@ def _describe_uneven(
     """
     base = regular_step(steps)
     missing, changes = [], []
-    n_missing, first_gap = 0, None
+    n_missing = 0
+    gaps: list[tuple[float, float]] = []  # (before, after) along the normal, mm
     for i, step in enumerate(steps):
         ratio = step / base
         if abs(ratio - 1) <= UNIFORM_TOLERANCE + 0.01 / base:
             continue
         if round(ratio) >= 2 and abs(ratio - round(ratio)) < 0.1:
             n_missing += round(ratio) - 1
-            first_gap = first_gap or (along[i], along[i + 1])
+            gaps.append((along[i], along[i + 1]))
             missing.append(
                 f"{round(ratio) - 1} between {along[i]:.2f} and {along[i + 1]:.2f} mm "
                 f"({_short(frames[i])}, {_short(frames[i + 1])})"
@@ -385,6 +386,7 @@ def _describe_uneven(
     if missing:
         shown = "; ".join(missing[:3]) + ("; ..." if len(missing) > 3 else "")
         text.append(f"missing slices: {shown}")
+        first_gap = gaps[0]
         facts.append(
             (
                 "missing_slices",

@@ -18,15 +18,17 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext, SpawnContext
 from typing import Any
 
 from cbct_osteo.io import limits
 from cbct_osteo.io.errors import LoadError, describe
 
 
-def _context():
+def _context() -> SpawnContext | ForkServerContext:
     if not sys.platform.startswith("linux"):
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
@@ -41,7 +43,7 @@ def _forget_server() -> None:
     ``multiprocessing`` would fail waiting for it (ChildProcessError); start a new one when needed."""
     from multiprocessing import forkserver
 
-    server = forkserver._forkserver
+    server: Any = forkserver._forkserver  # private state, not in the stubs: the only way to reset it
     server._forkserver_pid = None
     server._forkserver_address = None
     server._forkserver_alive_fd = None
@@ -61,7 +63,7 @@ def start_server() -> None:
 
 def run_guarded(
     func: Callable[..., Any],
-    args: tuple,
+    args: tuple[Any, ...],
     where: str,
     what: str,
     *,
@@ -104,13 +106,14 @@ def run_guarded(
 
 
 @contextmanager
-def _children_allowed():
+def _children_allowed() -> Iterator[None]:
     """Let a daemonic worker (a Dask worker, a multiprocessing.Pool worker) start the decoder child.
 
     multiprocessing refuses children in daemonic processes because they could outlive it; this
     child cannot: it is waited for (or killed at the timeout) before ``run_guarded`` returns.
     """
-    config = multiprocessing.current_process()._config
+    process: Any = multiprocessing.current_process()  # ``_config`` is private, not in the stubs
+    config = process._config
     daemon = config.get("daemon")
     config["daemon"] = False
     try:
@@ -131,7 +134,7 @@ def _exit_text(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _child(sender, func: Callable[..., Any], args: tuple, memory_bytes: int) -> None:
+def _child(sender: Connection, func: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int) -> None:
     """In the child: limit the address space, run, send ("ok"|"error"|"memory", payload)."""
     try:
         import resource

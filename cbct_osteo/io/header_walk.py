@@ -94,7 +94,7 @@ def walk_header(path: str) -> Walk:
         return stop.walk
 
 
-def _walk(data, size: int) -> Walk:
+def _walk(data: mmap.mmap, size: int) -> Walk:
     if data[128:132] != b"DICM":
         return Walk("unusual", "no DICM preamble")
     walker = _Walker(data, size)
@@ -108,7 +108,7 @@ def _walk(data, size: int) -> Walk:
 
 
 class _Walker:
-    def __init__(self, data, size: int) -> None:
+    def __init__(self, data: mmap.mmap, size: int) -> None:
         self.data, self.size = data, size
         self.explicit, self.little = True, True
         self.elements = 0

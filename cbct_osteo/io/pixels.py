@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import struct
 import warnings
+from typing import BinaryIO
 
 import numpy as np
 
@@ -118,7 +119,7 @@ def _read_native(header: FileHeader, frames: list[int], out: list[np.ndarray]) -
                     return False
             for frame, array in zip(frames, out, strict=True):
                 handle.seek(start + frame * frame_bytes)
-                got = handle.readinto(memoryview(array).cast("B"))
+                got = handle.readinto(array.data.cast("B"))
                 if got != frame_bytes:
                     raise LoadError(
                         header.path, f"the file is truncated: frame {frame + 1} has {got or 0} of {frame_bytes} bytes"
@@ -128,7 +129,7 @@ def _read_native(header: FileHeader, frames: list[int], out: list[np.ndarray]) -
     return True
 
 
-def _tail_start(handle, header: FileHeader, needed: int) -> int | None:
+def _tail_start(handle: BinaryIO, header: FileHeader, needed: int) -> int | None:
     """Start of the pixel values if the file ends with a (7FE0,0010) element of exactly ``needed`` bytes."""
     size = handle.seek(0, 2)
     explicit = header.transfer_syntax == ExplicitVRLittleEndian
@@ -155,7 +156,7 @@ def _offset_by_pydicom(header: FileHeader) -> int | None:
     return found.pixel_offset
 
 
-def _element_start(handle, header: FileHeader, offset: int, needed: int) -> int | None:
+def _element_start(handle: BinaryIO, header: FileHeader, offset: int, needed: int) -> int | None:
     """Start of the pixel values of the element whose tag is at ``offset``; checks its length."""
     handle.seek(offset)
     element = handle.read(12)
@@ -242,7 +243,7 @@ def decode_file_frames(
     """
     from pydicom import dcmread
     from pydicom.dataset import FileMetaDataset
-    from pydicom.pixels import pixel_array
+    from pydicom.pixels.utils import pixel_array
     from pydicom.uid import UID
 
     with warnings.catch_warnings():

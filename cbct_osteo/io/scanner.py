@@ -19,6 +19,7 @@ import math
 import os
 from collections.abc import Callable, Iterator
 from collections.abc import Sequence as AbcSequence
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import gdcm
 
@@ -26,6 +27,9 @@ from cbct_osteo.io import limits
 from cbct_osteo.io.dicom_header import FileHeader, FrameRef, read_header
 from cbct_osteo.io.errors import LoadError
 from cbct_osteo.io.header_walk import walk_header
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 #: Tags the scanner collects, by the name used below.
 _TAGS: dict[str, tuple[int, int]] = {
@@ -88,6 +92,7 @@ def scan_headers(
         if consistent:
             scanner.Scan(consistent)
         for name in batch:
+            header: FileHeader | LoadError | None
             try:
                 header = _from_scanner(scanner, name) if scanner.IsKey(name) else None
             except (UnicodeDecodeError, ValueError, TypeError):
@@ -182,6 +187,10 @@ def _str(value: str | None) -> str:
     return value.strip(" \x00") if value else ""
 
 
+@overload
+def _int(value: str | None, default: int) -> int: ...
+@overload
+def _int(value: str | None, default: None) -> int | None: ...
 def _int(value: str | None, default: int | None) -> int | None:
     text = _str(value)
     return default if not text else int(text.split("\\")[0])
@@ -198,6 +207,12 @@ def _float(value: str | None, finite_only: bool = True) -> float | None:
     return result if math.isfinite(result) or not finite_only else None
 
 
+@overload
+def _floats(value: str | None, count: Literal[2]) -> tuple[float, float] | None: ...
+@overload
+def _floats(value: str | None, count: Literal[3]) -> tuple[float, float, float] | None: ...
+@overload
+def _floats(value: str | None, count: int) -> tuple[float, ...] | None: ...
 def _floats(value: str | None, count: int) -> tuple[float, ...] | None:
     text = _str(value)
     if not text:
@@ -258,7 +273,7 @@ def read_meta(header: FileHeader) -> dict[str, str]:
     return _meta_from_dataset(header.dataset)
 
 
-def _meta_from_dataset(ds) -> dict[str, str]:
+def _meta_from_dataset(ds: Dataset) -> dict[str, str]:
     values = {key: _text(_get(ds, key)) for key in META_TAGS}
     shared = _get(ds, "SharedFunctionalGroupsSequence")
     for key, (sequence, keyword) in _ENHANCED_META.items():
@@ -269,7 +284,7 @@ def _meta_from_dataset(ds) -> dict[str, str]:
     return values
 
 
-def _get(ds, key: str):
+def _get(ds: Dataset, key: str) -> Any:
     """``ds.get(key)``, or None when pydicom cannot convert the stored value (unknown VR, bad text):
     a descriptive attribute that cannot be read is treated as absent."""
     try:
@@ -278,7 +293,7 @@ def _get(ds, key: str):
         return None
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, AbcSequence) and not isinstance(value, (str, bytes)):  # MultiValue, not PersonName
