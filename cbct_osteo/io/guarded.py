@@ -20,12 +20,14 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from multiprocessing.connection import Connection
-from multiprocessing.context import ForkServerContext, SpawnContext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cbct_osteo.io import limits
 from cbct_osteo.io.errors import LoadError, describe
+
+if TYPE_CHECKING:  # ForkServerContext does not exist on Windows: annotations only
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkServerContext, SpawnContext
 
 
 def _context() -> SpawnContext | ForkServerContext:
