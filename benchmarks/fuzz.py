@@ -10,6 +10,7 @@ mutation (loaded / own / foreign / abort / hang / memory) and the unacceptable c
 when any input ends in anything but "loaded" or "own". ``--keep DIR`` copies those inputs there.
 The short fixed-seed run of the test suite is tests/fuzz/test_fuzz.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,16 +42,28 @@ def main(argv: list[str] | None = None) -> int:
 
     def progress(index: int, campaign) -> None:
         if (index + 1) % 100 == 0:
-            print(f"  {index + 1} inputs, {campaign.n_bad} unacceptable, {time.monotonic() - started:.0f} s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {index + 1} inputs, {campaign.n_bad} unacceptable, {time.monotonic() - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
 
     with tempfile.TemporaryDirectory(prefix="cbct-osteo-fuzz-") as work:
-        campaign = harness.run_campaign(args.seed, args.count, Path(work), time_budget_s=args.time_budget,
-                                        keep_failures=args.keep, progress=progress)
-    print(f"seed {args.seed}: {campaign.n} inputs in {campaign.seconds:.0f} s "
-          f"(slowest {campaign.worst_seconds:.1f} s, largest growth above the parent's resident set {campaign.growth_bytes / 2**20:.0f} MiB, "
-          f"memory limit {harness.MEMORY_LIMIT_BYTES / 2**20:.0f} MiB above the start, "
-          f"timeout {harness.TIMEOUT_S:g} s; {campaign.not_written} mutants could not be written)")
+        campaign = harness.run_campaign(
+            args.seed,
+            args.count,
+            Path(work),
+            time_budget_s=args.time_budget,
+            keep_failures=args.keep,
+            progress=progress,
+        )
+    print(
+        f"seed {args.seed}: {campaign.n} inputs in {campaign.seconds:.0f} s "
+        f"(slowest {campaign.worst_seconds:.1f} s, largest growth above the parent's resident set "
+        f"{campaign.growth_bytes / 2**20:.0f} MiB, "
+        f"memory limit {harness.MEMORY_LIMIT_BYTES / 2**20:.0f} MiB above the start, "
+        f"timeout {harness.TIMEOUT_S:g} s; {campaign.not_written} mutants could not be written)"
+    )
     print()
     print(campaign.table())
     for name, index, category, detail in campaign.failures:

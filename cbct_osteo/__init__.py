@@ -4,10 +4,12 @@ The package is layered (see docs/developer-guide.md): ``io`` and ``volume`` at t
 then ``reformat``, ``measure``, ``indices``, ``report`` and, on top, ``gui``. Everything
 outside ``gui`` is free of Qt and runs headless.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -15,7 +17,7 @@ if TYPE_CHECKING:
     from cbct_osteo.volume import Volume
 
 
-def load(path: str | Path | Sequence[str | Path], series: str | None = None) -> "Volume":
+def load(path: str | Path | Sequence[str | Path], series: str | None = None) -> Volume:
     """Load one CT/CBCT series as a :class:`~cbct_osteo.volume.Volume`.
 
     Parameters

@@ -1,4 +1,5 @@
 """PyInstaller entry point: the bundled ``cbct-osteo`` executable is the ordinary command line."""
+
 import multiprocessing
 import sys
 

@@ -1,5 +1,6 @@
 """Draw the application icon (a stylised mandible with a measurement line) as PNG sizes for the bundle
 and the desktop entry. Drawn by code so the icon is reproducible and needs no binary in the repo."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,13 @@ def draw_icon(size: int) -> Image.Image:
     # horseshoe-shaped mandible seen from below: an arc band
     box = [40 * scale, 40 * scale, 216 * scale, 236 * scale]
     draw.arc(box, start=200, end=340, fill=(236, 230, 214, 255), width=int(34 * scale))
-    draw.arc([box[0] + 17 * scale, box[1] + 17 * scale, box[2] - 17 * scale, box[3] - 17 * scale], start=200, end=340,
-             fill=(190, 176, 150, 255), width=int(6 * scale))
+    draw.arc(
+        [box[0] + 17 * scale, box[1] + 17 * scale, box[2] - 17 * scale, box[3] - 17 * scale],
+        start=200,
+        end=340,
+        fill=(190, 176, 150, 255),
+        width=int(6 * scale),
+    )
     # measurement line with end ticks
     draw.line([128 * scale, 150 * scale, 128 * scale, 210 * scale], fill=(255, 196, 0, 255), width=int(8 * scale))
     for y in (150, 210):

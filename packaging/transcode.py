@@ -9,6 +9,7 @@ landmarks apply and the results must equal those of the uncompressed series.
 
 Usage: python packaging/transcode.py SRC_DIR OUT_DIR {rle,jpeg-lossless,jpeg-ls,jpeg2000}
 """
+
 from __future__ import annotations
 
 import sys

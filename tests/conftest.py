@@ -1,4 +1,5 @@
 """Fixtures shared by every test package."""
+
 from __future__ import annotations
 
 import csv
@@ -60,6 +61,8 @@ def real_head_ct(shared_data: Path):
     from cbct_osteo import load
 
     return load(shared_data / HEAD_CT)
+
+
 # --- a small cohort for the end-to-end and batch tests (written once per session) ---------------
 
 #: Small enough to keep the indices and batch suites well under a minute on 2 cores, large enough to
@@ -101,11 +104,29 @@ def phantom_cohort(tmp_path_factory) -> dict:
         case = f"case{i}"
         folder = phantom.write_phantom(root / case, shape=COHORT_SHAPE, voxel_mm=COHORT_VOXEL_MM, seed=i)
         truth[case] = json.loads((Path(folder) / "truth.json").read_text(encoding="utf-8"))
-        rows.append({"case_id": case, "volume": case, "landmarks": f"{case}/landmarks.json", "age": str(60 + i), "sex": "F"})
+        rows.append(
+            {"case_id": case, "volume": case, "landmarks": f"{case}/landmarks.json", "age": str(60 + i), "sex": "F"}
+        )
     (root / "bad_landmarks.json").write_text("{ this is not json", encoding="utf-8")
-    rows.insert(2, {"case_id": "broken_landmarks", "volume": "case0", "landmarks": "bad_landmarks.json", "age": "", "sex": ""})
-    rows.append({"case_id": "missing_volume", "volume": "no_such_scan", "landmarks": "case1/landmarks.json", "age": "", "sex": ""})
+    rows.insert(
+        2, {"case_id": "broken_landmarks", "volume": "case0", "landmarks": "bad_landmarks.json", "age": "", "sex": ""}
+    )
+    rows.append(
+        {
+            "case_id": "missing_volume",
+            "volume": "no_such_scan",
+            "landmarks": "case1/landmarks.json",
+            "age": "",
+            "sex": "",
+        }
+    )
     manifest = write_manifest(root / "manifest.csv", rows)
-    return {"manifest": manifest, "root": root, "good": [f"case{i}" for i in range(COHORT_GOOD_CASES)],
-            "broken": ["broken_landmarks", "missing_volume"], "truth": truth,
-            "shape": COHORT_SHAPE, "voxel_mm": COHORT_VOXEL_MM}
+    return {
+        "manifest": manifest,
+        "root": root,
+        "good": [f"case{i}" for i in range(COHORT_GOOD_CASES)],
+        "broken": ["broken_landmarks", "missing_volume"],
+        "truth": truth,
+        "shape": COHORT_SHAPE,
+        "voxel_mm": COHORT_VOXEL_MM,
+    }

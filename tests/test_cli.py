@@ -26,14 +26,26 @@ REPO = Path(__file__).resolve().parent.parent
 DESIGN_COMMANDS: dict[str, tuple[str, ...]] = {
     "gui": ("--demo", "--screenshot"),
     "info": ("--json",),
-    "phantom": ("--voxel", "--shape", "--seed", "--clean", "--multiframe", "--simulate", "--cortex-mm",
-                "--border-slope-deg", "--porous-cortex", "--metal", "--fov"),
+    "phantom": (
+        "--voxel",
+        "--shape",
+        "--seed",
+        "--clean",
+        "--multiframe",
+        "--simulate",
+        "--cortex-mm",
+        "--border-slope-deg",
+        "--porous-cortex",
+        "--metal",
+        "--fov",
+    ),
     "measure": ("--landmarks", "--json", "--no-refine", "--index"),
     "report": ("--landmarks", "-o", "--anonymise", "--index"),
     "batch": ("--out", "--executor", "--scheduler", "--resume", "--index"),
     "propose": ("-o",),
     "validate": ("--reference", "-o", "--json", "--target", "--write-index"),
 }
+
 
 def command_help(command: str, capsys: pytest.CaptureFixture[str]) -> str:
     """The text ``cbct-osteo COMMAND --help`` prints (through the real entry point)."""
@@ -83,10 +95,7 @@ def test_top_level_help_lists_the_design_commands() -> None:
     assert not missing, f"missing from `cbct-osteo --help`: {missing}"
 
 
-@pytest.mark.parametrize(
-    ("command", "option"),
-    [(c, o) for c, options in DESIGN_COMMANDS.items() for o in options]
-)
+@pytest.mark.parametrize(("command", "option"), [(c, o) for c, options in DESIGN_COMMANDS.items() for o in options])
 def test_design_option_is_in_the_command_help(command: str, option: str, capsys: pytest.CaptureFixture[str]) -> None:
     help_text = command_help(command, capsys)
     assert mentions_option(help_text, option), f"`cbct-osteo {command} --help` does not list {option}"

@@ -1,4 +1,5 @@
 """Volume geometry: index <-> patient mapping and fingerprints."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -8,17 +8,17 @@ layouts into the same per-frame records (:class:`FrameRef`).
 
 Units: positions and spacings in mm, patient LPS as DICOM defines them.
 """
+
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence as AbcSequence
 import os
 import warnings
+from collections.abc import Iterator
+from collections.abc import Sequence as AbcSequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:  # pydicom is imported on first use: the native fast path never needs it
     from pydicom.dataset import Dataset
@@ -88,7 +88,7 @@ class FileHeader:
     """
 
     path: str
-    _dataset: "Dataset | None" = field(repr=False)
+    _dataset: Dataset | None = field(repr=False)
     transfer_syntax: str
     has_file_meta: bool
     sop_class_uid: str
@@ -115,11 +115,12 @@ class FileHeader:
     image_type: tuple[str, ...] = ()
 
     @property
-    def dataset(self) -> "Dataset":
+    def dataset(self) -> Dataset:
         """The header as a pydicom Dataset (pixels not read), parsed on first use."""
-        if self._dataset is None:
-            self._dataset = read_header(self.path)._dataset
-        return self._dataset
+        dataset = self._dataset
+        if dataset is None:
+            dataset = self._dataset = read_header(self.path).dataset  # read_header always holds its Dataset
+        return dataset
 
 
 @contextmanager
@@ -135,7 +136,7 @@ def quiet_pydicom() -> Iterator[None]:
         yield
 
 
-def read_header(path: str | os.PathLike) -> FileHeader:
+def read_header(path: str | os.PathLike[str]) -> FileHeader:
     """Read the header of ``path`` (never its pixel values).
 
     Raises
@@ -211,7 +212,9 @@ def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: byt
         _dataset=ds,
         transfer_syntax=syntax,
         has_file_meta=has_meta,
-        sop_class_uid=str(ds.get("SOPClassUID", "") or (ds.file_meta.get("MediaStorageSOPClassUID", "") if has_meta else "")),
+        sop_class_uid=str(
+            ds.get("SOPClassUID", "") or (ds.file_meta.get("MediaStorageSOPClassUID", "") if has_meta else "")
+        ),
         series_uid=str(ds.get("SeriesInstanceUID", "") or ""),
         modality=str(ds.get("Modality", "") or ""),
         rows=_int(ds.get("Rows"), 0),
@@ -249,21 +252,29 @@ def check_counts(header: FileHeader, pixel_bytes: int | None, file_bytes: int) -
     needs at least one fragment item (8-byte header plus data); encapsulated data has no ratio bound.
     """
     if header.n_frames > limits.MAX_FRAMES_PER_FILE:
-        raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames}, more than the "
-                        f"{limits.MAX_FRAMES_PER_FILE} any CT or CBCT file holds")
+        raise LoadError(
+            header.path,
+            f"NumberOfFrames (0028,0008) is {header.n_frames}, more than the "
+            f"{limits.MAX_FRAMES_PER_FILE} any CT or CBCT file holds",
+        )
     for label, value in (("Rows (0028,0010)", header.rows), ("Columns (0028,0011)", header.columns)):
         if value > limits.MAX_IMAGE_SIDE:
-            raise LoadError(header.path, f"{label} is {value}, more than the {limits.MAX_IMAGE_SIDE} pixels "
-                            "any CT or CBCT image has")
+            raise LoadError(
+                header.path,
+                f"{label} is {value}, more than the {limits.MAX_IMAGE_SIDE} pixels any CT or CBCT image has",
+            )
     if header.rows <= 0 or header.columns <= 0:
         return
     frame_bytes = header.rows * header.columns * max(1, header.samples_per_pixel) * max(1, header.bits_allocated // 8)
     what = f"{header.n_frames} frame(s) of {header.rows}x{header.columns}x{header.bits_allocated} bits"
     if pixel_bytes is None:
         if frame_bytes * header.n_frames > limits.MAX_COMPRESSION_RATIO * file_bytes:
-            raise LoadError(header.path, f"{what} ({frame_bytes * header.n_frames} bytes) from a deflated file of "
-                            f"{file_bytes} bytes is more than {limits.MAX_COMPRESSION_RATIO} x compression: "
-                            "the header is corrupt")
+            raise LoadError(
+                header.path,
+                f"{what} ({frame_bytes * header.n_frames} bytes) from a deflated file of "
+                f"{file_bytes} bytes is more than {limits.MAX_COMPRESSION_RATIO} x compression: "
+                "the header is corrupt",
+            )
         return
     if header.transfer_syntax in NATIVE_LITTLE_ENDIAN or header.transfer_syntax == ExplicitVRBigEndian:
         # A slightly short single frame is a truncated file: decoding names it precisely. More
@@ -271,13 +282,19 @@ def check_counts(header: FileHeader, pixel_bytes: int | None, file_bytes: int) -
         allowed = pixel_bytes if header.n_frames > 1 else 2 * pixel_bytes + 65536
         if frame_bytes * header.n_frames > allowed:
             count = f"NumberOfFrames (0028,0008) is {header.n_frames}: " if header.n_frames > 1 else ""
-            raise LoadError(header.path, f"{count}{what} need {frame_bytes * header.n_frames} bytes, the pixel "
-                            f"data holds at most {pixel_bytes}: the file is truncated or its header is corrupt")
+            raise LoadError(
+                header.path,
+                f"{count}{what} need {frame_bytes * header.n_frames} bytes, the pixel "
+                f"data holds at most {pixel_bytes}: the file is truncated or its header is corrupt",
+            )
         return
     if header.n_frames > pixel_bytes // 10:
-        raise LoadError(header.path, f"NumberOfFrames (0028,0008) is {header.n_frames} but the compressed pixel "
-                        f"data ({pixel_bytes} bytes) cannot hold that many frames (at least one fragment each): "
-                        "the file is truncated or its header is corrupt")
+        raise LoadError(
+            header.path,
+            f"NumberOfFrames (0028,0008) is {header.n_frames} but the compressed pixel "
+            f"data ({pixel_bytes} bytes) cannot hold that many frames (at least one fragment each): "
+            "the file is truncated or its header is corrupt",
+        )
     # No ratio bound on encapsulated data: a near-uniform frame (a blank slice outside the field of
     # view) compresses by thousands in JPEG 2000 (pydicom's JPEG2000.dcm: 524,288 bytes from 266).
     # What it may allocate is bounded by MAX_VOLUME_BYTES when the stack is sized.
@@ -314,7 +331,12 @@ def _frames(name: str, ds: Dataset, n_frames: int) -> list[FrameRef]:
             position = top_position
             if offsets is not None and orientation is not None:
                 normal = _cross(orientation[:3], orientation[3:])
-                position = tuple(p + offsets[index] * n for p, n in zip(top_position, normal))
+                step = offsets[index]
+                position = (
+                    top_position[0] + step * normal[0],
+                    top_position[1] + step * normal[1],
+                    top_position[2] + step * normal[2],
+                )
         source = measures if measures is not None and "PixelSpacing" in measures else ds
         spacing = _floats(source.get("PixelSpacing"), 2)
         thickness_src = measures if measures is not None and "SliceThickness" in measures else ds
@@ -374,6 +396,12 @@ def _cross(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, fl
     return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
 
 
+@overload
+def _floats(value: Any, count: Literal[2]) -> tuple[float, float] | None: ...
+@overload
+def _floats(value: Any, count: Literal[3]) -> tuple[float, float, float] | None: ...
+@overload
+def _floats(value: Any, count: int) -> tuple[float, ...] | None: ...
 def _floats(value: Any, count: int) -> tuple[float, ...] | None:
     """A multi-valued DS as floats, or None when absent, short or unparsable.
 
@@ -403,6 +431,10 @@ def _float(value: Any, finite_only: bool = True) -> float | None:
     return result if math.isfinite(result) or not finite_only else None
 
 
+@overload
+def _int(value: Any, default: int) -> int: ...
+@overload
+def _int(value: Any, default: None) -> int | None: ...
 def _int(value: Any, default: int | None) -> int | None:
     if value is None or value == "":
         return default
@@ -414,8 +446,7 @@ def _int(value: Any, default: int | None) -> int | None:
         raise ValueError(f"expected an integer, found {value!r}") from exc
 
 
-
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     if value is None or value == "":
         return []
     if isinstance(value, (str, bytes)) or not isinstance(value, AbcSequence):  # MultiValue only, not PersonName

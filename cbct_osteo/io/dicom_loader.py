@@ -12,26 +12,32 @@ and lists every repair in ``Volume.meta.warnings`` and on the ``cbct_osteo.io`` 
 ``"strict"`` refuses any such defect. Both refuse absurd gaps, unknown pixel formats and
 volumes larger than ``max_bytes`` (checked before anything is allocated).
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from cbct_osteo.io import limits
 from cbct_osteo.io.dicom_header import FileHeader, quiet_pydicom
 from cbct_osteo.io.discovery import Cancel, PathInput, Progress, SeriesInfo, discover_series
 from cbct_osteo.io.errors import LoadCancelled, LoadError, describe
 from cbct_osteo.io.geometry import StackPlan
+from cbct_osteo.io.load_checks import check_pixel_format, check_rescale, check_size, check_values, format_notes
 from cbct_osteo.io.pixels import decode_frames, stored_dtype
 from cbct_osteo.io.scanner import read_meta
-from cbct_osteo.io.load_checks import check_pixel_format, check_rescale, check_size, check_values, format_notes
 from cbct_osteo.io.values import Mappers, ValueMapper, choose_integer_dtype, is_integral
 from cbct_osteo.volume import Volume, VolumeMeta
+
+_T = TypeVar("_T")
 
 logger = logging.getLogger("cbct_osteo.io")
 
@@ -99,14 +105,18 @@ def load_series(
     except LoadError:
         raise
     except MemoryError as exc:  # an allocation within the checked limits failed: the machine is short of memory
-        where = path if isinstance(path, (str, os.PathLike)) else None
-        raise LoadError(where, f"not enough memory to load the scan ({describe(exc)})",
-                        "close other programs, or load a smaller series") from exc
+        where = str(path) if isinstance(path, (str, os.PathLike)) else None
+        raise LoadError(
+            where,
+            f"not enough memory to load the scan ({describe(exc)})",
+            "close other programs, or load a smaller series",
+        ) from exc
     except Exception as exc:  # last resort: a file no check foresaw must not give the user a traceback
         logger.exception("unexpected error while loading %s", path)
-        where = path if isinstance(path, (str, os.PathLike)) else None
-        raise LoadError(where, f"{UNEXPECTED}: {type(exc).__name__}: {describe(exc)}",
-                        "please report this file to the developers") from exc
+        where = str(path) if isinstance(path, (str, os.PathLike)) else None
+        raise LoadError(
+            where, f"{UNEXPECTED}: {type(exc).__name__}: {describe(exc)}", "please report this file to the developers"
+        ) from exc
 
 
 def choose_series(
@@ -174,7 +184,7 @@ def load_info(
     if plan.needs_resampling:
         voxels = _resample(voxels, plan.positions_mm, plan.target_mm)
     with quiet_pydicom():
-        meta = _meta(info, first, mappers.first, voxels, notes)
+        meta = _meta(info, plan, first, mappers.first, voxels, notes)
     for text in meta.warnings:
         logger.warning("%s: %s", info.uid, text)
     logger.info("loaded %s: %s %s from %d frame(s)", info.uid, voxels.shape, voxels.dtype, n_in)
@@ -183,12 +193,17 @@ def load_info(
 
 # -- decoding ------------------------------------------------------------------------------
 
-def _tasks(info: SeriesInfo, plan: StackPlan) -> list[tuple[FileHeader, list[int], list[int]]]:
+
+#: One decoding task: (header, slice indices in the volume, frame indices in the file).
+Task = tuple[FileHeader, list[int], list[int]]
+
+
+def _tasks(info: SeriesInfo, plan: StackPlan) -> list[Task]:
     """(header, slice indices, frame indices) per task: one file, or a chunk of a native multi-frame file."""
     by_file: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for k, frame in enumerate(plan.frames):
         by_file[frame.path].append((k, frame.frame))
-    tasks = []
+    tasks: list[Task] = []
     for name, pairs in by_file.items():
         header = info.headers[name]
         size = NATIVE_CHUNK if header.pixel_offset is not None else len(pairs)
@@ -198,7 +213,15 @@ def _tasks(info: SeriesInfo, plan: StackPlan) -> list[tuple[FileHeader, list[int
     return tasks
 
 
-def _run(tasks, work, total: int, progress: Progress | None, cancel: Cancel | None, workers: int | None, where: str) -> None:
+def _run(
+    tasks: Sequence[_T],
+    work: Callable[[_T], int],
+    total: int,
+    progress: Progress | None,
+    cancel: Cancel | None,
+    workers: int | None,
+    where: str,
+) -> None:
     """Run ``work(task) -> frames done`` over ``tasks`` in a few threads pulling from one queue.
 
     The calling thread polls ``cancel`` and reports ``progress`` every 50 ms; the first error
@@ -218,7 +241,7 @@ def _run(tasks, work, total: int, progress: Progress | None, cancel: Cancel | No
                 return
             try:
                 count = work(task)
-            except BaseException as exc:  # handed to the calling thread
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread, which re-raises it
                 errors.append(exc)
                 stop.set()
                 return
@@ -250,23 +273,33 @@ def _run(tasks, work, total: int, progress: Progress | None, cancel: Cancel | No
         progress(done[0], total)
 
 
-def _load_integral(info, plan, mappers: Mappers, raw_dtype, shape, progress, cancel, workers, notes) -> np.ndarray:
+def _load_integral(
+    info: SeriesInfo,
+    plan: StackPlan,
+    mappers: Mappers,
+    raw_dtype: np.dtype[Any],
+    shape: tuple[int, int],
+    progress: Progress | None,
+    cancel: Cancel | None,
+    workers: int | None,
+    notes: list[str],
+) -> npt.NDArray[Any]:
     """Decode into one stored-dtype array, then rescale in place (promote only if values overflow)."""
     volume = np.empty((len(plan.frames), *shape), dtype=raw_dtype)
     stats: list[tuple[int, int] | None] = [None] * len(plan.frames)
 
-    def work(task) -> int:
+    def work(task: Task) -> int:
         header, slices, frames = task
         views = [volume[k] for k in slices]
         decode_frames(header, frames, views)
-        for k, view in zip(slices, views):
+        for k, view in zip(slices, views, strict=True):
             stats[k] = mappers[plan.frames[k]].raw_stats(view)
         return len(slices)
 
     _run(_tasks(info, plan), work, len(plan.frames), progress, cancel, workers, plan.frames[0].path)
 
     ranges = []
-    for s, frame in zip(stats, plan.frames):
+    for s, frame in zip(stats, plan.frames, strict=True):
         if s is not None:
             ranges.append(mappers[frame].rescaled_range(s, frame.slope, frame.intercept))
             check_values(frame, *ranges[-1])
@@ -278,7 +311,8 @@ def _load_integral(info, plan, mappers: Mappers, raw_dtype, shape, progress, can
     if out_dtype == raw_dtype and identity and not mappers.any_padding:
         return volume
     if out_dtype.itemsize == raw_dtype.itemsize:
-        def transform(task) -> int:
+
+        def transform(task: list[int]) -> int:
             for k in task:
                 frame = plan.frames[k]
                 mappers[frame].apply_in_place(volume[k], out_dtype, frame.slope, frame.intercept, fill)
@@ -294,20 +328,28 @@ def _load_integral(info, plan, mappers: Mappers, raw_dtype, shape, progress, can
     return promoted
 
 
-def _load_float(info, plan, mappers: Mappers, shape, progress, cancel, workers) -> np.ndarray:
-    """Decode each frame into a small scratch slice (its file's stored dtype) and write float32 values into the volume."""
+def _load_float(
+    info: SeriesInfo,
+    plan: StackPlan,
+    mappers: Mappers,
+    shape: tuple[int, int],
+    progress: Progress | None,
+    cancel: Cancel | None,
+    workers: int | None,
+) -> npt.NDArray[np.float32]:
+    """Decode each frame into a small scratch slice (its file's stored dtype); write float32 values into the volume."""
     volume = np.empty((len(plan.frames), *shape), dtype=np.float32)
     ranges: list[tuple[float, float] | None] = [None] * len(plan.frames)
 
-    def work(task) -> int:
+    def work(task: Task) -> int:
         header, slices, frames = task
         scratch = [np.empty(shape, dtype=stored_dtype(header)) for _ in slices]
         decode_frames(header, frames, scratch)
-        for k, raw in zip(slices, scratch):
+        for k, raw in zip(slices, scratch, strict=True):
             frame = plan.frames[k]
-            ranges[k] = mappers[frame].apply_float(raw, volume[k], frame.slope, frame.intercept)
-            if ranges[k] is not None:
-                check_values(frame, *ranges[k])
+            found = ranges[k] = mappers[frame].apply_float(raw, volume[k], frame.slope, frame.intercept)
+            if found is not None:
+                check_values(frame, *found)
         return len(slices)
 
     _run(_tasks(info, plan), work, len(plan.frames), progress, cancel, workers, plan.frames[0].path)
@@ -323,7 +365,7 @@ def _resample(voxels: np.ndarray, positions: np.ndarray, target: np.ndarray) -> 
     out = np.empty((len(target), *voxels.shape[1:]), dtype=voxels.dtype)
     below = np.clip(np.searchsorted(positions, target, side="right") - 1, 0, len(positions) - 2)
     weight = (target - positions[below]) / (positions[below + 1] - positions[below])
-    for j, (i, w) in enumerate(zip(below, weight)):
+    for j, (i, w) in enumerate(zip(below, weight, strict=True)):
         if w < 1e-6:
             out[j] = voxels[i]
         elif w > 1 - 1e-6:
@@ -336,7 +378,10 @@ def _resample(voxels: np.ndarray, positions: np.ndarray, target: np.ndarray) -> 
 
 # -- metadata ------------------------------------------------------------------------------
 
-def _meta(info: SeriesInfo, first: FileHeader, mapper: ValueMapper, voxels: np.ndarray, notes: list[str]) -> VolumeMeta:
+
+def _meta(
+    info: SeriesInfo, plan: StackPlan, first: FileHeader, mapper: ValueMapper, voxels: np.ndarray, notes: list[str]
+) -> VolumeMeta:
     text = read_meta(first)
     calibrated = (
         first.modality == "CT"
@@ -347,7 +392,6 @@ def _meta(info: SeriesInfo, first: FileHeader, mapper: ValueMapper, voxels: np.n
         # with uncalibrated gray values do ("US" = unspecified).
         and text.get("RescaleType", "").strip().upper() in ("", "HU")
     )
-    plan = info.plan
     return VolumeMeta(
         series_uid=info.uid,
         study_uid=text["StudyInstanceUID"],

@@ -7,26 +7,31 @@ images. Discovery reads every header once (never the pixels), groups frames by
 SeriesInstanceUID (0020,000E) and, within a series, by orientation and image size, so only
 a geometrically consistent stack is offered; everything else is reported, not loaded.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import stat
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from cbct_osteo.io.dicom_header import MEDIA_STORAGE_DIRECTORY, FileHeader, FrameRef, quiet_pydicom
 from cbct_osteo.io.errors import LoadCancelled, LoadError, describe
 from cbct_osteo.io.geometry import StackPlan, orientation_key, plan_stack
 from cbct_osteo.io.scanner import scan_headers
 
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
 logger = logging.getLogger("cbct_osteo.io")
 
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
-PathInput = str | os.PathLike | Sequence[str | os.PathLike]
+PathInput = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 
 @dataclass
@@ -68,7 +73,7 @@ class SeriesInfo:
     plan: StackPlan | None = field(default=None, repr=False)
     headers: dict[str, FileHeader] = field(default_factory=dict, repr=False)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (for ``cbct-osteo info --json``)."""
         return {
             "uid": self.uid,
@@ -85,7 +90,7 @@ class SeriesInfo:
         }
 
 
-class SeriesList(list):
+class SeriesList(list[SeriesInfo]):
     """The series found (a plain list of :class:`SeriesInfo`) plus what was skipped on the way.
 
     Attributes
@@ -167,7 +172,7 @@ def _discover(path: PathInput, progress: Progress | None, cancel: Cancel | None)
     return result
 
 
-def _rank(info: SeriesInfo) -> tuple:
+def _rank(info: SeriesInfo) -> tuple[bool, bool, bool, int, float, str]:
     """Sort key: real stacks first, localizers and derived reformats after originals, then size.
 
     A CT study's coronal reformat often has more images than the axial original it was
@@ -175,8 +180,14 @@ def _rank(info: SeriesInfo) -> tuple:
     DERIVED (as many CBCT exports are) still ranks by its slice count.
     """
     image_type = {str(v).upper() for v in (info.image_type or ())}
-    return (info.n_slices < 2, "LOCALIZER" in image_type, "DERIVED" in image_type, -info.n_slices,
-            _number(info.series_number), info.uid)
+    return (
+        info.n_slices < 2,
+        "LOCALIZER" in image_type,
+        "DERIVED" in image_type,
+        -info.n_slices,
+        _number(info.series_number),
+        info.uid,
+    )
 
 
 def missing_by_series(missing: list[tuple[str, str]]) -> dict[str, list[str]]:
@@ -206,6 +217,7 @@ def _number(text: str) -> float:
 
 # -- finding the files --------------------------------------------------------------------
 
+
 def _collect_files(path: PathInput) -> tuple[str, list[str], list[tuple[str, str]]]:
     """(root shown in messages, candidate files, DICOMDIR problems as (series uid, sentence))."""
     if isinstance(path, (list, tuple)):
@@ -218,6 +230,8 @@ def _collect_files(path: PathInput) -> tuple[str, list[str], list[tuple[str, str
         if not files:
             raise LoadError(None, "an empty list of files was given")
         return str(os.path.commonpath([os.path.abspath(f) for f in files])), files, []
+    if not isinstance(path, (str, os.PathLike)):  # what os.fspath would say, for a sequence that is not a list
+        raise TypeError(f"expected str, bytes or os.PathLike object, not {type(path).__name__}")
     name = os.fspath(path)
     if "\x00" in name:
         raise LoadError(name.replace("\x00", "\\0"), "the path contains a NUL character")
@@ -252,8 +266,8 @@ def _collect_files(path: PathInput) -> tuple[str, list[str], list[tuple[str, str
     return name, [name], []
 
 
-def _special_kind(path: str | os.PathLike) -> str:
-    """"" for a regular file (after symlinks), else what it is ("FIFO", "socket", "device", "missing")."""
+def _special_kind(path: str | os.PathLike[str]) -> str:
+    """ "" for a regular file (after symlinks), else what it is ("FIFO", "socket", "device", "missing")."""
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):  # ValueError: a NUL in the path
@@ -310,7 +324,7 @@ def _dicomdir_references(name: str) -> tuple[list[str], list[tuple[str, str]]]:
         for record, walked_uid in walked:
             try:
                 references.append((record.get("ReferencedFileID"), walked_uid))
-            except Exception as exc:  # a value pydicom cannot convert: this record only
+            except Exception as exc:  # noqa: BLE001 - a value pydicom cannot convert: this record only
                 problems.append((walked_uid, f"{name}: a damaged DICOMDIR record was ignored ({describe(exc)})"))
     for file_id, series_uid in references:
         if not file_id:
@@ -323,7 +337,9 @@ def _dicomdir_references(name: str) -> tuple[list[str], list[tuple[str, str]]]:
             continue
         target = os.path.realpath(os.path.join(root, *parts))
         if any(p in ("..", "") or os.path.isabs(p) for p in parts) or os.path.commonpath([root, target]) != root:
-            problems.append((series_uid, f"{name}: DICOMDIR reference {relative!r} points outside its folder (ignored)"))
+            problems.append(
+                (series_uid, f"{name}: DICOMDIR reference {relative!r} points outside its folder (ignored)")
+            )
         elif _special_kind(target) == "missing":
             problems.append((series_uid, f"{name}: DICOMDIR references {relative} but the file is missing"))
         elif _special_kind(target):
@@ -333,28 +349,33 @@ def _dicomdir_references(name: str) -> tuple[list[str], list[tuple[str, str]]]:
     return files, problems
 
 
-def _offset(dataset, keyword: str) -> int | None:
+def _offset(dataset: Dataset, keyword: str) -> int | None:
     """A DICOMDIR record offset (UL) as an int, None when absent or damaged (several values, text)."""
     try:
         value = dataset.get(keyword)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to read the offset means: damaged, treat as absent
         return None
     return value if isinstance(value, int) else None
 
 
-def _records_with_series(dicomdir, records: list) -> list[tuple[object, str]]:
+def _records_with_series(dicomdir: Dataset, records: list[Dataset]) -> list[tuple[Dataset, str]]:
     by_offset = {getattr(r, "seq_item_tell", None): r for r in records}
     start = _offset(dicomdir, "OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity")
-    walked: list[tuple[object, str]] = []
+    walked: list[tuple[Dataset, str]] = []
     if start and start in by_offset:
         seen: set[int] = set()
         stack: list[tuple[int, str]] = [(start, "")]
+        offset: int | None
         while stack:
             offset, series_uid = stack.pop()
             while offset and offset in by_offset and offset not in seen:
                 seen.add(offset)
                 record = by_offset[offset]
-                uid = str(record.get("SeriesInstanceUID", "") or series_uid) if record.get("DirectoryRecordType") == "SERIES" else series_uid
+                uid = (
+                    str(record.get("SeriesInstanceUID", "") or series_uid)
+                    if record.get("DirectoryRecordType") == "SERIES"
+                    else series_uid
+                )
                 walked.append((record, uid))
                 lower = _offset(record, "OffsetOfReferencedLowerLevelDirectoryEntity")
                 if lower:
@@ -372,6 +393,7 @@ def _records_with_series(dicomdir, records: list) -> list[tuple[object, str]]:
 
 # -- grouping into series -------------------------------------------------------------------
 
+
 def _group(headers: list[FileHeader]) -> dict[str, SeriesInfo]:
     """One SeriesInfo per SeriesInstanceUID; its stack is the largest (orientation, size) group."""
     by_series: dict[str, list[FileHeader]] = defaultdict(list)
@@ -380,7 +402,7 @@ def _group(headers: list[FileHeader]) -> dict[str, SeriesInfo]:
     series: dict[str, SeriesInfo] = {}
     for uid, all_members in by_series.items():
         members, problems = _set_apart(all_members)
-        stacks: dict[tuple, list[FrameRef]] = defaultdict(list)
+        stacks: dict[tuple[tuple[float, ...] | None, int, int], list[FrameRef]] = defaultdict(list)
         for header in members:
             for frame in header.frames:
                 stacks[(orientation_key(frame.orientation), header.rows, header.columns)].append(frame)
@@ -421,7 +443,6 @@ def _group(headers: list[FileHeader]) -> dict[str, SeriesInfo]:
     return series
 
 
-
 #: Image storage classes that are never slices of a CT volume when they sit in a CT series.
 _OTHER_KINDS = {
     "1.2.840.10008.5.1.4.1.1.7": "Secondary Capture (e.g. a dose screen or a screenshot)",
@@ -441,7 +462,7 @@ def _set_apart(members: list[FileHeader]) -> tuple[list[FileHeader], list[str]]:
     """
     notes: list[str] = []
 
-    def split(members: list[FileHeader], is_other, label: str) -> list[FileHeader]:
+    def split(members: list[FileHeader], is_other: Callable[[FileHeader], bool], label: str) -> list[FileHeader]:
         others = [h for h in members if is_other(h)]
         if not others or len(others) == len(members):
             return members
@@ -453,10 +474,23 @@ def _set_apart(members: list[FileHeader]) -> tuple[list[FileHeader], list[str]]:
     classes = Counter(h.sop_class_uid for h in members for _ in h.frames)
     main_class = classes.most_common(1)[0][0] if classes else ""
     for uid in sorted(set(classes) - {main_class}):
-        members = split(members, lambda h, uid=uid: h.sop_class_uid == uid,
-                        f"image(s) of another kind ({_OTHER_KINDS.get(uid, 'SOP Class ' + uid)})")
-    members = split(members, lambda h: main_class not in _OTHER_KINDS and h.sop_class_uid in _OTHER_KINDS,
-                    "secondary capture image(s)")
-    members = split(members, lambda h: all(f.position is None for f in h.frames),
-                    "image(s) without ImagePositionPatient (0020,0032)")
+
+        def of_class(h: FileHeader, uid: str = uid) -> bool:
+            return h.sop_class_uid == uid
+
+        members = split(
+            members,
+            of_class,
+            f"image(s) of another kind ({_OTHER_KINDS.get(uid, 'SOP Class ' + uid)})",
+        )
+    members = split(
+        members,
+        lambda h: main_class not in _OTHER_KINDS and h.sop_class_uid in _OTHER_KINDS,
+        "secondary capture image(s)",
+    )
+    members = split(
+        members,
+        lambda h: all(f.position is None for f in h.frames),
+        "image(s) without ImagePositionPatient (0020,0032)",
+    )
     return members, notes

@@ -5,6 +5,7 @@ found, and what the user can do next. The GUI shows ``str(error)`` in a dialog; 
 line prints it and exits non-zero. Writes raise :class:`cbct_osteo.errors.WriteError`; both
 are :class:`cbct_osteo.errors.CbctOsteoError`, the one type to catch above ``io``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

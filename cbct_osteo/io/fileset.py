@@ -10,12 +10,14 @@ DICOMDIR of the shared data).
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 from pydicom.dataset import Dataset
 from pydicom.fileset import FileSet
 
 #: (ReferencedFileID value as stored, SeriesInstanceUID of the SERIES record above it, or "").
-FileReference = tuple[object, str]
+#: The value is unvalidated (a str, a MultiValue of str, or whatever a damaged record holds): Any.
+FileReference = tuple[Any, str]
 
 
 def fileset_references(dicomdir: Dataset) -> list[FileReference] | None:

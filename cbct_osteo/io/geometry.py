@@ -16,12 +16,13 @@ there) or, with ``policy="strict"``, whenever the spacing is uneven at all.
 All distances are in mm; "d" is the position of a slice along the unit normal
 row x column of its orientation.
 """
+
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -150,15 +151,15 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
 
     keep = np.ones(len(frames), dtype=bool)
     keep[1:] = np.diff(along) > DUPLICATE_TOLERANCE_MM
-    dropped = [f for f, k in zip(sorted_frames, keep) if not k]
+    dropped = [f for f, k in zip(sorted_frames, keep, strict=True) if not k]
     if dropped:
         examples = ", ".join(_short(f) for f in dropped[:3])
         _defect(
             problems,
             defects,
-            f"{len(dropped)} slice(s) duplicate the position of another slice and were left out ({examples})"
+            f"{len(dropped)} slice(s) duplicate the position of another slice and were left out ({examples})",
         )
-    kept = [f for f, k in zip(sorted_frames, keep) if k]
+    kept = [f for f, k in zip(sorted_frames, keep, strict=True) if k]
     points, along = points[keep], along[keep]
     if len(kept) == 1:
         return _plan_without_positions(kept, row, col, normal, pixel, problems, defects, True, dropped)
@@ -167,8 +168,13 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
     base = regular_step(steps)
     uniform = bool(np.all(np.abs(steps - base) <= UNIFORM_TOLERANCE * base + 0.01))
     if base > limits.MAX_VOXEL_MM:
-        return _refused(kept, f"slices are {base:g} mm apart: not a tomographic volume "
-                        f"(limit {limits.MAX_VOXEL_MM:g} mm)", problems, defects, dropped)
+        return _refused(
+            kept,
+            f"slices are {base:g} mm apart: not a tomographic volume (limit {limits.MAX_VOXEL_MM:g} mm)",
+            problems,
+            defects,
+            dropped,
+        )
     refusal = ""
     target = along
     facts: list[tuple[str, str]] = []
@@ -184,7 +190,9 @@ def plan_stack(frames: Sequence[FrameRef]) -> StackPlan:
                 "is too large to interpolate"
             )
         elif n_out > limits.MAX_SLICES:
-            refusal = f"resampling to a uniform {base:.3g} mm step would give {n_out:.0f} slices (limit {limits.MAX_SLICES})"
+            refusal = (
+                f"resampling to a uniform {base:.3g} mm step would give {n_out:.0f} slices (limit {limits.MAX_SLICES})"
+            )
         if refusal:
             return _refused(kept, refusal, problems, defects, dropped)
         target = np.linspace(along[0], along[-1], int(n_out))
@@ -218,20 +226,26 @@ def _implausible(frames: Sequence[FrameRef], pixel: tuple[float, float]) -> str:
     Checked before any arithmetic on them: 1e300 mm positions would make every step infinite.
     """
     for frame in frames:
-        for label, values in (("ImagePositionPatient (0020,0032)", frame.position),
-                              ("PixelSpacing (0028,0030)", frame.pixel_spacing)):
+        for label, values in (
+            ("ImagePositionPatient (0020,0032)", frame.position),
+            ("PixelSpacing (0028,0030)", frame.pixel_spacing),
+        ):
             if values is not None and not all(math.isfinite(v) for v in values):
                 return f"{label} of {_short(frame)} holds a non-finite value ({', '.join(f'{v:g}' for v in values)})"
     spacings = {pixel} | {f.pixel_spacing for f in frames if f.pixel_spacing is not None and min(f.pixel_spacing) > 0}
     for spacing in sorted(spacings):
         if not all(limits.MIN_VOXEL_MM <= p <= limits.MAX_VOXEL_MM for p in spacing):
-            return (f"PixelSpacing {spacing[0]:g} x {spacing[1]:g} mm is not a CT pixel "
-                    f"({limits.MIN_VOXEL_MM:g} to {limits.MAX_VOXEL_MM:g} mm)")
+            return (
+                f"PixelSpacing {spacing[0]:g} x {spacing[1]:g} mm is not a CT pixel "
+                f"({limits.MIN_VOXEL_MM:g} to {limits.MAX_VOXEL_MM:g} mm)"
+            )
     for frame in frames:
         if frame.position is not None and max(abs(v) for v in frame.position) > limits.MAX_ABS_POSITION_MM:
             shown = ", ".join(f"{v:.4g}" for v in frame.position)
-            return (f"ImagePositionPatient ({shown}) mm of {_short(frame)} is not a position in a scanner "
-                    f"(limit {limits.MAX_ABS_POSITION_MM:g} mm)")
+            return (
+                f"ImagePositionPatient ({shown}) mm of {_short(frame)} is not a position in a scanner "
+                f"(limit {limits.MAX_ABS_POSITION_MM:g} mm)"
+            )
     return ""
 
 
@@ -240,8 +254,17 @@ def _refused(
 ) -> StackPlan:
     """A plan that says why the frames cannot form a volume (nothing sized from the bad geometry)."""
     along = np.arange(len(frames), dtype=float)
-    return StackPlan(frames, dropped or [], along, along.copy(), np.eye(4), (1.0, 1.0, 1.0), problems,
-                     refusal=reason, defects=defects)
+    return StackPlan(
+        frames,
+        dropped or [],
+        along,
+        along.copy(),
+        np.eye(4),
+        (1.0, 1.0, 1.0),
+        problems,
+        refusal=reason,
+        defects=defects,
+    )
 
 
 def regular_step(steps: np.ndarray) -> float:
@@ -271,8 +294,9 @@ def _plan_without_positions(
     dropped: list[FrameRef] | None = None,
 ) -> StackPlan:
     """A single slice, or a stack whose frames lack positions (ordered by InstanceNumber)."""
-    thickness = next((f.slice_thickness for f in frames
-                      if f.slice_thickness and 0 < f.slice_thickness <= limits.MAX_VOXEL_MM), None)
+    thickness = next(
+        (f.slice_thickness for f in frames if f.slice_thickness and 0 < f.slice_thickness <= limits.MAX_VOXEL_MM), None
+    )
     step = float(thickness or 1.0)
     if not have_positions:
         frames = sorted(frames, key=lambda f: (f.instance_number is None, f.instance_number or 0, f.frame))
@@ -280,7 +304,7 @@ def _plan_without_positions(
             problems,
             defects,
             "no ImagePositionPatient: slices ordered by InstanceNumber/frame, "
-            f"{step:g} mm apart (from SliceThickness, else 1 mm), origin unknown"
+            f"{step:g} mm apart (from SliceThickness, else 1 mm), origin unknown",
         )
     origin = np.asarray(frames[0].position if frames[0].position is not None else (0.0, 0.0, 0.0), float)
     facts: list[tuple[str, str]] = []
@@ -288,7 +312,14 @@ def _plan_without_positions(
     along = np.arange(len(frames), dtype=float) * step
     affine = _affine(origin, row, col, normal * step, pixel)
     return StackPlan(
-        frames, dropped or [], along, along.copy(), affine, (step, pixel[0], pixel[1]), problems, defects=defects,
+        frames,
+        dropped or [],
+        along,
+        along.copy(),
+        affine,
+        (step, pixel[0], pixel[1]),
+        problems,
+        defects=defects,
         facts=facts,
     )
 
@@ -305,7 +336,11 @@ def _pixel_spacing(frames: Sequence[FrameRef], problems: list[str], defects: lis
         _defect(problems, defects, "no valid PixelSpacing: assumed 1 mm pixels")
         return (1.0, 1.0)
     if len(valid) > 1:
-        _defect(problems, defects, f"PixelSpacing differs between slices ({len(valid)} values): used {valid[0][0]:g} x {valid[0][1]:g} mm")
+        _defect(
+            problems,
+            defects,
+            f"PixelSpacing differs between slices ({len(valid)} values): used {valid[0][0]:g} x {valid[0][1]:g} mm",
+        )
     return (float(valid[0][0]), float(valid[0][1]))
 
 
@@ -332,26 +367,36 @@ def _describe_uneven(
     """
     base = regular_step(steps)
     missing, changes = [], []
-    n_missing, first_gap = 0, None
+    n_missing = 0
+    gaps: list[tuple[float, float]] = []  # (before, after) along the normal, mm
     for i, step in enumerate(steps):
         ratio = step / base
         if abs(ratio - 1) <= UNIFORM_TOLERANCE + 0.01 / base:
             continue
         if round(ratio) >= 2 and abs(ratio - round(ratio)) < 0.1:
             n_missing += round(ratio) - 1
-            first_gap = first_gap or (along[i], along[i + 1])
-            missing.append(f"{round(ratio) - 1} between {along[i]:.2f} and {along[i + 1]:.2f} mm ({_short(frames[i])}, {_short(frames[i + 1])})")
+            gaps.append((along[i], along[i + 1]))
+            missing.append(
+                f"{round(ratio) - 1} between {along[i]:.2f} and {along[i + 1]:.2f} mm "
+                f"({_short(frames[i])}, {_short(frames[i + 1])})"
+            )
         else:
             changes.append(step)
     text = []
     if missing:
         shown = "; ".join(missing[:3]) + ("; ..." if len(missing) > 3 else "")
         text.append(f"missing slices: {shown}")
-        facts.append(("missing_slices", f"{n_missing} slice(s) missing in {len(missing)} gap(s), the first between "
-                      f"{first_gap[0]:.1f} and {first_gap[1]:.1f} mm along the slice normal: interpolated across"))
+        first_gap = gaps[0]
+        facts.append(
+            (
+                "missing_slices",
+                f"{n_missing} slice(s) missing in {len(missing)} gap(s), the first between "
+                f"{first_gap[0]:.1f} and {first_gap[1]:.1f} mm along the slice normal: interpolated across",
+            )
+        )
     if changes:
         values, counts = np.unique(np.round(steps, 2), return_counts=True)
-        summary = ", ".join(f"{v:g} mm x {c}" for v, c in zip(values, counts))
+        summary = ", ".join(f"{v:g} mm x {c}" for v, c in zip(values, counts, strict=True))
         text.append(f"slice spacing is not uniform (steps: {summary})")
     return text
 
@@ -370,12 +415,18 @@ def _check_line(
         _defect(
             problems,
             defects,
-            f"slice positions do not lie on one line (up to {deviation:.2f} mm off): the affine follows the first and last slice"
+            f"slice positions do not lie on one line (up to {deviation:.2f} mm off): "
+            "the affine follows the first and last slice",
         )
 
 
-def _affine(origin: np.ndarray, row: np.ndarray, col: np.ndarray, step: np.ndarray, pixel: tuple[float, float]) -> np.ndarray:
-    """(z, y, x, 1) -> LPS: z column is the true slice step, y = column direction * row spacing, x = row direction * column spacing."""
+def _affine(
+    origin: np.ndarray, row: np.ndarray, col: np.ndarray, step: np.ndarray, pixel: tuple[float, float]
+) -> np.ndarray:
+    """(z, y, x, 1) -> LPS in mm.
+
+    The z column is the true slice step, y = column direction * row spacing, x = row direction * column spacing.
+    """
     affine = np.eye(4)
     affine[:3, 0] = step
     affine[:3, 1] = col * pixel[0]

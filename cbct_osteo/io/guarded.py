@@ -11,20 +11,26 @@ wrong comes back as a :class:`~cbct_osteo.io.errors.LoadError` naming the file.
 The fork server starts once per program (~0.3 s, on the first risky file); each call then
 forks a child in a few milliseconds.
 """
+
 from __future__ import annotations
 
 import multiprocessing
 import os
-from contextlib import contextmanager
 import signal
 import sys
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from cbct_osteo.io import limits
 from cbct_osteo.io.errors import LoadError, describe
 
+if TYPE_CHECKING:  # ForkServerContext does not exist on Windows: annotations only
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkServerContext, SpawnContext
 
-def _context():
+
+def _context() -> SpawnContext | ForkServerContext:
     if not sys.platform.startswith("linux"):
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
@@ -39,7 +45,7 @@ def _forget_server() -> None:
     ``multiprocessing`` would fail waiting for it (ChildProcessError); start a new one when needed."""
     from multiprocessing import forkserver
 
-    server = forkserver._forkserver
+    server: Any = forkserver._forkserver  # private state, not in the stubs: the only way to reset it
     server._forkserver_pid = None
     server._forkserver_address = None
     server._forkserver_alive_fd = None
@@ -59,7 +65,7 @@ def start_server() -> None:
 
 def run_guarded(
     func: Callable[..., Any],
-    args: tuple,
+    args: tuple[Any, ...],
     where: str,
     what: str,
     *,
@@ -102,13 +108,14 @@ def run_guarded(
 
 
 @contextmanager
-def _children_allowed():
+def _children_allowed() -> Iterator[None]:
     """Let a daemonic worker (a Dask worker, a multiprocessing.Pool worker) start the decoder child.
 
     multiprocessing refuses children in daemonic processes because they could outlive it; this
     child cannot: it is waited for (or killed at the timeout) before ``run_guarded`` returns.
     """
-    config = multiprocessing.current_process()._config
+    process: Any = multiprocessing.current_process()  # ``_config`` is private, not in the stubs
+    config = process._config
     daemon = config.get("daemon")
     config["daemon"] = False
     try:
@@ -129,7 +136,7 @@ def _exit_text(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _child(sender, func: Callable[..., Any], args: tuple, memory_bytes: int) -> None:
+def _child(sender: Connection, func: Callable[..., Any], args: tuple[Any, ...], memory_bytes: int) -> None:
     """In the child: limit the address space, run, send ("ok"|"error"|"memory", payload)."""
     try:
         import resource
@@ -142,11 +149,11 @@ def _child(sender, func: Callable[..., Any], args: tuple, memory_bytes: int) -> 
         result = ("ok", func(*args))
     except MemoryError:
         result = ("memory", None)
-    except BaseException as exc:  # the child exists to contain exactly this
+    except BaseException as exc:  # noqa: BLE001 - the child exists to contain exactly this
         result = ("error", describe(exc))
     try:
         sender.send(result)
-    except BaseException as exc:  # an unpicklable result or a full pipe: report it as text
+    except BaseException as exc:  # noqa: BLE001 - an unpicklable result or a full pipe: report it as text
         sender.send(("error", f"could not return the result: {describe(exc)}"))
     finally:
         sender.close()

@@ -16,6 +16,7 @@ allocated or looped over, so a hostile or corrupt input costs at most:
   checked), and at most :data:`DECODER_CHILD_TIMEOUT_S` seconds for one file's decode in a
   guarded child.
 """
+
 from __future__ import annotations
 
 #: Largest volume accepted (voxel bytes after the modality transform), unless ``max_bytes`` says otherwise.

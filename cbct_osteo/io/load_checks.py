@@ -3,6 +3,7 @@
 Each refusal is a :class:`~cbct_osteo.io.errors.LoadError` naming the file and the fault; the
 bounds are those of :mod:`~cbct_osteo.io.limits` (the documented resource policy).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,8 +44,11 @@ def check_pixel_format(info: SeriesInfo, first: FileHeader) -> None:
                     f"{label} is {mine}, but {theirs} in another file of the same series: the slices cannot be stacked",
                 )
         if not 0 < header.bits_stored <= header.bits_allocated:
-            raise LoadError(header.path, f"Bits Stored (0028,0101) {header.bits_stored} does not fit Bits Allocated "
-                            f"(0028,0100) {header.bits_allocated}")
+            raise LoadError(
+                header.path,
+                f"Bits Stored (0028,0101) {header.bits_stored} does not fit Bits Allocated "
+                f"(0028,0100) {header.bits_allocated}",
+            )
 
 
 def format_notes(info: SeriesInfo, mixed_signs: bool) -> list[str]:
@@ -53,11 +57,18 @@ def format_notes(info: SeriesInfo, mixed_signs: bool) -> list[str]:
     bits = sorted({h.bits_stored for h in info.headers.values()})
     if len(bits) > 1:
         notes.append(f"slices differ in Bits Stored ({', '.join(map(str, bits))}): each was read with its own")
-    unusual = sorted({(h.high_bit, h.bits_stored) for h in info.headers.values()
-                      if h.high_bit is not None and h.bits_stored - 1 < h.high_bit < h.bits_allocated})
+    unusual = sorted(
+        {
+            (h.high_bit, h.bits_stored)
+            for h in info.headers.values()
+            if h.high_bit is not None and h.bits_stored - 1 < h.high_bit < h.bits_allocated
+        }
+    )
     for high_bit, bits_stored in unusual:
-        notes.append(f"High Bit {high_bit} with Bits Stored {bits_stored}: values read from bits "
-                     f"{high_bit + 1 - bits_stored}-{high_bit} of each word, as DICOM defines (uncompressed files)")
+        notes.append(
+            f"High Bit {high_bit} with Bits Stored {bits_stored}: values read from bits "
+            f"{high_bit + 1 - bits_stored}-{high_bit} of each word, as DICOM defines (uncompressed files)"
+        )
     if mixed_signs:
         notes.append("slices differ in Pixel Representation (signed and unsigned): values computed in float32")
     return notes
@@ -78,7 +89,8 @@ def check_values(frame: FrameRef, lo: float, hi: float) -> None:
     if not (abs(lo) <= limits.MAX_ABS_VALUE and abs(hi) <= limits.MAX_ABS_VALUE):
         raise LoadError(
             frame.path,
-            f"Rescale Slope {frame.slope:g} / Intercept {frame.intercept:g} give values up to {max(abs(lo), abs(hi)):g}, "
+            f"Rescale Slope {frame.slope:g} / Intercept {frame.intercept:g} give values up to "
+            f"{max(abs(lo), abs(hi)):g}, "
             f"beyond any CT value (limit {limits.MAX_ABS_VALUE:g})",
         )
 

@@ -16,12 +16,15 @@ Two ways in:
 Both return *stored* values (0028,0101 BitsStored honoured: sign-extended or masked);
 the modality rescale is applied by :mod:`cbct_osteo.io.values`.
 """
+
 from __future__ import annotations
 
 import struct
 import warnings
+from typing import BinaryIO
 
 import numpy as np
+
 from cbct_osteo.io.dicom_header import NATIVE_LITTLE_ENDIAN, ExplicitVRLittleEndian, FileHeader
 from cbct_osteo.io.errors import LoadError, describe, is_native_panic
 from cbct_osteo.io.guarded import run_guarded
@@ -114,9 +117,9 @@ def _read_native(header: FileHeader, frames: list[int], out: list[np.ndarray]) -
                 start = _element_start(handle, header, offset, needed)
                 if start is None:
                     return False
-            for frame, array in zip(frames, out):
+            for frame, array in zip(frames, out, strict=True):
                 handle.seek(start + frame * frame_bytes)
-                got = handle.readinto(memoryview(array).cast("B"))
+                got = handle.readinto(array.data.cast("B"))
                 if got != frame_bytes:
                     raise LoadError(
                         header.path, f"the file is truncated: frame {frame + 1} has {got or 0} of {frame_bytes} bytes"
@@ -126,7 +129,7 @@ def _read_native(header: FileHeader, frames: list[int], out: list[np.ndarray]) -
     return True
 
 
-def _tail_start(handle, header: FileHeader, needed: int) -> int | None:
+def _tail_start(handle: BinaryIO, header: FileHeader, needed: int) -> int | None:
     """Start of the pixel values if the file ends with a (7FE0,0010) element of exactly ``needed`` bytes."""
     size = handle.seek(0, 2)
     explicit = header.transfer_syntax == ExplicitVRLittleEndian
@@ -153,7 +156,7 @@ def _offset_by_pydicom(header: FileHeader) -> int | None:
     return found.pixel_offset
 
 
-def _element_start(handle, header: FileHeader, offset: int, needed: int) -> int | None:
+def _element_start(handle: BinaryIO, header: FileHeader, offset: int, needed: int) -> int | None:
     """Start of the pixel values of the element whose tag is at ``offset``; checks its length."""
     handle.seek(offset)
     element = handle.read(12)
@@ -193,7 +196,9 @@ def _decode_with_pydicom(header: FileHeader, frames: list[int], out: list[np.nda
     except NotImplementedError:
         available = ()
     except Exception as exc:
-        raise LoadError(header.path, f"cannot decode the pixel data, transfer syntax {syntax}: {describe(exc)}") from exc
+        raise LoadError(
+            header.path, f"cannot decode the pixel data, transfer syntax {syntax}: {describe(exc)}"
+        ) from exc
     trusted = [p for p in IN_PROCESS_PLUGINS if p in available] or ([""] if not available else [])
     guarded = [p for p in GUARDED_PLUGINS if p in available]
     reasons: list[str] = []
@@ -202,7 +207,7 @@ def _decode_with_pydicom(header: FileHeader, frames: list[int], out: list[np.nda
             decoded = decode_file_frames(header.path, header.transfer_syntax, header.has_file_meta, frames, plugin)
         except LoadError:
             raise
-        except Exception as exc:  # decoders raise NotImplementedError, RuntimeError, ValueError, ...
+        except Exception as exc:  # noqa: BLE001 - decoders raise NotImplementedError, RuntimeError, ValueError, ...
             reasons.append(f"{plugin or 'pydicom'}: {_decoder_detail(exc)}")
             continue
         except BaseException as exc:
@@ -229,11 +234,16 @@ def _decode_with_pydicom(header: FileHeader, frames: list[int], out: list[np.nda
     raise LoadError(header.path, f"cannot decode the pixel data, transfer syntax {syntax}: {detail}")
 
 
-def decode_file_frames(path: str, transfer_syntax: str, has_file_meta: bool, frames: list[int], plugin: str) -> list[np.ndarray]:
-    """Decode ``frames`` of one file with one pydicom plugin ("" = pydicom's choice); module level so a child can run it."""
+def decode_file_frames(
+    path: str, transfer_syntax: str, has_file_meta: bool, frames: list[int], plugin: str
+) -> list[np.ndarray]:
+    """Decode ``frames`` of one file with one pydicom plugin ("" = pydicom's choice).
+
+    Module level so a guarded child can run it.
+    """
     from pydicom import dcmread
     from pydicom.dataset import FileMetaDataset
-    from pydicom.pixels import pixel_array
+    from pydicom.pixels.utils import pixel_array
     from pydicom.uid import UID
 
     with warnings.catch_warnings():
@@ -246,10 +256,14 @@ def decode_file_frames(path: str, transfer_syntax: str, has_file_meta: bool, fra
         return [pixel_array(dataset, index=frame, decoding_plugin=plugin) for frame in frames]
 
 
-def _copy_frames(header: FileHeader, frames: list[int], decoded: list[np.ndarray], out: list[np.ndarray], syntax: str) -> None:
-    for frame, array, values in zip(frames, out, decoded):
+def _copy_frames(
+    header: FileHeader, frames: list[int], decoded: list[np.ndarray], out: list[np.ndarray], syntax: str
+) -> None:
+    for frame, array, values in zip(frames, out, decoded, strict=True):
         if values.shape != array.shape:
-            raise LoadError(header.path, f"frame {frame + 1} decoded to {values.shape}, expected {array.shape} ({syntax})")
+            raise LoadError(
+                header.path, f"frame {frame + 1} decoded to {values.shape}, expected {array.shape} ({syntax})"
+            )
         np.copyto(array, values, casting="unsafe")
 
 

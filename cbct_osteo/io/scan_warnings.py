@@ -8,6 +8,7 @@ file names); volumes made otherwise fall back on the texts, with file names cut 
 derived here from the volume itself (its geometry and calibration). Messages name no patient and
 no source file.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,8 +50,10 @@ def scan_warnings(volume: Volume) -> list[ScanWarning]:
     found: dict[str, ScanWarning] = {}
     facts = volume.meta.extra.get("scan_facts")
     if facts is None:
-        facts = [{"code": next((c for key, c in _TEXT_CODES if key in text), "other"), "message": _without_names(text)}
-                 for text in volume.meta.warnings]
+        facts = [
+            {"code": next((c for key, c in _TEXT_CODES if key in text), "other"), "message": _without_names(text)}
+            for text in volume.meta.warnings
+        ]
     for fact in facts:
         code, text = fact["code"], fact["message"]
         if code != "other" and code not in found and text:
@@ -68,8 +71,15 @@ def scan_warnings(volume: Volume) -> list[ScanWarning]:
             "Gray values are not calibrated Hounsfield units: intensity-based values (trabecular mean and SD) "
             "cannot be compared between scanners.",
         )
-    order = ["coarse_slices", "missing_slices", "interpolated_slices", "gantry_tilt", "oblique",
-             "non_square_pixels", "uncalibrated"]
+    order = [
+        "coarse_slices",
+        "missing_slices",
+        "interpolated_slices",
+        "gantry_tilt",
+        "oblique",
+        "non_square_pixels",
+        "uncalibrated",
+    ]
     return [found[c] for c in order if c in found]
 
 

@@ -12,12 +12,14 @@ GDCM never sees a file whose element lengths do not fit it: every file is walked
 (:func:`~cbct_osteo.io.header_walk.walk_header`, ~0.1 ms), and an inconsistent or unusual one
 goes to pydicom, whose ``defer_size`` keeps large values on disk.
 """
+
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable, Iterator
 from collections.abc import Sequence as AbcSequence
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import gdcm
 
@@ -25,6 +27,9 @@ from cbct_osteo.io import limits
 from cbct_osteo.io.dicom_header import FileHeader, FrameRef, read_header
 from cbct_osteo.io.errors import LoadError
 from cbct_osteo.io.header_walk import walk_header
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 #: Tags the scanner collects, by the name used below.
 _TAGS: dict[str, tuple[int, int]] = {
@@ -59,7 +64,7 @@ _TAGS: dict[str, tuple[int, int]] = {
     "SharedFunctionalGroupsSequence": (0x5200, 0x9229),
     "PerFrameFunctionalGroupsSequence": (0x5200, 0x9230),
 }
-_GDCM_TAGS: dict[str, "gdcm.Tag"] = {key: gdcm.Tag(*tag) for key, tag in _TAGS.items()}
+_GDCM_TAGS: dict[str, gdcm.Tag] = {key: gdcm.Tag(*tag) for key, tag in _TAGS.items()}
 #: Files scanned per GDCM call: small enough for progress and cancel to stay responsive.
 BATCH = 128
 
@@ -87,6 +92,7 @@ def scan_headers(
         if consistent:
             scanner.Scan(consistent)
         for name in batch:
+            header: FileHeader | LoadError | None
             try:
                 header = _from_scanner(scanner, name) if scanner.IsKey(name) else None
             except (UnicodeDecodeError, ValueError, TypeError):
@@ -103,11 +109,15 @@ def scan_headers(
             progress(min(start + BATCH, total), total)
 
 
-def _from_scanner(scanner: "gdcm.Scanner", name: str) -> FileHeader | None:
+def _from_scanner(scanner: gdcm.Scanner, name: str) -> FileHeader | None:
     """A header from scanned values, or None when the file needs pydicom (multi-frame, odd values)."""
     tags = {key: scanner.GetValue(name, tag) for key, tag in _GDCM_TAGS.items()}
     syntax = _str(tags["TransferSyntaxUID"])
-    if not syntax or tags["SharedFunctionalGroupsSequence"] is not None or tags["PerFrameFunctionalGroupsSequence"] is not None:
+    if (
+        not syntax
+        or tags["SharedFunctionalGroupsSequence"] is not None
+        or tags["PerFrameFunctionalGroupsSequence"] is not None
+    ):
         return None
     try:
         frames = _int(tags["NumberOfFrames"], 1)
@@ -124,7 +134,9 @@ def _from_scanner(scanner: "gdcm.Scanner", name: str) -> FileHeader | None:
         return None  # let pydicom report the invalid value
     if frames != 1 or rows <= 0 or columns <= 0:
         return None  # multi-frame geometry, or not an image: pydicom decides
-    if rows * columns * max(1, bits_allocated // 8) * max(1, samples) > limits.MAX_COMPRESSION_RATIO * os.path.getsize(name):
+    if rows * columns * max(1, bits_allocated // 8) * max(1, samples) > limits.MAX_COMPRESSION_RATIO * os.path.getsize(
+        name
+    ):
         return None  # more pixels than the file can hold, compressed or not: pydicom's header check says so
     slope = _float(tags["RescaleSlope"], finite_only=False)  # NaN/inf kept: the loader refuses them by name
     intercept = _float(tags["RescaleIntercept"], finite_only=False)
@@ -175,6 +187,10 @@ def _str(value: str | None) -> str:
     return value.strip(" \x00") if value else ""
 
 
+@overload
+def _int(value: str | None, default: int) -> int: ...
+@overload
+def _int(value: str | None, default: None) -> int | None: ...
 def _int(value: str | None, default: int | None) -> int | None:
     text = _str(value)
     return default if not text else int(text.split("\\")[0])
@@ -191,6 +207,12 @@ def _float(value: str | None, finite_only: bool = True) -> float | None:
     return result if math.isfinite(result) or not finite_only else None
 
 
+@overload
+def _floats(value: str | None, count: Literal[2]) -> tuple[float, float] | None: ...
+@overload
+def _floats(value: str | None, count: Literal[3]) -> tuple[float, float, float] | None: ...
+@overload
+def _floats(value: str | None, count: int) -> tuple[float, ...] | None: ...
 def _floats(value: str | None, count: int) -> tuple[float, ...] | None:
     text = _str(value)
     if not text:
@@ -251,7 +273,7 @@ def read_meta(header: FileHeader) -> dict[str, str]:
     return _meta_from_dataset(header.dataset)
 
 
-def _meta_from_dataset(ds) -> dict[str, str]:
+def _meta_from_dataset(ds: Dataset) -> dict[str, str]:
     values = {key: _text(_get(ds, key)) for key in META_TAGS}
     shared = _get(ds, "SharedFunctionalGroupsSequence")
     for key, (sequence, keyword) in _ENHANCED_META.items():
@@ -262,16 +284,16 @@ def _meta_from_dataset(ds) -> dict[str, str]:
     return values
 
 
-def _get(ds, key: str):
+def _get(ds: Dataset, key: str) -> Any:
     """``ds.get(key)``, or None when pydicom cannot convert the stored value (unknown VR, bad text):
     a descriptive attribute that cannot be read is treated as absent."""
     try:
         return ds.get(key)
-    except Exception:
+    except Exception:  # noqa: BLE001 - pydicom raises many types for an unconvertible value: treated as absent
         return None
 
 
-def _text(value) -> str:
+def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, AbcSequence) and not isinstance(value, (str, bytes)):  # MultiValue, not PersonName

@@ -22,6 +22,7 @@ Autosaves live in ``<data dir>/autosave/<series_uid>-<fingerprint>.json`` where 
 is ``$CBCT_OSTEO_DATA_DIR`` if set (tests), else ``$XDG_DATA_HOME/cbct-osteo`` or
 ``~/.local/share/cbct-osteo``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,9 +35,9 @@ from typing import Any
 
 from cbct_osteo.io.atomic import write_json_atomic
 from cbct_osteo.io.errors import LoadError
-from cbct_osteo.io.user_files import check_format_header, read_user_json
 from cbct_osteo.io.landmarks_file import FORMAT_NAME as LANDMARKS_FORMAT
 from cbct_osteo.io.landmarks_file import LandmarkSet
+from cbct_osteo.io.user_files import check_format_header, read_user_json
 
 SESSION_FORMAT = "cbct-osteo-session"
 SESSION_VERSION = 1
@@ -91,13 +92,15 @@ class Session:
         return document
 
     @classmethod
-    def from_json(cls, document: Any, source: str | Path = "<session>") -> "Session":
+    def from_json(cls, document: Any, source: str | Path = "<session>") -> Session:
         """Parse a session (or plain landmarks) document; :class:`LoadError` naming ``source`` on a fault."""
         if not isinstance(document, dict):
             raise LoadError(source, "is not a session file (expected a JSON object)")
         if document.get("format") == LANDMARKS_FORMAT:
             landmarks = LandmarkSet.from_json(document, source, refuse_degenerate=False)
-            return cls(landmarks=landmarks, series_uid=landmarks.series_uid, volume_fingerprint=landmarks.volume_fingerprint)
+            return cls(
+                landmarks=landmarks, series_uid=landmarks.series_uid, volume_fingerprint=landmarks.volume_fingerprint
+            )
         check_format_header(document, source, SESSION_FORMAT, SESSION_VERSION, "cbct-osteo session", "session format")
         settings = document.get("settings") or {}
         if not isinstance(settings, dict):

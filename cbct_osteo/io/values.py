@@ -16,15 +16,16 @@ arithmetic modulo 2**bits is exact whenever the true result fits the target type
 checked on the actual value range before anything is transformed; only when it does not fit
 is the volume promoted to int32. Non-integer rescales and LUTs give float32.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from typing import TYPE_CHECKING
-
 from cbct_osteo.io.dicom_header import FileHeader, FrameRef
+from cbct_osteo.io.errors import LoadError
 
 if TYPE_CHECKING:
     from cbct_osteo.io.discovery import SeriesInfo
@@ -59,7 +60,7 @@ class ValueMapper:
     header: FileHeader
 
     @classmethod
-    def for_header(cls, header: FileHeader, raw_dtype: np.dtype) -> "ValueMapper":
+    def for_header(cls, header: FileHeader, raw_dtype: np.dtype) -> ValueMapper:
         bits = header.bits_stored
         lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if header.signed else (0, (1 << bits) - 1)
         padding = None
@@ -129,7 +130,9 @@ class ValueMapper:
 
     # -- float path (non-integer rescale, Modality LUT) ----------------------------------
 
-    def apply_float(self, raw: np.ndarray, out: np.ndarray, slope: float, intercept: float) -> tuple[float, float] | None:
+    def apply_float(
+        self, raw: np.ndarray, out: np.ndarray, slope: float, intercept: float
+    ) -> tuple[float, float] | None:
         """Write float32 values of a stored-value slice into ``out``; padding becomes NaN.
 
         Returns the (min, max) of the non-padding output values (None if all padding).
@@ -139,7 +142,7 @@ class ValueMapper:
         if self.monochrome1:
             values = self.invert_sum - raw.astype(np.int64)
         if self.uses_lut:
-            from pydicom.pixels import apply_modality_lut
+            from pydicom.pixels.processing import apply_modality_lut
 
             out[...] = apply_modality_lut(values, self.header.dataset)
         else:
@@ -155,8 +158,11 @@ class ValueMapper:
 
 def choose_integer_dtype(raw_dtype: np.dtype, lo: float, hi: float) -> np.dtype:
     """Smallest integer dtype holding [lo, hi], preferring the stored dtype and its item size."""
-    same_size = [raw_dtype, np.dtype(f"{'u' if raw_dtype.kind == 'i' else 'i'}{raw_dtype.itemsize}")]
-    wider = [np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64)]
+    same_size: list[np.dtype[Any]] = [
+        raw_dtype,
+        np.dtype(f"{'u' if raw_dtype.kind == 'i' else 'i'}{raw_dtype.itemsize}"),
+    ]
+    wider: list[np.dtype[Any]] = [np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64)]
     for dtype in same_size + [d for d in wider if d.itemsize > raw_dtype.itemsize]:
         info = np.iinfo(dtype)
         if info.min <= lo and hi <= info.max:
@@ -164,9 +170,10 @@ def choose_integer_dtype(raw_dtype: np.dtype, lo: float, hi: float) -> np.dtype:
     return np.dtype(np.int64)
 
 
-def _wrap(value: int, dtype: np.dtype):
+def _wrap(value: int, dtype: np.dtype[Any]) -> np.generic:
     """``value`` modulo 2**bits as a scalar of ``dtype`` (exact for ring arithmetic)."""
-    return np.array(int(value) % (1 << (8 * dtype.itemsize)), dtype=np.uint64).astype(dtype)[()]
+    wrapped = np.array(int(value) % (1 << (8 * dtype.itemsize)), dtype=np.uint64).astype(dtype)
+    return cast("np.generic", wrapped[()])  # () indexes a 0-d array to its scalar; the stubs say ndarray
 
 
 def _as_stored(value: int, header: FileHeader) -> int:
@@ -180,14 +187,16 @@ def _as_stored(value: int, header: FileHeader) -> int:
 class Mappers:
     """The modality transform of each file: files may differ in Bits Stored and padding."""
 
-    def __init__(self, info: "SeriesInfo") -> None:
-        self._by_key: dict[tuple, ValueMapper] = {}
+    def __init__(self, info: SeriesInfo) -> None:
+        self._by_key: dict[tuple[int, bool, int | None, int | None], ValueMapper] = {}
         self._by_path: dict[str, ValueMapper] = {}
         for path, header in info.headers.items():
             key = (header.bits_stored, header.signed, header.padding_value, header.padding_limit)
             if key not in self._by_key:
                 self._by_key[key] = ValueMapper.for_header(header, _stored_dtype(header))
             self._by_path[path] = self._by_key[key]
+        if info.plan is None or not info.plan.frames:
+            raise LoadError(info.uid, "the series has no image to load")
         self.first = self._by_path[info.plan.frames[0].path]
 
     def __getitem__(self, frame: FrameRef) -> ValueMapper:

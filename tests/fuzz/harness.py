@@ -22,6 +22,7 @@ memory     MemoryError, or peak memory above the documented limit (a bug)
 Only the first two are acceptable. ``benchmarks/fuzz.py`` is the command line;
 ``tests/fuzz/test_fuzz.py`` runs a short fixed-seed campaign.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,11 +33,12 @@ import signal
 import time
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from cbct_osteo.io import limits
+from fuzz.mutators import MUTATORS, prepare_seeds
 
 OUTCOMES = ("loaded", "own", "foreign", "abort", "hang", "memory")
 ACCEPTABLE = ("loaded", "own")
@@ -47,9 +49,8 @@ MEMORY_LIMIT_BYTES = limits.FIXED_OVERHEAD_BYTES + 256 * 1024**2
 ADDRESS_SPACE_BYTES = 2 * 1024**3
 TIMEOUT_S = 30.0
 
-from fuzz.mutators import MUTATORS, prepare_seeds
-
 # -- running one input in a guarded child ---------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -102,7 +103,7 @@ def run_case(target: Path | str, timeout_s: float = TIMEOUT_S, memory_limit: int
                     message = f"own {exc}"
             except MemoryError as exc:
                 message = f"memory MemoryError {exc}"
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - any other exception is the finding the fuzzer reports
                 message = f"foreign {type(exc).__module__}.{type(exc).__name__}: {exc}"
             os.write(write_end, message.encode("utf-8", "replace")[:4000])
         finally:
@@ -156,6 +157,7 @@ def _special(folder: str, names: list[str]) -> list[str]:
 
 # -- a campaign ------------------------------------------------------------------------------
 
+
 @dataclass
 class Campaign:
     """Counts per (mutator, outcome), examples of every unacceptable outcome, timing."""
@@ -187,8 +189,15 @@ class Campaign:
         return "\n".join(rows)
 
 
-def run_campaign(seed: int, count: int, work: Path, *, time_budget_s: float | None = None,
-                 keep_failures: Path | None = None, progress: Callable[[int, Campaign], None] | None = None) -> Campaign:
+def run_campaign(
+    seed: int,
+    count: int,
+    work: Path,
+    *,
+    time_budget_s: float | None = None,
+    keep_failures: Path | None = None,
+    progress: Callable[[int, Campaign], None] | None = None,
+) -> Campaign:
     """Generate and run ``count`` mutants (round-robin over the mutators) from ``seed``.
 
     Stops early after ``time_budget_s`` seconds. Unacceptable mutants are copied under
@@ -211,7 +220,7 @@ def run_campaign(seed: int, count: int, work: Path, *, time_budget_s: float | No
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 target = MUTATORS[name](rng, seeds, out)
-        except Exception:  # a mutator could not write this mutant: not a loader result
+        except Exception:  # noqa: BLE001 - a mutator could not write this mutant: not a loader result
             campaign.not_written += 1
             shutil.rmtree(out, ignore_errors=True)
             continue

@@ -5,17 +5,19 @@ Seeds are real files from the shared corpus (../shared/data) and small phantom s
 ``random.Random``, the seeds and an output folder, writes one mutant there and returns the path
 to load (a file, a folder or a DICOMDIR).
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
 import socket
 import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 _ROBUST = SHARED / "robustness"
@@ -71,6 +73,7 @@ def prepare_seeds(work: Path) -> Seeds:
 
 
 # -- mutators: each writes one mutant under ``out`` and returns the path to load ---------------------
+
 
 def _copy_file(source: Path, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
@@ -136,8 +139,16 @@ def length_fields(rng: random.Random, seeds: Seeds, out: Path) -> Path:
     if fields:
         offset, size = rng.choice(fields)
         old = int.from_bytes(data[offset : offset + size], "little")
-        new = rng.choice([old ^ (1 << rng.randrange(8 * size)), old + 0x400, old | 0x4000, (1 << (8 * size)) - 1,
-                          rng.randrange(1 << (8 * size)), old ^ 0x0400])
+        new = rng.choice(
+            [
+                old ^ (1 << rng.randrange(8 * size)),
+                old + 0x400,
+                old | 0x4000,
+                (1 << (8 * size)) - 1,
+                rng.randrange(1 << (8 * size)),
+                old ^ 0x0400,
+            ]
+        )
         data[offset : offset + size] = (new % (1 << (8 * size))).to_bytes(size, "little")
     path.write_bytes(bytes(data))
     return path
@@ -156,27 +167,48 @@ def _edit(path: Path, change: Callable) -> None:
 def huge_counts(rng: random.Random, seeds: Seeds, out: Path) -> Path:
     source = rng.choice(seeds.files)
     path = _copy_file(source, out)
-    keyword = rng.choice(["NumberOfFrames", "Rows", "Columns", "BitsAllocated", "BitsStored", "SamplesPerPixel",
-                          "HighBit", "PixelRepresentation"])
+    keyword = rng.choice(
+        [
+            "NumberOfFrames",
+            "Rows",
+            "Columns",
+            "BitsAllocated",
+            "BitsStored",
+            "SamplesPerPixel",
+            "HighBit",
+            "PixelRepresentation",
+        ]
+    )
     value = rng.choice([0, 1, 7, 17, 255, 4095, 16385, 65535, 1_000_000, 2**31 - 1])
-    if keyword in ("Rows", "Columns", "BitsAllocated", "BitsStored", "SamplesPerPixel", "HighBit", "PixelRepresentation"):
+    if keyword in (
+        "Rows",
+        "Columns",
+        "BitsAllocated",
+        "BitsStored",
+        "SamplesPerPixel",
+        "HighBit",
+        "PixelRepresentation",
+    ):
         value = min(value, 65535)
 
     def change(ds) -> None:
         setattr(ds, keyword, str(value) if keyword == "NumberOfFrames" else value)
 
-    try:
+    with contextlib.suppress(Exception):  # the seed's syntax cannot be rewritten by pydicom: keep the copy
         _edit(path, change)
-    except Exception:  # the seed's syntax cannot be rewritten by pydicom: keep the copy
-        pass
     return path
 
 
 _GEOMETRY_VALUES = (float("nan"), float("inf"), -float("inf"), 1e300, 1e9, 1e6, -1e6, 0.0, 1e-9)
 
 
-def _series_edit(rng: random.Random, seeds: Seeds, out: Path, change: Callable[[object, random.Random], None],
-                 how_many: int | None = None) -> Path:
+def _series_edit(
+    rng: random.Random,
+    seeds: Seeds,
+    out: Path,
+    change: Callable[[object, random.Random], None],
+    how_many: int | None = None,
+) -> Path:
     paths = _copy_series(rng.choice(seeds.series), out / "series")
     targets = rng.sample(paths, how_many or rng.randint(1, len(paths)))
     for path in targets:
@@ -191,8 +223,9 @@ def _set_geometry(ds, rng: random.Random) -> None:
     if groups:
         item = rng.choice(list(groups))
         target = item.PlanePositionSequence[0] if rng.random() < 0.7 and "PlanePositionSequence" in item else item
-    keyword = rng.choice(["ImagePositionPatient", "PixelSpacing", "SliceThickness", "ImageOrientationPatient",
-                          "SpacingBetweenSlices"])
+    keyword = rng.choice(
+        ["ImagePositionPatient", "PixelSpacing", "SliceThickness", "ImageOrientationPatient", "SpacingBetweenSlices"]
+    )
     if keyword == "ImagePositionPatient" or target is not ds:
         position = list(getattr(target, "ImagePositionPatient", [0.0, 0.0, 0.0]))
         position[rng.randrange(3)] = value if rng.random() < 0.5 else float(position[2]) + value
@@ -220,8 +253,20 @@ def rescale(rng: random.Random, seeds: Seeds, out: Path) -> Path:
 
 
 def _mix(ds, rng: random.Random) -> None:
-    change = rng.choice(["bits_stored", "bits_allocated", "rows", "photometric", "signed", "localizer",
-                         "secondary_capture", "series_uid", "no_position", "duplicate_position"])
+    change = rng.choice(
+        [
+            "bits_stored",
+            "bits_allocated",
+            "rows",
+            "photometric",
+            "signed",
+            "localizer",
+            "secondary_capture",
+            "series_uid",
+            "no_position",
+            "duplicate_position",
+        ]
+    )
     if change == "bits_stored":
         ds.BitsStored = rng.choice([8, 12, 13, 15, 16])
         ds.HighBit = ds.BitsStored - 1
@@ -254,8 +299,18 @@ def special_files(rng: random.Random, seeds: Seeds, out: Path) -> Path | list[Pa
     folder = out / "series"
     _copy_series(rng.choice(seeds.series), folder)
     kind = rng.choice(["fifo", "socket", "broken_link", "device_link", "empty", "dir_link", "fifo_dicomdir"])
-    special = folder / {"fifo": "zz_fifo", "fifo_dicomdir": "DICOMDIR", "socket": "zz_socket", "broken_link": "zz_broken",
-                        "device_link": "zz_zero", "dir_link": "zz_loop", "empty": "zz_empty"}[kind]
+    special = (
+        folder
+        / {
+            "fifo": "zz_fifo",
+            "fifo_dicomdir": "DICOMDIR",
+            "socket": "zz_socket",
+            "broken_link": "zz_broken",
+            "device_link": "zz_zero",
+            "dir_link": "zz_loop",
+            "empty": "zz_empty",
+        }[kind]
+    )
     if kind in ("fifo", "fifo_dicomdir"):
         os.mkfifo(special)
     elif kind == "socket":
@@ -281,7 +336,9 @@ def special_files(rng: random.Random, seeds: Seeds, out: Path) -> Path | list[Pa
 
 
 def pixel_data(rng: random.Random, seeds: Seeds, out: Path) -> Path:
-    compressed = [p for p in seeds.files if any(t in p.name for t in ("4.50", "4.51", "4.70", "4.80", "4.90", "1.2.5", "RLE"))]
+    compressed = [
+        p for p in seeds.files if any(t in p.name for t in ("4.50", "4.51", "4.70", "4.80", "4.90", "1.2.5", "RLE"))
+    ]
     path = _copy_file(rng.choice(compressed or seeds.files), out)
     data = bytearray(path.read_bytes())
     start = _header_end(data)

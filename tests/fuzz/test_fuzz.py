@@ -5,6 +5,7 @@ busy machine the campaign stops early, but at least half of it must run). A fail
 table and each bad case with its mutator and index; reproduce it with
 ``benchmarks/fuzz.py --seed 20261201 --count INDEX+1 --keep DIR``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,8 +1,9 @@
 """Small synthetic DICOM series written with pydicom, with known values and geometry (test helper)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -75,4 +76,3 @@ def write_series(
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths
-

@@ -3,6 +3,7 @@ pydicom or bytes) or a phantom. Inputs that could take the process down, hang or
 are loaded in a forked child with limits (tests/fuzz/harness.py ``run_case``), so a regression
 fails the test instead of killing the test run.
 """
+
 from __future__ import annotations
 
 import os
@@ -55,9 +56,11 @@ def vhp_four(shared_data: Path, tmp_path: Path) -> Path:
 
 # -- process abort -------------------------------------------------------------------------
 
+
 @pytest.fixture()
 def jpeg_7_of_8(shared_data: Path, tmp_path: Path) -> Path:
     """JPEG Baseline CT with Bits Stored 7 of Bits Allocated 8: GDCM aborts the process on it."""
+
     def change(ds) -> None:
         ds.BitsStored, ds.HighBit = 7, 6
 
@@ -81,6 +84,7 @@ def test_a_decoder_that_aborts_costs_a_load_error_not_the_process(jpeg_7_of_8: P
 
 # -- counts against the file's length ------------------------------------------------------
 
+
 @pytest.mark.parametrize("frames", [11, 1_000_000, 10_000_000, 2**31 - 1])
 def test_number_of_frames_is_checked_against_the_file(shared_data: Path, tmp_path: Path, frames: int) -> None:
     path = _edit(shared_data / MULTIFRAME, tmp_path / "frames.dcm", lambda ds: setattr(ds, "NumberOfFrames", frames))
@@ -94,7 +98,11 @@ def test_number_of_frames_is_checked_against_the_file(shared_data: Path, tmp_pat
 
 def test_a_deflated_file_may_not_declare_more_than_it_can_inflate_to(shared_data: Path, tmp_path: Path) -> None:
     """Deflated Explicit VR: its pixel data cannot be sized from the file, so 1000 x the file size is the bound."""
-    source = shared_data / CORNERSTONE / "CTImage.dcm_DeflatedExplicitVRLittleEndianTransferSyntax_1.2.840.10008.1.2.1.99.dcm"
+    source = (
+        shared_data
+        / CORNERSTONE
+        / "CTImage.dcm_DeflatedExplicitVRLittleEndianTransferSyntax_1.2.840.10008.1.2.1.99.dcm"
+    )
     path = _edit(source, tmp_path / "deflated.dcm", lambda ds: setattr(ds, "NumberOfFrames", 4095))  # 2 GiB declared
     outcome = run_case(path)
     assert outcome.category == "own" and "compression" in outcome.detail, outcome.detail
@@ -110,6 +118,7 @@ def test_a_truncated_multiframe_file_is_refused_before_allocating(shared_data: P
 
 
 # -- header scanner memory ------------------------------------------------------------------
+
 
 def _flip_length_byte(source: Path, target: Path, tag: tuple[int, int], xor: int) -> Path:
     """Flip bits in the (explicit VR, 2-byte) length of ``tag``, as one bad byte on a disk does."""
@@ -162,12 +171,15 @@ def test_every_real_file_takes_the_fast_header_path(shared_data: Path) -> None:
             assert walk_header(str(path)).status == "ok", (path, walk_header(str(path)))
 
 
-@pytest.mark.parametrize("name, status", [
-    ("CTImage.dcm_LittleEndianImplicitTransferSyntax_1.2.840.10008.1.2.dcm", "ok"),
-    ("CTImage.dcm_BigEndianExplicitTransferSyntax_1.2.840.10008.1.2.2.dcm", "ok"),
-    ("CTImage.dcm_JPEG2000LosslessOnlyTransferSyntax_1.2.840.10008.1.2.4.90.dcm", "ok"),
-    ("CTImage.dcm_DeflatedExplicitVRLittleEndianTransferSyntax_1.2.840.10008.1.2.1.99.dcm", "unusual"),
-])
+@pytest.mark.parametrize(
+    "name, status",
+    [
+        ("CTImage.dcm_LittleEndianImplicitTransferSyntax_1.2.840.10008.1.2.dcm", "ok"),
+        ("CTImage.dcm_BigEndianExplicitTransferSyntax_1.2.840.10008.1.2.2.dcm", "ok"),
+        ("CTImage.dcm_JPEG2000LosslessOnlyTransferSyntax_1.2.840.10008.1.2.4.90.dcm", "ok"),
+        ("CTImage.dcm_DeflatedExplicitVRLittleEndianTransferSyntax_1.2.840.10008.1.2.1.99.dcm", "unusual"),
+    ],
+)
 def test_the_length_walk_reads_every_encoding(shared_data: Path, name: str, status: str) -> None:
     assert walk_header(str(shared_data / CORNERSTONE / name)).status == status
 
@@ -184,6 +196,7 @@ def test_a_length_past_the_end_of_the_file_is_corrupt(shared_data: Path, tmp_pat
 
 # -- pyo3 panic ------------------------------------------------------------------------------
 
+
 def _rle_panic_file(shared_data: Path, target: Path) -> Path:
     """MR_small_RLE.dcm with a few bytes of its RLE segments changed until pylibjpeg-rle panics (seeded)."""
     from pydicom.pixels import pixel_array
@@ -199,7 +212,7 @@ def _rle_panic_file(shared_data: Path, target: Path) -> Path:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 pixel_array(str(target), decoding_plugin="pylibjpeg")
-        except Exception:
+        except Exception:  # noqa: BLE001 - an ordinary decoder error is fine here; only a panic is sought
             continue
         except BaseException as exc:
             if is_native_panic(exc):
@@ -221,6 +234,7 @@ def test_a_decoder_panic_is_caught_precisely(shared_data: Path, tmp_path: Path, 
 
 
 # -- geometry --------------------------------------------------------------------------------
+
 
 def _move_last(folder: Path, change) -> None:
     last = max(folder.iterdir(), key=lambda p: float(dcmread(p, stop_before_pixels=True).ImagePositionPatient[2]))
@@ -273,6 +287,7 @@ def test_slices_a_kilometre_apart_are_not_a_volume(vhp_four: Path) -> None:
 
 # -- special files ---------------------------------------------------------------------------
 
+
 def test_fifo_socket_and_device_in_a_folder_are_skipped_unopened(vhp_four: Path) -> None:
     reference = load(vhp_four)
     os.mkfifo(vhp_four / "zz_fifo")  # opening it for reading would block forever
@@ -290,10 +305,15 @@ def test_fifo_socket_and_device_in_a_folder_are_skipped_unopened(vhp_four: Path)
 
 # -- rescale and DICOMDIR --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "slope, intercept, expected",
-    [("1e300", "0", "not plausible"), ("1", "-1e300", "not plausible"), ("1e8", "0", "give values up to"),
-     ("nan", "0", "not plausible")],
+    [
+        ("1e300", "0", "not plausible"),
+        ("1", "-1e300", "not plausible"),
+        ("1e8", "0", "give values up to"),
+        ("nan", "0", "not plausible"),
+    ],
 )
 def test_huge_rescale_is_a_clear_load_error(vhp_four: Path, slope, intercept, expected) -> None:
     target = sorted(vhp_four.iterdir())[1]
@@ -327,8 +347,16 @@ def test_nul_byte_in_a_dicomdir_path_is_reported(shared_data: Path, tmp_path: Pa
 def test_policy_limits_are_enforced_where_documented() -> None:
     """The documented numbers are the enforced ones (docs/developer-guide.md, 'Resource policy')."""
     guide = (Path(__file__).resolve().parents[2] / "docs" / "developer-guide.md").read_text()
-    for name in ("MAX_VOLUME_BYTES", "MAX_FRAMES_PER_FILE", "MAX_IMAGE_SIDE", "MAX_COMPRESSION_RATIO",
-                 "DECODER_CHILD_TIMEOUT_S", "DECODER_CHILD_BYTES", "MAX_ABS_VALUE", "MAX_VOXEL_MM"):
+    for name in (
+        "MAX_VOLUME_BYTES",
+        "MAX_FRAMES_PER_FILE",
+        "MAX_IMAGE_SIDE",
+        "MAX_COMPRESSION_RATIO",
+        "DECODER_CHILD_TIMEOUT_S",
+        "DECODER_CHILD_BYTES",
+        "MAX_ABS_VALUE",
+        "MAX_VOXEL_MM",
+    ):
         assert name in guide, name
     assert limits.MAX_VOLUME_BYTES == 4 * 1024**3
 
@@ -341,7 +369,7 @@ def _load_in_daemon(path: str, monkey_plugins: bool, queue) -> None:
         queue.put("loaded")
     except LoadError as exc:
         queue.put(f"own {exc}")
-    except BaseException as exc:  # reported to the test, which fails on it
+    except BaseException as exc:  # noqa: BLE001 - reported to the test, which fails on it
         queue.put(f"foreign {type(exc).__name__}: {exc}")
 
 

@@ -5,6 +5,7 @@ Each test copies a few consecutive slices of ../shared/data/real_volumes/vhp_mal
 real exports differ, and compares with the load of the unmodified copy: the independent truth
 is that the HU of every voxel must not change.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -52,6 +53,7 @@ def _rewrite(path: Path, change) -> None:
 
 def _lowest_slice(folder: Path) -> Path:
     """The file of the first slice along the normal (the one a loader would take as 'first')."""
+
     def z(path: Path) -> float:
         return float(dcmread(path, stop_before_pixels=True).ImagePositionPatient[2])
 
@@ -66,6 +68,7 @@ def test_slices_differing_in_bits_stored_give_identical_hu(vhp_slices: Path, ref
     def widen(bits: int):
         def change(ds) -> None:
             ds.BitsStored, ds.HighBit = bits, bits - 1
+
         return change
 
     _rewrite(lowest, widen(16))  # the first slice: a loader using its Bits Stored for all would not mask
@@ -84,7 +87,9 @@ def test_slices_differing_in_bits_stored_give_identical_hu(vhp_slices: Path, ref
     assert any("Bits Stored (12, 13, 16)" in w for w in volume.meta.warnings)
 
 
-def test_a_slice_whose_bits_sit_high_in_the_word_gives_identical_hu(vhp_slices: Path, reference, tmp_path: Path) -> None:
+def test_a_slice_whose_bits_sit_high_in_the_word_gives_identical_hu(
+    vhp_slices: Path, reference, tmp_path: Path
+) -> None:
     """Bits Stored 12 with High Bit 15 (values in bits 4-15, the low bits free for overlays)."""
     folder = _copy(vhp_slices, tmp_path / "high")
 
@@ -98,7 +103,9 @@ def test_a_slice_whose_bits_sit_high_in_the_word_gives_identical_hu(vhp_slices: 
     assert any("High Bit 15 with Bits Stored 12" in w for w in volume.meta.warnings)
 
 
-def test_slices_differing_in_pixel_representation_give_identical_hu(vhp_slices: Path, reference, tmp_path: Path) -> None:
+def test_slices_differing_in_pixel_representation_give_identical_hu(
+    vhp_slices: Path, reference, tmp_path: Path
+) -> None:
     folder = _copy(vhp_slices, tmp_path / "signed")
 
     def to_signed(ds) -> None:  # same stored numbers (all < 4096), now as signed 16-bit
@@ -127,7 +134,10 @@ def test_rescale_and_window_per_slice(vhp_slices: Path, reference, tmp_path: Pat
 
 @pytest.mark.parametrize(
     "keyword, value, expected",
-    [("BitsAllocated", 32, "Bits Allocated"), ("PhotometricInterpretation", "MONOCHROME1", "Photometric Interpretation")],
+    [
+        ("BitsAllocated", 32, "Bits Allocated"),
+        ("PhotometricInterpretation", "MONOCHROME1", "Photometric Interpretation"),
+    ],
 )
 def test_what_cannot_be_stacked_is_refused_by_name(vhp_slices: Path, tmp_path: Path, keyword, value, expected) -> None:
     folder = _copy(vhp_slices, tmp_path / "bad")
@@ -158,7 +168,9 @@ def _sr_dose_report(like: Path, path: Path) -> None:
     ds.save_as(path, enforce_file_format=True)
 
 
-def test_scout_dose_screen_and_dose_report_in_the_series_are_set_apart(vhp_slices: Path, reference, tmp_path: Path) -> None:
+def test_scout_dose_screen_and_dose_report_in_the_series_are_set_apart(
+    vhp_slices: Path, reference, tmp_path: Path
+) -> None:
     folder = _copy(vhp_slices, tmp_path / "extras")
     source = sorted(folder.iterdir())[0]
     scout, screen = folder / "SCOUT", folder / "DOSE_SCREEN"

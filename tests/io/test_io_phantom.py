@@ -1,4 +1,5 @@
 """Round trip through DICOM: the phantom written as a series, and as one Enhanced file, loads back exactly."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """scan_warnings on real scans: the loader's classified facts reach it, without any file name."""
+
 from __future__ import annotations
 
 import shutil

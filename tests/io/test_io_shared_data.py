@@ -1,4 +1,5 @@
 """The loader on the team's real DICOM corpus (../shared/data, facts from its SOURCES.md)."""
+
 from __future__ import annotations
 
 import warnings
@@ -75,8 +76,9 @@ def test_skull_discovery_reports_the_missing_file_and_reference_images(shared_da
 def test_gantry_tilt_keeps_true_geometry_and_resamples_uneven_spacing(shared_data: Path) -> None:
     folder = shared_data / TILT
     volume = load_series(folder)
-    positions = np.array(sorted((np.array(_header(p).ImagePositionPatient, float) for p in folder.glob("*.dcm")),
-                                key=lambda p: p[2]))
+    positions = np.array(
+        sorted((np.array(_header(p).ImagePositionPatient, float) for p in folder.glob("*.dcm")), key=lambda p: p[2])
+    )
     assert volume.shape == (37, 512, 512)  # 28 slices at 4 then 7 mm, resampled onto a 4 mm grid
     np.testing.assert_allclose(volume.index_to_patient([0, 0, 0]), positions[0], atol=1e-4)
     np.testing.assert_allclose(volume.index_to_patient([36, 0, 0]), positions[-1], atol=1e-3)
@@ -125,9 +127,17 @@ def test_undecodable_jpeg_processes_name_the_syntax(syntax: str, shared_data: Pa
 def test_every_lossless_syntax_gives_the_same_ct_values(shared_data: Path) -> None:
     folder = shared_data / CORNERSTONE
     reference = load_series(folder / "CTImage.dcm").voxels
-    lossless = ["1.2.840.10008.1.2.dcm", "1.2.840.10008.1.2.1.dcm", "1.2.840.10008.1.2.2.dcm", "1.2.840.10008.1.2.1.99.dcm",
-                "1.2.840.10008.1.2.5.dcm", "1.2.840.10008.1.2.4.57.dcm", "1.2.840.10008.1.2.4.70.dcm",
-                "1.2.840.10008.1.2.4.80.dcm", "1.2.840.10008.1.2.4.90.dcm"]
+    lossless = [
+        "1.2.840.10008.1.2.dcm",
+        "1.2.840.10008.1.2.1.dcm",
+        "1.2.840.10008.1.2.2.dcm",
+        "1.2.840.10008.1.2.1.99.dcm",
+        "1.2.840.10008.1.2.5.dcm",
+        "1.2.840.10008.1.2.4.57.dcm",
+        "1.2.840.10008.1.2.4.70.dcm",
+        "1.2.840.10008.1.2.4.80.dcm",
+        "1.2.840.10008.1.2.4.90.dcm",
+    ]
     for suffix in lossless:
         path = next(folder.glob(f"CTImage.dcm_*_{suffix}"))
         np.testing.assert_array_equal(load_series(path).voxels, reference, err_msg=path.name)
@@ -135,9 +145,15 @@ def test_every_lossless_syntax_gives_the_same_ct_values(shared_data: Path) -> No
 
 @pytest.mark.parametrize(
     "name",
-    ["pydicom_data/693_UNCR.dcm", "pydicom_data/MR2_UNCR.dcm", "pydicom_data/mlut_18.dcm",
-     "pydicom_data/eCT_Supplemental.dcm", "pydicom_test_files/CT_small.dcm", "pydicom_data/JLSL_16_15_1_1F.dcm",
-     "pydicom_data/emri_small_big_endian.dcm"],
+    [
+        "pydicom_data/693_UNCR.dcm",
+        "pydicom_data/MR2_UNCR.dcm",
+        "pydicom_data/mlut_18.dcm",
+        "pydicom_data/eCT_Supplemental.dcm",
+        "pydicom_test_files/CT_small.dcm",
+        "pydicom_data/JLSL_16_15_1_1F.dcm",
+        "pydicom_data/emri_small_big_endian.dcm",
+    ],
 )
 def test_values_match_pydicom_modality_lut(name: str, shared_data: Path) -> None:
     """BitsStored 14, non-integer slope, Modality LUT Sequence, Enhanced CT, signed 15-bit, big endian."""
@@ -152,7 +168,9 @@ def test_values_match_pydicom_modality_lut(name: str, shared_data: Path) -> None
         # frames are stacked along the slice normal (row x column), whatever their order in the file
         iop = np.array(ds.SharedFunctionalGroupsSequence[0].PlaneOrientationSequence[0].ImageOrientationPatient, float)
         normal = np.cross(iop[:3], iop[3:])
-        along = [np.dot(f.PlanePositionSequence[0].ImagePositionPatient, normal) for f in ds.PerFrameFunctionalGroupsSequence]
+        along = [
+            np.dot(f.PlanePositionSequence[0].ImagePositionPatient, normal) for f in ds.PerFrameFunctionalGroupsSequence
+        ]
         frames, expected = frames[np.argsort(along)], expected[np.argsort(along)]
     else:
         expected = apply_modality_lut(frames, ds)

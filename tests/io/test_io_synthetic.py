@@ -1,4 +1,5 @@
 """The loader on small synthetic series whose values and geometry are known exactly."""
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,9 @@ def test_sorts_by_position_not_name_and_builds_the_affine(tmp_path: Path) -> Non
     assert volume.meta.units == "HU"
     assert volume.meta.patient_name == "Test^Patient"
     # the only remark: PixelSpacing 0.5 x 0.25 mm is not square (kept as is, the affine carries it)
-    assert volume.meta.warnings == ("non-square pixels: 0.5 mm between rows x 0.25 mm between columns (kept, not resampled)",)
+    assert volume.meta.warnings == (
+        "non-square pixels: 0.5 mm between rows x 0.25 mm between columns (kept, not resampled)",
+    )
 
 
 def test_skips_non_dicom_files_and_counts_them(tmp_path: Path) -> None:
@@ -102,8 +105,14 @@ def test_gantry_tilt_keeps_the_true_affine(tmp_path: Path) -> None:
 
 
 def test_monochrome1_is_inverted_within_the_stored_range(tmp_path: Path) -> None:
-    write_series(tmp_path, dtype="uint16", bits_stored=12, PhotometricInterpretation="MONOCHROME1",
-                 RescaleSlope=1, RescaleIntercept=0)
+    write_series(
+        tmp_path,
+        dtype="uint16",
+        bits_stored=12,
+        PhotometricInterpretation="MONOCHROME1",
+        RescaleSlope=1,
+        RescaleIntercept=0,
+    )
     volume = load_series(tmp_path)
     np.testing.assert_array_equal(volume.voxels[2], 4095 - slice_values(2, ROWS, COLS))
     assert volume.meta.units == "gray value"
@@ -144,8 +153,7 @@ def test_unsigned_with_negative_intercept_stays_16_bit(tmp_path: Path) -> None:
 
 
 def test_values_that_do_not_fit_16_bit_are_promoted(tmp_path: Path) -> None:
-    write_series(tmp_path, dtype="uint16", values=lambda k: slice_values(k, ROWS, COLS) + 60000,
-                 RescaleIntercept=10000)
+    write_series(tmp_path, dtype="uint16", values=lambda k: slice_values(k, ROWS, COLS) + 60000, RescaleIntercept=10000)
     volume = load_series(tmp_path)
     assert volume.voxels.dtype == np.int32
     np.testing.assert_array_equal(volume.voxels[1], slice_values(1, ROWS, COLS) + 70000)
@@ -156,8 +164,9 @@ def test_bits_stored_below_bits_allocated(tmp_path: Path) -> None:
     # 12-bit signed values stored with garbage in the 4 high bits must be sign-extended
     raw = np.array([[-5, 7], [2047, -2048]], dtype=np.int16)
     dirty = (raw.view(np.uint16) & 0x0FFF) | 0xA000
-    write_series(tmp_path, n=2, rows=2, cols=2, bits_stored=12, RescaleIntercept=0,
-                 values=lambda k: dirty.view(np.int16))
+    write_series(
+        tmp_path, n=2, rows=2, cols=2, bits_stored=12, RescaleIntercept=0, values=lambda k: dirty.view(np.int16)
+    )
     np.testing.assert_array_equal(load_series(tmp_path).voxels[0], raw)
 
 
