@@ -6,6 +6,7 @@ point perpendicular to the measurement direction, so the distance is the project
 (margin − border point) onto that direction; a margin clicked slightly beside the line still
 gives its true height.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -12,6 +12,7 @@ occlusal plane horizontal and the foramen above the border this is the vertical;
 sideways click error over a ~12 mm foramen height tilts it by ~2°, which changes a 5 mm width
 by 0.003 mm.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,10 @@ def arch_from_points(points: list | np.ndarray) -> ArchCurve | None:
     gaps = np.linalg.norm(np.diff(pts, axis=0), axis=1)
     if np.any(gaps < MIN_ARCH_SPACING_MM):
         first = int(np.argmax(gaps < MIN_ARCH_SPACING_MM))
-        raise ValueError(f"arch points {first} and {first + 1} coincide (less than {MIN_ARCH_SPACING_MM:g} mm apart); "
-                         "remove the duplicate click")
+        raise ValueError(
+            f"arch points {first} and {first + 1} coincide (less than {MIN_ARCH_SPACING_MM:g} mm apart); "
+            "remove the duplicate click"
+        )
     return ArchCurve.from_points(pts)
 
 

@@ -9,6 +9,7 @@ history item; the stacks are bounded and a new edit clears redo. A bulk update
 Tests drive the model directly (``set_point``, ``set_roi``, ``group``), as the views do; picking
 what a press hits is a screen-space question, answered by :func:`cbct_osteo.gui.interaction.nearest_point`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -272,7 +273,7 @@ class LandmarkModel:
                 self._undo.append(atoms)
 
     @contextmanager
-    def group(self, label: str = "") -> Iterator["LandmarkModel"]:
+    def group(self, label: str = "") -> Iterator[LandmarkModel]:
         """``with model.group(): ...`` — every change inside is undone/redone as one step."""
         self.begin_group(label)
         try:
@@ -281,7 +282,7 @@ class LandmarkModel:
             self.end_group()
 
     @contextmanager
-    def bulk(self, label: str = "") -> Iterator["LandmarkModel"]:
+    def bulk(self, label: str = "") -> Iterator[LandmarkModel]:
         """One history item AND one ``"bulk"`` event at the end (for loads, replacements)."""
         self._bulk_depth += 1
         self.begin_group(label)
@@ -337,8 +338,9 @@ class LandmarkModel:
         _check_side(side)
         self._change(("point", side, kind), None)
 
-    def set_roi(self, side: str, centre: Iterable[float] | None = None, size_mm: float | None = None,
-                shape: str | None = None) -> None:
+    def set_roi(
+        self, side: str, centre: Iterable[float] | None = None, size_mm: float | None = None, shape: str | None = None
+    ) -> None:
         """Create, move, resize or reshape the trabecular ROI; omitted fields keep their value."""
         _check_side(side)
         current = self.roi(side)
@@ -400,4 +402,3 @@ class LandmarkModel:
             for side in set(self._data.grades) | set(landmarks.grades):
                 for index_id in set(self._data.grades.get(side, {})) | set(landmarks.grades.get(side, {})):
                     self._change(("grade", side, index_id), landmarks.grades.get(side, {}).get(index_id))
-

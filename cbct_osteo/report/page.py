@@ -1,4 +1,5 @@
 """The default paper size: Letter where the locale's territory uses it, A4 everywhere else."""
+
 from __future__ import annotations
 
 import locale
@@ -6,7 +7,9 @@ import os
 import re
 
 #: Territories whose standard office paper is US Letter (ISO 3166 codes).
-LETTER_TERRITORIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PR", "SV", "NI", "PA", "DO", "BZ"})
+LETTER_TERRITORIES = frozenset(
+    {"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PR", "SV", "NI", "PA", "DO", "BZ"}
+)
 
 
 def default_page_size() -> str:
@@ -34,9 +37,9 @@ def draw_watermark(canvas, page_size: tuple[float, float], text: str) -> None:
     is drawn on every page so that no printed page can pass for a final report. The banner
     is real text, so it is also found when the PDF's text is extracted.
     """
-    from reportlab.lib import colors
-
     import math
+
+    from reportlab.lib import colors
 
     width, height = page_size
     angle = math.degrees(math.atan2(height, width))
