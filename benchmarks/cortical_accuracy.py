@@ -29,13 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "measure"))
-
 from cbct_osteo.io.landmarks_file import LandmarkSet, read_landmarks
 from cbct_osteo.measure.case import measure_case
 
-from measure_synthetic import cortex_volume, rotation, tilted
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "measure"))
+
+from measure_synthetic import cortex_volume, rotation, tilted  # noqa: E402  (needs tests/measure on sys.path)
 
 SILENT_MM = 0.3
 TARGET_MM = 0.15

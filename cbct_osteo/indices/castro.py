@@ -86,10 +86,11 @@ class CastroDefinition:
         linear = self.intercept + sum(c * values[k] for k, c in self.coefficients.items())
         if self.form == "logistic":
             return 1.0 / (1.0 + math.exp(-linear)), None
-        sigmas = [uncertainties.get(k) for k in self.coefficients]
-        if any(s is None for s in sigmas):
+        terms = [(c, uncertainties.get(k)) for k, c in self.coefficients.items()]
+        known = [(c, s) for c, s in terms if s is not None]
+        if len(known) < len(terms):
             return linear, None
-        return linear, math.sqrt(sum((c * s) ** 2 for c, s in zip(self.coefficients.values(), sigmas)))  # type: ignore[operator]
+        return linear, math.sqrt(sum((c * s) ** 2 for c, s in known))
 
 
 def load_castro_definition(

@@ -26,11 +26,11 @@ from typing import Any
 
 from cbct_osteo.indices.castro import CastroDefinition, load_castro_definition
 from cbct_osteo.io.landmarks_file import POINT_KINDS, SIDES
-from cbct_osteo.measure.definitions import (
-    MEASUREMENT_IDS,
-    MEASUREMENTS,  # noqa: F401  (re-exported: the catalogue lists the measurements)
-    MEASUREMENTS_BY_ID,
-)
+
+# The catalogue lists the measurements next to the indices: these three are re-exported (`X as X`).
+from cbct_osteo.measure.definitions import MEASUREMENT_IDS as MEASUREMENT_IDS
+from cbct_osteo.measure.definitions import MEASUREMENTS as MEASUREMENTS
+from cbct_osteo.measure.definitions import MEASUREMENTS_BY_ID as MEASUREMENTS_BY_ID
 from cbct_osteo.measure.quantity import Measurement
 
 CATALOGUE_VERSION = "2026.12-1"
@@ -191,7 +191,10 @@ KOH_KIM_2011 = (
     "Koh KJ, Kim KA. Utility of the computed tomography indices on cone beam computed tomography images "
     "in the diagnosis of osteoporosis in women. Imaging Sci Dent. 2011;41(3):101-106."
 )
-BRASILEIRO_2017 = "Brasileiro CB, Chalub LLFH, Abreu MHNG, et al. Use of cone beam computed tomography in identifying postmenopausal women with osteoporosis. Arch Osteoporos. 2017;12:26."
+BRASILEIRO_2017 = (
+    "Brasileiro CB, Chalub LLFH, Abreu MHNG, et al. Use of cone beam computed tomography in identifying "
+    "postmenopausal women with osteoporosis. Arch Osteoporos. 2017;12:26."
+)
 ALKHADER_MI = (
     "Alkhader M, Alrashdan MS, Khader Y. Usefulness of measuring radiographic density of axis vertebra in "
     "patients at risk of osteoporosis: a cone-beam computed tomography study. Eur J Dent. 2018;12(4):496-501 "
@@ -302,7 +305,10 @@ def build_catalogue(castro: CastroDefinition) -> tuple[IndexEntry, ...]:
             status="to verify",
             citations=(KOH_KIM_2011, BRASILEIRO_2017, ALKHADER_MI, DEVLIN_2007, POIANA_2024),
             population="postmenopausal women (CBCT studies of the index); the cutoff has no validated CBCT population",
-            accuracy="correlates best with femoral-neck T-score among CBCT cortical indices (r = 0.551; Poiana et al. 2024, 104 postmenopausal women)",
+            accuracy=(
+                "correlates best with femoral-neck T-score among CBCT cortical indices "
+                "(r = 0.551; Poiana et al. 2024, 104 postmenopausal women)"
+            ),
             guidance="Inferior cortical width W below the mental foramen; lower in osteoporosis.",
         ),
         IndexEntry(

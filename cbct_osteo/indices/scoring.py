@@ -344,7 +344,7 @@ def score_index(
             **base,
         )
     try:
-        value, uncertainty = entry.formula(measurements)  # type: ignore[misc]
+        value, uncertainty = entry.formula(measurements)
     except ZeroDivisionError:
         return IndexResult(
             value=None,
@@ -415,14 +415,15 @@ def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexR
     values = [float(r.value) for r in results]  # type: ignore[arg-type]
     sigmas = [r.uncertainty for r in results]
     mean = sum(values) / len(values)
-    combined = math.sqrt(sum(s * s for s in sigmas)) if all(s is not None for s in sigmas) else None  # type: ignore[operator]
+    known_sigmas = [s for s in sigmas if s is not None]
+    combined = math.sqrt(sum(s * s for s in known_sigmas)) if len(known_sigmas) == len(sigmas) else None
     uncertainty = combined / len(values) if combined is not None else None
     check = None
     if entry.side_tolerance_sigmas is not None and combined is not None:
         check = SideCheck.of(values, combined, entry.side_tolerance_sigmas)
     category, message = _categorise(entry, mean)
     quality = worst_quality(*(r.quality for r in results))
-    notes = tuple(f"{s}: {n}" for s, r in zip(SIDES, results) for n in r.notes)
+    notes = tuple(f"{s}: {n}" for s, r in zip(SIDES, results, strict=True) for n in r.notes)
     if check is not None and not check.agree:
         message += "; the two sides differ more than the measurement uncertainty explains: check the landmarks"
     if check is not None and check.capped:

@@ -163,7 +163,7 @@ def index_rows(
         if index_id in hidden:
             continue
         items = {c: per_column[c].get(index_id) for c in COLUMNS}
-        first = next((e for e in (items["mean"], items["right"], items["left"]) if e), {})
+        first: Mapping[str, Any] = next((e for e in (items["mean"], items["right"], items["left"]) if e), {})
         entry = entries.get(index_id)
         meta = info.get(
             index_id, IndexInfo(name=entry.name if entry else index_id, status=entry.status if entry else "")

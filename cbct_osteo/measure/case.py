@@ -10,7 +10,9 @@ landmarks as placed (``"manual"``).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +72,7 @@ class CaseMeasurements:
     method: str = "edge"
     issues: list[Issue] = field(default_factory=list)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """``{"sides": {side: {"measurements": {id: {...}}}}}``, the results JSON's measurement part."""
         return {
             "sides": {
@@ -85,11 +87,11 @@ def _missing(mid: str, method: str, missing: tuple[str, ...]) -> Measurement:
     return Measurement(mid, None, UNITS[mid], method, missing=missing, notes=(f"place {words} first",))
 
 
-def _point(xyz) -> list[float]:
+def _point(xyz: Iterable[float]) -> list[float]:
     return [round(float(v), 4) for v in xyz]
 
 
-def _drawing(frame: MeasurementFrame, outer, inner, source: str) -> dict:
+def _drawing(frame: MeasurementFrame, outer: Iterable[float], inner: Iterable[float], source: str) -> dict[str, Any]:
     """What the GUI and report draw for W: the margins used and the measurement line."""
     return {
         "edges_mm": {"outer": _point(outer), "inner": _point(inner), "source": source},
@@ -243,7 +245,7 @@ def _outside_volume(volume: Volume, marks: SideLandmarks) -> list[str]:
     index = volume.patient_to_index([marks.points[k] for k in kinds])
     limit = np.asarray(volume.shape, float) - 1.0
     inside = np.all((index >= -0.5) & (index <= limit + 0.5), axis=1)
-    return [k for k, ok in zip(kinds, inside) if not ok]
+    return [k for k, ok in zip(kinds, inside, strict=True) if not ok]
 
 
 def measure_side(
@@ -303,8 +305,8 @@ def measure_side(
                 notes=(
                     *result["W"].notes,
                     (
-                        f"graded {grade} (porous or eroded endosteal margin): the endosteal margin is indistinct and the "
-                        "fitted edge may stop at the compact part of the cortex"
+                        f"graded {grade} (porous or eroded endosteal margin): the endosteal margin is indistinct "
+                        "and the fitted edge may stop at the compact part of the cortex"
                     ),
                 ),
             )
@@ -314,11 +316,12 @@ def measure_side(
                 if result[mid].ok:
                     result[mid] = replace(result[mid], notes=(*result[mid].notes, NO_ARCH_NOTE))
     trab_missing = missing_inputs(landmarks, side, "TRAB")
-    if trab_missing or arch is None:
+    roi = marks.trab_roi
+    if trab_missing or arch is None or roi is None:  # (a missing ROI is in trab_missing)
         for mid in TRABECULAR_IDS:
             result[mid] = _missing(mid, "ROI", trab_missing or ("arch",))
     else:
-        result.update(trabecular_measurements(volume, arch, marks.trab_roi))
+        result.update(trabecular_measurements(volume, arch, roi))
     return {mid: result[mid] for mid in MEASUREMENT_IDS}, refined
 
 
@@ -346,7 +349,7 @@ def measure_case(volume: Volume, landmarks: LandmarkSet, refine: bool = True) ->
     refined_by_side = {}
     for side in SIDES:
         case.sides[side], refined_by_side[side] = measure_side(volume, landmarks, side, arch, refine)
-    for side, other in zip(SIDES, reversed(SIDES)):
+    for side, other in zip(SIDES, reversed(SIDES), strict=True):
         level = _resolved_cortex_level(case.sides[other]["W"])
         if refine and level is not None and _thin_for_blur(case.sides[side]["W"]):
             remeasured, refined = measure_side(volume, landmarks, side, arch, refine, (other, level))

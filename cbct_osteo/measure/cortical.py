@@ -27,8 +27,10 @@ measurement from clinical CT data. Med Image Anal 2010;14:276-290.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage, optimize, special
 
 from cbct_osteo.measure.geometry import MeasurementFrame
@@ -115,13 +117,13 @@ class EdgeFit:
     cautions: tuple[str, ...] = ()
     steps_visible: bool = True
     budget: dict[str, float] = field(default_factory=dict)
-    border: dict = field(default_factory=dict)
+    border: dict[str, Any] = field(default_factory=dict)
 
     @property
     def usable(self) -> bool:
         return not self.problems and self.steps_visible
 
-    def details(self) -> dict:
+    def details(self) -> dict[str, Any]:
         """The fit's facts for ``Measurement.details`` (JSON-ready)."""
         return {
             "model": "blurred step (Treece et al. 2010)",
@@ -136,7 +138,7 @@ class EdgeFit:
         }
 
 
-def manual_width(frame: MeasurementFrame, border_outer, border_inner) -> float:
+def manual_width(frame: MeasurementFrame, border_outer: npt.ArrayLike, border_inner: npt.ArrayLike) -> float:
     """|border_outer − border_inner| projected onto the measurement line (mm)."""
     return abs(frame.position(border_inner) - frame.position(border_outer))
 
@@ -144,7 +146,10 @@ def manual_width(frame: MeasurementFrame, border_outer, border_inner) -> float:
 def step_model(params: np.ndarray, t: np.ndarray) -> np.ndarray:
     """The blurred two-edge profile; ``params`` = (L0, L1, L2, a, W, σ), positions in mm."""
     l0, l1, l2, a, width, sigma = params
-    return l0 + (l1 - l0) * special.ndtr((t - a) / sigma) + (l2 - l1) * special.ndtr((t - a - width) / sigma)
+    profile: np.ndarray = (
+        l0 + (l1 - l0) * special.ndtr((t - a) / sigma) + (l2 - l1) * special.ndtr((t - a - width) / sigma)
+    )
+    return profile
 
 
 def _gradient_edges(
@@ -201,8 +206,13 @@ def _fit_mean_profile(
     if cortex_level is not None:  # fixed (a bound of +-0.5 gray values: least_squares needs lower < upper)
         lower[1], upper[1] = cortex_level - 0.5, cortex_level + 0.5
     x0 = np.clip(x0, lower + 1e-9, upper - 1e-9)
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        scaled: np.ndarray = (step_model(p, tf) - yf) / span
+        return scaled
+
     result = optimize.least_squares(
-        lambda p: (step_model(p, tf) - yf) / span,
+        residuals,
         x0,
         bounds=(lower, upper),
         loss="soft_l1",
@@ -252,8 +262,13 @@ def fit_edges(
         return base[None, :] + levels[:, None] * fall[None, :], levels
 
     x0 = np.clip(first[shared], lower[shared] + 1e-9, upper[shared] - 1e-9)
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        scaled: np.ndarray = ((model(p)[0] - yf) / span).ravel()
+        return scaled
+
     result = optimize.least_squares(
-        lambda p: ((model(p)[0] - yf) / span).ravel(),
+        residuals,
         x0,
         bounds=(lower[shared], upper[shared]),
         loss="soft_l1",
@@ -264,7 +279,7 @@ def fit_edges(
     residual = (predicted - yf).ravel()
     rms = float(np.sqrt(np.mean(residual**2)))
     dof = max(residual.size - result.x.size - yf.shape[0], 1)
-    jac = result.jac * span  # Jacobian of the gray-value residual
+    jac = np.asarray(result.jac) * span  # Jacobian of the gray-value residual (dense: the default 2-point jac)
     try:
         cov_shared = np.linalg.inv(jac.T @ jac) * (np.sum(residual**2) / dof)
     except np.linalg.LinAlgError:
@@ -350,11 +365,17 @@ def fit_problems(
     return problems
 
 
+def _xyz(point: np.ndarray) -> tuple[float, float, float]:
+    """A patient point (3,) as plain floats (x, y, z) mm, for the JSON-ready fit record."""
+    x, y, z = (float(v) for v in point)
+    return x, y, z
+
+
 def edge_width(
     volume: Volume,
     frame: MeasurementFrame,
-    border_outer,
-    border_inner,
+    border_outer: npt.ArrayLike,
+    border_inner: npt.ArrayLike,
     resolution_mm: float,
     step_mm: float = PROFILE_STEP_MM,
     window: float = SEARCH_WINDOW_MM,
@@ -436,8 +457,8 @@ def edge_width(
         uncertainty_mm=total,
         outer_t=outer,
         inner_t=inner,
-        outer_xyz=tuple(float(v) for v in frame.point(outer)),
-        inner_xyz=tuple(float(v) for v in frame.point(inner)),
+        outer_xyz=_xyz(frame.point(outer)),
+        inner_xyz=_xyz(frame.point(inner)),
         sigma_mm=sigma,
         levels=(l0, l1, l2),
         rms_residual=fit.rms,

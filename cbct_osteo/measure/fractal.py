@@ -136,7 +136,8 @@ def white_rudolph_skeleton(
     skeleton = skeletonize(~bone)
     if mask is not None:
         skeleton &= np.asarray(mask, bool)
-    return skeleton
+    result: np.ndarray = skeleton
+    return result
 
 
 def white_rudolph_dimension(

@@ -39,7 +39,7 @@ from cbct_osteo.io.landmarks_file import (
 DEFAULT_HISTORY = 200
 
 # Atom targets: ("point", side, kind) | ("roi", side) | ("arch",) | ("grade", side, index_id)
-Target = tuple
+Target = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class _Atom:
     new: Any
 
 
-class _Item(list):
+class _Item(list[_Atom]):
     """One history item: its atoms, and the words an Undo/Redo menu entry shows for it."""
 
     label: str = ""
@@ -97,7 +97,7 @@ def describe(atoms: list[_Atom]) -> str:
     if len(targets) != 1:
         return f"change {len(targets)} landmarks"
     first, last = atoms[0], atoms[-1]
-    empty = (None, [])
+    empty: tuple[object, ...] = (None, [])
     verb = "place" if first.old in empty else "remove" if last.new in empty else "move"
     if first.target[0] == "grade":
         verb = "set" if last.new is not None else "clear"
@@ -118,7 +118,7 @@ def _as_point(position: Iterable[float]) -> Point:
     pt = tuple(float(v) for v in position)
     if len(pt) != 3 or not all(np.isfinite(pt)):
         raise ValueError(f"a landmark position must be three finite numbers (x, y, z) in mm, got {position!r}")
-    return pt  # type: ignore[return-value]
+    return pt
 
 
 def _check_side(side: str) -> None:
@@ -268,7 +268,7 @@ class LandmarkModel:
             raise RuntimeError("end_group() without begin_group()")
         self._group_depth -= 1
         if self._group_depth == 0:
-            atoms, self._group = self._group or [], None
+            atoms, self._group = self._group, None
             if atoms:
                 self._undo.append(atoms)
 

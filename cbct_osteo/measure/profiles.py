@@ -16,6 +16,7 @@ plane so its edges align with the centre line's. When the border is not planar o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
@@ -76,7 +77,7 @@ class BorderProfiles:
     along_half_mm: float
     dropped: int
 
-    def details(self) -> dict:
+    def details(self) -> dict[str, Any]:
         """The border-following facts for the measurement's details (JSON-ready)."""
         return {
             "border_slope_along_deg": round(float(np.degrees(np.arctan(self.slope_along))), 2),

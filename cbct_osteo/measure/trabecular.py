@@ -13,6 +13,7 @@ BV_TV, FD, FD_3D) are marked by :func:`~cbct_osteo.measure.resolution.trabecular
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from skimage.filters import threshold_otsu
@@ -121,15 +122,17 @@ def roi_samples(volume: Volume, arch: ArchCurve, roi: TrabecularRoi, pixel_mm: f
     return RoiSamples(image, cube, mask, mask3d, pixel_mm)
 
 
-def _gray_statistics(values: np.ndarray) -> dict:
+def _gray_statistics(values: np.ndarray) -> dict[str, Any]:
     return {
         "mean": float(np.mean(values)),
         "sd": float(np.std(values, ddof=1)),
-        "percentiles": {f"p{p}": float(v) for p, v in zip(PERCENTILES, np.percentile(values, PERCENTILES))},
+        "percentiles": {
+            f"p{p}": float(v) for p, v in zip(PERCENTILES, np.percentile(values, PERCENTILES), strict=True)
+        },
     }
 
 
-def _fd_details(fit: BoxCount, pixel_mm: float, sigma_px: float) -> dict:
+def _fd_details(fit: BoxCount, pixel_mm: float, sigma_px: float) -> dict[str, Any]:
     return {
         "r_squared": round(fit.r_squared, 4),
         "box_sizes_px": list(fit.sizes),

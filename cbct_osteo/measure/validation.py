@@ -158,7 +158,8 @@ def _up_direction(marks: SideLandmarks) -> np.ndarray:
     if "border_outer" in marks.points and "foramen_centre" in marks.points:
         d = np.subtract(marks.points["foramen_centre"], marks.points["border_outer"])
         if np.linalg.norm(d) > 1e-6:
-            return d / np.linalg.norm(d)
+            unit: np.ndarray = d / np.linalg.norm(d)
+            return unit
     return np.array([0.0, 0.0, 1.0])
 
 
@@ -213,16 +214,19 @@ def _geometry_issues(landmarks: LandmarkSet, side: str) -> list[Issue]:
                     f"{MAX_PLAUSIBLE_WIDTH_MM:.0f} mm; check the inner cortical margin.",
                 )
             )
-    if "foramen_superior" in p and "foramen_inferior" in p:
-        if np.dot(p["foramen_superior"] - p["foramen_inferior"], up) <= 0:
-            issues.append(
-                Issue(
-                    "error",
-                    side,
-                    "foramen_superior",
-                    f"{label} side: the upper margin of the mental foramen is placed below its lower margin.",
-                )
+    if (
+        "foramen_superior" in p
+        and "foramen_inferior" in p
+        and np.dot(p["foramen_superior"] - p["foramen_inferior"], up) <= 0
+    ):
+        issues.append(
+            Issue(
+                "error",
+                side,
+                "foramen_superior",
+                f"{label} side: the upper margin of the mental foramen is placed below its lower margin.",
             )
+        )
     if marks.trab_roi is not None and marks.trab_roi.size_mm < MIN_ROI_MM:
         issues.append(
             Issue(

@@ -183,8 +183,9 @@ def build_pdf(
     story.append(_index_table(content, st, width))
     story.append(
         Paragraph(
-            "Values are rounded to the precision their measurement uncertainty supports. Category: <i>low</i> = below "
-            "the cutoff (at risk); <i>no validated cutoff</i> = value only. Numbers in brackets refer to the citations.",
+            "Values are rounded to the precision their measurement uncertainty supports. Category: <i>low</i> = "
+            "below the cutoff (at risk); <i>no validated cutoff</i> = value only. Numbers in brackets refer to the "
+            "citations.",
             st["small"],
         )
     )

@@ -19,7 +19,7 @@ def mm(measurement_id, value, sigma=None, method="edge"):
     return Measurement(measurement_id, value, "mm", method, sigma)
 
 
-def side(W=3.5, S=14.0, I=10.0, sW=0.05, sSI=0.1, trab=True):
+def side(W=3.5, S=14.0, I=10.0, sW=0.05, sSI=0.1, trab=True):  # noqa: E741  (I: the inferior height's own name)
     values = {"W": mm("W", W, sW), "S": mm("S", S, sSI, "manual"), "I": mm("I", I, sSI, "manual")}
     if trab:
         values.update(
