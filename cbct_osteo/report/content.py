@@ -168,7 +168,9 @@ def report_figures(results: Mapping[str, Any], volume: Volume, landmarks: Landma
     return [f for f in (panoramic, sections["right"], sections["left"]) if f is not None]
 
 
-def _figures(results: Mapping[str, Any], sources: ReportSources, on_step: Callable[[], None]):
+def _figures(
+    results: Mapping[str, Any], sources: ReportSources, on_step: Callable[[], None]
+) -> tuple[Figure | None, dict[str, Figure | None]]:
     from cbct_osteo.reformat import ArchCurve
 
     landmarks = sources.landmarks

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from PIL import Image
@@ -20,8 +21,10 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
+    Flowable,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
@@ -107,6 +110,10 @@ def register_fonts() -> None:
     addMapping(FONT, 1, 1, "VeraBI")
 
 
+#: The paragraph styles of the report, by name ("body", "h2", "cell" ...).
+Styles = Mapping[str, ParagraphStyle]
+
+
 def _styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("body", fontName=FONT, fontSize=8.6, leading=11.2, textColor=INK)
     return {
@@ -140,7 +147,7 @@ def build_pdf(
     author: str,
     subject: str,
     keywords: Sequence[str],
-    decorate_page: Callable[[object, tuple[float, float]], None] | None = None,
+    decorate_page: Callable[[Canvas, tuple[float, float]], None] | None = None,
 ) -> bytes:
     """Lay out the report and return the PDF bytes.
 
@@ -173,7 +180,7 @@ def build_pdf(
     )
     width = doc.width - 12  # the frame keeps reportlab's default 6 pt padding on each side
     height = doc.height - 12
-    story: list = []
+    story: list[Flowable] = []
     story += _title_block(content.header, st, width)
     story += _header_table(content.header, st, width)
     story.append(Spacer(1, 4 * mm))
@@ -189,16 +196,12 @@ def build_pdf(
             st["small"],
         )
     )
-    measurements = [Paragraph("Measurements", st["h2"]), _measurement_table(content, st, width)]
+    measurements: list[Flowable] = [Paragraph("Measurements", st["h2"]), _measurement_table(content, st, width)]
     if content.method_note:
         measurements.append(Paragraph(escape(content.method_note), st["small"]))
     measured = {row.id for row in content.measurement_rows} | set(content.measurement_names)
-    quality_notes = [
-        f"{row.id} {note}"
-        for row in (*content.measurement_rows, *content.index_rows)
-        if row.id in measured
-        for note in row.notes
-    ]
+    rows: list[MeasurementRow | IndexRow] = [*content.measurement_rows, *content.index_rows]
+    quality_notes = [f"{row.id} {note}" for row in rows if row.id in measured for note in row.notes]
     if quality_notes:  # why a value is "uncertain" or "not measurable" (results JSON "notes")
         measurements.append(
             Paragraph("<b>Quality notes.</b> " + " ".join(escape(n) + "." for n in quality_notes), st["small"])
@@ -220,7 +223,7 @@ def build_pdf(
         f"{content.header.case_label} · {statements.TITLE} · {content.header.software} · screening aid, not a diagnosis"
     )
 
-    def on_page(canvas, document) -> None:
+    def on_page(canvas: Canvas, document: SimpleDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont(FONT, 7)
         canvas.setFillColor(MUTED)
@@ -236,8 +239,8 @@ def build_pdf(
     return buffer.getvalue()
 
 
-def _title_block(header: ReportHeader, st, width: float) -> list:
-    left = [Paragraph(escape(header.practice_name), st["practice"])] if header.practice_name else []
+def _title_block(header: ReportHeader, st: Styles, width: float) -> list[Flowable]:
+    left: list[Flowable] = [Paragraph(escape(header.practice_name), st["practice"])] if header.practice_name else []
     left.append(Paragraph(escape(statements.TITLE), st["title"] if header.practice_name else st["practice"]))
     right = Paragraph(
         f"Report date<br/><b>{escape(header.report_date)}</b>", ParagraphStyle("rd", parent=st["body"], alignment=2)
@@ -257,15 +260,15 @@ def _title_block(header: ReportHeader, st, width: float) -> list:
     return [table, Spacer(1, 2.5 * mm)]
 
 
-def _header_table(header: ReportHeader, st, width: float) -> list:
+def _header_table(header: ReportHeader, st: Styles, width: float) -> list[Flowable]:
     rows = [(label, value) for label, value in header.rows() if label != "Report date"]
     if header.anonymised:
         rows.insert(0, ("Patient", "anonymised"))
     half = (len(rows) + 1) // 2
     label_style = ParagraphStyle("lbl", parent=st["small"], textColor=MUTED)
-    data = []
+    data: list[list[Flowable | str]] = []
     for i in range(half):
-        row = []
+        row: list[Flowable | str] = []
         for pair in (rows[i], rows[i + half] if i + half < len(rows) else None):
             if pair is None:
                 row += ["", ""]
@@ -286,11 +289,11 @@ def _header_table(header: ReportHeader, st, width: float) -> list:
     return [table]
 
 
-def _screening_box(content: ReportContent, st, width: float) -> Table:
+def _screening_box(content: ReportContent, st: Styles, width: float) -> Table:
     screening = content.screening
     fill = colors.HexColor(SCREENING_FILLS.get(content.tone, SCREENING_FILLS["other"]))
     edge = colors.HexColor(CATEGORY_COLOURS.get(content.tone, "#7a8591"))
-    cells = [
+    cells: list[Flowable] = [
         Paragraph("Screening result", ParagraphStyle("sl", parent=st["small"], textColor=edge)),
         Paragraph(escape(screening.get("result", "")), st["result"]),
     ]
@@ -336,7 +339,7 @@ def _category_markup(category: str) -> str:
     return f'<br/><font size="6.8" color="{colour}">{word}</font>'
 
 
-def _index_table(content: ReportContent, st, width: float) -> Table:
+def _index_table(content: ReportContent, st: Styles, width: float) -> Table:
     heads = ["Index", "Unit", "Right", "Left", "Mean", "Cutoff", "Notes"]
     data = [[Paragraph(h, st["headc" if 2 <= i <= 5 else "head"]) for i, h in enumerate(heads)]]
     for row in content.index_rows:
@@ -356,7 +359,7 @@ def _index_table(content: ReportContent, st, width: float) -> Table:
     return table
 
 
-def _measurement_table(content: ReportContent, st, width: float) -> Table:
+def _measurement_table(content: ReportContent, st: Styles, width: float) -> Table:
     heads = ["Measurement", "Unit", "Right", "Left", "Method"]
     data = [[Paragraph(h, st["headc" if 2 <= i <= 3 else "head"]) for i, h in enumerate(heads)]]
     for row in content.measurement_rows:
@@ -378,7 +381,7 @@ def _measurement_table(content: ReportContent, st, width: float) -> Table:
 
 
 def _grid_style(n_rows: int) -> TableStyle:
-    style = [
+    style: list[tuple[Any, ...]] = [
         ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
         ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
@@ -406,8 +409,8 @@ def _image_flowable(image: Image.Image, width: float, max_height: float) -> RLIm
     return RLImage(buffer, width=image.size[0] * scale, height=image.size[1] * scale)
 
 
-def _figures(content: ReportContent, st, width: float, height: float) -> list:
-    blocks: list = [CondPageBreak(120 * mm), Paragraph("Images", st["h2"])]
+def _figures(content: ReportContent, st: Styles, width: float, height: float) -> list[Flowable]:
+    blocks: list[Flowable] = [CondPageBreak(120 * mm), Paragraph("Images", st["h2"])]
     if content.panoramic is not None:
         panoramic = _image_flowable(content.panoramic.image, width, FIGURE_HEIGHT_SHARE["panoramic"] * height)
         blocks.append(KeepTogether([panoramic, Paragraph(escape(content.panoramic.caption), st["caption"])]))
@@ -476,9 +479,12 @@ def _figures(content: ReportContent, st, width: float, height: float) -> list:
     return blocks
 
 
-def _signature(st, width: float) -> KeepTogether:
+def _signature(st: Styles, width: float) -> KeepTogether:
     lines = statements.SIGNATURE_LINES
-    data = [["", "", ""], [Paragraph(escape(lines[0]), st["small"]), "", Paragraph(escape(lines[1]), st["small"])]]
+    data: list[list[Flowable | str]] = [
+        ["", "", ""],
+        [Paragraph(escape(lines[0]), st["small"]), "", Paragraph(escape(lines[1]), st["small"])],
+    ]
     table = Table(data, colWidths=[width * 0.6, width * 0.08, width * 0.32], rowHeights=[14 * mm, None])
     table.setStyle(
         TableStyle(

@@ -5,6 +5,10 @@ from __future__ import annotations
 import locale
 import os
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 #: Territories whose standard office paper is US Letter (ISO 3166 codes).
 LETTER_TERRITORIES = frozenset(
@@ -30,7 +34,7 @@ def default_page_size() -> str:
     return "A4"
 
 
-def draw_watermark(canvas, page_size: tuple[float, float], text: str) -> None:
+def draw_watermark(canvas: Canvas, page_size: tuple[float, float], text: str) -> None:
     """Stamp ``text`` across the page (diagonal, light red) and in a banner at its top.
 
     Used for reports of incomplete cases (see :mod:`cbct_osteo.report.completeness`): the mark
