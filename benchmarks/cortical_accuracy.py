@@ -17,6 +17,7 @@ Per group it reports sites, how many came out "ok" and their worst error, how ma
 
 and paste the table under "Cortical accuracy" in benchmarks/RESULTS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,13 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "measure"))
-
 from cbct_osteo.io.landmarks_file import LandmarkSet, read_landmarks
 from cbct_osteo.measure.case import measure_case
 
-from measure_synthetic import cortex_volume, rotation, tilted
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "measure"))
+
+from measure_synthetic import cortex_volume, rotation, tilted  # noqa: E402  (needs tests/measure on sys.path)
 
 SILENT_MM = 0.3
 TARGET_MM = 0.15
@@ -59,8 +60,9 @@ def synthetic_sites(quick: bool) -> list[Site]:
     sites = []
     for width, voxel, blur, slope in itertools.product(widths, voxels, blurs, slopes):
         matrix = rotation("y", slope)
-        volume = tilted(cortex_volume(width, voxel_mm=voxel, blur_mm=blur, noise=30.0, seed=3,
-                                      extent=(24.0, 20.0, 20.0)), matrix)
+        volume = tilted(
+            cortex_volume(width, voxel_mm=voxel, blur_mm=blur, noise=30.0, seed=3, extent=(24.0, 20.0, 20.0)), matrix
+        )
         centre = matrix @ np.array([0.0, -2.0, 6.0])
         row = matrix.T[2]
 
@@ -69,14 +71,20 @@ def synthetic_sites(quick: bool) -> list[Site]:
             return (float(centre[0]), float(centre[1]), float(z))
 
         truth = width / np.cos(np.radians(slope))  # what the cross-section shows (INDICES.md)
-        group = (f"synthetic W {'>= 1' if width >= 1.0 else '< 1'} mm, voxel {'<= 0.3' if voxel <= 0.3 else '0.4'} mm, "
-                 f"slope {'<= 25' if slope <= 25 else '> 25'} deg, blur sigma {'<= 0.4' if blur <= 0.4 else '0.6'} mm")
+        group = (
+            f"synthetic W {'>= 1' if width >= 1.0 else '< 1'} mm, voxel {'<= 0.3' if voxel <= 0.3 else '0.4'} mm, "
+            f"slope {'<= 25' if slope <= 25 else '> 25'} deg, blur sigma {'<= 0.4' if blur <= 0.4 else '0.6'} mm"
+        )
         for oo, oi in _offsets(np.random.default_rng(int(width * 100 + voxel * 10 + slope)), 3):
             marks = LandmarkSet(arch_points=[tuple(matrix @ np.array([x, 0.0, 0.0])) for x in np.linspace(-8, 8, 6)])
             outer, inner = at(-6.0), at(-6.0 + width)
-            marks.sides["left"].points.update({"foramen_centre": tuple(centre),
-                                               "border_outer": (outer[0], outer[1], outer[2] + oo),
-                                               "border_inner": (inner[0], inner[1], inner[2] + oi)})
+            marks.sides["left"].points.update(
+                {
+                    "foramen_centre": tuple(centre),
+                    "border_outer": (outer[0], outer[1], outer[2] + oo),
+                    "border_inner": (inner[0], inner[1], inner[2] + oi),
+                }
+            )
             w = measure_case(volume, marks).sides["left"]["W"]
             sites.append(Site(group, w.quality, None if w.value is None else w.value - truth))
     return sites
@@ -106,11 +114,12 @@ def phantom_sites(quick: bool) -> list[Site]:
     from cbct_osteo.phantom import make_phantom
 
     sites = []
-    for voxel, clean in ([(0.3, False)] if quick else [(0.2, True), (0.2, False), (0.3, True), (0.3, False)]):
+    for voxel, clean in [(0.3, False)] if quick else [(0.2, True), (0.2, False), (0.3, True), (0.3, False)]:
         shape = tuple(int(round(e / voxel)) for e in (40.0, 50.0, 60.0))
         case = make_phantom(shape, voxel, seed=1, clean=clean)
-        sites += _case_sites(f"phantom {voxel} mm {'clean' if clean else 'degraded'}", case.volume, case.landmarks,
-                             case.truth, 4)
+        sites += _case_sites(
+            f"phantom {voxel} mm {'clean' if clean else 'degraded'}", case.volume, case.landmarks, case.truth, 4
+        )
     return sites
 
 
@@ -127,15 +136,20 @@ def written_sites(folders: list[str]) -> list[Site]:
 
 
 def table(sites: list[Site]) -> str:
-    lines = ["| group | sites | ok | worst ok error mm | uncertain | worst uncertain error mm | not measurable | "
-             f"silently wrong (ok, > {SILENT_MM} mm) |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| group | sites | ok | worst ok error mm | uncertain | worst uncertain error mm | not measurable | "
+        f"silently wrong (ok, > {SILENT_MM} mm) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for group in dict.fromkeys(s.group for s in sites):
         rows = [s for s in sites if s.group == group]
         ok = [abs(s.error) for s in rows if s.quality == "ok" and s.error is not None]
         unc = [abs(s.error) for s in rows if s.quality == "uncertain" and s.error is not None]
         lost = sum(s.quality == "not measurable" for s in rows)
         silent = sum(e > SILENT_MM for e in ok)
-        lines.append(f"| {group} | {len(rows)} | {len(ok)} | {max(ok):.3f} | " if ok else f"| {group} | {len(rows)} | 0 | – | ")
+        lines.append(
+            f"| {group} | {len(rows)} | {len(ok)} | {max(ok):.3f} | " if ok else f"| {group} | {len(rows)} | 0 | – | "
+        )
         lines[-1] += (f"{len(unc)} | {max(unc):.3f} | " if unc else "0 | – | ") + f"{lost} | {silent} |"
     return "\n".join(lines)
 

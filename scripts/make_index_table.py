@@ -7,6 +7,7 @@ replace the table in docs/user-guide.md whenever ``CATALOGUE_VERSION`` changes:
 
     .venv/bin/python scripts/make_index_table.py
 """
+
 from __future__ import annotations
 
 from cbct_osteo.indices import CATALOGUE_VERSION, MEASUREMENTS, IndexEntry, all_entries
@@ -49,10 +50,25 @@ def index_table() -> str:
         citations = "<br>".join(e.citations)  # GitHub renders <br> as a line break inside a cell
         if e.cutoff is not None and e.cutoff.source not in e.citations:
             citations += f"<br>cutoff: {e.cutoff.source}"
-        what = e.guidance + (f" **Experimental, not in the report by default:** {e.experimental}" if e.experimental else "")
-        lines.append("| " + " | ".join(_cell(x) for x in (
-            f"`{e.id}` {e.name}", what, _formula(e), e.unit, _cutoff(e), e.status, citations or "none (program definition)"))
-            + " |")
+        what = e.guidance + (
+            f" **Experimental, not in the report by default:** {e.experimental}" if e.experimental else ""
+        )
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(x)
+                for x in (
+                    f"`{e.id}` {e.name}",
+                    what,
+                    _formula(e),
+                    e.unit,
+                    _cutoff(e),
+                    e.status,
+                    citations or "none (program definition)",
+                )
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
@@ -61,8 +77,9 @@ def measurement_table() -> str:
     lines = ["| Measurement | Unit | Landmarks | Definition |", "|---|---|---|---|"]
     for m in MEASUREMENTS:
         needs = [f"`{k}`" for k in m.landmarks] + (["the dental arch"] if m.needs_arch else [])
-        lines.append("| " + " | ".join(_cell(x) for x in (
-            f"`{m.id}` {m.name}", m.unit, ", ".join(needs), m.description)) + " |")
+        lines.append(
+            "| " + " | ".join(_cell(x) for x in (f"`{m.id}` {m.name}", m.unit, ", ".join(needs), m.description)) + " |"
+        )
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ line (method "edge"); ``--no-refine`` takes them as placed (method "manual"). La
 on a different scan (series UID or volume fingerprint) are refused unless ``--force``.
 A screening aid, not a diagnosis.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("volume", help="DICOM folder, DICOMDIR or file of the scan")
     parser.add_argument("--landmarks", required=True, metavar="L.json", help="landmarks file placed on this scan")
     parser.add_argument("--json", metavar="OUT", help="write the results JSON here ('-' for stdout)")
-    parser.add_argument("--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)")
+    parser.add_argument(
+        "--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)"
+    )
     parser.add_argument("--force", action="store_true", help="measure even if the landmarks were made on another scan")
-    parser.add_argument("--index", action="append", default=[], metavar="SITE.toml",
-                        help="add an index definition file (e.g. a site index from 'cbct-osteo validate --write-index'); repeatable")
+    parser.add_argument(
+        "--index",
+        action="append",
+        default=[],
+        metavar="SITE.toml",
+        help="add an index definition file (e.g. a site index from 'cbct-osteo validate --write-index'); repeatable",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ Basic Profile: new UIDs, the pseudonym as patient, no name, ID or birth date). T
 failure leaves any earlier report intact. ``--index SITE.toml`` adds an index definition file (a
 site index, shown under its own name with its provenance). A screening aid, not a diagnosis.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,24 +21,51 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("volume", help="DICOM folder, DICOMDIR or file of the scan")
-    parser.add_argument("--landmarks", required=True, metavar="L.json",
-                        help="landmarks file (or GUI session/autosave file) placed on this scan")
-    parser.add_argument("-o", "--output", metavar="REPORT.pdf",
-                        help="PDF to write, or a folder for the default name (default: report_<id>.pdf here)")
-    parser.add_argument("--anonymise", "--anonymize", action="store_true",
-                        help="leave out every patient identifier (text, metadata, default file name)")
+    parser.add_argument(
+        "--landmarks",
+        required=True,
+        metavar="L.json",
+        help="landmarks file (or GUI session/autosave file) placed on this scan",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="REPORT.pdf",
+        help="PDF to write, or a folder for the default name (default: report_<id>.pdf here)",
+    )
+    parser.add_argument(
+        "--anonymise",
+        "--anonymize",
+        action="store_true",
+        help="leave out every patient identifier (text, metadata, default file name)",
+    )
     parser.add_argument("--practice", default="", metavar="NAME", help="practice name printed at the top")
-    parser.add_argument("--page-size", choices=("A4", "Letter"), type=_page_size, default=None,
-                        help="paper size (default: from the locale, Letter in the US/Canada, else A4)")
-    parser.add_argument("--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)")
+    parser.add_argument(
+        "--page-size",
+        choices=("A4", "Letter"),
+        type=_page_size,
+        default=None,
+        help="paper size (default: from the locale, Letter in the US/Canada, else A4)",
+    )
+    parser.add_argument(
+        "--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)"
+    )
     parser.add_argument("--force", action="store_true", help="report even if the landmarks were made on another scan")
-    parser.add_argument("--index", action="append", default=[], metavar="SITE.toml",
-                        help="add an index definition file (e.g. a site index from 'cbct-osteo validate --write-index'); repeatable")
+    parser.add_argument(
+        "--index",
+        action="append",
+        default=[],
+        metavar="SITE.toml",
+        help="add an index definition file (e.g. a site index from 'cbct-osteo validate --write-index'); repeatable",
+    )
     parser.add_argument("--no-3d", action="store_true", help="skip the offscreen 3D view")
     parser.add_argument("--csv", metavar="OUT.csv", help="also write the one-row results CSV (batch columns)")
     parser.add_argument("--json", metavar="OUT.json", help="also write the results JSON")
-    parser.add_argument("--dicom", metavar="DIR",
-                        help="also write DICOM SR, Encapsulated PDF and Secondary Captures here (de-identified with --anonymise)")
+    parser.add_argument(
+        "--dicom",
+        metavar="DIR",
+        help="also write DICOM SR, Encapsulated PDF and Secondary Captures here (de-identified with --anonymise)",
+    )
 
 
 def _page_size(text: str) -> str:
@@ -50,7 +78,6 @@ def run(args: argparse.Namespace) -> int:
     from cbct_osteo.indices.case import check_landmarks_match
     from cbct_osteo.indices.definition_file import load_index_files
     from cbct_osteo.io.session_file import read_landmarks_or_session as read_landmarks
-    from cbct_osteo.report.completeness import INCOMPLETE_SUFFIX, missing_steps
     from cbct_osteo.report import (
         build_header,
         default_page_size,
@@ -61,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         write_results_csv,
         write_results_json,
     )
+    from cbct_osteo.report.completeness import INCOMPLETE_SUFFIX, missing_steps
 
     extra = load_index_files(args.index)
     landmarks = read_landmarks(args.landmarks)
@@ -71,11 +99,20 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else Path.cwd()
     names_a_folder = bool(args.output) and args.output.endswith(("/", os.sep))
     if out.is_dir() or names_a_folder:  # "-o reports/" means a folder, created if needed
-        out = out / default_report_name(volume.meta, anonymise=args.anonymise,
-                                        suffix=INCOMPLETE_SUFFIX if missing_steps(landmarks) else ".pdf")
+        out = out / default_report_name(
+            volume.meta, anonymise=args.anonymise, suffix=INCOMPLETE_SUFFIX if missing_steps(landmarks) else ".pdf"
+        )
     page_size = args.page_size or default_page_size()
-    write_pdf_report(result, volume, landmarks, out, anonymise=args.anonymise, practice_name=args.practice,
-                     page_size=page_size, render_3d=not args.no_3d)
+    write_pdf_report(
+        result,
+        volume,
+        landmarks,
+        out,
+        anonymise=args.anonymise,
+        practice_name=args.practice,
+        page_size=page_size,
+        render_3d=not args.no_3d,
+    )
     missing = missing_steps(landmarks)
     if missing:
         print(f"report written to {out} (INCOMPLETE - not for clinical use; still to do: {'; '.join(missing)})")
@@ -88,8 +125,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"results JSON written to {write_results_json(result, args.json, header)}")
     if args.dicom:
         document = result.to_json()
-        paths = write_dicom_exports(args.dicom, document, volume, pdf_bytes=out.read_bytes(),
-                                    figures=report_figures(document, volume, landmarks), header=header)
+        paths = write_dicom_exports(
+            args.dicom,
+            document,
+            volume,
+            pdf_bytes=out.read_bytes(),
+            figures=report_figures(document, volume, landmarks),
+            header=header,
+        )
         print(f"DICOM written to {args.dicom}: " + ", ".join(p.name for p in paths))
     print(f"Screening: {result.screening.result}")
     return 0

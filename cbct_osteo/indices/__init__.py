@@ -5,6 +5,7 @@ hand-made or measured :class:`~cbct_osteo.measure.quantity.Measurement` objects;
 ``analyse_case`` measures a volume with its landmarks and scores it. The cohort batch runner
 is not science and lives in :mod:`cbct_osteo.batch`.
 """
+
 from __future__ import annotations
 
 from cbct_osteo.indices.case import analyse_case, provenance

@@ -1,9 +1,11 @@
 """``analyse_case``: measure a scan with its landmarks, score it, and record where it came from."""
+
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from threadpoolctl import threadpool_limits
 

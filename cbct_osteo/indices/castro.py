@@ -7,13 +7,15 @@ an edit of that file (fill in the numbers, set ``status = "confirmed"``), not a 
 Until then :func:`load_castro_definition` returns a definition whose :meth:`score` is never
 called by the scoring, and the program says "definition pending verification".
 """
+
 from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from cbct_osteo.io.errors import LoadError
 from cbct_osteo.paths import resource_path
@@ -69,7 +71,9 @@ class CastroDefinition:
         """True when a formula is present (only possible with status confirmed / to verify)."""
         return self.form is not None
 
-    def score(self, values: Mapping[str, float], uncertainties: Mapping[str, float | None]) -> tuple[float, float | None]:
+    def score(
+        self, values: Mapping[str, float], uncertainties: Mapping[str, float | None]
+    ) -> tuple[float, float | None]:
         """Evaluate the rule on measured values; uncertainty is propagated for the linear form only.
 
         Raises
@@ -82,13 +86,16 @@ class CastroDefinition:
         linear = self.intercept + sum(c * values[k] for k, c in self.coefficients.items())
         if self.form == "logistic":
             return 1.0 / (1.0 + math.exp(-linear)), None
-        sigmas = [uncertainties.get(k) for k in self.coefficients]
-        if any(s is None for s in sigmas):
+        terms = [(c, uncertainties.get(k)) for k, c in self.coefficients.items()]
+        known = [(c, s) for c, s in terms if s is not None]
+        if len(known) < len(terms):
             return linear, None
-        return linear, math.sqrt(sum((c * s) ** 2 for c, s in zip(self.coefficients.values(), sigmas)))  # type: ignore[operator]
+        return linear, math.sqrt(sum((c * s) ** 2 for c, s in known))
 
 
-def load_castro_definition(path: str | Path = DEFAULT_PATH, measurement_ids: tuple[str, ...] | None = None) -> CastroDefinition:
+def load_castro_definition(
+    path: str | Path = DEFAULT_PATH, measurement_ids: tuple[str, ...] | None = None
+) -> CastroDefinition:
     """Read and validate the definition file.
 
     A file that claims ``status = "confirmed"`` must carry a complete rule (form, coefficients

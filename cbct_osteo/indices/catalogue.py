@@ -15,17 +15,22 @@ Index (PMI) is not defined in INDICES.md (its CBCT analogue there is CTI(I)).
 Bump :data:`CATALOGUE_VERSION` whenever an entry's formula, cutoff or status changes: results
 record it, so a result can always be traced to the science it was computed with.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from cbct_osteo.indices.castro import CastroDefinition, load_castro_definition
 from cbct_osteo.io.landmarks_file import POINT_KINDS, SIDES
-from cbct_osteo.measure.definitions import MEASUREMENT_IDS, MEASUREMENTS_BY_ID
-from cbct_osteo.measure.definitions import MEASUREMENTS  # noqa: F401  (re-exported: the catalogue lists the measurements)
+
+# The catalogue lists the measurements next to the indices: these three are re-exported (`X as X`).
+from cbct_osteo.measure.definitions import MEASUREMENT_IDS as MEASUREMENT_IDS
+from cbct_osteo.measure.definitions import MEASUREMENTS as MEASUREMENTS
+from cbct_osteo.measure.definitions import MEASUREMENTS_BY_ID as MEASUREMENTS_BY_ID
 from cbct_osteo.measure.quantity import Measurement
 
 CATALOGUE_VERSION = "2026.12-1"
@@ -57,7 +62,9 @@ BV_TV_EXPERIMENTAL = (
     "0.17-0.21 came out 0.26-0.44, and 0.33-0.52 came out 0.37-0.53, depending on blur (0-0.4 mm). It needs a "
     "threshold calibrated against micro-CT before it can be reported."
 )
-GRAY_VALUE_NOTE = "CBCT gray values are not calibrated Hounsfield units; compare them only within one scanner and protocol."
+GRAY_VALUE_NOTE = (
+    "CBCT gray values are not calibrated Hounsfield units; compare them only within one scanner and protocol."
+)
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,7 @@ class IndexEntry:
 
 # --- formulas -------------------------------------------------------------------------------------
 
+
 def _identity(measurement_id: str) -> Formula:
     def formula(m: Mapping[str, Measurement]) -> tuple[float, float | None]:
         return float(m[measurement_id].value), m[measurement_id].uncertainty  # type: ignore[arg-type]
@@ -175,23 +183,40 @@ def _ratio(numerator: str, denominator: str) -> Formula:
 
 # --- cutoffs and citations -------------------------------------------------------------------------
 
-POIANA_2024 = ("Poiana IR, Burcea IF, Pituru SM, Bucur A. Cone beam computed tomography panoramic mandibular indices in "
-               "the screening of postmenopausal women with low bone mass. Dent J. 2024;12(8):256.")
-KOH_KIM_2011 = ("Koh KJ, Kim KA. Utility of the computed tomography indices on cone beam computed tomography images "
-                "in the diagnosis of osteoporosis in women. Imaging Sci Dent. 2011;41(3):101-106.")
-BRASILEIRO_2017 = "Brasileiro CB, Chalub LLFH, Abreu MHNG, et al. Use of cone beam computed tomography in identifying postmenopausal women with osteoporosis. Arch Osteoporos. 2017;12:26."
-ALKHADER_MI = ("Alkhader M, Alrashdan MS, Khader Y. Usefulness of measuring radiographic density of axis vertebra in "
-               "patients at risk of osteoporosis: a cone-beam computed tomography study. Eur J Dent. 2018;12(4):496-501 "
-               "(used a 3.1 mm mental index to form high- and low-risk groups; no DXA).")
-DEVLIN_2007 = ("Devlin H, Karayianni K, Mitsea A, et al. Diagnosing osteoporosis by using dental panoramic radiographs: "
-               "the OSTEODENT project. Oral Surg Oral Med Oral Pathol Oral Radiol Endod. 2007;104(6):821-828 "
-               "(panoramic cortical width < 3 mm, corrected for magnification, as the referral threshold).")
-KLEMETTI_1994 = ("Klemetti E, Kolmakov S, Kr\u00f6ger H. Pantomography in assessment of the osteoporosis risk group. "
-                 "Scand J Dent Res. 1994;102(1):68-72.")
+POIANA_2024 = (
+    "Poiana IR, Burcea IF, Pituru SM, Bucur A. Cone beam computed tomography panoramic mandibular indices in "
+    "the screening of postmenopausal women with low bone mass. Dent J. 2024;12(8):256."
+)
+KOH_KIM_2011 = (
+    "Koh KJ, Kim KA. Utility of the computed tomography indices on cone beam computed tomography images "
+    "in the diagnosis of osteoporosis in women. Imaging Sci Dent. 2011;41(3):101-106."
+)
+BRASILEIRO_2017 = (
+    "Brasileiro CB, Chalub LLFH, Abreu MHNG, et al. Use of cone beam computed tomography in identifying "
+    "postmenopausal women with osteoporosis. Arch Osteoporos. 2017;12:26."
+)
+ALKHADER_MI = (
+    "Alkhader M, Alrashdan MS, Khader Y. Usefulness of measuring radiographic density of axis vertebra in "
+    "patients at risk of osteoporosis: a cone-beam computed tomography study. Eur J Dent. 2018;12(4):496-501 "
+    "(used a 3.1 mm mental index to form high- and low-risk groups; no DXA)."
+)
+DEVLIN_2007 = (
+    "Devlin H, Karayianni K, Mitsea A, et al. Diagnosing osteoporosis by using dental panoramic radiographs: "
+    "the OSTEODENT project. Oral Surg Oral Med Oral Pathol Oral Radiol Endod. 2007;104(6):821-828 "
+    "(panoramic cortical width < 3 mm, corrected for magnification, as the referral threshold)."
+)
+KLEMETTI_1994 = (
+    "Klemetti E, Kolmakov S, Kr\u00f6ger H. Pantomography in assessment of the osteoporosis risk group. "
+    "Scand J Dent Res. 1994;102(1):68-72."
+)
 WHITE_RUDOLPH_1999 = "White SC, Rudolph DJ. Oral Surg Oral Med Oral Pathol Oral Radiol Endod. 1999;88:628-35."
-OTSU_1979 = "Otsu N. A threshold selection method from gray-level histograms. IEEE Trans Syst Man Cybern. 1979;9(1):62-66."
-VAN_DESSEL_2013 = ("Van Dessel J, Huang Y, Depypere M, et al. A comparative evaluation of cone beam CT and micro-CT on "
-                   "trabecular bone structures in the human mandible. Dentomaxillofac Radiol. 2013;42(8):20130145.")
+OTSU_1979 = (
+    "Otsu N. A threshold selection method from gray-level histograms. IEEE Trans Syst Man Cybern. 1979;9(1):62-66."
+)
+VAN_DESSEL_2013 = (
+    "Van Dessel J, Huang Y, Depypere M, et al. A comparative evaluation of cone beam CT and micro-CT on "
+    "trabecular bone structures in the human mandible. Dentomaxillofac Radiol. 2013;42(8):20130145."
+)
 
 #: CTMI's cutoff. INDICES.md (corrected 2026-12-01): 3.1 mm is a panoramic Mental Index threshold;
 #: Alkhader et al. (2018) used it on CBCT to split 247 patients (men and women, 50-80 years) into
@@ -206,11 +231,15 @@ CTMI_CUTOFF = Cutoff(
     unit="mm",
     source=ALKHADER_MI,
     status="to verify",
-    population=("no validated CBCT population: a panoramic Mental Index threshold that Alkhader et al. (2018) used "
-                "on CBCT to form risk groups, without DXA"),
-    note=("a panoramic Mental Index threshold, used on CBCT without DXA validation (Alkhader et al. 2018 used it to "
-          "form risk groups); its primary panoramic source is not yet traced (the DXA-validated panoramic referral "
-          "threshold is < 3 mm, Devlin et al. 2007)"),
+    population=(
+        "no validated CBCT population: a panoramic Mental Index threshold that Alkhader et al. (2018) used "
+        "on CBCT to form risk groups, without DXA"
+    ),
+    note=(
+        "a panoramic Mental Index threshold, used on CBCT without DXA validation (Alkhader et al. 2018 used it to "
+        "form risk groups); its primary panoramic source is not yet traced (the DXA-validated panoramic referral "
+        "threshold is < 3 mm, Devlin et al. 2007)"
+    ),
 )
 
 
@@ -249,8 +278,10 @@ def _castro_entry(definition: CastroDefinition) -> IndexEntry:
         citations=(definition.citation,),
         population=definition.population,
         accuracy=definition.accuracy,
-        guidance=("The mission's primary index. Uses the cortical-width landmarks at the mental foramen and the "
-                  "trabecular ROI; its formula is read from resources/indices/castro2020.toml."),
+        guidance=(
+            "The mission's primary index. Uses the cortical-width landmarks at the mental foramen and the "
+            "trabecular ROI; its formula is read from resources/indices/castro2020.toml."
+        ),
         formula=_castro_formula(definition) if definition.defined else None,
         cutoff=cutoff,
         side_tolerance_sigmas=None,
@@ -263,70 +294,135 @@ def build_catalogue(castro: CastroDefinition) -> tuple[IndexEntry, ...]:
     return (
         _castro_entry(castro),
         IndexEntry(
-            id="CTMI", name="CT mandibular (mental) index", unit="mm", kind="value",
-            landmarks=cortical_landmarks, measurements=("W",), formula=_identity("W"),
-            cutoff=CTMI_CUTOFF, status="to verify",
+            id="CTMI",
+            name="CT mandibular (mental) index",
+            unit="mm",
+            kind="value",
+            landmarks=cortical_landmarks,
+            measurements=("W",),
+            formula=_identity("W"),
+            cutoff=CTMI_CUTOFF,
+            status="to verify",
             citations=(KOH_KIM_2011, BRASILEIRO_2017, ALKHADER_MI, DEVLIN_2007, POIANA_2024),
             population="postmenopausal women (CBCT studies of the index); the cutoff has no validated CBCT population",
-            accuracy="correlates best with femoral-neck T-score among CBCT cortical indices (r = 0.551; Poiana et al. 2024, 104 postmenopausal women)",
+            accuracy=(
+                "correlates best with femoral-neck T-score among CBCT cortical indices "
+                "(r = 0.551; Poiana et al. 2024, 104 postmenopausal women)"
+            ),
             guidance="Inferior cortical width W below the mental foramen; lower in osteoporosis.",
         ),
         IndexEntry(
-            id="CTI_S", name="CT index, superior", unit="ratio", kind="value",
-            landmarks=(*cortical_landmarks, "foramen_superior"), measurements=("W", "S"), formula=_ratio("W", "S"),
-            cutoff=None, status="confirmed definition", citations=(POIANA_2024,),
-            population="postmenopausal women", accuracy="r = 0.32-0.52 with T-scores (Poiana et al. 2024)",
+            id="CTI_S",
+            name="CT index, superior",
+            unit="ratio",
+            kind="value",
+            landmarks=(*cortical_landmarks, "foramen_superior"),
+            measurements=("W", "S"),
+            formula=_ratio("W", "S"),
+            cutoff=None,
+            status="confirmed definition",
+            citations=(POIANA_2024,),
+            population="postmenopausal women",
+            accuracy="r = 0.32-0.52 with T-scores (Poiana et al. 2024)",
             guidance="W / S; lower in osteoporosis. No validated CBCT cutoff: value only.",
         ),
         IndexEntry(
-            id="CTI_I", name="CT index, inferior", unit="ratio", kind="value",
-            landmarks=(*cortical_landmarks, "foramen_inferior"), measurements=("W", "I"), formula=_ratio("W", "I"),
-            cutoff=None, status="confirmed definition", citations=(POIANA_2024,),
-            population="postmenopausal women", accuracy="r = 0.32-0.52 with T-scores (Poiana et al. 2024)",
+            id="CTI_I",
+            name="CT index, inferior",
+            unit="ratio",
+            kind="value",
+            landmarks=(*cortical_landmarks, "foramen_inferior"),
+            measurements=("W", "I"),
+            formula=_ratio("W", "I"),
+            cutoff=None,
+            status="confirmed definition",
+            citations=(POIANA_2024,),
+            population="postmenopausal women",
+            accuracy="r = 0.32-0.52 with T-scores (Poiana et al. 2024)",
             guidance="W / I; lower in osteoporosis. No validated CBCT cutoff: value only.",
         ),
         IndexEntry(
-            id="CTCI", name="CT cortical index (Klemetti-type grade)", unit="grade", kind="grade",
-            landmarks=(), measurements=(), cutoff=None, status="confirmed definition",
+            id="CTCI",
+            name="CT cortical index (Klemetti-type grade)",
+            unit="grade",
+            kind="grade",
+            landmarks=(),
+            measurements=(),
+            cutoff=None,
+            status="confirmed definition",
             citations=(KLEMETTI_1994, KOH_KIM_2011, BRASILEIRO_2017),
             population="panoramic grading (Klemetti 1994), applied to CBCT in postmenopausal women",
             accuracy="C2/C3 suggest low BMD",
-            guidance=("Grade the endosteal margin of the inferior cortex: C1 even and sharp; C2 semilunar defects or "
-                      "endosteal residues; C3 clearly porous cortex. C2/C3 suggest low BMD."),
+            guidance=(
+                "Grade the endosteal margin of the inferior cortex: C1 even and sharp; C2 semilunar defects or "
+                "endosteal residues; C3 clearly porous cortex. C2/C3 suggest low BMD."
+            ),
             side_tolerance_sigmas=None,
         ),
         IndexEntry(
-            id="TRAB_MEAN", name="Trabecular mean gray value", unit="gray value", kind="value",
-            landmarks=("trab_roi",), measurements=("TRAB_MEAN",), formula=_identity("TRAB_MEAN"),
-            status="confirmed definition", citations=(),
-            population="none (no validated CBCT cutoff)", accuracy="not established",
+            id="TRAB_MEAN",
+            name="Trabecular mean gray value",
+            unit="gray value",
+            kind="value",
+            landmarks=("trab_roi",),
+            measurements=("TRAB_MEAN",),
+            formula=_identity("TRAB_MEAN"),
+            status="confirmed definition",
+            citations=(),
+            population="none (no validated CBCT cutoff)",
+            accuracy="not established",
             guidance=f"Mean gray value in the trabecular ROI. {GRAY_VALUE_NOTE}",
         ),
         IndexEntry(
-            id="TRAB_SD", name="Trabecular gray-value SD", unit="gray value", kind="value",
-            landmarks=("trab_roi",), measurements=("TRAB_SD",), formula=_identity("TRAB_SD"),
-            status="confirmed definition", citations=(),
-            population="none (no validated CBCT cutoff)", accuracy="not established",
-            guidance=(f"Spread of gray values in the trabecular ROI. {GRAY_VALUE_NOTE} Needs voxels of 0.2 mm or "
-                      "less to resolve trabeculae."),
+            id="TRAB_SD",
+            name="Trabecular gray-value SD",
+            unit="gray value",
+            kind="value",
+            landmarks=("trab_roi",),
+            measurements=("TRAB_SD",),
+            formula=_identity("TRAB_SD"),
+            status="confirmed definition",
+            citations=(),
+            population="none (no validated CBCT cutoff)",
+            accuracy="not established",
+            guidance=(
+                f"Spread of gray values in the trabecular ROI. {GRAY_VALUE_NOTE} Needs voxels of 0.2 mm or "
+                "less to resolve trabeculae."
+            ),
         ),
         IndexEntry(
-            id="BV_TV", name="Bone fraction (BV/TV), experimental", unit="ratio", kind="value",
-            landmarks=("trab_roi",), measurements=("BV_TV",), formula=_identity("BV_TV"),
-            status="experimental", citations=(OTSU_1979, VAN_DESSEL_2013),
-            population="none (no validated CBCT cutoff)", accuracy="not established",
+            id="BV_TV",
+            name="Bone fraction (BV/TV), experimental",
+            unit="ratio",
+            kind="value",
+            landmarks=("trab_roi",),
+            measurements=("BV_TV",),
+            formula=_identity("BV_TV"),
+            status="experimental",
+            citations=(OTSU_1979, VAN_DESSEL_2013),
+            population="none (no validated CBCT cutoff)",
+            accuracy="not established",
             guidance="Bone fraction of the ROI after an Otsu threshold within the ROI. Experimental: see its reason.",
             experimental=BV_TV_EXPERIMENTAL,
         ),
         IndexEntry(
-            id="FD", name="Fractal dimension (2D box counting)", unit="1", kind="value",
-            landmarks=("trab_roi",), measurements=("FD",), formula=_identity("FD"),
-            status="confirmed definition", citations=(WHITE_RUDOLPH_1999,),
-            population="panoramic studies; no validated CBCT cutoff", accuracy="lower FD associated with osteoporosis (panoramic)",
-            guidance=("Box-counting dimension of the skeletonised marrow spaces of the cross-section ROI, after White & "
-                      "Rudolph's steps; the program's own choices: the ROI is resampled to 0.1 mm pixels and the 35-pixel "
-                      "blur is 3.5 mm. It depends on the scanner's blur, so compare values only within one protocol. "
-                      "Value only."),
+            id="FD",
+            name="Fractal dimension (2D box counting)",
+            unit="1",
+            kind="value",
+            landmarks=("trab_roi",),
+            measurements=("FD",),
+            formula=_identity("FD"),
+            status="confirmed definition",
+            citations=(WHITE_RUDOLPH_1999,),
+            population="panoramic studies; no validated CBCT cutoff",
+            accuracy="lower FD associated with osteoporosis (panoramic)",
+            guidance=(
+                "Box-counting dimension of the skeletonised marrow spaces of the cross-section ROI, after White & "
+                "Rudolph's steps; the program's own choices: the ROI is resampled to 0.1 mm pixels and the 35-pixel "
+                "blur is 3.5 mm. It depends on the scanner's blur, so compare values only within one protocol. "
+                "Value only."
+            ),
         ),
     )
 
@@ -357,19 +453,34 @@ def entry(index_id: str) -> IndexEntry:
 #: Order and wording of the guided steps. The foramen is found on the panoramic image; the
 #: cross-section through it then opens and everything else is placed there.
 _STEP_TEXT: dict[str, tuple[str, str, str]] = {
-    "foramen_centre": ("point", "panoramic",
-                       "Click the centre of the mental foramen where it opens through the buccal cortex (the round "
-                       "opening on the outer surface, not the canal inside the bone) on the panoramic, then again "
-                       "on the cross-section to centre it."),
-    "foramen_superior": ("point", "cross-section", "Click the upper margin of the foramen on the vertical measurement line."),
+    "foramen_centre": (
+        "point",
+        "panoramic",
+        "Click the centre of the mental foramen where it opens through the buccal cortex (the round "
+        "opening on the outer surface, not the canal inside the bone) on the panoramic, then again "
+        "on the cross-section to centre it.",
+    ),
+    "foramen_superior": (
+        "point",
+        "cross-section",
+        "Click the upper margin of the foramen on the vertical measurement line.",
+    ),
     "foramen_inferior": ("point", "cross-section", "Click the lower margin of the foramen on the measurement line."),
     "border_outer": ("point", "cross-section", "Click the outer surface of the inferior cortex below the foramen."),
-    "border_inner": ("point", "cross-section", "Click the inner (endosteal) margin of the inferior cortex on the same line."),
-    "trab_roi": ("roi", "cross-section",
-                 "Place the 5 mm trabecular square between the canal and the cortex, avoiding roots, canal and cortex."),
+    "border_inner": (
+        "point",
+        "cross-section",
+        "Click the inner (endosteal) margin of the inferior cortex on the same line.",
+    ),
+    "trab_roi": (
+        "roi",
+        "cross-section",
+        "Place the 5 mm trabecular square between the canal and the cortex, avoiding roots, canal and cortex.",
+    ),
 }
-ARCH_STEP = LandmarkStep(None, "arch", "arch", "axial",
-                         "Click points along the dental arch on an axial slice, from one side to the other.")
+ARCH_STEP = LandmarkStep(
+    None, "arch", "arch", "axial", "Click points along the dental arch on an axial slice, from one side to the other."
+)
 
 
 def guided_steps(entries: tuple[IndexEntry, ...] | None = None) -> list[LandmarkStep]:
@@ -388,10 +499,14 @@ def guided_steps(entries: tuple[IndexEntry, ...] | None = None) -> list[Landmark
         for kind in LANDMARK_KINDS:
             if kind in needed:
                 what, view, text = _STEP_TEXT[kind]
-                steps.append(LandmarkStep(side, kind, what, view, f"{side.capitalize()} side: {text[0].lower()}{text[1:]}"))
+                steps.append(
+                    LandmarkStep(side, kind, what, view, f"{side.capitalize()} side: {text[0].lower()}{text[1:]}")
+                )
         for e in entries:
             if e.kind == "grade":
-                steps.append(LandmarkStep(side, e.id, "grade", "cross-section", f"{side.capitalize()} side: {e.guidance}"))
+                steps.append(
+                    LandmarkStep(side, e.id, "grade", "cross-section", f"{side.capitalize()} side: {e.guidance}")
+                )
     return steps
 
 

@@ -7,19 +7,21 @@ user reads: a missing landmark gives "not computable: place border_inner (left)"
 guess; an index without a validated cutoff says so; the unverified Castro index says
 "definition pending verification" instead of a category.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 from cbct_osteo.indices.catalogue import (
     CTCI_GRADES,
     CTCI_LOW_GRADES,
     DISCLAIMER,
-    SIDE_TOLERANCE_MAX_FRACTION,
     MEASUREMENT_IDS,
     MEASUREMENTS_BY_ID,
+    SIDE_TOLERANCE_MAX_FRACTION,
     Cutoff,
     IndexEntry,
     all_entries,
@@ -53,7 +55,7 @@ class SideCheck:
     capped: bool = False
 
     @classmethod
-    def of(cls, values: list[float], combined_sigma: float, sigmas: float) -> "SideCheck":
+    def of(cls, values: list[float], combined_sigma: float, sigmas: float) -> SideCheck:
         """The check for two side values with combined one-sigma ``combined_sigma``."""
         tolerance = sigmas * combined_sigma
         cap = SIDE_TOLERANCE_MAX_FRACTION * abs(sum(values) / len(values))
@@ -199,7 +201,7 @@ class CaseResult:
                 m = result.measurements.get(measurement_id) if result else None
                 row[f"{side}_{measurement_id}"] = _cell(m.value if m else None)
                 row[f"{side}_{measurement_id}_quality"] = str(m.to_json().get("quality") or "") if m else ""
-            for index_id, index in (result.indices.items() if result else ()):
+            for index_id, index in result.indices.items() if result else ():
                 if index_id not in MEASUREMENT_IDS:
                     row[f"{side}_{index_id}"] = _cell(index.value)
         for index_id, index in self.mean.items():
@@ -219,6 +221,7 @@ def _cell(value: float | str | None) -> str:
 
 
 # --- per side --------------------------------------------------------------------------------------
+
 
 def _missing_text(side: str, missing: tuple[str, ...]) -> str:
     return f"place {', '.join(missing)} ({side})"
@@ -243,9 +246,14 @@ def _inputs_problem(
         else:
             reason = None
             if m is not None:
-                reason = "; ".join(n.removeprefix("not measurable: ") for n in m.notes) or m.details.get("reason") \
+                reason = (
+                    "; ".join(n.removeprefix("not measurable: ") for n in m.notes)
+                    or m.details.get("reason")
                     or m.details.get("error")
-            failed.append(f"{measurement_id} is not measurable" + (f" ({reason})" if reason else "; check its landmarks"))
+                )
+            failed.append(
+                f"{measurement_id} is not measurable" + (f" ({reason})" if reason else "; check its landmarks")
+            )
     if not missing and not failed:
         return None
     parts = ([_missing_text(side, tuple(missing))] if missing else []) + [f"{f} ({side})" for f in failed]
@@ -303,38 +311,61 @@ def score_index(
     if entry.kind == "grade":
         grade = grades.get(entry.id)
         if grade is None:
-            return IndexResult(value=None, category=NOT_COMPUTABLE, missing=(entry.id,),
-                               message=f"{NOT_COMPUTABLE}: choose the {entry.id} grade ({side})", **base)
+            return IndexResult(
+                value=None,
+                category=NOT_COMPUTABLE,
+                missing=(entry.id,),
+                message=f"{NOT_COMPUTABLE}: choose the {entry.id} grade ({side})",
+                **base,
+            )
         if grade not in CTCI_GRADES:
-            return IndexResult(value=grade, category=NOT_COMPUTABLE,
-                               message=f"{NOT_COMPUTABLE}: grade {grade!r} ({side}) is not one of {', '.join(CTCI_GRADES)}", **base)
+            return IndexResult(
+                value=grade,
+                category=NOT_COMPUTABLE,
+                message=f"{NOT_COMPUTABLE}: grade {grade!r} ({side}) is not one of {', '.join(CTCI_GRADES)}",
+                **base,
+            )
         return _grade_result(entry, grade, base)
     problem = _inputs_problem(entry, side, measurements, landmarks)
     if entry.formula is None:
         inputs = {k: measurements[k] for k in entry.measurements if k in measurements}
         message = CASTRO_PENDING_TEXT + (f"; inputs incomplete: {problem[1]}" if problem else "")
-        return IndexResult(value=None, category=PENDING, message=message, inputs=inputs,
-                           missing=problem[0] if problem else (), **base)
+        return IndexResult(
+            value=None, category=PENDING, message=message, inputs=inputs, missing=problem[0] if problem else (), **base
+        )
     if problem is not None:
-        return IndexResult(value=None, category=NOT_COMPUTABLE, missing=problem[0],
-                           message=f"{NOT_COMPUTABLE}: {problem[1]}", quality=NOT_MEASURABLE,
-                           notes=(problem[1],), **base)
+        return IndexResult(
+            value=None,
+            category=NOT_COMPUTABLE,
+            missing=problem[0],
+            message=f"{NOT_COMPUTABLE}: {problem[1]}",
+            quality=NOT_MEASURABLE,
+            notes=(problem[1],),
+            **base,
+        )
     try:
-        value, uncertainty = entry.formula(measurements)  # type: ignore[misc]
+        value, uncertainty = entry.formula(measurements)
     except ZeroDivisionError:
-        return IndexResult(value=None, category=NOT_COMPUTABLE,
-                           message=f"{NOT_COMPUTABLE}: a denominator of {entry.id} is zero ({side}); check its landmarks", **base)
+        return IndexResult(
+            value=None,
+            category=NOT_COMPUTABLE,
+            message=f"{NOT_COMPUTABLE}: a denominator of {entry.id} is zero ({side}); check its landmarks",
+            **base,
+        )
     category, message = _categorise(entry, value)
     quality, notes = _input_quality(entry, measurements)
     if quality == UNCERTAIN:
         message += "; uncertain: " + "; ".join(notes) if notes else "; uncertain"
-    return IndexResult(value=value, uncertainty=uncertainty, category=category, message=message,
-                       quality=quality, notes=notes, **base)
+    return IndexResult(
+        value=value, uncertainty=uncertainty, category=category, message=message, quality=quality, notes=notes, **base
+    )
 
 
 def _grade_result(entry: IndexEntry, grade: str, base: dict[str, Any]) -> IndexResult:
     if grade in CTCI_LOW_GRADES:
-        return IndexResult(value=grade, category=LOW, message=f"{grade}: {'/'.join(CTCI_LOW_GRADES)} suggest low BMD", **base)
+        return IndexResult(
+            value=grade, category=LOW, message=f"{grade}: {'/'.join(CTCI_LOW_GRADES)} suggest low BMD", **base
+        )
     return IndexResult(value=grade, category=NORMAL, message=f"{grade}: even, sharp endosteal margin", **base)
 
 
@@ -352,6 +383,7 @@ def score_side(
 
 # --- both sides -----------------------------------------------------------------------------------
 
+
 def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexResult:
     """The mean of both sides (the more advanced grade for CTCI), with the side-agreement check.
 
@@ -367,8 +399,15 @@ def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexR
         texts = [r.message.removeprefix(f"{NOT_COMPUTABLE}: ") for r in problems]
         texts += [f"measure the {s} side" for s in SIDES if s not in per_side]
         missing = tuple(dict.fromkeys(k for r in problems for k in r.missing))
-        return IndexResult(value=None, category=NOT_COMPUTABLE, message=f"{NOT_COMPUTABLE}: {'; '.join(texts)}",
-                           missing=missing, quality=NOT_MEASURABLE, notes=tuple(texts), **base)
+        return IndexResult(
+            value=None,
+            category=NOT_COMPUTABLE,
+            message=f"{NOT_COMPUTABLE}: {'; '.join(texts)}",
+            missing=missing,
+            quality=NOT_MEASURABLE,
+            notes=tuple(texts),
+            **base,
+        )
     if entry.kind == "grade":
         worst = max((str(r.value) for r in results), key=CTCI_GRADES.index)
         result = _grade_result(entry, worst, base)
@@ -376,26 +415,38 @@ def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexR
     values = [float(r.value) for r in results]  # type: ignore[arg-type]
     sigmas = [r.uncertainty for r in results]
     mean = sum(values) / len(values)
-    combined = math.sqrt(sum(s * s for s in sigmas)) if all(s is not None for s in sigmas) else None  # type: ignore[operator]
+    known_sigmas = [s for s in sigmas if s is not None]
+    combined = math.sqrt(sum(s * s for s in known_sigmas)) if len(known_sigmas) == len(sigmas) else None
     uncertainty = combined / len(values) if combined is not None else None
     check = None
     if entry.side_tolerance_sigmas is not None and combined is not None:
         check = SideCheck.of(values, combined, entry.side_tolerance_sigmas)
     category, message = _categorise(entry, mean)
     quality = worst_quality(*(r.quality for r in results))
-    notes = tuple(f"{s}: {n}" for s, r in zip(SIDES, results) for n in r.notes)
+    notes = tuple(f"{s}: {n}" for s, r in zip(SIDES, results, strict=True) for n in r.notes)
     if check is not None and not check.agree:
         message += "; the two sides differ more than the measurement uncertainty explains: check the landmarks"
     if check is not None and check.capped:
-        notes += (f"the sides' combined uncertainty is too large to check their agreement "
-                  f"(tolerance capped at {SIDE_TOLERANCE_MAX_FRACTION:.0%} of the mean)",)
+        notes += (
+            f"the sides' combined uncertainty is too large to check their agreement "
+            f"(tolerance capped at {SIDE_TOLERANCE_MAX_FRACTION:.0%} of the mean)",
+        )
     if quality == UNCERTAIN:
         message += "; uncertain (see the notes)"
-    return IndexResult(value=mean, uncertainty=uncertainty, category=category, message=message, side_check=check,
-                       quality=quality, notes=notes, **base)
+    return IndexResult(
+        value=mean,
+        uncertainty=uncertainty,
+        category=category,
+        message=message,
+        side_check=check,
+        quality=quality,
+        notes=notes,
+        **base,
+    )
 
 
 # --- screening ------------------------------------------------------------------------------------
+
 
 def _format(value: float | str | None, unit: str) -> str:
     if isinstance(value, str) or value is None:
@@ -438,8 +489,12 @@ def screen(
     if low_others:
         sentences.append("Also suggesting low bone mineral density: " + ", ".join(low_others) + ".")
     one_sided = [
-        f"{i} {side}" for i in by_id for side in SIDES
-        if mean.get(i) is not None and mean[i].category == NORMAL and sides.get(side, {}).get(i) is not None
+        f"{i} {side}"
+        for i in by_id
+        for side in SIDES
+        if mean.get(i) is not None
+        and mean[i].category == NORMAL
+        and sides.get(side, {}).get(i) is not None
         and sides[side][i].category == LOW
     ]
     if one_sided:
@@ -447,7 +502,8 @@ def screen(
     disagree = [i for i, r in mean.items() if r.side_check is not None and not r.side_check.agree]
     if disagree:
         sentences.append(
-            "The two sides differ more than the measurement uncertainty explains for " + ", ".join(disagree)
+            "The two sides differ more than the measurement uncertainty explains for "
+            + ", ".join(disagree)
             + ": check the landmarks (a plausibility flag, not a finding)."
         )
     if sex and sex.strip().upper().startswith("M"):
@@ -455,19 +511,39 @@ def screen(
     sentences.append(DISCLAIMER)
     explanation = " ".join(sentences)
     if primary.category == LOW:
-        return Screening(LOW, f"Possible low bone mineral density ({primary_id} below its cutoff)", explanation,
-                         "Refer for DXA (dual-energy X-ray absorptiometry) to measure bone mineral density.", primary_id)
+        return Screening(
+            LOW,
+            f"Possible low bone mineral density ({primary_id} below its cutoff)",
+            explanation,
+            "Refer for DXA (dual-energy X-ray absorptiometry) to measure bone mineral density.",
+            primary_id,
+        )
     if primary.category == NORMAL:
-        return Screening(NORMAL, f"No sign of low bone density on {primary_id}", explanation,
-                         "This index shows no sign of low bone density; it does not rule out osteoporosis. Refer for DXA "
-                         "if clinical risk factors for osteoporosis are present.", primary_id)
+        return Screening(
+            NORMAL,
+            f"No sign of low bone density on {primary_id}",
+            explanation,
+            "This index shows no sign of low bone density; it does not rule out osteoporosis. Refer for DXA "
+            "if clinical risk factors for osteoporosis are present.",
+            primary_id,
+        )
     todo = primary.message.removeprefix(f"{NOT_COMPUTABLE}: ")
     if primary.quality == NOT_MEASURABLE and not primary.missing:
-        return Screening("incomplete", f"Screening incomplete: {primary_id} not computable on this scan", explanation,
-                         f"{primary_id} cannot be measured on this scan ({todo}); no screening result is given. Check the "
-                         "landmarks, or use a scan that resolves the cortex.", primary_id)
-    return Screening("incomplete", f"Screening incomplete: {primary_id} not computable", explanation,
-                     f"Complete the landmarks ({todo}) and measure again.", primary_id)
+        return Screening(
+            "incomplete",
+            f"Screening incomplete: {primary_id} not computable on this scan",
+            explanation,
+            f"{primary_id} cannot be measured on this scan ({todo}); no screening result is given. Check the "
+            "landmarks, or use a scan that resolves the cortex.",
+            primary_id,
+        )
+    return Screening(
+        "incomplete",
+        f"Screening incomplete: {primary_id} not computable",
+        explanation,
+        f"Complete the landmarks ({todo}) and measure again.",
+        primary_id,
+    )
 
 
 def score_case(

@@ -8,11 +8,13 @@ one rounding rule (the decimals the uncertainty supports,
 quality: a value that is not "ok" carries its quality word, a "not measurable" one shows no
 number, and the reasons travel in ``notes``. Experimental entries (BV_TV) are left out unless asked for.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Collection, Mapping
+from typing import Any
 
 from cbct_osteo.indices.catalogue import MEASUREMENTS_BY_ID, IndexEntry, all_entries
 from cbct_osteo.measure.quantity import NOT_MEASURABLE, OK, decimals_for, format_value
@@ -140,8 +142,9 @@ def _notes(per_column: Mapping[str, Mapping[str, Any] | None]) -> tuple[str, ...
     return tuple(f"{', '.join(cols)}: {note}" for note, cols in columns.items())
 
 
-def index_rows(results: Mapping[str, Any], info: Mapping[str, IndexInfo] | None = None, *,
-               include_experimental: bool = False) -> list[IndexRow]:
+def index_rows(
+    results: Mapping[str, Any], info: Mapping[str, IndexInfo] | None = None, *, include_experimental: bool = False
+) -> list[IndexRow]:
     """One row per index in ``results`` (catalogue order), right / left / mean.
 
     ``info`` overrides the catalogue's name and status note per index (the report passes its
@@ -151,24 +154,37 @@ def index_rows(results: Mapping[str, Any], info: Mapping[str, IndexInfo] | None 
     entries = {e.id: e for e in all_entries()}
     hidden = set() if include_experimental else experimental_ids()
     sides = results.get("sides", {}) or {}
-    per_column: dict[str, Mapping[str, Any]] = {c: (sides.get(c, {}) or {}).get("indices", {}) or {} for c in SIDE_COLUMNS}
+    per_column: dict[str, Mapping[str, Any]] = {
+        c: (sides.get(c, {}) or {}).get("indices", {}) or {} for c in SIDE_COLUMNS
+    }
     per_column["mean"] = (results.get("mean", {}) or {}).get("indices", {}) or {}
     rows = []
     for index_id in _ordered_ids(list(entries) + list(info), *per_column.values()):
         if index_id in hidden:
             continue
         items = {c: per_column[c].get(index_id) for c in COLUMNS}
-        first = next((e for e in (items["mean"], items["right"], items["left"]) if e), {})
+        first: Mapping[str, Any] = next((e for e in (items["mean"], items["right"], items["left"]) if e), {})
         entry = entries.get(index_id)
-        meta = info.get(index_id, IndexInfo(name=entry.name if entry else index_id, status=entry.status if entry else ""))
+        meta = info.get(
+            index_id, IndexInfo(name=entry.name if entry else index_id, status=entry.status if entry else "")
+        )
         unit = str(first.get("unit", entry.unit if entry else ""))
-        cutoff = (cutoff_text(entry, with_status=False, with_unit=False) if entry is not None
-                  else format_cutoff(first.get("cutoff"), first.get("direction")))
-        rows.append(IndexRow(
-            id=index_id, name=str(first.get("name") or meta.name or index_id), unit=UNIT_WORDS.get(unit, unit),
-            cells={c: _cell(items[c]) for c in COLUMNS}, cutoff=cutoff,
-            note=meta.status or _result_status(first), notes=_notes(items),
-        ))
+        cutoff = (
+            cutoff_text(entry, with_status=False, with_unit=False)
+            if entry is not None
+            else format_cutoff(first.get("cutoff"), first.get("direction"))
+        )
+        rows.append(
+            IndexRow(
+                id=index_id,
+                name=str(first.get("name") or meta.name or index_id),
+                unit=UNIT_WORDS.get(unit, unit),
+                cells={c: _cell(items[c]) for c in COLUMNS},
+                cutoff=cutoff,
+                note=meta.status or _result_status(first),
+                notes=_notes(items),
+            )
+        )
     return rows
 
 
@@ -179,8 +195,9 @@ def _result_status(entry: Mapping[str, Any]) -> str:
     return f"{status}: {summary}" if status and summary else status or summary
 
 
-def measurement_rows(results: Mapping[str, Any], exclude: Collection[str] = (), *,
-                     include_experimental: bool = False) -> list[MeasurementRow]:
+def measurement_rows(
+    results: Mapping[str, Any], exclude: Collection[str] = (), *, include_experimental: bool = False
+) -> list[MeasurementRow]:
     """One row per measurement (W, S, I ...), right and left: value ± uncertainty, quality, method.
 
     ``exclude``: ids already shown in the index table (the trabecular statistics are indices too).
@@ -196,11 +213,16 @@ def measurement_rows(results: Mapping[str, Any], exclude: Collection[str] = (), 
         first = items["right"] or items["left"]
         unit = str(first.get("unit", ""))
         methods = sorted({str(e.get("method")) for e in items.values() if e.get("method")})
-        rows.append(MeasurementRow(
-            id=mid, unit=UNIT_WORDS.get(unit, unit), cells={s: format_with_uncertainty(items[s]) for s in SIDE_COLUMNS},
-            method=", ".join(methods), quality={s: str(items[s].get("quality") or "") for s in SIDE_COLUMNS},
-            notes=_notes(items),
-        ))
+        rows.append(
+            MeasurementRow(
+                id=mid,
+                unit=UNIT_WORDS.get(unit, unit),
+                cells={s: format_with_uncertainty(items[s]) for s in SIDE_COLUMNS},
+                method=", ".join(methods),
+                quality={s: str(items[s].get("quality") or "") for s in SIDE_COLUMNS},
+                notes=_notes(items),
+            )
+        )
     return rows
 
 
@@ -220,13 +242,19 @@ def format_table(result: Any, *, include_experimental: bool = False) -> str:
     for irow in index_rows(document, include_experimental=include_experimental):
         mean = irow.cells["mean"]
         words = mean.category if mean.category in ("low", "normal") else (mean.category or "")
-        lines.append(f"{irow.id:<10} {irow.cells['right'].text:>22} {irow.cells['left'].text:>22} {mean.text:>14}  "
-                     f"{irow.unit:<10} {irow.cutoff:<20} {words} [{irow.note}]")
+        lines.append(
+            f"{irow.id:<10} {irow.cells['right'].text:>22} {irow.cells['left'].text:>22} {mean.text:>14}  "
+            f"{irow.unit:<10} {irow.cutoff:<20} {words} [{irow.note}]"
+        )
     screening = document.get("screening", {}) or {}
     if notes:
         lines += ["", "Notes:"] + [f"  {n}" for n in notes]
-    lines += ["", f"Screening: {screening.get('result', '')}", f"  {screening.get('explanation', '')}",
-              f"Recommendation: {screening.get('recommendation', '')}"]
+    lines += [
+        "",
+        f"Screening: {screening.get('result', '')}",
+        f"  {screening.get('explanation', '')}",
+        f"Recommendation: {screening.get('recommendation', '')}",
+    ]
     return "\n".join(lines)
 
 

@@ -3,6 +3,7 @@
 Public API (no Qt): :class:`LandmarkModel`, :func:`validate_landmarks`,
 :func:`measure_case` returning :class:`CaseMeasurements`, and :class:`Measurement`.
 """
+
 from cbct_osteo.measure.case import MEASUREMENT_IDS, CaseMeasurements, measure_case
 from cbct_osteo.measure.landmark_model import ChangeEvent, LandmarkModel
 from cbct_osteo.measure.quantity import Measurement, decimals_for, format_value

@@ -6,10 +6,13 @@ found by the edge fit along the measurement line, so a click 0.5 mm off still gi
 width, and S and I are measured from the refined outer border; ``refine=False`` takes the
 landmarks as placed (``"manual"``).
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -23,8 +26,8 @@ from cbct_osteo.measure.resolution import cortical_quality, line_resolution
 from cbct_osteo.measure.trabecular import trabecular_measurements
 from cbct_osteo.measure.uncertainty import height_sigma, placed_width_sigma
 from cbct_osteo.measure.validation import MIN_LINE_MM, Issue, missing_inputs, validate_landmarks
-from cbct_osteo.volume import Volume
 from cbct_osteo.reformat.arch import ArchCurve
+from cbct_osteo.volume import Volume
 
 NO_ARCH_NOTE = "no dental arch: the line was not projected into the cross-section"
 #: An edge-fitted W whose one-sigma uncertainty exceeds this (mm) is "uncertain": at two sigma it
@@ -69,10 +72,14 @@ class CaseMeasurements:
     method: str = "edge"
     issues: list[Issue] = field(default_factory=list)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """``{"sides": {side: {"measurements": {id: {...}}}}}``, the results JSON's measurement part."""
-        return {"sides": {side: {"measurements": {k: m.to_json() for k, m in values.items()}}
-                          for side, values in self.sides.items()}}
+        return {
+            "sides": {
+                side: {"measurements": {k: m.to_json() for k, m in values.items()}}
+                for side, values in self.sides.items()
+            }
+        }
 
 
 def _missing(mid: str, method: str, missing: tuple[str, ...]) -> Measurement:
@@ -80,11 +87,11 @@ def _missing(mid: str, method: str, missing: tuple[str, ...]) -> Measurement:
     return Measurement(mid, None, UNITS[mid], method, missing=missing, notes=(f"place {words} first",))
 
 
-def _point(xyz) -> list[float]:
+def _point(xyz: Iterable[float]) -> list[float]:
     return [round(float(v), 4) for v in xyz]
 
 
-def _drawing(frame: MeasurementFrame, outer, inner, source: str) -> dict:
+def _drawing(frame: MeasurementFrame, outer: Iterable[float], inner: Iterable[float], source: str) -> dict[str, Any]:
     """What the GUI and report draw for W: the margins used and the measurement line."""
     return {
         "edges_mm": {"outer": _point(outer), "inner": _point(inner), "source": source},
@@ -92,16 +99,31 @@ def _drawing(frame: MeasurementFrame, outer, inner, source: str) -> dict:
     }
 
 
-def _cortical(volume: Volume, marks: SideLandmarks, frame: MeasurementFrame, refine: bool,
-              resolution: float, cortex_level: tuple[str, float] | None = None) -> tuple[Measurement, EdgeFit | None]:
+def _cortical(
+    volume: Volume,
+    marks: SideLandmarks,
+    frame: MeasurementFrame,
+    refine: bool,
+    resolution: float,
+    cortex_level: tuple[str, float] | None = None,
+) -> tuple[Measurement, EdgeFit | None]:
     """W with its quality; the fit is returned only when it was used."""
     outer, inner = marks.points["border_outer"], marks.points["border_inner"]
     placed = manual_width(frame, outer, inner)
     where = {"resolution_along_line_mm": round(resolution, 4), "placed_value": round(placed, 4)}
     if placed < MIN_LINE_MM:
-        return Measurement("W", None, "mm", "manual", details=where, quality=NOT_MEASURABLE, notes=(
-            f"border_outer and border_inner coincide on the measurement line ({placed:.2f} mm apart): the cortical "
-            "width is undefined; place the inner margin at the top of the cortex",)), None
+        return Measurement(
+            "W",
+            None,
+            "mm",
+            "manual",
+            details=where,
+            quality=NOT_MEASURABLE,
+            notes=(
+                f"border_outer and border_inner coincide on the measurement line ({placed:.2f} mm apart): the cortical "
+                "width is undefined; place the inner margin at the top of the cortex",
+            ),
+        ), None
     placed_sigma = placed_width_sigma(resolution)
     budget_placed = {"placement": round(placed_sigma, 4)}
     notes: list[str] = []
@@ -109,54 +131,75 @@ def _cortical(volume: Volume, marks: SideLandmarks, frame: MeasurementFrame, ref
     value, sigma, method, details = placed, placed_sigma, "manual", {**where, "uncertainty_budget_mm": budget_placed}
     drawing = _drawing(frame, outer, inner, "placed")
     if refine:
-        fit = edge_width(volume, frame, outer, inner, resolution, cortex_level=cortex_level[1] if cortex_level else None)
+        fit = edge_width(
+            volume, frame, outer, inner, resolution, cortex_level=cortex_level[1] if cortex_level else None
+        )
         details = {**where, **fit.details()}
         if not fit.steps_visible:
-            return Measurement("W", None, "mm", "edge", details=details, quality=NOT_MEASURABLE, notes=(
-                f"not measurable: {fit.problems[0]}",), geometry=drawing), None
+            return Measurement(
+                "W",
+                None,
+                "mm",
+                "edge",
+                details=details,
+                quality=NOT_MEASURABLE,
+                notes=(f"not measurable: {fit.problems[0]}",),
+                geometry=drawing,
+            ), None
         if fit.usable:
             value, sigma, method, used = fit.width_mm, fit.uncertainty_mm, "edge", fit
             drawing = _drawing(frame, fit.outer_xyz, fit.inner_xyz, "edge")
             if cortex_level is not None:
                 quality = UNCERTAIN
-                notes.append(f"the cortex is thin for the scan's blur, so its gray level was fixed at {cortex_level[1]:.0f}, "
-                             f"the level of the well-resolved cortex on the {cortex_level[0]} side (assumes the same "
-                             "cortical density on both sides)")
+                notes.append(
+                    f"the cortex is thin for the scan's blur, so its gray level was fixed at {cortex_level[1]:.0f}, "
+                    f"the level of the well-resolved cortex on the {cortex_level[0]} side (assumes the same "
+                    "cortical density on both sides)"
+                )
             if fit.cautions:
                 quality = UNCERTAIN
                 notes.extend(fit.cautions)
             combined = math.hypot(sigma, placed_sigma)
             if abs(value - placed) > CHECK_CLICKS_SIGMAS * combined:
                 quality = UNCERTAIN
-                notes.append(f"the fitted width differs from the placed points by {value - placed:+.2f} mm (more than "
-                             f"{CHECK_CLICKS_SIGMAS:g} combined uncertainties): check the endosteal margin; a porous, "
-                             "trabecularised endosteal zone (C2/C3) makes it indistinct")
+                notes.append(
+                    f"the fitted width differs from the placed points by {value - placed:+.2f} mm (more than "
+                    f"{CHECK_CLICKS_SIGMAS:g} combined uncertainties): check the endosteal margin; a porous, "
+                    "trabecularised endosteal zone (C2/C3) makes it indistinct"
+                )
             if sigma > UNCERTAIN_ABOVE_MM:
                 quality = UNCERTAIN
                 notes.append(f"the edge fit's uncertainty (\u00b1{sigma:.2f} mm) exceeds {UNCERTAIN_ABOVE_MM:g} mm")
             if fit.sigma_mm > MAX_BLUR_TO_WIDTH * value and cortex_level is None:
                 quality = UNCERTAIN
-                notes.append(f"the cortex ({value:.1f} mm) is thin for the scan's blur (fitted sigma {fit.sigma_mm:.2f} mm): "
-                             "its width and density trade off in the fit (Treece et al. 2010)")
+                notes.append(
+                    f"the cortex ({value:.1f} mm) is thin for the scan's blur (fitted sigma {fit.sigma_mm:.2f} mm): "
+                    "its width and density trade off in the fit (Treece et al. 2010)"
+                )
         else:
             details["edge_failed"] = list(fit.problems)
             details["uncertainty_budget_mm"] = budget_placed
             quality = UNCERTAIN
-            notes.append("edge refinement not used (" + "; ".join(fit.problems) + "): W is the distance between "
-                         "the placed points")
+            notes.append(
+                "edge refinement not used (" + "; ".join(fit.problems) + "): W is the distance between "
+                "the placed points"
+            )
     resolution_quality, note = cortical_quality(value, resolution)
     if note:
         notes.append(note)
     quality = worst_quality(quality, resolution_quality)
     if quality == NOT_MEASURABLE:
-        return Measurement("W", None, "mm", method, details=details, quality=quality, notes=tuple(notes),
-                           geometry=drawing), None
-    return Measurement("W", value, "mm", method, sigma, details=details, quality=quality, notes=tuple(notes),
-                       geometry=drawing), used
+        return Measurement(
+            "W", None, "mm", method, details=details, quality=quality, notes=tuple(notes), geometry=drawing
+        ), None
+    return Measurement(
+        "W", value, "mm", method, sigma, details=details, quality=quality, notes=tuple(notes), geometry=drawing
+    ), used
 
 
-def _heights(marks: SideLandmarks, frame: MeasurementFrame, fit: EdgeFit | None, resolution: float,
-             method: str) -> dict[str, Measurement]:
+def _heights(
+    marks: SideLandmarks, frame: MeasurementFrame, fit: EdgeFit | None, resolution: float, method: str
+) -> dict[str, Measurement]:
     border = fit.outer_xyz if fit is not None else marks.points["border_outer"]
     border_sigma = fit.outer_sigma_mm if fit is not None else placed_width_sigma(resolution) / math.sqrt(2.0)
     uncertainty = height_sigma(resolution, border_sigma)
@@ -169,12 +212,20 @@ def _heights(marks: SideLandmarks, frame: MeasurementFrame, fit: EdgeFit | None,
         notes: tuple[str, ...] = ()
         quality = OK
         if value <= 0:
-            quality, notes = NOT_MEASURABLE, (f"{kind.replace('_', ' ')} lies {-value:.1f} mm below the inferior border: "
-                                              "check the landmarks",)
-        result[mid] = Measurement(mid, value if quality != NOT_MEASURABLE else None, "mm",
-                                  "edge" if fit is not None else "manual", uncertainty,
-                                  details={"border": "edge-refined" if fit is not None else "as placed"},
-                                  quality=quality, notes=notes)
+            quality, notes = (
+                NOT_MEASURABLE,
+                (f"{kind.replace('_', ' ')} lies {-value:.1f} mm below the inferior border: check the landmarks",),
+            )
+        result[mid] = Measurement(
+            mid,
+            value if quality != NOT_MEASURABLE else None,
+            "mm",
+            "edge" if fit is not None else "manual",
+            uncertainty,
+            details={"border": "edge-refined" if fit is not None else "as placed"},
+            quality=quality,
+            notes=notes,
+        )
     return result
 
 
@@ -184,19 +235,27 @@ def _outside_volume(volume: Volume, marks: SideLandmarks) -> list[str]:
     Intensities sampled there would be the edge voxels repeated, and a width "measured" on them
     is a number with no anatomy behind it; such sides are refused instead.
     """
-    kinds = [k for k in ("foramen_centre", "foramen_superior", "foramen_inferior", "border_outer", "border_inner")
-             if k in marks.points]
+    kinds = [
+        k
+        for k in ("foramen_centre", "foramen_superior", "foramen_inferior", "border_outer", "border_inner")
+        if k in marks.points
+    ]
     if not kinds:
         return []
     index = volume.patient_to_index([marks.points[k] for k in kinds])
     limit = np.asarray(volume.shape, float) - 1.0
     inside = np.all((index >= -0.5) & (index <= limit + 0.5), axis=1)
-    return [k for k, ok in zip(kinds, inside) if not ok]
+    return [k for k, ok in zip(kinds, inside, strict=True) if not ok]
 
 
-def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCurve | None,
-                 refine: bool = True, cortex_level: tuple[str, float] | None = None
-                 ) -> tuple[dict[str, Measurement], dict[str, tuple[float, float, float]]]:
+def measure_side(
+    volume: Volume,
+    landmarks: LandmarkSet,
+    side: str,
+    arch: ArchCurve | None,
+    refine: bool = True,
+    cortex_level: tuple[str, float] | None = None,
+) -> tuple[dict[str, Measurement], dict[str, tuple[float, float, float]]]:
     """Every measurement of one side, and the refined margin points (empty when not refined).
 
     ``cortex_level`` = (other side, gray level) fixes the cortical level of the edge fit.
@@ -219,7 +278,9 @@ def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCu
             result[mid] = Measurement(mid, None, UNITS[mid], method, details={"reason": reason}, notes=(reason,))
     elif degenerate:
         for mid in ("W", "S", "I"):
-            result[mid] = Measurement(mid, None, UNITS[mid], method, details={"reason": degenerate}, notes=(degenerate,))
+            result[mid] = Measurement(
+                mid, None, UNITS[mid], method, details={"reason": degenerate}, notes=(degenerate,)
+            )
     elif frame is None:
         for mid in ("W", "S", "I"):
             need = missing_inputs(landmarks, side, mid) or ("border_outer",)
@@ -234,20 +295,29 @@ def measure_side(volume: Volume, landmarks: LandmarkSet, side: str, arch: ArchCu
             result["W"] = _missing("W", method, ("border_inner",))
         grade = (landmarks.grades.get(side) or {}).get("CTCI")
         if grade in POROUS_GRADES and result["W"].ok and result["W"].quality == OK:
-            result["W"] = replace(result["W"], quality=UNCERTAIN, notes=(*result["W"].notes, (
-                f"graded {grade} (porous or eroded endosteal margin): the endosteal margin is indistinct and the "
-                "fitted edge may stop at the compact part of the cortex")))
+            result["W"] = replace(
+                result["W"],
+                quality=UNCERTAIN,
+                notes=(
+                    *result["W"].notes,
+                    (
+                        f"graded {grade} (porous or eroded endosteal margin): the endosteal margin is indistinct "
+                        "and the fitted edge may stop at the compact part of the cortex"
+                    ),
+                ),
+            )
         result.update(_heights(marks, frame, fit, resolution, method))
         if not frame.in_plane:
             for mid in ("W", "S", "I"):
                 if result[mid].ok:
                     result[mid] = replace(result[mid], notes=(*result[mid].notes, NO_ARCH_NOTE))
     trab_missing = missing_inputs(landmarks, side, "TRAB")
-    if trab_missing or arch is None:
+    roi = marks.trab_roi
+    if trab_missing or arch is None or roi is None:  # (a missing ROI is in trab_missing)
         for mid in TRABECULAR_IDS:
             result[mid] = _missing(mid, "ROI", trab_missing or ("arch",))
     else:
-        result.update(trabecular_measurements(volume, arch, marks.trab_roi))
+        result.update(trabecular_measurements(volume, arch, roi))
     return {mid: result[mid] for mid in MEASUREMENT_IDS}, refined
 
 
@@ -275,7 +345,7 @@ def measure_case(volume: Volume, landmarks: LandmarkSet, refine: bool = True) ->
     refined_by_side = {}
     for side in SIDES:
         case.sides[side], refined_by_side[side] = measure_side(volume, landmarks, side, arch, refine)
-    for side, other in zip(SIDES, reversed(SIDES)):
+    for side, other in zip(SIDES, reversed(SIDES), strict=True):
         level = _resolved_cortex_level(case.sides[other]["W"])
         if refine and level is not None and _thin_for_blur(case.sides[side]["W"]):
             remeasured, refined = measure_side(volume, landmarks, side, arch, refine, (other, level))
@@ -301,5 +371,6 @@ def _resolved_cortex_level(w: Measurement) -> float | None:
 def _thin_for_blur(w: Measurement) -> bool:
     """A W whose fit failed on the width-level trade-off (level at its bound, or thin for the blur)."""
     failed = w.details.get("edge_failed") or []
-    return (any("cortex level reached its limit" in p for p in failed)
-            or any("thin for the scan's blur" in n for n in w.notes))
+    return any("cortex level reached its limit" in p for p in failed) or any(
+        "thin for the scan's blur" in n for n in w.notes
+    )

@@ -23,11 +23,14 @@ at all cannot be measured, whatever was clicked (:func:`~cbct_osteo.measure.prof
 Reference: Treece GM, Gee AH, Mayhew PM, Poole KES. High resolution cortical bone thickness
 measurement from clinical CT data. Med Image Anal 2010;14:276-290.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage, optimize, special
 
 from cbct_osteo.measure.geometry import MeasurementFrame
@@ -114,13 +117,13 @@ class EdgeFit:
     cautions: tuple[str, ...] = ()
     steps_visible: bool = True
     budget: dict[str, float] = field(default_factory=dict)
-    border: dict = field(default_factory=dict)
+    border: dict[str, Any] = field(default_factory=dict)
 
     @property
     def usable(self) -> bool:
         return not self.problems and self.steps_visible
 
-    def details(self) -> dict:
+    def details(self) -> dict[str, Any]:
         """The fit's facts for ``Measurement.details`` (JSON-ready)."""
         return {
             "model": "blurred step (Treece et al. 2010)",
@@ -135,7 +138,7 @@ class EdgeFit:
         }
 
 
-def manual_width(frame: MeasurementFrame, border_outer, border_inner) -> float:
+def manual_width(frame: MeasurementFrame, border_outer: npt.ArrayLike, border_inner: npt.ArrayLike) -> float:
     """|border_outer − border_inner| projected onto the measurement line (mm)."""
     return abs(frame.position(border_inner) - frame.position(border_outer))
 
@@ -143,11 +146,15 @@ def manual_width(frame: MeasurementFrame, border_outer, border_inner) -> float:
 def step_model(params: np.ndarray, t: np.ndarray) -> np.ndarray:
     """The blurred two-edge profile; ``params`` = (L0, L1, L2, a, W, σ), positions in mm."""
     l0, l1, l2, a, width, sigma = params
-    return l0 + (l1 - l0) * special.ndtr((t - a) / sigma) + (l2 - l1) * special.ndtr((t - a - width) / sigma)
+    profile: np.ndarray = (
+        l0 + (l1 - l0) * special.ndtr((t - a) / sigma) + (l2 - l1) * special.ndtr((t - a - width) / sigma)
+    )
+    return profile
 
 
-def _gradient_edges(t: np.ndarray, profile: np.ndarray, outer_guess: float, inner_guess: float,
-                    window: float, smooth_mm: float) -> tuple[float, float]:
+def _gradient_edges(
+    t: np.ndarray, profile: np.ndarray, outer_guess: float, inner_guess: float, window: float, smooth_mm: float
+) -> tuple[float, float]:
     """Start values: the strongest rise near the outer click, the strongest fall near the inner one."""
     step = t[1] - t[0]
     gradient = ndimage.gaussian_filter1d(profile, sigma=max(smooth_mm / step, 1.0), order=1)
@@ -170,9 +177,15 @@ class _Fit:
     upper: np.ndarray
 
 
-def _fit_mean_profile(tf: np.ndarray, yf: np.ndarray, outer0: float, inner0: float, voxel_mm: float,
-                      window: float, cortex_level: float | None = None
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _fit_mean_profile(
+    tf: np.ndarray,
+    yf: np.ndarray,
+    outer0: float,
+    inner0: float,
+    voxel_mm: float,
+    window: float,
+    cortex_level: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Stage 1: the six-parameter model on the mean profile; returns params, bounds, gray span."""
     below = yf[tf < outer0 - 0.5]
     inside = yf[(tf > outer0) & (tf < inner0)]
@@ -193,15 +206,31 @@ def _fit_mean_profile(tf: np.ndarray, yf: np.ndarray, outer0: float, inner0: flo
     if cortex_level is not None:  # fixed (a bound of +-0.5 gray values: least_squares needs lower < upper)
         lower[1], upper[1] = cortex_level - 0.5, cortex_level + 0.5
     x0 = np.clip(x0, lower + 1e-9, upper - 1e-9)
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        scaled: np.ndarray = (step_model(p, tf) - yf) / span
+        return scaled
+
     result = optimize.least_squares(
-        lambda p: (step_model(p, tf) - yf) / span, x0, bounds=(lower, upper),
-        loss="soft_l1", f_scale=max(noise / span, 1e-3), x_scale=np.array([1, 1, 1, 0.1, 0.1, 0.1]),
+        residuals,
+        x0,
+        bounds=(lower, upper),
+        loss="soft_l1",
+        f_scale=max(noise / span, 1e-3),
+        x_scale=np.array([1, 1, 1, 0.1, 0.1, 0.1]),
     )
     return result.x, lower, upper, span
 
 
-def fit_edges(t: np.ndarray, profiles: np.ndarray, outer_guess: float, inner_guess: float,
-              voxel_mm: float, window: float = SEARCH_WINDOW_MM, cortex_level: float | None = None) -> _Fit:
+def fit_edges(
+    t: np.ndarray,
+    profiles: np.ndarray,
+    outer_guess: float,
+    inner_guess: float,
+    voxel_mm: float,
+    window: float = SEARCH_WINDOW_MM,
+    cortex_level: float | None = None,
+) -> _Fit:
     """Fit the blurred-step model to aligned parallel profiles (lines, positions).
 
     Two stages. (1) The six-parameter model on the mean profile. (2) A joint fit of all lines
@@ -218,8 +247,7 @@ def fit_edges(t: np.ndarray, profiles: np.ndarray, outer_guess: float, inner_gue
     outer0, inner0 = _gradient_edges(t, profiles.mean(axis=0), outer_guess, inner_guess, window, smooth)
     keep = (t >= outer0 - FIT_MARGIN_BELOW_MM) & (t <= inner0 + FIT_MARGIN_ABOVE_MM)
     tf, yf = t[keep], profiles[:, keep]
-    first, lower, upper, span = _fit_mean_profile(tf, yf.mean(axis=0), outer0, inner0, voxel_mm, window,
-                                                  cortex_level)
+    first, lower, upper, span = _fit_mean_profile(tf, yf.mean(axis=0), outer0, inner0, voxel_mm, window, cortex_level)
     noise = float(np.median(np.abs(np.diff(yf, axis=1))) / 0.6745) + 1e-3 * span
     shared = [0, 1, 3, 4, 5]
 
@@ -234,15 +262,24 @@ def fit_edges(t: np.ndarray, profiles: np.ndarray, outer_guess: float, inner_gue
         return base[None, :] + levels[:, None] * fall[None, :], levels
 
     x0 = np.clip(first[shared], lower[shared] + 1e-9, upper[shared] - 1e-9)
+
+    def residuals(p: np.ndarray) -> np.ndarray:
+        scaled: np.ndarray = ((model(p)[0] - yf) / span).ravel()
+        return scaled
+
     result = optimize.least_squares(
-        lambda p: ((model(p)[0] - yf) / span).ravel(), x0, bounds=(lower[shared], upper[shared]), loss="soft_l1",
-        f_scale=max(noise / span, 1e-3), x_scale=np.array([1, 1, 0.1, 0.1, 0.1]),
+        residuals,
+        x0,
+        bounds=(lower[shared], upper[shared]),
+        loss="soft_l1",
+        f_scale=max(noise / span, 1e-3),
+        x_scale=np.array([1, 1, 0.1, 0.1, 0.1]),
     )
     predicted, levels = model(result.x)
     residual = (predicted - yf).ravel()
     rms = float(np.sqrt(np.mean(residual**2)))
     dof = max(residual.size - result.x.size - yf.shape[0], 1)
-    jac = result.jac * span  # Jacobian of the gray-value residual
+    jac = np.asarray(result.jac) * span  # Jacobian of the gray-value residual (dense: the default 2-point jac)
     try:
         cov_shared = np.linalg.inv(jac.T @ jac) * (np.sum(residual**2) / dof)
     except np.linalg.LinAlgError:
@@ -254,8 +291,9 @@ def fit_edges(t: np.ndarray, profiles: np.ndarray, outer_guess: float, inner_gue
     return _Fit(params, covariance, (outer0, inner0), rms, lower, upper)
 
 
-def jackknife_width(t: np.ndarray, profiles: np.ndarray, fit: _Fit, voxel_mm: float, groups: int = 4,
-                    cortex_level: float | None = None) -> float:
+def jackknife_width(
+    t: np.ndarray, profiles: np.ndarray, fit: _Fit, voxel_mm: float, groups: int = 4, cortex_level: float | None = None
+) -> float:
     """Leave-one-group-out spread of W (mm): how much W depends on which lines were averaged.
 
     Lines are split into ``groups`` interleaved groups; each refit (stage 1, on the mean of the
@@ -270,19 +308,26 @@ def jackknife_width(t: np.ndarray, profiles: np.ndarray, fit: _Fit, voxel_mm: fl
     widths = []
     for g in range(groups):
         rest = np.arange(n) % groups != g
-        params, *_ = _fit_mean_profile(t[keep], profiles[rest][:, keep].mean(axis=0), outer0, inner0, voxel_mm,
-                                       SEARCH_WINDOW_MM, cortex_level)
+        params, *_ = _fit_mean_profile(
+            t[keep], profiles[rest][:, keep].mean(axis=0), outer0, inner0, voxel_mm, SEARCH_WINDOW_MM, cortex_level
+        )
         widths.append(params[4])
     widths_arr = np.asarray(widths)
     return float(np.sqrt((groups - 1) / groups * np.sum((widths_arr - widths_arr.mean()) ** 2)))
 
 
-def fit_problems(fit: _Fit, scan_range: tuple[float, float], outer_click: float, inner_click: float,
-                 window: float, level_fixed: bool = False) -> list[str]:
+def fit_problems(
+    fit: _Fit,
+    scan_range: tuple[float, float],
+    outer_click: float,
+    inner_click: float,
+    window: float,
+    level_fixed: bool = False,
+) -> list[str]:
     """Why a fit must not be used: bounds, implausible levels, residual, edges outside the windows."""
     names = ["soft-tissue level", "cortex level", "trabecular level", "outer edge", "width", "blur"]
     problems: list[str] = []
-    for i in ((3, 4, 5) if level_fixed else (1, 3, 4, 5)):
+    for i in (3, 4, 5) if level_fixed else (1, 3, 4, 5):
         span = fit.upper[i] - fit.lower[i] if np.isfinite(fit.upper[i] - fit.lower[i]) else 1.0
         tol = 1e-3 * span
         if fit.params[i] <= fit.lower[i] + tol or fit.params[i] >= fit.upper[i] - tol:
@@ -290,8 +335,10 @@ def fit_problems(fit: _Fit, scan_range: tuple[float, float], outer_click: float,
             problems.append(f"the fitted {names[i]} reached its limit ({bound:.4g})")
     l0, l1, l2 = fit.params[:3]
     if not (l1 > l2 and l1 > l0):
-        problems.append(f"implausible levels: the cortex ({l1:.0f}) is not brighter than both the soft tissue "
-                        f"({l0:.0f}) and the trabecular bone ({l2:.0f})")
+        problems.append(
+            f"implausible levels: the cortex ({l1:.0f}) is not brighter than both the soft tissue "
+            f"({l0:.0f}) and the trabecular bone ({l2:.0f})"
+        )
     lo, hi = scan_range
     # A thin cortex under blur never reaches its true level in the image, so the fitted cortex may
     # lie above the scan's maximum; what is implausible is a level far outside the whole range.
@@ -304,19 +351,36 @@ def fit_problems(fit: _Fit, scan_range: tuple[float, float], outer_click: float,
         problems.append(f"poor fit: RMS residual {fit.rms:.0f} is {fit.rms / contrast:.0%} of the cortical contrast")
     a, width = fit.params[3], fit.params[4]
     if abs(a - outer_click) > window:
-        problems.append(f"the outer edge was found {a - outer_click:+.2f} mm from the placed point, outside the "
-                        f"\u00b1{window:g} mm searched")
+        problems.append(
+            f"the outer edge was found {a - outer_click:+.2f} mm from the placed point, outside the "
+            f"\u00b1{window:g} mm searched"
+        )
     if abs(a + width - inner_click) > window:
-        problems.append(f"the endosteal edge was found {a + width - inner_click:+.2f} mm from the placed point, "
-                        f"outside the \u00b1{window:g} mm searched")
+        problems.append(
+            f"the endosteal edge was found {a + width - inner_click:+.2f} mm from the placed point, "
+            f"outside the \u00b1{window:g} mm searched"
+        )
     if not np.all(np.isfinite(fit.params)) or not np.isfinite(fit.covariance[4, 4]):
         problems.append("the edge fit did not converge")
     return problems
 
 
-def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inner, resolution_mm: float,
-               step_mm: float = PROFILE_STEP_MM, window: float = SEARCH_WINDOW_MM,
-               cortex_level: float | None = None) -> EdgeFit:
+def _xyz(point: np.ndarray) -> tuple[float, float, float]:
+    """A patient point (3,) as plain floats (x, y, z) mm, for the JSON-ready fit record."""
+    x, y, z = (float(v) for v in point)
+    return x, y, z
+
+
+def edge_width(
+    volume: Volume,
+    frame: MeasurementFrame,
+    border_outer: npt.ArrayLike,
+    border_inner: npt.ArrayLike,
+    resolution_mm: float,
+    step_mm: float = PROFILE_STEP_MM,
+    window: float = SEARCH_WINDOW_MM,
+    cortex_level: float | None = None,
+) -> EdgeFit:
     """Edge-assisted cortical width along the measurement line of ``frame``, with its checks.
 
     Parameters
@@ -364,22 +428,27 @@ def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inn
     tilt = float(np.hypot(1.0, border.slope_across))
     width = width_line / tilt
     jack = jackknife_width(t, border.profiles, fit, resolution_mm, cortex_level=cortex_level) / tilt
-    budget = edge_budget(fit.covariance[4, 4] / tilt**2, step_mm, resolution_mm, jack, width,
-                         border.slope_across, border.slope_se[1])
+    budget = edge_budget(
+        fit.covariance[4, 4] / tilt**2, step_mm, resolution_mm, jack, width, border.slope_across, border.slope_se[1]
+    )
     total = float(np.sqrt(sum(v * v for v in budget.values())))
     placed = abs(t_inner - t_outer) / tilt
     combined = float(np.hypot(total, placed_width_sigma(resolution_mm)))
     if not problems and abs(width - placed) > AGREEMENT_SIGMAS * combined:
-        problems.append(f"the fitted width {width:.2f} mm disagrees with the placed points ({placed:.2f} mm) by more "
-                        f"than {AGREEMENT_SIGMAS:g} combined uncertainties ({AGREEMENT_SIGMAS * combined:.2f} mm)")
+        problems.append(
+            f"the fitted width {width:.2f} mm disagrees with the placed points ({placed:.2f} mm) by more "
+            f"than {AGREEMENT_SIGMAS:g} combined uncertainties ({AGREEMENT_SIGMAS * combined:.2f} mm)"
+        )
     step_problem = steps.problem()
     inner = outer + width_line
     rise, fall = transition_widths(t, border.profiles.mean(axis=0), outer, outer + width_line)
     cautions = []
     if np.isfinite(rise) and np.isfinite(fall) and fall > MAX_FALL_TO_RISE * max(rise, step_mm):
-        cautions.append(f"the endosteal margin is gradual ({fall:.1f} mm from cortex to trabecular bone against "
-                        f"{rise:.1f} mm for the outer border): a porous, trabecularised endosteal zone (C2/C3); W to "
-                        "its inner edge may be larger than the fitted width")
+        cautions.append(
+            f"the endosteal margin is gradual ({fall:.1f} mm from cortex to trabecular bone against "
+            f"{rise:.1f} mm for the outer border): a porous, trabecularised endosteal zone (C2/C3); W to "
+            "its inner edge may be larger than the fitted width"
+        )
     correlation = max(resolution_mm / step_mm, 1.0)
     var_outer = fit.covariance[3, 3] * correlation
     outer_sigma = float(np.hypot(np.sqrt(var_outer) if np.isfinite(var_outer) else np.inf, budget["sampling"]))
@@ -388,8 +457,8 @@ def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inn
         uncertainty_mm=total,
         outer_t=outer,
         inner_t=inner,
-        outer_xyz=tuple(float(v) for v in frame.point(outer)),
-        inner_xyz=tuple(float(v) for v in frame.point(inner)),
+        outer_xyz=_xyz(frame.point(outer)),
+        inner_xyz=_xyz(frame.point(inner)),
         sigma_mm=sigma,
         levels=(l0, l1, l2),
         rms_residual=fit.rms,
@@ -399,9 +468,13 @@ def edge_width(volume: Volume, frame: MeasurementFrame, border_outer, border_inn
         problems=tuple(problems if step_problem is None else [step_problem, *problems]),
         steps_visible=step_problem is None,
         budget=budget,
-        border={**border.details(), "width_along_line_mm": round(width_line, 4),
-                "transition_mm": {"outer": round(rise, 3), "endosteal": round(fall, 3)},
-                **({"cortex_level_fixed": round(cortex_level, 2)} if cortex_level is not None else {}),
-                "width_perpendicular_3d_mm": round(width_line / float(np.sqrt(1.0 + border.slope_across**2
-                                                                              + border.slope_along**2)), 4)},
+        border={
+            **border.details(),
+            "width_along_line_mm": round(width_line, 4),
+            "transition_mm": {"outer": round(rise, 3), "endosteal": round(fall, 3)},
+            **({"cortex_level_fixed": round(cortex_level, 2)} if cortex_level is not None else {}),
+            "width_perpendicular_3d_mm": round(
+                width_line / float(np.sqrt(1.0 + border.slope_across**2 + border.slope_along**2)), 4
+            ),
+        },
     )

@@ -7,6 +7,7 @@ catalogue re-exports :data:`MEASUREMENTS`; :mod:`cbct_osteo.measure.case` (ids, 
 :mod:`cbct_osteo.measure.validation` (what each measurement needs) derive from it, as does the
 user guide's generated table (scripts/make_index_table.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,27 +42,80 @@ _CORTICAL = ("foramen_centre", "border_outer")
 _ROI = ("trab_roi",)
 
 MEASUREMENTS: tuple[MeasurementSpec, ...] = (
-    MeasurementSpec("W", "Inferior cortical width", "mm", (*_CORTICAL, "border_inner"),
-                    "|border_outer \u2212 border_inner| on the measurement line through the foramen centre, "
-                    "refined to the fitted edges by default", "W"),
-    MeasurementSpec("S", "Foramen superior margin to inferior border", "mm", ("foramen_centre", "foramen_superior", "border_outer"),
-                    "distance from foramen_superior to the inferior border line", "S"),
-    MeasurementSpec("I", "Foramen inferior margin to inferior border", "mm", ("foramen_centre", "foramen_inferior", "border_outer"),
-                    "distance from foramen_inferior to the inferior border line", "I"),
-    MeasurementSpec("TRAB_MEAN", "Trabecular mean gray value", GRAY, _ROI,
-                    "mean gray value in the trabecular ROI (not calibrated HU)", "TRAB", True),
-    MeasurementSpec("TRAB_SD", "Trabecular gray-value SD", GRAY, _ROI,
-                    "standard deviation of gray values in the trabecular ROI", "TRAB", True),
-    MeasurementSpec("BV_TV", "Bone fraction (BV/TV), experimental", "ratio", _ROI,
-                    "fraction of ROI pixels at or above an Otsu threshold computed within the ROI "
-                    "(experimental: biased on blurred scans, see docs/science-notes.md)", "TRAB", True),
-    MeasurementSpec("FD", "Fractal dimension (2D box counting)", "1", _ROI,
-                    "box-counting dimension of the cross-section ROI resampled to 0.1 mm pixels, after White & "
-                    "Rudolph's (1999) steps (35-pixel Gaussian background subtracted, threshold, erode, dilate, "
-                    "invert); the skeleton of the marrow spaces is counted with boxes of 2 to ROI/4 pixels", "TRAB", True),
-    MeasurementSpec("FD_3D", "Fractal dimension (3D box counting, program's own)", "1", _ROI,
-                    "the program's own 3D extension: the same steps on the cubic ROI (0.1 mm voxels), 3D skeleton "
-                    "of the marrow spaces counted with cubes; not a published method; value only", "TRAB", True),
+    MeasurementSpec(
+        "W",
+        "Inferior cortical width",
+        "mm",
+        (*_CORTICAL, "border_inner"),
+        "|border_outer \u2212 border_inner| on the measurement line through the foramen centre, "
+        "refined to the fitted edges by default",
+        "W",
+    ),
+    MeasurementSpec(
+        "S",
+        "Foramen superior margin to inferior border",
+        "mm",
+        ("foramen_centre", "foramen_superior", "border_outer"),
+        "distance from foramen_superior to the inferior border line",
+        "S",
+    ),
+    MeasurementSpec(
+        "I",
+        "Foramen inferior margin to inferior border",
+        "mm",
+        ("foramen_centre", "foramen_inferior", "border_outer"),
+        "distance from foramen_inferior to the inferior border line",
+        "I",
+    ),
+    MeasurementSpec(
+        "TRAB_MEAN",
+        "Trabecular mean gray value",
+        GRAY,
+        _ROI,
+        "mean gray value in the trabecular ROI (not calibrated HU)",
+        "TRAB",
+        True,
+    ),
+    MeasurementSpec(
+        "TRAB_SD",
+        "Trabecular gray-value SD",
+        GRAY,
+        _ROI,
+        "standard deviation of gray values in the trabecular ROI",
+        "TRAB",
+        True,
+    ),
+    MeasurementSpec(
+        "BV_TV",
+        "Bone fraction (BV/TV), experimental",
+        "ratio",
+        _ROI,
+        "fraction of ROI pixels at or above an Otsu threshold computed within the ROI "
+        "(experimental: biased on blurred scans, see docs/science-notes.md)",
+        "TRAB",
+        True,
+    ),
+    MeasurementSpec(
+        "FD",
+        "Fractal dimension (2D box counting)",
+        "1",
+        _ROI,
+        "box-counting dimension of the cross-section ROI resampled to 0.1 mm pixels, after White & "
+        "Rudolph's (1999) steps (35-pixel Gaussian background subtracted, threshold, erode, dilate, "
+        "invert); the skeleton of the marrow spaces is counted with boxes of 2 to ROI/4 pixels",
+        "TRAB",
+        True,
+    ),
+    MeasurementSpec(
+        "FD_3D",
+        "Fractal dimension (3D box counting, program's own)",
+        "1",
+        _ROI,
+        "the program's own 3D extension: the same steps on the cubic ROI (0.1 mm voxels), 3D skeleton "
+        "of the marrow spaces counted with cubes; not a published method; value only",
+        "TRAB",
+        True,
+    ),
 )
 MEASUREMENT_IDS: tuple[str, ...] = tuple(m.id for m in MEASUREMENTS)
 MEASUREMENTS_BY_ID: dict[str, MeasurementSpec] = {m.id: m for m in MEASUREMENTS}

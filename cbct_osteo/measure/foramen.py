@@ -6,13 +6,15 @@ point perpendicular to the measurement direction, so the distance is the project
 (margin − border point) onto that direction; a margin clicked slightly beside the line still
 gives its true height.
 """
+
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from cbct_osteo.measure.geometry import MeasurementFrame
 
 
-def height_above_border(frame: MeasurementFrame, margin_xyz, border_xyz) -> float:
+def height_above_border(frame: MeasurementFrame, margin_xyz: npt.ArrayLike, border_xyz: npt.ArrayLike) -> float:
     """Signed distance (mm) of ``margin_xyz`` above the inferior border line through ``border_xyz``."""
     return float(np.dot(np.asarray(margin_xyz, float) - np.asarray(border_xyz, float), frame.direction))

@@ -11,6 +11,7 @@ dimension is the slope of log(count) against log(1/size).
 The box-counting core works on any binary 2D image or 3D volume, so exact fractals (Sierpinski
 carpet, square, line) test it directly.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -108,8 +109,9 @@ def box_counting_dimension(mask: np.ndarray, sizes: tuple[int, ...] | None = Non
     return BoxCount(float(slope), r_squared, sizes, counts)
 
 
-def white_rudolph_skeleton(image: np.ndarray, sigma_px: float = WHITE_RUDOLPH_SIGMA_PX,
-                           mask: np.ndarray | None = None) -> np.ndarray:
+def white_rudolph_skeleton(
+    image: np.ndarray, sigma_px: float = WHITE_RUDOLPH_SIGMA_PX, mask: np.ndarray | None = None
+) -> np.ndarray:
     """Skeleton of the trabecular pattern of a gray-value ROI (2D or 3D), per White & Rudolph.
 
     Parameters
@@ -134,11 +136,15 @@ def white_rudolph_skeleton(image: np.ndarray, sigma_px: float = WHITE_RUDOLPH_SI
     skeleton = skeletonize(~bone)
     if mask is not None:
         skeleton &= np.asarray(mask, bool)
-    return skeleton
+    result: np.ndarray = skeleton
+    return result
 
 
-def white_rudolph_dimension(image: np.ndarray, sigma_px: float = WHITE_RUDOLPH_SIGMA_PX,
-                            mask: np.ndarray | None = None,
-                            sizes: tuple[int, ...] | None = None) -> BoxCount:
+def white_rudolph_dimension(
+    image: np.ndarray,
+    sigma_px: float = WHITE_RUDOLPH_SIGMA_PX,
+    mask: np.ndarray | None = None,
+    sizes: tuple[int, ...] | None = None,
+) -> BoxCount:
     """Fractal dimension of a gray-value ROI: White & Rudolph skeleton, then box counting."""
     return box_counting_dimension(white_rudolph_skeleton(image, sigma_px, mask), sizes)

@@ -9,6 +9,7 @@ history item; the stacks are bounded and a new edit clears redo. A bulk update
 Tests drive the model directly (``set_point``, ``set_roi``, ``group``), as the views do; picking
 what a press hits is a screen-space question, answered by :func:`cbct_osteo.gui.interaction.nearest_point`.
 """
+
 from __future__ import annotations
 
 import copy
@@ -38,7 +39,7 @@ from cbct_osteo.io.landmarks_file import (
 DEFAULT_HISTORY = 200
 
 # Atom targets: ("point", side, kind) | ("roi", side) | ("arch",) | ("grade", side, index_id)
-Target = tuple
+Target = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class _Atom:
     new: Any
 
 
-class _Item(list):
+class _Item(list[_Atom]):
     """One history item: its atoms, and the words an Undo/Redo menu entry shows for it."""
 
     label: str = ""
@@ -96,7 +97,7 @@ def describe(atoms: list[_Atom]) -> str:
     if len(targets) != 1:
         return f"change {len(targets)} landmarks"
     first, last = atoms[0], atoms[-1]
-    empty = (None, [])
+    empty: tuple[object, ...] = (None, [])
     verb = "place" if first.old in empty else "remove" if last.new in empty else "move"
     if first.target[0] == "grade":
         verb = "set" if last.new is not None else "clear"
@@ -117,7 +118,7 @@ def _as_point(position: Iterable[float]) -> Point:
     pt = tuple(float(v) for v in position)
     if len(pt) != 3 or not all(np.isfinite(pt)):
         raise ValueError(f"a landmark position must be three finite numbers (x, y, z) in mm, got {position!r}")
-    return pt  # type: ignore[return-value]
+    return pt
 
 
 def _check_side(side: str) -> None:
@@ -267,12 +268,12 @@ class LandmarkModel:
             raise RuntimeError("end_group() without begin_group()")
         self._group_depth -= 1
         if self._group_depth == 0:
-            atoms, self._group = self._group or [], None
+            atoms, self._group = self._group, None
             if atoms:
                 self._undo.append(atoms)
 
     @contextmanager
-    def group(self, label: str = "") -> Iterator["LandmarkModel"]:
+    def group(self, label: str = "") -> Iterator[LandmarkModel]:
         """``with model.group(): ...`` — every change inside is undone/redone as one step."""
         self.begin_group(label)
         try:
@@ -281,7 +282,7 @@ class LandmarkModel:
             self.end_group()
 
     @contextmanager
-    def bulk(self, label: str = "") -> Iterator["LandmarkModel"]:
+    def bulk(self, label: str = "") -> Iterator[LandmarkModel]:
         """One history item AND one ``"bulk"`` event at the end (for loads, replacements)."""
         self._bulk_depth += 1
         self.begin_group(label)
@@ -337,8 +338,9 @@ class LandmarkModel:
         _check_side(side)
         self._change(("point", side, kind), None)
 
-    def set_roi(self, side: str, centre: Iterable[float] | None = None, size_mm: float | None = None,
-                shape: str | None = None) -> None:
+    def set_roi(
+        self, side: str, centre: Iterable[float] | None = None, size_mm: float | None = None, shape: str | None = None
+    ) -> None:
         """Create, move, resize or reshape the trabecular ROI; omitted fields keep their value."""
         _check_side(side)
         current = self.roi(side)
@@ -400,4 +402,3 @@ class LandmarkModel:
             for side in set(self._data.grades) | set(landmarks.grades):
                 for index_id in set(self._data.grades.get(side, {})) | set(landmarks.grades.get(side, {})):
                     self._change(("grade", side, index_id), landmarks.grades.get(side, {}).get(index_id))
-

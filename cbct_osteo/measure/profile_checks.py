@@ -5,6 +5,7 @@ test that assumption on the data alone, before and after the fit: :func:`visible
 steps must exist at all, or W is not measurable) and :func:`transition_widths` (the endosteal
 fall must be about as steep as the outer rise, or the endosteal zone is gradual, porous).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,13 +31,19 @@ class StepCheck:
     def problem(self) -> str | None:
         """Why the profile shows no measurable cortex, or ``None``."""
         if not self.outer_contrast > STEP_SIGMAS * self.outer_se or self.outer_contrast <= 0:
-            return (f"no outer border step: the cortex is not brighter than the soft tissue below it "
-                    f"(contrast {self.outer_contrast:.0f} \u00b1 {self.outer_se:.0f} gray values)")
-        if (self.endosteal_contrast <= STEP_SIGMAS * self.endosteal_se
-                or self.endosteal_contrast < MIN_ENDOSTEAL_CONTRAST * self.outer_contrast):
-            return (f"no endosteal step: the bone above the placed inner margin is as bright as the cortex "
-                    f"(cortex minus bone above {self.endosteal_contrast:.0f} \u00b1 {self.endosteal_se:.0f} gray values, "
-                    f"outer contrast {self.outer_contrast:.0f}), so the endosteal margin cannot be seen")
+            return (
+                f"no outer border step: the cortex is not brighter than the soft tissue below it "
+                f"(contrast {self.outer_contrast:.0f} \u00b1 {self.outer_se:.0f} gray values)"
+            )
+        if (
+            self.endosteal_contrast <= STEP_SIGMAS * self.endosteal_se
+            or self.endosteal_contrast < MIN_ENDOSTEAL_CONTRAST * self.outer_contrast
+        ):
+            return (
+                f"no endosteal step: the bone above the placed inner margin is as bright as the cortex "
+                f"(cortex minus bone above {self.endosteal_contrast:.0f} \u00b1 {self.endosteal_se:.0f} gray values, "
+                f"outer contrast {self.outer_contrast:.0f}), so the endosteal margin cannot be seen"
+            )
         return None
 
 
@@ -81,7 +88,11 @@ def transition_widths(t: np.ndarray, profile: np.ndarray, outer_t: float, inner_
     if not inside.any():
         return float("nan"), float("nan")
     peak_i = int(np.flatnonzero(inside)[np.argmax(smooth[inside])])
-    soft = float(np.median(smooth[(t >= outer_t - 3.0) & (t <= outer_t - 1.0)])) if np.any(t <= outer_t - 1.0) else smooth[0]
+    soft = (
+        float(np.median(smooth[(t >= outer_t - 3.0) & (t <= outer_t - 1.0)]))
+        if np.any(t <= outer_t - 1.0)
+        else smooth[0]
+    )
     deep = (t >= inner_t + 1.5) & (t <= inner_t + 3.5)
     bone = float(np.median(smooth[deep])) if deep.any() else float(smooth[-1])
     peak = float(smooth[peak_i])
@@ -92,6 +103,12 @@ def transition_widths(t: np.ndarray, profile: np.ndarray, outer_t: float, inner_
             i += step
         return float(t[min(max(i + step, 0), len(t) - 1)])
 
-    rise = abs(crossing(smooth, peak_i, -1, soft + 0.8 * (peak - soft)) - crossing(smooth, peak_i, -1, soft + 0.2 * (peak - soft)))
-    fall = abs(crossing(smooth, peak_i, 1, bone + 0.2 * (peak - bone)) - crossing(smooth, peak_i, 1, bone + 0.8 * (peak - bone)))
+    rise = abs(
+        crossing(smooth, peak_i, -1, soft + 0.8 * (peak - soft))
+        - crossing(smooth, peak_i, -1, soft + 0.2 * (peak - soft))
+    )
+    fall = abs(
+        crossing(smooth, peak_i, 1, bone + 0.2 * (peak - bone))
+        - crossing(smooth, peak_i, 1, bone + 0.8 * (peak - bone))
+    )
     return rise, fall

@@ -12,9 +12,11 @@ do: a foramen, a notch, a streak) are dropped, and every kept line is resampled 
 plane so its edges align with the centre line's. When the border is not planar over the window
 (the plane leaves large residuals) the window along the arch shrinks until it is.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import ndimage
@@ -75,7 +77,7 @@ class BorderProfiles:
     along_half_mm: float
     dropped: int
 
-    def details(self) -> dict:
+    def details(self) -> dict[str, Any]:
         """The border-following facts for the measurement's details (JSON-ready)."""
         return {
             "border_slope_along_deg": round(float(np.degrees(np.arctan(self.slope_along))), 2),
@@ -95,8 +97,14 @@ def line_grid(along_half_mm: float) -> tuple[np.ndarray, np.ndarray]:
     return oa.ravel(), ot.ravel()
 
 
-def sample_lines(volume: Volume, frame: MeasurementFrame, t: np.ndarray, across: np.ndarray,
-                 along: np.ndarray, shift: np.ndarray | None = None) -> np.ndarray:
+def sample_lines(
+    volume: Volume,
+    frame: MeasurementFrame,
+    t: np.ndarray,
+    across: np.ndarray,
+    along: np.ndarray,
+    shift: np.ndarray | None = None,
+) -> np.ndarray:
     """Gray values (lines, positions) on parallel lines, line ``i`` sampled at ``t + shift[i]``."""
     offsets = across[:, None] * frame.across + along[:, None] * frame.tangent  # (L, 3)
     tt = np.asarray(t, float)[None, :] + (0.0 if shift is None else np.asarray(shift, float)[:, None])
@@ -104,8 +112,9 @@ def sample_lines(volume: Volume, frame: MeasurementFrame, t: np.ndarray, across:
     return sample_points(volume, points)
 
 
-def rising_edges(t: np.ndarray, profiles: np.ndarray, centre: np.ndarray, half_window: np.ndarray,
-                 smooth_mm: float) -> tuple[np.ndarray, np.ndarray]:
+def rising_edges(
+    t: np.ndarray, profiles: np.ndarray, centre: np.ndarray, half_window: np.ndarray, smooth_mm: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Per line: position (mm) of the strongest rise within ``centre +- half_window``, and its gradient."""
     step = float(t[1] - t[0])
     gradient = ndimage.gaussian_filter1d(profiles, sigma=max(smooth_mm / step, 1.0), axis=1, order=1)
@@ -115,8 +124,9 @@ def rising_edges(t: np.ndarray, profiles: np.ndarray, centre: np.ndarray, half_w
     return t[index], masked[np.arange(len(index)), index]
 
 
-def _robust_plane(across: np.ndarray, along: np.ndarray, edges: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _robust_plane(
+    across: np.ndarray, along: np.ndarray, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """``edges ~ t0 + b along + c across`` by iterated least squares with outlier rejection.
 
     Returns the coefficients (t0, b, c), their standard errors, the kept mask and the robust scatter.
@@ -144,8 +154,9 @@ def _robust_plane(across: np.ndarray, along: np.ndarray, edges: np.ndarray
     return coef, se, keep, scatter
 
 
-def follow_border(volume: Volume, frame: MeasurementFrame, t: np.ndarray, outer_guess: float,
-                  window_mm: float, resolution_mm: float) -> BorderProfiles:
+def follow_border(
+    volume: Volume, frame: MeasurementFrame, t: np.ndarray, outer_guess: float, window_mm: float, resolution_mm: float
+) -> BorderProfiles:
     """Profiles aligned on the local border around the measurement line (see the module doc).
 
     Parameters
@@ -171,8 +182,18 @@ def follow_border(volume: Volume, frame: MeasurementFrame, t: np.ndarray, outer_
         edges, _ = rising_edges(t, raw, np.full(len(raw), centre_edge[0]), reach, smooth)
         coef, se, keep, scatter = _robust_plane(across, along, edges)
         coef[1:] = np.clip(coef[1:], -limit, limit)
-        last = BorderProfiles(t, raw, across, along, float(coef[1]), float(coef[2]), (float(se[1]), float(se[2])),
-                              scatter, half, int((~keep).sum()))
+        last = BorderProfiles(
+            t,
+            raw,
+            across,
+            along,
+            float(coef[1]),
+            float(coef[2]),
+            (float(se[1]), float(se[2])),
+            scatter,
+            half,
+            int((~keep).sum()),
+        )
         if keep.mean() >= MIN_KEPT_FRACTION and scatter <= MAX_PLANE_SCATTER_MM:
             break
     assert last is not None
@@ -183,5 +204,15 @@ def follow_border(volume: Volume, frame: MeasurementFrame, t: np.ndarray, outer_
         coef_keep = np.hypot(along, across) <= 0.5
         shift = np.zeros_like(shift)
     aligned = sample_lines(volume, frame, t, across[coef_keep], along[coef_keep], shift[coef_keep])
-    return BorderProfiles(t, aligned, across[coef_keep], along[coef_keep], last.slope_along, last.slope_across,
-                          last.slope_se, last.plane_scatter_mm, last.along_half_mm, int((~coef_keep).sum()))
+    return BorderProfiles(
+        t,
+        aligned,
+        across[coef_keep],
+        along[coef_keep],
+        last.slope_along,
+        last.slope_across,
+        last.slope_se,
+        last.plane_scatter_mm,
+        last.along_half_mm,
+        int((~coef_keep).sum()),
+    )

@@ -4,6 +4,7 @@ Following highdicom's rule that a value and its unit are never separated, every 
 and index result is one of these, so the report can round to the uncertainty and the DICOM SR
 export is a mapping rather than a rewrite.
 """
+
 from __future__ import annotations
 
 import math

@@ -17,6 +17,7 @@ limits are applied, both documented with their sources in docs/science-notes.md:
   measures describe the blur, not the bone ("not measurable"). TRAB_MEAN (a mean gray value)
   needs no texture and is not limited.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,13 +60,17 @@ def cortical_quality(width_mm: float, resolution_mm: float) -> tuple[str, str | 
     """``(quality, note)`` for a cortex of ``width_mm`` sampled every ``resolution_mm`` along its line."""
     samples = width_mm / resolution_mm
     if samples < MIN_SAMPLES_NOT_MEASURABLE:
-        return NOT_MEASURABLE, (f"not measurable at this resolution: the scan samples the measurement line every "
-                                f"{resolution_mm:.2g} mm, so a cortex of about {width_mm:.1f} mm spans only "
-                                f"{samples:.1f} samples (at least {MIN_SAMPLES_NOT_MEASURABLE:g} are needed)")
+        return NOT_MEASURABLE, (
+            f"not measurable at this resolution: the scan samples the measurement line every "
+            f"{resolution_mm:.2g} mm, so a cortex of about {width_mm:.1f} mm spans only "
+            f"{samples:.1f} samples (at least {MIN_SAMPLES_NOT_MEASURABLE:g} are needed)"
+        )
     if samples < MIN_SAMPLES_OK:
-        return UNCERTAIN, (f"uncertain at this resolution: the scan samples the measurement line every "
-                           f"{resolution_mm:.2g} mm, so the cortex spans only {samples:.1f} samples "
-                           f"(fewer than {MIN_SAMPLES_OK:g}); its margins are partial-volume averages")
+        return UNCERTAIN, (
+            f"uncertain at this resolution: the scan samples the measurement line every "
+            f"{resolution_mm:.2g} mm, so the cortex spans only {samples:.1f} samples "
+            f"(fewer than {MIN_SAMPLES_OK:g}); its margins are partial-volume averages"
+        )
     return OK, None
 
 
@@ -78,11 +83,15 @@ def trabecular_quality(volume: Volume) -> tuple[str, str | None]:
     """``(quality, note)`` of texture measures (TRAB_SD, BV_TV, FD, FD_3D) on this scan's voxels."""
     voxel = trabecular_voxel(volume)
     if voxel > TRABECULAR_LIMIT_MM:
-        return NOT_MEASURABLE, (f"not measurable at this resolution: voxels of {voxel:.2g} mm are larger than "
-                                f"{TRABECULAR_LIMIT_MM:g} mm and hold several trabeculae (0.1-0.3 mm thick) each, so "
-                                "the texture measures would describe the blur, not the bone")
+        return NOT_MEASURABLE, (
+            f"not measurable at this resolution: voxels of {voxel:.2g} mm are larger than "
+            f"{TRABECULAR_LIMIT_MM:g} mm and hold several trabeculae (0.1-0.3 mm thick) each, so "
+            "the texture measures would describe the blur, not the bone"
+        )
     if voxel > TRABECULAR_OK_MM:
-        return UNCERTAIN, (f"uncertain at this resolution: voxels of {voxel:.2g} mm are coarser than the "
-                           f"{TRABECULAR_OK_MM:g} mm at which CBCT trabecular measures were validated against "
-                           "micro-CT; trabeculae (0.1-0.3 mm thick) are only partly resolved")
+        return UNCERTAIN, (
+            f"uncertain at this resolution: voxels of {voxel:.2g} mm are coarser than the "
+            f"{TRABECULAR_OK_MM:g} mm at which CBCT trabecular measures were validated against "
+            "micro-CT; trabeculae (0.1-0.3 mm thick) are only partly resolved"
+        )
     return OK, None

@@ -7,6 +7,7 @@ It is deliberately not :func:`cbct_osteo.reformat.sample_points`: the edge fits 
 values and a profile that continues past the border (edge voxels repeated), where the reformat
 sampler returns float32 images with a background value outside the scan.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -9,9 +9,11 @@ Rudolph pixel parameters (blur sigma, box sizes) mean the same physical scale on
 Resampling adds no detail: on voxels coarser than trabeculae the texture measures (TRAB_SD,
 BV_TV, FD, FD_3D) are marked by :func:`~cbct_osteo.measure.resolution.trabecular_quality`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from skimage.filters import threshold_otsu
@@ -38,8 +40,10 @@ PERCENTILES = (5, 25, 50, 75, 95)
 FD_METHOD = "2D box counting, White & Rudolph steps, 0.1 mm pixels"
 FD_3D_METHOD = "3D box counting (program's own, not published)"
 #: What the accuracy study found (docs/science-notes.md): FD follows the scanner as much as the bone.
-FD_COMPARABILITY = ("depends on the scanner's blur and noise (phantom: 1.34 sharp, 1.05 blurred 0.3 mm, 1.21 blurred "
-                    "with noise): compare values only within one scanner and protocol")
+FD_COMPARABILITY = (
+    "depends on the scanner's blur and noise (phantom: 1.34 sharp, 1.05 blurred 0.3 mm, 1.21 blurred "
+    "with noise): compare values only within one scanner and protocol"
+)
 BV_TV_METHOD = "Otsu threshold within the ROI (experimental)"
 
 
@@ -78,8 +82,14 @@ def _roi_outside_reason(volume: Volume, arch: ArchCurve, roi: TrabecularRoi) -> 
     s = arch.closest_arc_position(centre)
     half = roi.size_mm / 2.0
     axes = (arch.tangent(s), arch.normal(s), arch.up)
-    corners = np.array([centre + a * half * axes[0] + b * half * axes[1] + c * half * axes[2]
-                        for a in (-1, 1) for b in (-1, 1) for c in (-1, 1)])
+    corners = np.array(
+        [
+            centre + a * half * axes[0] + b * half * axes[1] + c * half * axes[2]
+            for a in (-1, 1)
+            for b in (-1, 1)
+            for c in (-1, 1)
+        ]
+    )
     index = volume.patient_to_index(corners)
     limit = np.asarray(volume.shape, float) - 1.0
     if np.all(index >= -1e-6) and np.all(index <= limit + 1e-6):
@@ -112,15 +122,17 @@ def roi_samples(volume: Volume, arch: ArchCurve, roi: TrabecularRoi, pixel_mm: f
     return RoiSamples(image, cube, mask, mask3d, pixel_mm)
 
 
-def _gray_statistics(values: np.ndarray) -> dict:
+def _gray_statistics(values: np.ndarray) -> dict[str, Any]:
     return {
         "mean": float(np.mean(values)),
         "sd": float(np.std(values, ddof=1)),
-        "percentiles": {f"p{p}": float(v) for p, v in zip(PERCENTILES, np.percentile(values, PERCENTILES))},
+        "percentiles": {
+            f"p{p}": float(v) for p, v in zip(PERCENTILES, np.percentile(values, PERCENTILES), strict=True)
+        },
     }
 
 
-def _fd_details(fit: BoxCount, pixel_mm: float, sigma_px: float) -> dict:
+def _fd_details(fit: BoxCount, pixel_mm: float, sigma_px: float) -> dict[str, Any]:
     return {
         "r_squared": round(fit.r_squared, 4),
         "box_sizes_px": list(fit.sizes),
@@ -131,8 +143,9 @@ def _fd_details(fit: BoxCount, pixel_mm: float, sigma_px: float) -> dict:
     }
 
 
-def trabecular_measurements(volume: Volume, arch: ArchCurve, roi: TrabecularRoi,
-                            sigma_px: float = WHITE_RUDOLPH_SIGMA_PX) -> dict[str, Measurement]:
+def trabecular_measurements(
+    volume: Volume, arch: ArchCurve, roi: TrabecularRoi, sigma_px: float = WHITE_RUDOLPH_SIGMA_PX
+) -> dict[str, Measurement]:
     """TRAB_MEAN, TRAB_SD, BV_TV, FD (2D, cross-section) and FD_3D (cube) of one ROI.
 
     Parameters
@@ -160,13 +173,21 @@ def trabecular_measurements(volume: Volume, arch: ArchCurve, roi: TrabecularRoi,
     """
     reason = _roi_outside_reason(volume, arch, roi)
     if reason is None and roi.size_mm < MIN_ROI_PIXELS * ROI_PIXEL_MM:
-        reason = (f"the trabecular ROI is {roi.size_mm:g} mm across; box counting needs at least "
-                  f"{MIN_ROI_PIXELS * ROI_PIXEL_MM:g} mm ({MIN_ROI_PIXELS} pixels of {ROI_PIXEL_MM:g} mm): make it larger")
+        reason = (
+            f"the trabecular ROI is {roi.size_mm:g} mm across; box counting needs at least "
+            f"{MIN_ROI_PIXELS * ROI_PIXEL_MM:g} mm ({MIN_ROI_PIXELS} pixels of {ROI_PIXEL_MM:g} mm): make it larger"
+        )
     if reason is not None:
-        return {key: Measurement(key, None, unit, method, details={"reason": reason}, notes=(reason,))
-                for key, unit, method in (
-            ("TRAB_MEAN", GRAY, "ROI mean (cross-section)"), ("TRAB_SD", GRAY, "ROI standard deviation (cross-section)"),
-            ("BV_TV", "ratio", BV_TV_METHOD), ("FD", "1", FD_METHOD), ("FD_3D", "1", FD_3D_METHOD))}
+        return {
+            key: Measurement(key, None, unit, method, details={"reason": reason}, notes=(reason,))
+            for key, unit, method in (
+                ("TRAB_MEAN", GRAY, "ROI mean (cross-section)"),
+                ("TRAB_SD", GRAY, "ROI standard deviation (cross-section)"),
+                ("BV_TV", "ratio", BV_TV_METHOD),
+                ("FD", "1", FD_METHOD),
+                ("FD_3D", "1", FD_3D_METHOD),
+            )
+        }
     return _limited(volume, _measure_roi(volume, arch, roi, sigma_px))
 
 
@@ -181,11 +202,20 @@ def _limited(volume: Volume, measured: dict[str, Measurement]) -> dict[str, Meas
         combined = worst_quality(m.quality, quality)
         if combined == NOT_MEASURABLE:
             details = {**m.details, "value_at_this_resolution": m.value}
-            result[key] = Measurement(key, None, m.unit, m.method, details=details, quality=combined,
-                                      notes=(*m.notes, note))
+            result[key] = Measurement(
+                key, None, m.unit, m.method, details=details, quality=combined, notes=(*m.notes, note)
+            )
         else:
-            result[key] = Measurement(key, m.value, m.unit, m.method, m.uncertainty, details=m.details,
-                                      quality=combined, notes=(*m.notes, note))
+            result[key] = Measurement(
+                key,
+                m.value,
+                m.unit,
+                m.method,
+                m.uncertainty,
+                details=m.details,
+                quality=combined,
+                notes=(*m.notes, note),
+            )
     return result
 
 
@@ -200,13 +230,24 @@ def _measure_roi(volume: Volume, arch: ArchCurve, roi: TrabecularRoi, sigma_px: 
     where = {"roi_size_mm": roi.size_mm, "roi_shape": roi.shape, "pixel_mm": samples.pixel_mm}
     result: dict[str, Measurement] = {
         "TRAB_MEAN": Measurement(
-            "TRAB_MEAN", stats2d["mean"], GRAY, "ROI mean (cross-section)",
+            "TRAB_MEAN",
+            stats2d["mean"],
+            GRAY,
+            "ROI mean (cross-section)",
             uncertainty=stats2d["sd"] / np.sqrt(n_independent),
-            details={**where, "percentiles": stats2d["percentiles"], "mean_3d": stats3d["mean"],
-                     "percentiles_3d": stats3d["percentiles"], "calibration": "uncalibrated CBCT gray values, not HU"},
+            details={
+                **where,
+                "percentiles": stats2d["percentiles"],
+                "mean_3d": stats3d["mean"],
+                "percentiles_3d": stats3d["percentiles"],
+                "calibration": "uncalibrated CBCT gray values, not HU",
+            },
         ),
         "TRAB_SD": Measurement(
-            "TRAB_SD", stats2d["sd"], GRAY, "ROI standard deviation (cross-section)",
+            "TRAB_SD",
+            stats2d["sd"],
+            GRAY,
+            "ROI standard deviation (cross-section)",
             uncertainty=stats2d["sd"] / np.sqrt(2.0 * max(1.0, n_independent - 1.0)),
             details={**where, "sd_3d": stats3d["sd"]},
         ),
@@ -214,12 +255,21 @@ def _measure_roi(volume: Volume, arch: ArchCurve, roi: TrabecularRoi, sigma_px: 
     threshold = float(threshold_otsu(values))
     threshold3d = float(threshold_otsu(values3d))
     result["BV_TV"] = Measurement(
-        "BV_TV", float(np.mean(values >= threshold)), "ratio", BV_TV_METHOD,
-        details={**where, "threshold": round(threshold, 2), "bv_tv_3d": float(np.mean(values3d >= threshold3d)),
-                 "threshold_3d": round(threshold3d, 2)},
+        "BV_TV",
+        float(np.mean(values >= threshold)),
+        "ratio",
+        BV_TV_METHOD,
+        details={
+            **where,
+            "threshold": round(threshold, 2),
+            "bv_tv_3d": float(np.mean(values3d >= threshold3d)),
+            "threshold_3d": round(threshold3d, 2),
+        },
     )
-    for key, method, image, mask in (("FD", FD_METHOD, samples.image, samples.mask),
-                                     ("FD_3D", FD_3D_METHOD, samples.cube, samples.mask3d)):
+    for key, method, image, mask in (
+        ("FD", FD_METHOD, samples.image, samples.mask),
+        ("FD_3D", FD_3D_METHOD, samples.cube, samples.mask3d),
+    ):
         skeleton = white_rudolph_skeleton(image, sigma_px, mask if roi.shape == "circle" else None)
         count = int(np.count_nonzero(skeleton))
         if count < min(image.shape):  # less skeleton than one line across the ROI: no pattern to count
@@ -227,8 +277,16 @@ def _measure_roi(volume: Volume, arch: ArchCurve, roi: TrabecularRoi, sigma_px: 
             result[key] = Measurement(key, None, "1", method, details={**where, "problem": problem}, notes=(problem,))
             continue
         fit = box_counting_dimension(skeleton)
-        result[key] = Measurement(key, fit.dimension, "1", method,
-                                  details={**where, **_fd_details(fit, samples.pixel_mm, sigma_px),
-                                           "skeletonised": "the marrow spaces (inverted bone pattern)",
-                                           "comparability": FD_COMPARABILITY})
+        result[key] = Measurement(
+            key,
+            fit.dimension,
+            "1",
+            method,
+            details={
+                **where,
+                **_fd_details(fit, samples.pixel_mm, sigma_px),
+                "skeletonised": "the marrow spaces (inverted bone pattern)",
+                "comparability": FD_COMPARABILITY,
+            },
+        )
     return result

@@ -26,6 +26,7 @@ A placed point (``manual``) has ``PLACEMENT_SD_MM`` of human placement error com
 uniform quantisation of the voxel it is placed in (step / sqrt 12); a width from two placed
 points has sqrt 2 times that.
 """
+
 from __future__ import annotations
 
 import math
@@ -53,8 +54,15 @@ def placed_width_sigma(resolution_mm: float) -> float:
     return math.sqrt(2.0) * placed_point_sigma(resolution_mm)
 
 
-def edge_budget(variance_fit: float, step_mm: float, resolution_mm: float, jackknife_mm: float,
-                width_mm: float, slope_across: float, slope_across_se: float) -> dict[str, float]:
+def edge_budget(
+    variance_fit: float,
+    step_mm: float,
+    resolution_mm: float,
+    jackknife_mm: float,
+    width_mm: float,
+    slope_across: float,
+    slope_across_se: float,
+) -> dict[str, float]:
     """The terms (mm) of an edge-fitted W's one-sigma uncertainty (see the module docstring)."""
     correlation = max(resolution_mm / step_mm, 1.0)
     fit = math.sqrt(variance_fit * correlation) if math.isfinite(variance_fit) and variance_fit >= 0 else math.inf

@@ -4,6 +4,7 @@ The GUI lists these next to the guided steps; the command line prints them; the 
 them. Severities: ``"missing"`` (a measurement cannot be made yet), ``"warning"`` (possible but
 suspicious: check the landmark), ``"error"`` (geometrically impossible: the result would be wrong).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -98,16 +99,28 @@ def _arch_issues(landmarks: LandmarkSet) -> list[Issue]:
     if not close:
         return []
     listed = ", ".join(f"{i} and {i + 1}" for i in close[:3])
-    return [Issue("error", None, "arch", f"Arch points {listed} coincide (less than {MIN_ARCH_SPACING_MM:g} mm apart): "
-                  "remove the duplicate click.")]
+    return [
+        Issue(
+            "error",
+            None,
+            "arch",
+            f"Arch points {listed} coincide (less than {MIN_ARCH_SPACING_MM:g} mm apart): remove the duplicate click.",
+        )
+    ]
 
 
 def _missing_issues(landmarks: LandmarkSet) -> list[Issue]:
     issues: list[Issue] = _arch_issues(landmarks)
     if len(landmarks.arch_points) < MIN_ARCH_POINTS:
-        issues.append(Issue("missing", None, "arch",
-                            f"The dental arch needs at least {MIN_ARCH_POINTS} points "
-                            f"({len(landmarks.arch_points)} placed); cross-sections and the trabecular measurements need it."))
+        issues.append(
+            Issue(
+                "missing",
+                None,
+                "arch",
+                f"The dental arch needs at least {MIN_ARCH_POINTS} points "
+                f"({len(landmarks.arch_points)} placed); cross-sections and the trabecular measurements need it.",
+            )
+        )
     for side in SIDES:
         needed: dict[str, list[str]] = {}
         for measurement in REQUIREMENTS:
@@ -119,12 +132,24 @@ def _missing_issues(landmarks: LandmarkSet) -> list[Issue]:
             listed = uses[0] if len(uses) == 1 else ", ".join(uses[:-1]) + " and " + uses[-1]
             problem = degenerate_line(marks, name)
             if problem is not None:
-                issues.append(Issue("error", side, name,
-                                    f"{side.capitalize()} side: {problem}; place {NAMES[name]} where it belongs "
-                                    f"(needed for {listed})."))
+                issues.append(
+                    Issue(
+                        "error",
+                        side,
+                        name,
+                        f"{side.capitalize()} side: {problem}; place {NAMES[name]} where it belongs "
+                        f"(needed for {listed}).",
+                    )
+                )
                 continue
-            issues.append(Issue("missing", side, name,
-                                f"{side.capitalize()} side: {NAMES[name]} is not placed yet (needed for {listed})."))
+            issues.append(
+                Issue(
+                    "missing",
+                    side,
+                    name,
+                    f"{side.capitalize()} side: {NAMES[name]} is not placed yet (needed for {listed}).",
+                )
+            )
     return issues
 
 
@@ -133,7 +158,8 @@ def _up_direction(marks: SideLandmarks) -> np.ndarray:
     if "border_outer" in marks.points and "foramen_centre" in marks.points:
         d = np.subtract(marks.points["foramen_centre"], marks.points["border_outer"])
         if np.linalg.norm(d) > 1e-6:
-            return d / np.linalg.norm(d)
+            unit: np.ndarray = d / np.linalg.norm(d)
+            return unit
     return np.array([0.0, 0.0, 1.0])
 
 
@@ -143,53 +169,110 @@ def _geometry_issues(landmarks: LandmarkSet, side: str) -> list[Issue]:
     up = _up_direction(marks)
     label = side.capitalize()
     issues: list[Issue] = []
-    if "border_outer" in p and "foramen_centre" in p and np.dot(p["foramen_centre"] - p["border_outer"], [0, 0, 1]) <= 0:
-        issues.append(Issue("error", side, "border_outer",
-                            f"{label} side: the lower border of the mandible is placed above the mental foramen."))
+    if (
+        "border_outer" in p
+        and "foramen_centre" in p
+        and np.dot(p["foramen_centre"] - p["border_outer"], [0, 0, 1]) <= 0
+    ):
+        issues.append(
+            Issue(
+                "error",
+                side,
+                "border_outer",
+                f"{label} side: the lower border of the mandible is placed above the mental foramen.",
+            )
+        )
     if "border_outer" in p and "border_inner" in p and degenerate_line(marks, "border_inner") is None:
         height = float(np.dot(p["border_inner"] - p["border_outer"], up))
         if abs(height) < MIN_LINE_MM:
-            issues.append(Issue("error", side, "border_inner",
-                                f"{label} side: the inner cortical margin coincides with the outer border "
-                                f"({abs(height):.2f} mm apart on the measurement line): place it at the top of the cortex."))
+            issues.append(
+                Issue(
+                    "error",
+                    side,
+                    "border_inner",
+                    f"{label} side: the inner cortical margin coincides with the outer border "
+                    f"({abs(height):.2f} mm apart on the measurement line): place it at the top of the cortex.",
+                )
+            )
         elif height <= 0:
-            issues.append(Issue("error", side, "border_inner",
-                                f"{label} side: the inner cortical margin is below the outer border; "
-                                "the inner margin belongs above the lower border, at the top of the cortex."))
+            issues.append(
+                Issue(
+                    "error",
+                    side,
+                    "border_inner",
+                    f"{label} side: the inner cortical margin is below the outer border; "
+                    "the inner margin belongs above the lower border, at the top of the cortex.",
+                )
+            )
         elif height > MAX_PLAUSIBLE_WIDTH_MM:
-            issues.append(Issue("warning", side, "border_inner",
-                                f"{label} side: the cortex would be {height:.1f} mm thick, more than "
-                                f"{MAX_PLAUSIBLE_WIDTH_MM:.0f} mm; check the inner cortical margin."))
-    if "foramen_superior" in p and "foramen_inferior" in p:
-        if np.dot(p["foramen_superior"] - p["foramen_inferior"], up) <= 0:
-            issues.append(Issue("error", side, "foramen_superior",
-                                f"{label} side: the upper margin of the mental foramen is placed below its lower margin."))
+            issues.append(
+                Issue(
+                    "warning",
+                    side,
+                    "border_inner",
+                    f"{label} side: the cortex would be {height:.1f} mm thick, more than "
+                    f"{MAX_PLAUSIBLE_WIDTH_MM:.0f} mm; check the inner cortical margin.",
+                )
+            )
+    if (
+        "foramen_superior" in p
+        and "foramen_inferior" in p
+        and np.dot(p["foramen_superior"] - p["foramen_inferior"], up) <= 0
+    ):
+        issues.append(
+            Issue(
+                "error",
+                side,
+                "foramen_superior",
+                f"{label} side: the upper margin of the mental foramen is placed below its lower margin.",
+            )
+        )
     if marks.trab_roi is not None and marks.trab_roi.size_mm < MIN_ROI_MM:
-        issues.append(Issue("error", side, "trab_roi",
-                            f"{label} side: the trabecular region is {marks.trab_roi.size_mm:g} mm across; box counting "
-                            f"needs at least {MIN_ROI_MM:g} mm ({MIN_ROI_PIXELS} pixels of 0.1 mm): make it larger."))
+        issues.append(
+            Issue(
+                "error",
+                side,
+                "trab_roi",
+                f"{label} side: the trabecular region is {marks.trab_roi.size_mm:g} mm across; box counting "
+                f"needs at least {MIN_ROI_MM:g} mm ({MIN_ROI_PIXELS} pixels of 0.1 mm): make it larger.",
+            )
+        )
     if marks.trab_roi is not None and "border_inner" in p:
         roi = marks.trab_roi
         bottom = float(np.dot(np.asarray(roi.centre) - p["border_inner"], up)) - roi.size_mm / 2.0
         if bottom < 0:
-            issues.append(Issue("warning", side, "trab_roi",
-                                f"{label} side: the trabecular region reaches {-bottom:.1f} mm into the lower cortex; "
-                                "move it up into the cancellous bone."))
+            issues.append(
+                Issue(
+                    "warning",
+                    side,
+                    "trab_roi",
+                    f"{label} side: the trabecular region reaches {-bottom:.1f} mm into the lower cortex; "
+                    "move it up into the cancellous bone.",
+                )
+            )
     if marks.trab_roi is not None and "foramen_inferior" in p:
         roi = marks.trab_roi
         top = float(np.dot(np.asarray(roi.centre) - p["foramen_inferior"], up)) + roi.size_mm / 2.0
         if top > 0:
-            issues.append(Issue("warning", side, "trab_roi",
-                                f"{label} side: the trabecular region reaches {top:.1f} mm above the lower margin of the "
-                                "mental foramen, into the canal; move it down, between the canal and the cortex."))
+            issues.append(
+                Issue(
+                    "warning",
+                    side,
+                    "trab_roi",
+                    f"{label} side: the trabecular region reaches {top:.1f} mm above the lower margin of the "
+                    "mental foramen, into the canal; move it down, between the canal and the cortex.",
+                )
+            )
     return issues
 
 
 def _sides_swapped(landmarks: LandmarkSet) -> list[Issue]:
     """Left (patient's left) is +x in patient coordinates; check foramina against each other and the arch."""
     centres = {s: landmarks.point(s, "foramen_centre") for s in SIDES}
-    message = ("The left and right foramina seem swapped: the patient's left side is on the +x side "
-               "(right of the image in the usual radiological display). Check which side each was placed on.")
+    message = (
+        "The left and right foramina seem swapped: the patient's left side is on the +x side "
+        "(right of the image in the usual radiological display). Check which side each was placed on."
+    )
     if centres["left"] is not None and centres["right"] is not None:
         if centres["left"][0] <= centres["right"][0]:
             return [Issue("error", side, "foramen_centre", message) for side in SIDES]
@@ -205,14 +288,20 @@ def _sides_swapped(landmarks: LandmarkSet) -> list[Issue]:
     for side, sign in (("left", 1.0), ("right", -1.0)):
         centre = centres[side]
         if centre is not None and sign * (centre[0] - midline_x) <= 0:
-            issues.append(Issue("error", side, "foramen_centre",
-                                f"{side.capitalize()} side: the mental foramen is on the other half of the arch; "
-                                "the patient's left is the +x side. Was it placed on the wrong side?"))
+            issues.append(
+                Issue(
+                    "error",
+                    side,
+                    "foramen_centre",
+                    f"{side.capitalize()} side: the mental foramen is on the other half of the arch; "
+                    "the patient's left is the +x side. Was it placed on the wrong side?",
+                )
+            )
     return issues
 
 
 def _bone_threshold(volume: Volume) -> float:
-    sample = volume.voxels[:: max(1, volume.shape[0] // 32), :: 4, :: 4]
+    sample = volume.voxels[:: max(1, volume.shape[0] // 32), ::4, ::4]
     return float(threshold_otsu(np.asarray(sample, float)))
 
 
@@ -240,9 +329,15 @@ def _roi_in_image(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
             offsets = offsets[np.linalg.norm(offsets, axis=1) <= half + 1e-9]
         fraction = float(np.mean(sample_points(volume, np.asarray(roi.centre) + offsets) >= threshold))
         if fraction < MIN_ROI_BONE_FRACTION:
-            issues.append(Issue("warning", side, "trab_roi",
-                                f"{side.capitalize()} side: the trabecular region lies outside the bone "
-                                f"(only {fraction:.0%} of it is bone or marrow): move it into the cancellous bone."))
+            issues.append(
+                Issue(
+                    "warning",
+                    side,
+                    "trab_roi",
+                    f"{side.capitalize()} side: the trabecular region lies outside the bone "
+                    f"(only {fraction:.0%} of it is bone or marrow): move it into the cancellous bone.",
+                )
+            )
     return issues
 
 
@@ -264,14 +359,26 @@ def _outside_bone(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
             continue
         index = volume.patient_to_index(centre)
         if np.any(index < -0.5) or np.any(index > np.asarray(volume.shape) - 0.5):
-            issues.append(Issue("error", side, "foramen_centre",
-                                f"{side.capitalize()} side: the mental foramen lies outside the scanned volume."))
+            issues.append(
+                Issue(
+                    "error",
+                    side,
+                    "foramen_centre",
+                    f"{side.capitalize()} side: the mental foramen lies outside the scanned volume.",
+                )
+            )
             continue
         fraction = float(np.mean(sample_points(volume, np.asarray(centre) + offsets) >= threshold))
         if fraction < MIN_BONE_FRACTION:
-            issues.append(Issue("warning", side, "foramen_centre",
-                                f"{side.capitalize()} side: there is no bone within {BONE_SEARCH_RADIUS_MM:.0f} mm "
-                                "of the mental foramen's centre; it seems to lie outside the mandible."))
+            issues.append(
+                Issue(
+                    "warning",
+                    side,
+                    "foramen_centre",
+                    f"{side.capitalize()} side: there is no bone within {BONE_SEARCH_RADIUS_MM:.0f} mm "
+                    "of the mental foramen's centre; it seems to lie outside the mandible.",
+                )
+            )
     return issues
 
 

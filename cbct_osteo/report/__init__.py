@@ -21,6 +21,7 @@ Other exports: ``write_results_csv`` / ``write_results_json`` (take a :class:`Re
 PDF, Secondary Captures of ``report_figures(...)``, in the source study; de-identified per DICOM
 PS3.15's Basic Profile when given an anonymised header).
 """
+
 from __future__ import annotations
 
 from cbct_osteo.report.content import report_figures, results_document

@@ -5,6 +5,7 @@ carries :data:`INCOMPLETE_MARK`, the recommendation lists the missing steps in t
 the guided workflow (never internal ids such as ``border_outer``), and the default file name
 says so. The steps come from the index catalogue, so a new index's landmark is covered here.
 """
+
 from __future__ import annotations
 
 from cbct_osteo.indices.catalogue import guided_steps
@@ -47,11 +48,15 @@ def missing_steps(landmarks: LandmarkSet, include_grades: bool = False) -> list[
         elif step.what == "grade":
             out.append(f"{(step.side or '').capitalize()} side: choose the cortical index grade (C1, C2 or C3)")
         else:
-            out.append(f"{(step.side or '').capitalize()} side: place {NAMES.get(step.kind, step.kind.replace('_', ' '))}")
+            out.append(
+                f"{(step.side or '').capitalize()} side: place {NAMES.get(step.kind, step.kind.replace('_', ' '))}"
+            )
     return out
 
 
 def incomplete_recommendation(missing: list[str]) -> str:
     """The recommendation of an incomplete report: what to do before it can be used."""
-    return (f"{INCOMPLETE_MARK}. This report was made before all landmarks were placed; complete these steps "
-            "and write it again: " + "; ".join(missing) + ".")
+    return (
+        f"{INCOMPLETE_MARK}. This report was made before all landmarks were placed; complete these steps "
+        "and write it again: " + "; ".join(missing) + "."
+    )

@@ -5,10 +5,12 @@ Reads only the documented shape of the results JSON (../shared/DESIGN.md): ``sid
 ``category``, ``status``; ``mean.indices``; ``screening``; ``provenance``. Names, citations and
 status notes come from the index catalogue, the one source of truth for the science.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from PIL import Image
 
@@ -20,10 +22,14 @@ from cbct_osteo.report.table import IndexInfo, index_rows, measurement_rows
 from cbct_osteo.volume import Volume
 
 #: Citations the report always lists, for its own statements (not tied to one index).
-WHO_1994 = ("WHO Study Group. Assessment of fracture risk and its application to screening for postmenopausal "
-            "osteoporosis. WHO Technical Report Series 843. Geneva: World Health Organization; 1994.")
-TREECE_2010 = ("Treece GM, Gee AH, Mayhew PM, Poole KES. High resolution cortical bone thickness measurement "
-               "from clinical CT data. Med Image Anal. 2010;14(3):276-290.")
+WHO_1994 = (
+    "WHO Study Group. Assessment of fracture risk and its application to screening for postmenopausal "
+    "osteoporosis. WHO Technical Report Series 843. Geneva: World Health Organization; 1994."
+)
+TREECE_2010 = (
+    "Treece GM, Gee AH, Mayhew PM, Poole KES. High resolution cortical bone thickness measurement "
+    "from clinical CT data. Med Image Anal. 2010;14(3):276-290."
+)
 
 
 @dataclass
@@ -59,8 +65,10 @@ def catalogue_info() -> tuple[dict[str, IndexInfo], dict[str, str]]:
 def status_note(entry: Any) -> str:
     """The words INDICES.md requires next to an index: where its cutoff comes from, or that it has none."""
     if entry.kind == "definition file" and entry.status != "confirmed":
-        return ("Castro et al. 2020: definition pending verification; no category. Its measured inputs are in "
-                f"the tables: {', '.join(entry.measurements)}")
+        return (
+            "Castro et al. 2020: definition pending verification; no category. Its measured inputs are in "
+            f"the tables: {', '.join(entry.measurements)}"
+        )
     if entry.kind == "grade":
         return "user grade C1–C3; C2/C3 suggest low bone mineral density"
     if entry.cutoff is None:
@@ -92,12 +100,18 @@ def build_content(
             if text not in citations:
                 citations.append(text)
             numbers.setdefault(row.id, []).append(citations.index(text) + 1)
-    methods = {str(m.get("method")) for side in (results.get("sides") or {}).values()
-               for m in ((side or {}).get("measurements") or {}).values() if isinstance(m, Mapping)}
+    methods = {
+        str(m.get("method"))
+        for side in (results.get("sides") or {}).values()
+        for m in ((side or {}).get("measurements") or {}).values()
+        if isinstance(m, Mapping)
+    }
     method_note = ""
     if "edge" in methods:
-        method_note = (f"Cortical margins refined by edge detection along the measurement line [{len(citations) + 1}]; "
-                       "“manual” = taken as placed.")
+        method_note = (
+            f"Cortical margins refined by edge detection along the measurement line [{len(citations) + 1}]; "
+            "“manual” = taken as placed."
+        )
         citations.append(TREECE_2010)
     citations.append(WHO_1994)
 
@@ -154,7 +168,9 @@ def report_figures(results: Mapping[str, Any], volume: Volume, landmarks: Landma
     return [f for f in (panoramic, sections["right"], sections["left"]) if f is not None]
 
 
-def _figures(results: Mapping[str, Any], sources: ReportSources, on_step: Callable[[], None]):
+def _figures(
+    results: Mapping[str, Any], sources: ReportSources, on_step: Callable[[], None]
+) -> tuple[Figure | None, dict[str, Figure | None]]:
     from cbct_osteo.reformat import ArchCurve
 
     landmarks = sources.landmarks
@@ -167,7 +183,8 @@ def _figures(results: Mapping[str, Any], sources: ReportSources, on_step: Callab
     for side in ("right", "left"):
         sections[side] = None
         if arch is not None:
-            sections[side] = cross_section_figure(sources.volume, arch, landmarks, side,
-                                                  measured_points=measured_points(results, side))
+            sections[side] = cross_section_figure(
+                sources.volume, arch, landmarks, side, measured_points=measured_points(results, side)
+            )
         on_step()
     return panoramic, sections

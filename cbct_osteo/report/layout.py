@@ -4,13 +4,15 @@ Pure function of already-prepared content (:class:`ReportContent`) to PDF bytes,
 tested and looked at without a volume, and the caller decides where and how the bytes are
 written (atomically, see :func:`cbct_osteo.report.pdf.write_pdf_report`).
 """
+
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Any
 from xml.sax.saxutils import escape
 
 from PIL import Image
@@ -19,15 +21,19 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
-    Image as RLImage,
+    Flowable,
     KeepTogether,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
+)
+from reportlab.platypus import (
+    Image as RLImage,
 )
 
 from cbct_osteo.report import statements
@@ -85,18 +91,27 @@ def register_fonts() -> None:
     """
     import reportlab
     from reportlab import rl_config
+    from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
-    from reportlab.lib.fonts import addMapping
 
     rl_config.useA85 = 0
     folder = Path(reportlab.__file__).parent / "fonts"
-    for name, file in ((FONT, "Vera.ttf"), (FONT_BOLD, "VeraBd.ttf"), (FONT_ITALIC, "VeraIt.ttf"), ("VeraBI", "VeraBI.ttf")):
+    for name, file in (
+        (FONT, "Vera.ttf"),
+        (FONT_BOLD, "VeraBd.ttf"),
+        (FONT_ITALIC, "VeraIt.ttf"),
+        ("VeraBI", "VeraBI.ttf"),
+    ):
         pdfmetrics.registerFont(TTFont(name, str(folder / file)))
     addMapping(FONT, 0, 0, FONT)
     addMapping(FONT, 1, 0, FONT_BOLD)
     addMapping(FONT, 0, 1, FONT_ITALIC)
     addMapping(FONT, 1, 1, "VeraBI")
+
+
+#: The paragraph styles of the report, by name ("body", "h2", "cell" ...).
+Styles = Mapping[str, ParagraphStyle]
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -107,20 +122,33 @@ def _styles() -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", parent=base, fontSize=8.2, leading=10.0),
         "cellc": ParagraphStyle("cellc", parent=base, fontSize=8.2, leading=10.0, alignment=TA_CENTER),
         "head": ParagraphStyle("head", parent=base, fontName=FONT_BOLD, fontSize=7.8, leading=9.6, textColor=INK),
-        "headc": ParagraphStyle("headc", parent=base, fontName=FONT_BOLD, fontSize=7.8, leading=9.6, alignment=TA_CENTER),
+        "headc": ParagraphStyle(
+            "headc", parent=base, fontName=FONT_BOLD, fontSize=7.8, leading=9.6, alignment=TA_CENTER
+        ),
         "practice": ParagraphStyle("practice", parent=base, fontName=FONT_BOLD, fontSize=13, leading=16),
         "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=11, leading=14, textColor=MUTED),
-        "h2": ParagraphStyle("h2", parent=base, fontName=FONT_BOLD, fontSize=10, leading=13, spaceBefore=7, spaceAfter=3),
+        "h2": ParagraphStyle(
+            "h2", parent=base, fontName=FONT_BOLD, fontSize=10, leading=13, spaceBefore=7, spaceAfter=3
+        ),
         "result": ParagraphStyle("result", parent=base, fontName=FONT_BOLD, fontSize=11, leading=14),
         "caption": ParagraphStyle("caption", parent=base, fontSize=7.4, leading=9.2, textColor=MUTED, spaceBefore=1.5),
         "cite": ParagraphStyle("cite", parent=base, fontSize=7.4, leading=9.3, leftIndent=12, firstLineIndent=-12),
-        "limit": ParagraphStyle("limit", parent=base, fontSize=8.0, leading=10.3, leftIndent=9, firstLineIndent=-9,
-                                spaceAfter=1.5),
+        "limit": ParagraphStyle(
+            "limit", parent=base, fontSize=8.0, leading=10.3, leftIndent=9, firstLineIndent=-9, spaceAfter=1.5
+        ),
     }
 
 
-def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, author: str, subject: str,
-              keywords: Sequence[str], decorate_page: Callable[[object, tuple[float, float]], None] | None = None) -> bytes:
+def build_pdf(
+    content: ReportContent,
+    *,
+    page_size: str = "A4",
+    title: str,
+    author: str,
+    subject: str,
+    keywords: Sequence[str],
+    decorate_page: Callable[[Canvas, tuple[float, float]], None] | None = None,
+) -> bytes:
     """Lay out the report and return the PDF bytes.
 
     Parameters
@@ -137,13 +165,22 @@ def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, auth
     st = _styles()
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer, pagesize=size, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN + 4 * mm,
-        title=title, author=author, subject=subject, keywords=list(keywords), creator=content.header.software,
+        buffer,
+        pagesize=size,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 4 * mm,
+        title=title,
+        author=author,
+        subject=subject,
+        keywords=list(keywords),
+        creator=content.header.software,
         producer=content.header.software,
     )
     width = doc.width - 12  # the frame keeps reportlab's default 6 pt padding on each side
     height = doc.height - 12
-    story: list = []
+    story: list[Flowable] = []
     story += _title_block(content.header, st, width)
     story += _header_table(content.header, st, width)
     story.append(Spacer(1, 4 * mm))
@@ -151,19 +188,24 @@ def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, auth
     story.append(Spacer(1, 3 * mm))
     story.append(Paragraph("Indices", st["h2"]))
     story.append(_index_table(content, st, width))
-    story.append(Paragraph(
-        "Values are rounded to the precision their measurement uncertainty supports. Category: <i>low</i> = below "
-        "the cutoff (at risk); <i>no validated cutoff</i> = value only. Numbers in brackets refer to the citations.",
-        st["small"]))
-    measurements = [Paragraph("Measurements", st["h2"]), _measurement_table(content, st, width)]
+    story.append(
+        Paragraph(
+            "Values are rounded to the precision their measurement uncertainty supports. Category: <i>low</i> = "
+            "below the cutoff (at risk); <i>no validated cutoff</i> = value only. Numbers in brackets refer to the "
+            "citations.",
+            st["small"],
+        )
+    )
+    measurements: list[Flowable] = [Paragraph("Measurements", st["h2"]), _measurement_table(content, st, width)]
     if content.method_note:
         measurements.append(Paragraph(escape(content.method_note), st["small"]))
     measured = {row.id for row in content.measurement_rows} | set(content.measurement_names)
-    quality_notes = [f"{row.id} {note}" for row in (*content.measurement_rows, *content.index_rows)
-                     if row.id in measured for note in row.notes]
+    rows: list[MeasurementRow | IndexRow] = [*content.measurement_rows, *content.index_rows]
+    quality_notes = [f"{row.id} {note}" for row in rows if row.id in measured for note in row.notes]
     if quality_notes:  # why a value is "uncertain" or "not measurable" (results JSON "notes")
-        measurements.append(Paragraph("<b>Quality notes.</b> " + " ".join(escape(n) + "." for n in quality_notes),
-                                      st["small"]))
+        measurements.append(
+            Paragraph("<b>Quality notes.</b> " + " ".join(escape(n) + "." for n in quality_notes), st["small"])
+        )
     story.append(KeepTogether(measurements))
     story += _figures(content, st, width, height)
     story.append(CondPageBreak(60 * mm))
@@ -177,10 +219,11 @@ def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, auth
     story.append(Spacer(1, 10 * mm))
     story.append(_signature(st, width))
 
-    footer_text = (f"{content.header.case_label} · {statements.TITLE} · {content.header.software} · "
-                   f"screening aid, not a diagnosis")
+    footer_text = (
+        f"{content.header.case_label} · {statements.TITLE} · {content.header.software} · screening aid, not a diagnosis"
+    )
 
-    def on_page(canvas, document) -> None:
+    def on_page(canvas: Canvas, document: SimpleDocTemplate) -> None:
         canvas.saveState()
         canvas.setFont(FONT, 7)
         canvas.setFillColor(MUTED)
@@ -196,30 +239,36 @@ def build_pdf(content: ReportContent, *, page_size: str = "A4", title: str, auth
     return buffer.getvalue()
 
 
-def _title_block(header: ReportHeader, st, width: float) -> list:
-    left = [Paragraph(escape(header.practice_name), st["practice"])] if header.practice_name else []
+def _title_block(header: ReportHeader, st: Styles, width: float) -> list[Flowable]:
+    left: list[Flowable] = [Paragraph(escape(header.practice_name), st["practice"])] if header.practice_name else []
     left.append(Paragraph(escape(statements.TITLE), st["title"] if header.practice_name else st["practice"]))
-    right = Paragraph(f"Report date<br/><b>{escape(header.report_date)}</b>",
-                      ParagraphStyle("rd", parent=st["body"], alignment=2))
+    right = Paragraph(
+        f"Report date<br/><b>{escape(header.report_date)}</b>", ParagraphStyle("rd", parent=st["body"], alignment=2)
+    )
     table = Table([[left, right]], colWidths=[width * 0.75, width * 0.25])
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-        ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
     return [table, Spacer(1, 2.5 * mm)]
 
 
-def _header_table(header: ReportHeader, st, width: float) -> list:
+def _header_table(header: ReportHeader, st: Styles, width: float) -> list[Flowable]:
     rows = [(label, value) for label, value in header.rows() if label != "Report date"]
     if header.anonymised:
         rows.insert(0, ("Patient", "anonymised"))
     half = (len(rows) + 1) // 2
     label_style = ParagraphStyle("lbl", parent=st["small"], textColor=MUTED)
-    data = []
+    data: list[list[Flowable | str]] = []
     for i in range(half):
-        row = []
+        row: list[Flowable | str] = []
         for pair in (rows[i], rows[i + half] if i + half < len(rows) else None):
             if pair is None:
                 row += ["", ""]
@@ -227,19 +276,24 @@ def _header_table(header: ReportHeader, st, width: float) -> list:
                 row += [Paragraph(escape(pair[0]), label_style), Paragraph(escape(pair[1]), st["body"])]
         data.append(row)
     table = Table(data, colWidths=[width * 0.13, width * 0.37, width * 0.13, width * 0.37])
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0), ("TOPPADDING", (0, 0), (-1, -1), 1),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
+    )
     return [table]
 
 
-def _screening_box(content: ReportContent, st, width: float) -> Table:
+def _screening_box(content: ReportContent, st: Styles, width: float) -> Table:
     screening = content.screening
     fill = colors.HexColor(SCREENING_FILLS.get(content.tone, SCREENING_FILLS["other"]))
     edge = colors.HexColor(CATEGORY_COLOURS.get(content.tone, "#7a8591"))
-    cells = [
+    cells: list[Flowable] = [
         Paragraph("Screening result", ParagraphStyle("sl", parent=st["small"], textColor=edge)),
         Paragraph(escape(screening.get("result", "")), st["result"]),
     ]
@@ -249,15 +303,25 @@ def _screening_box(content: ReportContent, st, width: float) -> Table:
         cells.append(Spacer(1, 1.5 * mm))
         cells.append(Paragraph("<b>Recommendation:</b> " + escape(screening["recommendation"]), st["body"]))
     cells.append(Spacer(1, 1.5 * mm))
-    cells.append(Paragraph("A screening aid, not a diagnosis; DXA is the reference standard. "
-                           "See “Limits of this screening”.", st["small"]))
+    cells.append(
+        Paragraph(
+            "A screening aid, not a diagnosis; DXA is the reference standard. See “Limits of this screening”.",
+            st["small"],
+        )
+    )
     box = Table([[cells]], colWidths=[width])
-    box.setStyle(TableStyle([
-        ("BACKGROUND", (0, 0), (-1, -1), fill),
-        ("LINEBEFORE", (0, 0), (0, -1), 4, edge),
-        ("LEFTPADDING", (0, 0), (-1, -1), 8), ("RIGHTPADDING", (0, 0), (-1, -1), 8),
-        ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-    ]))
+    box.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), fill),
+                ("LINEBEFORE", (0, 0), (0, -1), 4, edge),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, -1), 5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+            ]
+        )
+    )
     return box
 
 
@@ -275,7 +339,7 @@ def _category_markup(category: str) -> str:
     return f'<br/><font size="6.8" color="{colour}">{word}</font>'
 
 
-def _index_table(content: ReportContent, st, width: float) -> Table:
+def _index_table(content: ReportContent, st: Styles, width: float) -> Table:
     heads = ["Index", "Unit", "Right", "Left", "Mean", "Cutoff", "Notes"]
     data = [[Paragraph(h, st["headc" if 2 <= i <= 5 else "head"]) for i, h in enumerate(heads)]]
     for row in content.index_rows:
@@ -295,17 +359,21 @@ def _index_table(content: ReportContent, st, width: float) -> Table:
     return table
 
 
-def _measurement_table(content: ReportContent, st, width: float) -> Table:
+def _measurement_table(content: ReportContent, st: Styles, width: float) -> Table:
     heads = ["Measurement", "Unit", "Right", "Left", "Method"]
     data = [[Paragraph(h, st["headc" if 2 <= i <= 3 else "head"]) for i, h in enumerate(heads)]]
     for row in content.measurement_rows:
         name = content.measurement_names.get(row.id, row.id)
         label = f"{escape(name)} <font size='6.8' color='#5b6673'>{escape(row.id)}</font>"
-        data.append([
-            Paragraph(label, st["cell"]), Paragraph(escape(row.unit), st["cell"]),
-            Paragraph(escape(row.cells["right"]), st["cellc"]), Paragraph(escape(row.cells["left"]), st["cellc"]),
-            Paragraph(escape(row.method), st["cell"]),
-        ])
+        data.append(
+            [
+                Paragraph(label, st["cell"]),
+                Paragraph(escape(row.unit), st["cell"]),
+                Paragraph(escape(row.cells["right"]), st["cellc"]),
+                Paragraph(escape(row.cells["left"]), st["cellc"]),
+                Paragraph(escape(row.method), st["cell"]),
+            ]
+        )
     widths = [0.42, 0.08, 0.16, 0.16, 0.18]
     table = Table(data, colWidths=[width * w for w in widths], repeatRows=1)
     table.setStyle(_grid_style(len(data)))
@@ -313,13 +381,15 @@ def _measurement_table(content: ReportContent, st, width: float) -> Table:
 
 
 def _grid_style(n_rows: int) -> TableStyle:
-    style = [
+    style: list[tuple[Any, ...]] = [
         ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
         ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.6),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.6),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]
     return TableStyle(style)
 
@@ -339,12 +409,11 @@ def _image_flowable(image: Image.Image, width: float, max_height: float) -> RLIm
     return RLImage(buffer, width=image.size[0] * scale, height=image.size[1] * scale)
 
 
-def _figures(content: ReportContent, st, width: float, height: float) -> list:
-    blocks: list = [CondPageBreak(120 * mm), Paragraph("Images", st["h2"])]
+def _figures(content: ReportContent, st: Styles, width: float, height: float) -> list[Flowable]:
+    blocks: list[Flowable] = [CondPageBreak(120 * mm), Paragraph("Images", st["h2"])]
     if content.panoramic is not None:
         panoramic = _image_flowable(content.panoramic.image, width, FIGURE_HEIGHT_SHARE["panoramic"] * height)
-        blocks.append(KeepTogether([panoramic,
-                                    Paragraph(escape(content.panoramic.caption), st["caption"])]))
+        blocks.append(KeepTogether([panoramic, Paragraph(escape(content.panoramic.caption), st["caption"])]))
         blocks.append(Spacer(1, 3 * mm))
     gap = 4 * mm
     cell_width = (width - gap) / 2
@@ -358,34 +427,72 @@ def _figures(content: ReportContent, st, width: float, height: float) -> list:
         flowable = _image_flowable(figure.image, cell_width, FIGURE_HEIGHT_SHARE["cross-section"] * height)
         cells.append([flowable, Paragraph(escape(figure.caption), st["caption"])])
     pair = Table([cells], colWidths=[cell_width + gap / 2, cell_width + gap / 2])
-    pair.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                              ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    pair.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     blocks.append(KeepTogether([pair, Paragraph(escape(statements.IMAGING_NOTE), st["caption"])]))
     blocks.append(Spacer(1, 3 * mm))
     if content.view3d is None:
-        box = Table([[Paragraph("<b>3D view unavailable</b><br/>It could not be rendered on this computer (no "
-                                "offscreen OpenGL). The measurements do not depend on it.",
-                                ParagraphStyle("na", parent=st["body"], alignment=TA_CENTER, textColor=MUTED))]],
-                    colWidths=[width * 0.5], rowHeights=[22 * mm])
-        box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.8, RULE), ("BACKGROUND", (0, 0), (-1, -1), HEAD_FILL),
-                                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        box = Table(
+            [
+                [
+                    Paragraph(
+                        "<b>3D view unavailable</b><br/>It could not be rendered on this computer (no "
+                        "offscreen OpenGL). The measurements do not depend on it.",
+                        ParagraphStyle("na", parent=st["body"], alignment=TA_CENTER, textColor=MUTED),
+                    )
+                ]
+            ],
+            colWidths=[width * 0.5],
+            rowHeights=[22 * mm],
+        )
+        box.setStyle(
+            TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 0.8, RULE),
+                    ("BACKGROUND", (0, 0), (-1, -1), HEAD_FILL),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ]
+            )
+        )
         blocks.append(box)
         return blocks
-    blocks.append(KeepTogether([
-        _image_flowable(content.view3d, width * 0.5, FIGURE_HEIGHT_SHARE["3d"] * height),
-        Paragraph("3D view of the mandible from the front and below: mental foramina (yellow), cortical width "
-                  "sites (red), trabecular ROIs (cyan). For orientation only; measurements are made on the "
-                  "cross-sections.", st["caption"]),
-    ]))
+    blocks.append(
+        KeepTogether(
+            [
+                _image_flowable(content.view3d, width * 0.5, FIGURE_HEIGHT_SHARE["3d"] * height),
+                Paragraph(
+                    "3D view of the mandible from the front and below: mental foramina (yellow), cortical width "
+                    "sites (red), trabecular ROIs (cyan). For orientation only; measurements are made on the "
+                    "cross-sections.",
+                    st["caption"],
+                ),
+            ]
+        )
+    )
     return blocks
 
 
-def _signature(st, width: float) -> KeepTogether:
+def _signature(st: Styles, width: float) -> KeepTogether:
     lines = statements.SIGNATURE_LINES
-    data = [["", "", ""], [Paragraph(escape(lines[0]), st["small"]), "", Paragraph(escape(lines[1]), st["small"])]]
+    data: list[list[Flowable | str]] = [
+        ["", "", ""],
+        [Paragraph(escape(lines[0]), st["small"]), "", Paragraph(escape(lines[1]), st["small"])],
+    ]
     table = Table(data, colWidths=[width * 0.6, width * 0.08, width * 0.32], rowHeights=[14 * mm, None])
-    table.setStyle(TableStyle([
-        ("LINEBELOW", (0, 0), (0, 0), 0.8, INK), ("LINEBELOW", (2, 0), (2, 0), 0.8, INK),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("LINEBELOW", (0, 0), (0, 0), 0.8, INK),
+                ("LINEBELOW", (2, 0), (2, 0), 0.8, INK),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     return KeepTogether([Paragraph("Review", st["h2"]), table])

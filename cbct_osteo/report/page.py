@@ -1,12 +1,19 @@
 """The default paper size: Letter where the locale's territory uses it, A4 everywhere else."""
+
 from __future__ import annotations
 
 import locale
 import os
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 #: Territories whose standard office paper is US Letter (ISO 3166 codes).
-LETTER_TERRITORIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PR", "SV", "NI", "PA", "DO", "BZ"})
+LETTER_TERRITORIES = frozenset(
+    {"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PR", "SV", "NI", "PA", "DO", "BZ"}
+)
 
 
 def default_page_size() -> str:
@@ -27,16 +34,16 @@ def default_page_size() -> str:
     return "A4"
 
 
-def draw_watermark(canvas, page_size: tuple[float, float], text: str) -> None:
+def draw_watermark(canvas: Canvas, page_size: tuple[float, float], text: str) -> None:
     """Stamp ``text`` across the page (diagonal, light red) and in a banner at its top.
 
     Used for reports of incomplete cases (see :mod:`cbct_osteo.report.completeness`): the mark
     is drawn on every page so that no printed page can pass for a final report. The banner
     is real text, so it is also found when the PDF's text is extracted.
     """
-    from reportlab.lib import colors
-
     import math
+
+    from reportlab.lib import colors
 
     width, height = page_size
     angle = math.degrees(math.atan2(height, width))

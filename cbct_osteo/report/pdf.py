@@ -5,17 +5,19 @@ the results JSON, figures from :mod:`cbct_osteo.reformat`, a 3D view from VTK of
 lays it out with reportlab and writes it atomically. It is Qt-free and reports progress, so
 the GUI runs it in a worker thread; a cancel callback stops it before anything is written.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PIL import Image
 
-from cbct_osteo.io.atomic import write_bytes_atomic
 from cbct_osteo.errors import Cancelled
+from cbct_osteo.io.atomic import write_bytes_atomic
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.report import statements
 from cbct_osteo.report.completeness import INCOMPLETE_MARK, incomplete_recommendation, missing_steps
@@ -118,10 +120,14 @@ def write_pdf_report(
     missing = missing_steps(landmarks)
     decorate = None
     if missing:  # never passes for a final report: watermark on every page, the to-do list in plain words
-        results = {**results, "screening": {**results.get("screening", {}),
-                                            "explanation": "Not every landmark is placed yet, so the screening "
-                                                           "cannot be made from this report.",
-                                            "recommendation": incomplete_recommendation(missing)}}
+        results = {
+            **results,
+            "screening": {
+                **results.get("screening", {}),
+                "explanation": "Not every landmark is placed yet, so the screening cannot be made from this report.",
+                "recommendation": incomplete_recommendation(missing),
+            },
+        }
         decorate = partial(draw_watermark, text=INCOMPLETE_MARK)
     header = build_header(volume.meta, volume.spacing, anonymise=anonymise, practice_name=practice_name, today=today)
     sources = ReportSources(volume=volume, landmarks=landmarks, view3d=view3d, render_3d=render_3d)

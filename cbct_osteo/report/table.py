@@ -5,6 +5,7 @@ one place; nothing is recomputed here. Rounding, side order (patient's right fir
 wording and the quality words all come from the indices' table, which the command line and the
 GUI use too.
 """
+
 from __future__ import annotations
 
 from cbct_osteo.indices.table import (

@@ -1,4 +1,5 @@
 """analyse_case on the phantom against its truth, the landmarks/scan match check, and `measure`."""
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,12 @@ def test_manual_method_without_refinement(phantom_case):
 
 def _volume(seed: int, uid: str) -> Volume:
     voxels = np.random.default_rng(seed).normal(size=(8, 8, 8)).astype(np.float32)
-    return Volume(voxels, (0.5, 0.5, 0.5), affine_from_axes((0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1), (0.5,) * 3),
-                  VolumeMeta(series_uid=uid))
+    return Volume(
+        voxels,
+        (0.5, 0.5, 0.5),
+        affine_from_axes((0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1), (0.5,) * 3),
+        VolumeMeta(series_uid=uid),
+    )
 
 
 def test_landmarks_for_another_scan_are_refused():
@@ -72,13 +77,21 @@ def test_landmarks_for_another_scan_are_refused():
 def test_measure_command(phantom_cohort, tmp_path, capsys):
     root = phantom_cohort["root"]
     out = tmp_path / "results.json"
-    assert main(["measure", str(root / "case1"), "--landmarks", str(root / "case1" / "landmarks.json"), "--json", str(out)]) == 0
+    assert (
+        main(
+            ["measure", str(root / "case1"), "--landmarks", str(root / "case1" / "landmarks.json"), "--json", str(out)]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "CTMI" in printed and "Screening:" in printed
     document = json.loads(out.read_text(encoding="utf-8"))
     truth = phantom_cohort["truth"]["case1"]["sides"]["left"]["measurements"]["W"]["value"]
     assert document["sides"]["left"]["measurements"]["W"]["value"] == pytest.approx(truth, abs=0.35)
-    assert main(["measure", str(root / "case1"), "--landmarks", str(root / "case1" / "landmarks.json"), "--json", "-"]) == 0
+    assert (
+        main(["measure", str(root / "case1"), "--landmarks", str(root / "case1" / "landmarks.json"), "--json", "-"])
+        == 0
+    )
     captured = capsys.readouterr()
     assert json.loads(captured.out)["provenance"]["catalogue"] and "CTMI" in captured.err
     # Landmarks of another phantom: refused with a clear message, accepted with --force.

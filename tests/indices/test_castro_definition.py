@@ -3,6 +3,7 @@
 The rules written in these temporary files are TEST FIXTURES of the file format, not science:
 their numbers are placeholders that exercise the parser and the scoring path.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,7 +16,7 @@ from cbct_osteo.indices.scoring import LOW, NORMAL, PENDING, score_case
 from cbct_osteo.io.errors import LoadError
 from cbct_osteo.measure.quantity import Measurement
 
-HEADER = '''
+HEADER = """
 id = "CASTRO"
 name = "fixture"
 citation = "fixture citation, format test only"
@@ -23,7 +24,7 @@ population = "fixture"
 accuracy = "fixture"
 landmarks = ["border_outer", "border_inner", "trab_roi"]
 measured_inputs = ["W", "FD"]
-'''
+"""
 
 
 def _write(tmp_path, text):
@@ -42,8 +43,11 @@ def test_confirmed_file_must_be_complete(tmp_path):
     path = _write(tmp_path, 'status = "confirmed"\nsource = "x"\n[definition]\nform = "linear"\n')
     with pytest.raises(LoadError, match="coefficients"):
         load_castro_definition(path)
-    path = _write(tmp_path, 'status = "confirmed"\nsource = "x"\n[definition]\nform = "linear"\n'
-                            '[definition.coefficients]\nNOPE = 1.0\n[cutoff]\nvalue = 1.0\ndirection = "below"\n')
+    path = _write(
+        tmp_path,
+        'status = "confirmed"\nsource = "x"\n[definition]\nform = "linear"\n'
+        '[definition.coefficients]\nNOPE = 1.0\n[cutoff]\nvalue = 1.0\ndirection = "below"\n',
+    )
     with pytest.raises(LoadError, match="unknown measurement"):
         load_castro_definition(path, MEASUREMENT_IDS)
 

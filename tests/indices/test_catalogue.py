@@ -1,4 +1,5 @@
 """The catalogue is complete, cites its sources and matches INDICES.md."""
+
 from __future__ import annotations
 
 import re
@@ -109,15 +110,27 @@ def test_csv_columns_are_unique_and_named_as_designed():
     columns = cat.csv_columns()
     assert columns[:3] == ["case_id", "status", "error"]
     assert len(columns) == len(set(columns))
-    for name in ("left_W", "right_S", "left_TRAB_MEAN", "right_CTMI", "left_CTCI", "mean_CTMI", "mean_CTMI_category",
-                 "mean_CASTRO", "screening", "age", "sex"):
+    for name in (
+        "left_W",
+        "right_S",
+        "left_TRAB_MEAN",
+        "right_CTMI",
+        "left_CTCI",
+        "mean_CTMI",
+        "mean_CTMI_category",
+        "mean_CASTRO",
+        "screening",
+        "age",
+        "sex",
+    ):
         assert name in columns
     assert columns.count("left_TRAB_MEAN") == 1
     for side in ("left", "right"):
         for measurement in cat.MEASUREMENT_IDS:
             assert columns.index(f"{side}_{measurement}_quality") == columns.index(f"{side}_{measurement}") + 1
-    assert not any(c.endswith("_quality") and c.split("_", 1)[1][: -len("_quality")] not in cat.MEASUREMENT_IDS
-                   for c in columns), "quality columns only for measurements"
+    assert not any(
+        c.endswith("_quality") and c.split("_", 1)[1][: -len("_quality")] not in cat.MEASUREMENT_IDS for c in columns
+    ), "quality columns only for measurements"
 
 
 def test_one_list_of_measurements_everywhere():
@@ -129,7 +142,10 @@ def test_one_list_of_measurements_everywhere():
     for spec in cat.MEASUREMENTS:
         assert set(spec.landmarks) <= set(validation.REQUIREMENTS[spec.group]), spec.id
     # W needs the foramen centre too (it defines the measurement line): one answer everywhere
-    assert cat.MEASUREMENTS_BY_ID["W"].landmarks == validation.REQUIREMENTS["W"] == (
-        "foramen_centre", "border_outer", "border_inner")
+    assert (
+        cat.MEASUREMENTS_BY_ID["W"].landmarks
+        == validation.REQUIREMENTS["W"]
+        == ("foramen_centre", "border_outer", "border_inner")
+    )
     guide = (Path(__file__).resolve().parents[2] / "docs" / "user-guide.md").read_text(encoding="utf-8")
     assert "| `W` Inferior cortical width | mm | `foramen_centre`, `border_outer`, `border_inner` |" in guide

@@ -1,4 +1,5 @@
 """Formulas on hand-computed examples, categories, wording, screening text and the results JSON."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ def mm(measurement_id, value, sigma=None, method="edge"):
     return Measurement(measurement_id, value, "mm", method, sigma)
 
 
-def side(W=3.5, S=14.0, I=10.0, sW=0.05, sSI=0.1, trab=True):
+def side(W=3.5, S=14.0, I=10.0, sW=0.05, sSI=0.1, trab=True):  # noqa: E741  (I: the inferior height's own name)
     values = {"W": mm("W", W, sW), "S": mm("S", S, sSI, "manual"), "I": mm("I", I, sSI, "manual")}
     if trab:
         values.update(
@@ -91,7 +92,9 @@ def test_not_computable_uses_the_landmarks_when_a_measurement_is_absent():
     landmarks = LandmarkSet()
     landmarks.sides["right"] = SideLandmarks(points={"foramen_centre": (1, 2, 3), "border_outer": (1, 2, 0)})
     result = score_case({"left": side(), "right": {}}, landmarks=landmarks)
-    assert result.sides["right"].indices["CTI_S"].message == "not computable: place border_inner, foramen_superior (right)"
+    assert (
+        result.sides["right"].indices["CTI_S"].message == "not computable: place border_inner, foramen_superior (right)"
+    )
     assert result.sides["right"].indices["FD"].message == "not computable: place trab_roi (right)"
 
 
@@ -116,7 +119,9 @@ def test_castro_pending_and_screening_falls_back_on_ctmi():
     result = score_case({"left": side(W=2.5), "right": side(W=2.7)})
     assert result.mean["CASTRO"].category == PENDING
     assert result.screening.primary_index == "CTMI"
-    assert "Castro et al. 2020: definition pending verification; the screening uses CTMI" in result.screening.explanation
+    assert (
+        "Castro et al. 2020: definition pending verification; the screening uses CTMI" in result.screening.explanation
+    )
 
 
 def test_screening_words():
@@ -147,8 +152,11 @@ def tiny_volume():
 
 def test_results_json_shape(tiny_volume):
     sides = {"left": side(W=2.5), "right": side(W=3.2)}
-    result = score_case(sides, {"left": {"CTCI": "C2"}, "right": {"CTCI": "C1"}},
-                        provenance=provenance(tiny_volume, sides, method="edge", refine=True))
+    result = score_case(
+        sides,
+        {"left": {"CTCI": "C2"}, "right": {"CTCI": "C1"}},
+        provenance=provenance(tiny_volume, sides, method="edge", refine=True),
+    )
     document = json.loads(json.dumps(result.to_json(), allow_nan=False))
     assert set(document) == {"sides", "mean", "screening", "provenance"}
     w = document["sides"]["left"]["measurements"]["W"]
@@ -195,6 +203,10 @@ def test_uncertain_and_not_measurable_inputs():
     result = score_case({"left": {**side(), "W": lost}, "right": {**side(), "W": loose}})
     left, right = result.sides["left"].indices["CTMI"], result.sides["right"].indices["CTMI"]
     assert left.category == NOT_COMPUTABLE and "no endosteal step" in left.message and left.quality == "not measurable"
-    assert right.category == NORMAL and right.quality == "uncertain" and right.notes == ("W: edge refinement not used (x)",)
+    assert (
+        right.category == NORMAL
+        and right.quality == "uncertain"
+        and right.notes == ("W: edge refinement not used (x)",)
+    )
     assert result.mean["CTMI"].category == NOT_COMPUTABLE and result.screening.code == "incomplete"
     assert "cannot be measured on this scan" in result.screening.recommendation

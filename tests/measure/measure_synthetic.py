@@ -6,6 +6,7 @@ random sponge touching the endosteum) up to the top; buccal/lingual plates at |y
 air beyond 9 mm. Voxel values are partial-volume averages (4x supersampling in z and y), then
 blurred with a Gaussian PSF and given Gaussian noise, the way a CBCT sees a cortex.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,15 @@ SOFT, CORTEX, TRAB_BONE, MARROW, AIR = 100.0, 1500.0, 1100.0, 300.0, 0.0
 SUPERSAMPLING = 4
 
 
-def cortex_volume(width_mm: float, voxel_mm: float = 0.3, blur_mm: float = 0.0, noise: float = 0.0,
-                  seed: int = 0, border_z: float = -6.0, extent=(24.0, 20.0, 12.0)) -> Volume:
+def cortex_volume(
+    width_mm: float,
+    voxel_mm: float = 0.3,
+    blur_mm: float = 0.0,
+    noise: float = 0.0,
+    seed: int = 0,
+    border_z: float = -6.0,
+    extent=(24.0, 20.0, 12.0),
+) -> Volume:
     """A (z, y, x) volume centred on the origin; ``extent`` (z, y, x) in mm."""
     rng = np.random.default_rng(seed)
     nz, ny, nx = (int(round(e / voxel_mm)) for e in extent)
@@ -26,8 +34,8 @@ def cortex_volume(width_mm: float, voxel_mm: float = 0.3, blur_mm: float = 0.0, 
     zf = (np.arange(nz * sub) + 0.5) / sub * voxel_mm - extent[0] / 2
     yf = (np.arange(ny * sub) + 0.5) / sub * voxel_mm - extent[1] / 2
     Z, Y = np.meshgrid(zf, yf, indexing="ij")
-    inside = (np.abs(Y) < 6.0) & (Z >= border_z)
-    plate = inside & ((np.abs(Y) >= 5.0) | (Z < border_z + width_mm))
+    inside = (np.abs(Y) < 6.0) & (border_z <= Z)
+    plate = inside & ((np.abs(Y) >= 5.0) | (border_z + width_mm > Z))
     core = inside & ~plate
     section = np.where(np.abs(Y) < 9.0, SOFT, AIR)
     section = np.where(plate, CORTEX, section).astype(np.float32)

@@ -1,4 +1,5 @@
 """Box counting on exact fractals, and White & Rudolph's pipeline on simple textures."""
+
 from __future__ import annotations
 
 import math

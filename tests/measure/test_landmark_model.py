@@ -1,4 +1,5 @@
 """Undo/redo, grouping, bounded history and observers of the landmark model."""
+
 from __future__ import annotations
 
 import pytest

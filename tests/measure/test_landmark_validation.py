@@ -1,4 +1,5 @@
 """validate_landmarks: what is missing and what is implausible, in words."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,14 +12,19 @@ from measure_synthetic import cortex_volume
 
 def complete_left(x: float = 2.0) -> dict:
     return {
-        "foramen_centre": (x, -3.0, 4.0), "foramen_superior": (x, -3.0, 5.2), "foramen_inferior": (x, -3.0, 2.8),
-        "border_outer": (x, -3.0, -6.0), "border_inner": (x, -3.0, -3.0),
+        "foramen_centre": (x, -3.0, 4.0),
+        "foramen_superior": (x, -3.0, 5.2),
+        "foramen_inferior": (x, -3.0, 2.8),
+        "border_outer": (x, -3.0, -6.0),
+        "border_inner": (x, -3.0, -3.0),
     }
 
 
 @pytest.fixture
 def good() -> LandmarkSet:
-    marks = LandmarkSet(arch_points=[(-30.0, 10.0, 0.0), (-15.0, -5.0, 0.0), (0.0, -10.0, 0.0), (15.0, -5.0, 0.0), (30.0, 10.0, 0.0)])
+    marks = LandmarkSet(
+        arch_points=[(-30.0, 10.0, 0.0), (-15.0, -5.0, 0.0), (0.0, -10.0, 0.0), (15.0, -5.0, 0.0), (30.0, 10.0, 0.0)]
+    )
     marks.sides["left"].points.update(complete_left(20.0))
     marks.sides["left"].trab_roi = TrabecularRoi((20.0, -3.0, 0.0), 5.0)
     right = {k: (-v[0], v[1], v[2]) for k, v in complete_left(20.0).items()}
@@ -39,8 +45,13 @@ def test_missing_landmarks_say_what_they_are_needed_for():
     marks = LandmarkSet()
     marks.sides["left"].points.update({"foramen_centre": (20, 0, 4), "border_outer": (20, 0, -6)})
     issues = validate_landmarks(marks)
-    assert kinds(issues, "missing") >= {(None, "arch"), ("left", "border_inner"), ("left", "foramen_superior"),
-                                        ("left", "trab_roi"), ("right", "foramen_centre")}
+    assert kinds(issues, "missing") >= {
+        (None, "arch"),
+        ("left", "border_inner"),
+        ("left", "foramen_superior"),
+        ("left", "trab_roi"),
+        ("right", "foramen_centre"),
+    }
     inner = next(i for i in issues if i.landmark == "border_inner" and i.side == "left")
     assert "inner (endosteal) margin" in inner.message and "cortical width W" in inner.message
     assert ("left", "foramen_centre") not in kinds(issues, "missing")
@@ -92,9 +103,13 @@ def test_foramen_outside_the_bone_with_the_volume():
     marks.sides["left"].points.update(complete_left(1.0))  # inside the bar: bone around
     assert not [i for i in validate_landmarks(marks, volume) if i.severity != "missing"]
     marks.sides["left"].points["foramen_centre"] = (1.0, -13.5, 4.0)  # in air, 7 mm buccal of the bar
-    issues = [i for i in validate_landmarks(marks, volume) if i.landmark == "foramen_centre" and i.severity != "missing"]
+    issues = [
+        i for i in validate_landmarks(marks, volume) if i.landmark == "foramen_centre" and i.severity != "missing"
+    ]
     assert [(i.severity, i.side) for i in issues] == [("warning", "left")]
     assert "outside the mandible" in issues[0].message
     marks.sides["left"].points["foramen_centre"] = (1.0, -3.0, 40.0)
-    issues = [i for i in validate_landmarks(marks, volume) if i.landmark == "foramen_centre" and i.severity != "missing"]
+    issues = [
+        i for i in validate_landmarks(marks, volume) if i.landmark == "foramen_centre" and i.severity != "missing"
+    ]
     assert issues and "outside the scanned volume" in issues[0].message

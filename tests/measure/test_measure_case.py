@@ -1,4 +1,5 @@
 """measure_case on a small synthetic cortex: missing inputs, methods, trabecular ROI, JSON."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +10,7 @@ from cbct_osteo.measure.case import MEASUREMENT_IDS, measure_case
 from cbct_osteo.measure.cortical import step_model
 from cbct_osteo.measure.geometry import arch_from_points, measurement_frame
 
-from measure_synthetic import CORTEX, straight_arch, cortex_volume
+from measure_synthetic import CORTEX, cortex_volume, straight_arch
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +20,15 @@ def volume():
 
 def left_landmarks(offset_outer=0.0, offset_inner=0.0) -> LandmarkSet:
     marks = LandmarkSet(arch_points=straight_arch())
-    marks.sides["left"].points.update({
-        "foramen_centre": (1.0, -2.0, 4.0), "foramen_superior": (1.0, -2.0, 5.0), "foramen_inferior": (1.2, -2.3, 3.0),
-        "border_outer": (1.0, -2.0, -6.0 + offset_outer), "border_inner": (1.0, -2.0, -3.5 + offset_inner),
-    })
+    marks.sides["left"].points.update(
+        {
+            "foramen_centre": (1.0, -2.0, 4.0),
+            "foramen_superior": (1.0, -2.0, 5.0),
+            "foramen_inferior": (1.2, -2.3, 3.0),
+            "border_outer": (1.0, -2.0, -6.0 + offset_outer),
+            "border_inner": (1.0, -2.0, -3.5 + offset_inner),
+        }
+    )
     marks.sides["left"].trab_roi = TrabecularRoi((1.0, 0.0, 0.5), 4.0, "square")
     return marks
 
@@ -122,7 +128,11 @@ def test_roi_outside_the_scan_is_not_computable_with_a_reason() -> None:
     from cbct_osteo.reformat import ArchCurve
     from cbct_osteo.volume import Volume
 
-    volume = Volume(np.random.default_rng(0).integers(0, 1000, (20, 40, 40)).astype(np.int16), (0.5, 0.5, 0.5), np.diag([0.5, 0.5, 0.5, 1.0])[[2, 1, 0, 3]])
+    volume = Volume(
+        np.random.default_rng(0).integers(0, 1000, (20, 40, 40)).astype(np.int16),
+        (0.5, 0.5, 0.5),
+        np.diag([0.5, 0.5, 0.5, 1.0])[[2, 1, 0, 3]],
+    )
     arch = ArchCurve.from_points([[2.0, 15.0, 5.0], [10.0, 5.0, 5.0], [18.0, 15.0, 5.0]])
     result = trabecular_measurements(volume, arch, TrabecularRoi(centre=(10.0, 5.0, 40.0), size_mm=5.0))
     assert {m.value for m in result.values()} == {None}

@@ -3,6 +3,7 @@
 Truth comes from the synthetic volumes' geometry (measure_synthetic: the cortex is built as
 partial-volume voxels from exact millimetre boundaries), never from the measured value.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +11,8 @@ import pytest
 
 from cbct_osteo.io.landmarks_file import LandmarkSet, TrabecularRoi
 from cbct_osteo.measure.case import measure_case
-from cbct_osteo.measure.profile_checks import visible_steps
 from cbct_osteo.measure.geometry import arch_from_points
+from cbct_osteo.measure.profile_checks import visible_steps
 from cbct_osteo.measure.trabecular import trabecular_measurements
 from cbct_osteo.measure.validation import validate_landmarks
 
@@ -20,13 +21,18 @@ from measure_synthetic import coarser_slices, cortex_volume, rotation, straight_
 BORDER_Z = -6.0
 
 
-def landmarks(outer_z: float = BORDER_Z, inner_z: float = BORDER_Z + 2.5, matrix: np.ndarray | None = None,
-              arch=None) -> LandmarkSet:
+def landmarks(
+    outer_z: float = BORDER_Z, inner_z: float = BORDER_Z + 2.5, matrix: np.ndarray | None = None, arch=None
+) -> LandmarkSet:
     """Left-side landmarks on the vertical line x = 1, y = -2 (optionally rotated with the body)."""
     m = np.eye(3) if matrix is None else matrix
-    points = {"foramen_centre": (1.0, -2.0, 4.0), "foramen_superior": (1.0, -2.0, 5.0),
-              "foramen_inferior": (1.0, -2.0, 3.0), "border_outer": (1.0, -2.0, outer_z),
-              "border_inner": (1.0, -2.0, inner_z)}
+    points = {
+        "foramen_centre": (1.0, -2.0, 4.0),
+        "foramen_superior": (1.0, -2.0, 5.0),
+        "foramen_inferior": (1.0, -2.0, 3.0),
+        "border_outer": (1.0, -2.0, outer_z),
+        "border_inner": (1.0, -2.0, inner_z),
+    }
     marks = LandmarkSet(arch_points=[tuple(m @ p) for p in (arch or straight_arch())])
     marks.sides["left"].points.update({k: tuple(m @ np.asarray(p)) for k, p in points.items()})
     return marks
@@ -44,9 +50,13 @@ def tilted_landmarks(matrix: np.ndarray, arch, outer_off: float = 0.0, inner_off
     centre = matrix @ np.array([1.0, -2.0, 4.0])
     marks = LandmarkSet(arch_points=[tuple(matrix @ np.asarray(p)) for p in arch])
     outer, inner = on_vertical(matrix, centre, BORDER_Z), on_vertical(matrix, centre, BORDER_Z + 2.5)
-    marks.sides["left"].points.update({"foramen_centre": tuple(centre),
-                                       "border_outer": (outer[0], outer[1], outer[2] + outer_off),
-                                       "border_inner": (inner[0], inner[1], inner[2] + inner_off)})
+    marks.sides["left"].points.update(
+        {
+            "foramen_centre": tuple(centre),
+            "border_outer": (outer[0], outer[1], outer[2] + outer_off),
+            "border_inner": (inner[0], inner[1], inner[2] + inner_off),
+        }
+    )
     return marks
 
 

@@ -6,6 +6,7 @@ and the 54 mm of arch between them, full body height) to stay fast. The truth is
 geometry (``truth.json``); every assertion is on what the program read from the image, never on
 a number the landmarks already contain.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -97,7 +98,8 @@ def test_the_refined_border_follows_the_image_not_the_clicks(dz_mm):
         outer = moved.refined_points[side]["border_outer"]
         assert outer[2] == pytest.approx(ANATOMY.border_z_mm + dz_mm, abs=0.05)
         assert moved.sides[side]["S"].value == pytest.approx(
-            case.truth["sides"][side]["measurements"]["S"]["value"] - dz_mm, abs=0.15)
+            case.truth["sides"][side]["measurements"]["S"]["value"] - dz_mm, abs=0.15
+        )
 
 
 @pytest.mark.parametrize("voxel_mm,clean", [(0.3, True), (0.3, False)])

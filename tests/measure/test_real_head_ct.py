@@ -8,6 +8,7 @@ with metal pins at the chin, and a head tilted so the inferior border slopes 5-2
 the arch. No width truth exists for it; the checks are the ones issue 15 asks for: no fit bound
 hit silently, W plausible (2-7 mm) or marked, and coarse slices marked.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,16 +21,32 @@ from cbct_osteo.volume import Volume
 from measure_synthetic import coarser_slices
 
 SCAN = "real_volumes/vhp_male_head_mandible"
-ARCH = [(-43.53, 27.64, -195.5), (-33.75, 15.9, -195.5), (-23.96, 7.1, -195.5), (-14.18, 1.23, -195.5),
-        (-4.4, 0.74, -195.5), (5.38, 5.63, -195.5), (15.16, 13.95, -195.5), (24.94, 22.75, -195.5),
-        (34.72, 27.64, -195.5)]
+ARCH = [
+    (-43.53, 27.64, -195.5),
+    (-33.75, 15.9, -195.5),
+    (-23.96, 7.1, -195.5),
+    (-14.18, 1.23, -195.5),
+    (-4.4, 0.74, -195.5),
+    (5.38, 5.63, -195.5),
+    (15.16, 13.95, -195.5),
+    (24.94, 22.75, -195.5),
+    (34.72, 27.64, -195.5),
+]
 PLACED = {
-    "right": {"foramen_centre": (-32.54, 7.21, -199.26), "foramen_superior": (-32.54, 7.21, -197.82),
-              "foramen_inferior": (-32.54, 7.21, -200.7), "border_outer": (-32.46, 7.3, -208.26),
-              "border_inner": (-32.46, 7.3, -203.7)},
-    "left": {"foramen_centre": (18.74, 10.64, -197.46), "foramen_superior": (18.74, 10.64, -196.02),
-             "foramen_inferior": (18.74, 10.64, -198.9), "border_outer": (16.58, 12.9, -205.86),
-             "border_inner": (16.58, 12.9, -201.9)},
+    "right": {
+        "foramen_centre": (-32.54, 7.21, -199.26),
+        "foramen_superior": (-32.54, 7.21, -197.82),
+        "foramen_inferior": (-32.54, 7.21, -200.7),
+        "border_outer": (-32.46, 7.3, -208.26),
+        "border_inner": (-32.46, 7.3, -203.7),
+    },
+    "left": {
+        "foramen_centre": (18.74, 10.64, -197.46),
+        "foramen_superior": (18.74, 10.64, -196.02),
+        "foramen_inferior": (18.74, 10.64, -198.9),
+        "border_outer": (16.58, 12.9, -205.86),
+        "border_inner": (16.58, 12.9, -201.9),
+    },
 }
 
 
@@ -110,9 +127,13 @@ def test_a_site_where_the_fit_disagrees_with_the_clicks_is_marked(head):
     endosteal edge is found 1.8 mm lower, outside the searched window: the fit is not used, W is the
     placed points' distance, marked "uncertain" with the reason (before: reported as an edge result)."""
     marks = LandmarkSet(arch_points=list(ARCH))
-    marks.sides["left"] = SideLandmarks(points={"foramen_centre": (-4.98, -4.67, -201.06),
-                                                "border_outer": (-4.98, -4.67, -211.26),
-                                                "border_inner": (-4.98, -4.67, -205.26)})
+    marks.sides["left"] = SideLandmarks(
+        points={
+            "foramen_centre": (-4.98, -4.67, -201.06),
+            "border_outer": (-4.98, -4.67, -211.26),
+            "border_inner": (-4.98, -4.67, -205.26),
+        }
+    )
     w = measure_case(head, marks).sides["left"]["W"]
     assert w.method == "manual" and w.quality == "uncertain", (w.value, w.notes)
     assert w.value == pytest.approx(6.0, abs=0.01)

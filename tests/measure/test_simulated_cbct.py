@@ -9,6 +9,7 @@ a 1.0 mm one on the left, the border sloping 25 deg along the arch and tilted 10
 The 1 mm cortex is thin for the scan's blur (sigma ~0.4 mm): its fit is constrained by the cortical
 gray level of the well-resolved right side and marked "uncertain".
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,16 @@ from cbct_osteo.measure.case import measure_case
 pytest.importorskip("itk", reason="itk-rtk (the [simulate] extra) is not installed")
 
 #: The field holds the inferior border 6 mm above its lowest slice (cone-beam edge slices are poor).
-CASE = {"shape": (110, 200, 200), "voxel_mm": 0.3, "seed": 5, "cortex_mm": (1.0, 2.5), "border_slope_deg": 25.0,
-        "border_tilt_deg": 10.0, "fov": "small", "projections": 90}
+CASE = {
+    "shape": (110, 200, 200),
+    "voxel_mm": 0.3,
+    "seed": 5,
+    "cortex_mm": (1.0, 2.5),
+    "border_slope_deg": 25.0,
+    "border_tilt_deg": 10.0,
+    "fov": "small",
+    "projections": 90,
+}
 TARGET_MM = 0.15
 SILENT_MM = 0.3
 
@@ -75,8 +84,16 @@ def test_heights_on_the_simulated_cbct(simulated):
 def simulated_porous():
     from cbct_osteo.phantom.simulated import make_cbct_case
 
-    return make_cbct_case(**{**CASE, "seed": 3, "cortex_mm": (2.5, 2.5), "border_slope_deg": 15.0,
-                             "border_tilt_deg": 6.0, "porous_cortex": True})
+    return make_cbct_case(
+        **{
+            **CASE,
+            "seed": 3,
+            "cortex_mm": (2.5, 2.5),
+            "border_slope_deg": 15.0,
+            "border_tilt_deg": 6.0,
+            "porous_cortex": True,
+        }
+    )
 
 
 @pytest.mark.slow
@@ -107,8 +124,11 @@ def test_a_porous_cortex_graded_c2_is_marked_whatever_the_clicks(simulated_porou
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known limit: an ungraded porous cortex whose inner click lies near the compact "
-                   "part is measured to the compact part (1.5 of 2.5 mm) and not marked (issue 15 follow-up)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit: an ungraded porous cortex whose inner click lies near the compact "
+    "part is measured to the compact part (1.5 of 2.5 mm) and not marked (issue 15 follow-up)",
+)
 def test_an_ungraded_porous_cortex_with_clicks_on_the_compact_part_is_marked(simulated_porous):
     result = measure_case(simulated_porous.volume, _clicks(simulated_porous, 2))
     for side in ("left", "right"):

@@ -1,12 +1,14 @@
 """Fixtures of the reformat tests: small volumes with a known linear intensity, and an arch."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from reformat_synthetic import arch_points, centred_affine, ramp_volume, rotation
 
 from cbct_osteo.reformat import ArchCurve
 from cbct_osteo.volume import Volume
+
+from reformat_synthetic import arch_points, centred_affine, ramp_volume, rotation
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 """Synthetic volumes with analytic intensities and arch shapes for the reformat tests."""
+
 from __future__ import annotations
 
 import numpy as np

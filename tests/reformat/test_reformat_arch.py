@@ -1,12 +1,14 @@
 """ArchCurve geometry: arc length, frames, buccal side, closest positions, stepping."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from reformat_synthetic import arch_points, rotation
 
 from cbct_osteo.reformat import ArchCurve, arc_positions, volume_up
 from cbct_osteo.volume import Volume
+
+from reformat_synthetic import arch_points, rotation
 
 
 def circle_points(radius: float, n: int, z: float = 3.0, reverse: bool = False) -> np.ndarray:

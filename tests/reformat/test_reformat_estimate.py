@@ -1,13 +1,15 @@
 """The automatic arch guess follows a horseshoe of bone."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from reformat_synthetic import arch_points
 
 from cbct_osteo.locate import sub_volume
 from cbct_osteo.reformat import ArchCurve, estimate_arch
 from cbct_osteo.volume import Volume, affine_from_axes
+
+from reformat_synthetic import arch_points
 
 
 def mean_and_max_distance(estimate: ArchCurve, truth: ArchCurve) -> tuple[float, float]:
@@ -27,7 +29,9 @@ def horseshoe():
     origin = np.array([-32.0, -25.0, -20.0])  # x, y, z of voxel (0, 0, 0)
     affine = affine_from_axes(origin, [1, 0, 0], [0, 1, 0], [0, 0, 1], (spacing,) * 3)
     truth = ArchCurve.from_points(arch_points(z=-10.0, n=12))
-    y, x = np.meshgrid(origin[1] + spacing * np.arange(shape[1]), origin[0] + spacing * np.arange(shape[2]), indexing="ij")
+    y, x = np.meshgrid(
+        origin[1] + spacing * np.arange(shape[1]), origin[0] + spacing * np.arange(shape[2]), indexing="ij"
+    )
     plane = np.column_stack([x.ravel(), y.ravel(), np.full(x.size, -10.0)])
     s = truth.closest_arc_position(plane)
     inside_s = (s > 0.0) & (s < truth.length_mm)

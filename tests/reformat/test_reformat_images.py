@@ -1,12 +1,14 @@
 """Cross-sections and panoramics: pixel <-> patient maps, values, round trips, known structures."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from reformat_synthetic import arch_points, ramp_value
 
 from cbct_osteo.reformat import ArchCurve, PlaneImage, cross_section, panoramic
 from cbct_osteo.volume import Volume, affine_from_axes
+
+from reformat_synthetic import arch_points, ramp_value
 
 
 def all_pixels(shape: tuple[int, int]) -> np.ndarray:

@@ -1,4 +1,5 @@
 """Reformats against the project phantom's exact anatomy."""
+
 from __future__ import annotations
 
 import numpy as np

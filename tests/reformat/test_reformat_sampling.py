@@ -1,12 +1,14 @@
 """Interpolation at patient points: exact on a linear ramp, defined background outside."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from reformat_synthetic import ramp_value
 
 from cbct_osteo.reformat import background_value, sample_extruded, sample_line, sample_points
 from cbct_osteo.volume import Volume, affine_from_axes
+
+from reformat_synthetic import ramp_value
 
 
 def inner_points(volume: Volume, n: int, margin: float, seed: int = 1) -> np.ndarray:
@@ -75,7 +77,10 @@ def test_separable_fast_path_equals_direct_trilinear_sampling(reduce, memory_ord
     heights = np.linspace(-8.0, 10.0, 41)  # some rows above/below the volume
     image = sample_extruded(volume, base, np.array([0.0, 0.0, 1.0]), heights, reduce=reduce, cval=-5.0)
     points = base[None, :, :, :2]
-    points = np.concatenate([np.broadcast_to(points, (41, 30, 7, 2)), np.broadcast_to(heights[:, None, None, None], (41, 30, 7, 1))], axis=-1)
+    points = np.concatenate(
+        [np.broadcast_to(points, (41, 30, 7, 2)), np.broadcast_to(heights[:, None, None, None], (41, 30, 7, 1))],
+        axis=-1,
+    )
     direct = sample_points(volume, points, cval=-5.0)
     expected = direct.mean(axis=2) if reduce == "mean" else direct.max(axis=2)
     assert np.any(image == -5.0) and np.any(image != -5.0)

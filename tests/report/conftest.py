@@ -3,6 +3,7 @@
 Loading it from DICOM files (not the in-memory volume) gives the volume its source files, so the
 DICOM exports can reference a real study, series and instance, as they will for a patient scan.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,7 +39,9 @@ def phantom_case(tmp_path_factory) -> PhantomCase:
     from cbct_osteo.io.landmarks_file import read_landmarks
     from cbct_osteo.phantom import write_phantom
 
-    folder = Path(write_phantom(tmp_path_factory.mktemp("phantom"), shape=PHANTOM_SHAPE, voxel_mm=PHANTOM_VOXEL_MM, seed=4))
+    folder = Path(
+        write_phantom(tmp_path_factory.mktemp("phantom"), shape=PHANTOM_SHAPE, voxel_mm=PHANTOM_VOXEL_MM, seed=4)
+    )
     landmarks_file = folder / "landmarks.json"
     volume = load(folder)
     landmarks = read_landmarks(landmarks_file)
@@ -52,8 +55,15 @@ def identified_pdf(phantom_case, tmp_path_factory) -> tuple[Path, list[tuple[int
 
     calls: list[tuple[int, int]] = []
     out = tmp_path_factory.mktemp("report") / "report.pdf"
-    write_pdf_report(phantom_case.result, phantom_case.volume, phantom_case.landmarks, out, practice_name=PRACTICE,
-                     progress=lambda done, total: calls.append((done, total)), today=REPORT_DATE)
+    write_pdf_report(
+        phantom_case.result,
+        phantom_case.volume,
+        phantom_case.landmarks,
+        out,
+        practice_name=PRACTICE,
+        progress=lambda done, total: calls.append((done, total)),
+        today=REPORT_DATE,
+    )
     return out, calls
 
 
@@ -74,6 +84,8 @@ def render_page(path: Path, page: int, folder: Path, dpi: int = 60) -> Path:
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm (poppler-utils) is not installed")
     prefix = folder / f"page{page}"
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png", "-singlefile", str(path),
-                    str(prefix)], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png", "-singlefile", str(path), str(prefix)],
+        check=True,
+    )
     return prefix.with_suffix(".png")

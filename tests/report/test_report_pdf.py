@@ -1,4 +1,5 @@
 """The PDF report of the phantom case: content read back, rendering, anonymisation, atomic writing."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,7 @@ from PIL import Image
 
 from cbct_osteo.errors import Cancelled, WriteError
 from cbct_osteo.measure.quantity import format_value
-from cbct_osteo.report import build_header, default_report_name, write_pdf_report
-from cbct_osteo.report import statements
+from cbct_osteo.report import build_header, default_report_name, statements, write_pdf_report
 
 from .conftest import IDENTIFIERS, PRACTICE, REPORT_DATE, pdf_text, render_page, squeeze
 
@@ -38,7 +38,11 @@ def test_report_shows_the_computed_numbers_categories_and_citations(identified_p
             assert squeeze(next(e.name for e in all_entries() if e.id == index_id)) not in text
             continue
         cells = []
-        for entry in (document["sides"]["right"]["indices"][index_id], document["sides"]["left"]["indices"][index_id], mean):
+        for entry in (
+            document["sides"]["right"]["indices"][index_id],
+            document["sides"]["left"]["indices"][index_id],
+            mean,
+        ):
             value = entry["value"]
             cell = value if isinstance(value, str) or value is None else format_value(value, entry.get("uncertainty"))
             if value is None:
@@ -66,7 +70,14 @@ def test_report_shows_the_computed_numbers_categories_and_citations(identified_p
             assert squeeze(citation)[:60] in text, citation
     for sentence in statements.LIMITS:
         assert squeeze(sentence) in text
-    for word in ("Zanetti,Mariana", "PHANTOM-0001", "1955-06-12", PRACTICE.replace(" ", ""), "2026-11-26", "cbct-osteo"):
+    for word in (
+        "Zanetti,Mariana",
+        "PHANTOM-0001",
+        "1955-06-12",
+        PRACTICE.replace(" ", ""),
+        "2026-11-26",
+        "cbct-osteo",
+    ):
         assert word in text
 
 
@@ -90,8 +101,16 @@ def test_figures_page_shows_the_annotated_views(identified_pdf, tmp_path):
 
 def test_anonymised_report_contains_no_identifier(phantom_case, tmp_path):
     name = default_report_name(phantom_case.volume.meta, anonymise=True)
-    out = write_pdf_report(phantom_case.result, phantom_case.volume, phantom_case.landmarks, tmp_path / name,
-                           anonymise=True, practice_name=PRACTICE, render_3d=False, today=REPORT_DATE)
+    out = write_pdf_report(
+        phantom_case.result,
+        phantom_case.volume,
+        phantom_case.landmarks,
+        tmp_path / name,
+        anonymise=True,
+        practice_name=PRACTICE,
+        render_3d=False,
+        today=REPORT_DATE,
+    )
     reader = pypdf.PdfReader(str(out))
     metadata = " ".join(str(v) for v in (reader.metadata or {}).values())
     text = pdf_text(out)
@@ -109,8 +128,15 @@ def test_anonymised_report_contains_no_identifier(phantom_case, tmp_path):
 
 
 def test_letter_page_size_and_missing_3d_view(phantom_case, tmp_path):
-    out = write_pdf_report(phantom_case.result.to_json(), phantom_case.volume, phantom_case.landmarks,
-                           tmp_path / "letter.pdf", page_size="Letter", render_3d=False, today=REPORT_DATE)
+    out = write_pdf_report(
+        phantom_case.result.to_json(),
+        phantom_case.volume,
+        phantom_case.landmarks,
+        tmp_path / "letter.pdf",
+        page_size="Letter",
+        render_3d=False,
+        today=REPORT_DATE,
+    )
     box = pypdf.PdfReader(str(out)).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
     assert "3D view unavailable" in pdf_text(out)
@@ -125,8 +151,9 @@ def test_failed_write_leaves_the_earlier_report_intact(phantom_case, tmp_path, m
 
     monkeypatch.setattr(os, "replace", disk_full)
     with pytest.raises(WriteError) as failure:
-        write_pdf_report(phantom_case.result, phantom_case.volume, phantom_case.landmarks, target,
-                         render_3d=False, today=REPORT_DATE)
+        write_pdf_report(
+            phantom_case.result, phantom_case.volume, phantom_case.landmarks, target, render_3d=False, today=REPORT_DATE
+        )
     assert str(target) in str(failure.value) and "No space left" in str(failure.value)
     assert target.read_bytes() == b"%PDF- earlier report"
     assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"]  # no temporary file left behind
@@ -137,8 +164,9 @@ def test_unwritable_folder_is_reported_with_the_file_name(phantom_case, tmp_path
     blocker.write_text("a file where a folder should be")
     target = blocker / "report.pdf"
     with pytest.raises(WriteError) as failure:
-        write_pdf_report(phantom_case.result, phantom_case.volume, phantom_case.landmarks, target,
-                         render_3d=False, today=REPORT_DATE)
+        write_pdf_report(
+            phantom_case.result, phantom_case.volume, phantom_case.landmarks, target, render_3d=False, today=REPORT_DATE
+        )
     assert str(target) in str(failure.value)
 
 
@@ -146,8 +174,15 @@ def test_cancel_stops_before_anything_is_written(phantom_case, tmp_path):
     calls = []
     target = tmp_path / "cancelled.pdf"
     with pytest.raises(Cancelled):
-        write_pdf_report(phantom_case.result, phantom_case.volume, phantom_case.landmarks, target, render_3d=False,
-                         progress=lambda done, total: calls.append(done), cancel=lambda: len(calls) >= 2)
+        write_pdf_report(
+            phantom_case.result,
+            phantom_case.volume,
+            phantom_case.landmarks,
+            target,
+            render_3d=False,
+            progress=lambda done, total: calls.append(done),
+            cancel=lambda: len(calls) >= 2,
+        )
     assert calls == [1, 2]
     assert not target.exists() and list(tmp_path.iterdir()) == []
 
@@ -163,8 +198,14 @@ def test_3d_view_gives_none_instead_of_failing_on_a_volume_without_bone(phantom_
 def test_a_side_without_foramen_is_reported_not_drawn(phantom_case, tmp_path):
     landmarks = phantom_case.landmarks.copy()
     landmarks.sides["right"].points.clear()
-    out = write_pdf_report(phantom_case.result, phantom_case.volume, landmarks, tmp_path / "one-side.pdf",
-                           render_3d=False, today=REPORT_DATE)
+    out = write_pdf_report(
+        phantom_case.result,
+        phantom_case.volume,
+        landmarks,
+        tmp_path / "one-side.pdf",
+        render_3d=False,
+        today=REPORT_DATE,
+    )
     text = squeeze(pdf_text(out))
     assert "Rightside:notavailable" in text and "Leftside:cross-sectionthroughthementalforamen" in text
 
@@ -174,8 +215,9 @@ def test_report_command_with_a_folder_output_creates_it(phantom_dir, tmp_path) -
     from cbct_osteo.cli import main
 
     out_dir = tmp_path / "reports"
-    status = main(["report", str(phantom_dir), "--landmarks", str(phantom_dir / "landmarks.json"),
-                   "-o", f"{out_dir}/", "--no-3d"])
+    status = main(
+        ["report", str(phantom_dir), "--landmarks", str(phantom_dir / "landmarks.json"), "-o", f"{out_dir}/", "--no-3d"]
+    )
     assert status == 0
     written = list(out_dir.glob("*.pdf"))
     assert len(written) == 1 and written[0].read_bytes().startswith(b"%PDF")

@@ -1,6 +1,7 @@
 """Issue 13: with --anonymise no file written (PDF, JSON, CSV, DICOM, file names) carries the patient's
 name, ID, birth date, the scan's UIDs or source file names; every output byte is searched,
 PDFs (also the one inside the DICOM) after decompressing their streams."""
+
 from __future__ import annotations
 
 import io
@@ -65,15 +66,39 @@ def scan_with_a_named_duplicate(phantom_cohort, tmp_path_factory) -> dict:
     shutil.copy(slices[10], scan / "DICOM" / DUPLICATE)
     header = pydicom.dcmread(slices[0], stop_before_pixels=True)
     assert str(header.PatientName) == "Zanetti^Mariana" and header.PatientBirthDate == "19550612"
-    secrets = [*PATIENT, DUPLICATE, "Zanetti_Mariana", slices[0].name, slices[-1].name, str(scan),
-               str(header.StudyInstanceUID), str(header.SeriesInstanceUID), str(header.SOPInstanceUID)]
+    secrets = [
+        *PATIENT,
+        DUPLICATE,
+        "Zanetti_Mariana",
+        slices[0].name,
+        slices[-1].name,
+        str(scan),
+        str(header.StudyInstanceUID),
+        str(header.SeriesInstanceUID),
+        str(header.SOPInstanceUID),
+    ]
     return {"scan": scan, "landmarks": scan / "landmarks.json", "secrets": secrets}
 
 
 def write_all(case: dict, out: Path, *flags: str) -> None:
-    code = main(["report", str(case["scan"]), "--landmarks", str(case["landmarks"]), "-o", f"{out}/", "--no-3d",
-                 "--csv", str(out / "results.csv"), "--json", str(out / "results.json"), "--dicom", str(out / "dicom"),
-                 *flags])
+    code = main(
+        [
+            "report",
+            str(case["scan"]),
+            "--landmarks",
+            str(case["landmarks"]),
+            "-o",
+            f"{out}/",
+            "--no-3d",
+            "--csv",
+            str(out / "results.csv"),
+            "--json",
+            str(out / "results.json"),
+            "--dicom",
+            str(out / "dicom"),
+            *flags,
+        ]
+    )
     assert code == 0
 
 

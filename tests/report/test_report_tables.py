@@ -1,4 +1,5 @@
 """Table rows and CSV/JSON exports from a scored case (score_case on known measurements)."""
+
 from __future__ import annotations
 
 import csv
@@ -31,8 +32,11 @@ def _side(w: float, w_sd: float) -> dict[str, Measurement]:
 @pytest.fixture(scope="module")
 def scored():
     """Right W 2.813 ± 0.05 mm (below the 3.1 mm cutoff), left W 3.4 ± 0.2 mm (above it); all inputs present."""
-    return score_case({"right": _side(2.813, 0.05), "left": _side(3.4, 0.2)},
-                      {"right": {"CTCI": "C1"}, "left": {"CTCI": "C2"}}, sex="F")
+    return score_case(
+        {"right": _side(2.813, 0.05), "left": _side(3.4, 0.2)},
+        {"right": {"CTCI": "C1"}, "left": {"CTCI": "C2"}},
+        sex="F",
+    )
 
 
 def test_index_rows_round_to_uncertainty_and_carry_categories(scored):
@@ -64,8 +68,15 @@ def test_measurement_rows_show_value_uncertainty_and_method(scored):
 
 
 def test_quality_is_printed_and_a_not_measurable_value_shows_no_number():
-    uncertain = Measurement("W", 4.56, "mm", "manual", 0.43, quality="uncertain",
-                            notes=("edge refinement not used (poor fit): W is the distance between the placed points",))
+    uncertain = Measurement(
+        "W",
+        4.56,
+        "mm",
+        "manual",
+        0.43,
+        quality="uncertain",
+        notes=("edge refinement not used (poor fit): W is the distance between the placed points",),
+    )
     lost = Measurement("W", None, "mm", "edge", quality="not measurable", notes=("not measurable: no endosteal step",))
     result = score_case({"right": {**_side(2.9, 0.05), "W": uncertain}, "left": {**_side(2.9, 0.05), "W": lost}})
     rows = {r.id: r for r in measurement_rows(result.to_json())}
@@ -105,8 +116,15 @@ def test_csv_quality_cells_come_from_the_results_json(scored):
 
 
 def test_anonymised_csv_and_json_carry_no_identifier(scored, tmp_path):
-    meta = VolumeMeta(series_uid="1.2.3.4.5", study_uid="1.2.3.4", patient_name="Zanetti^Mariana",
-                      patient_id="PHANTOM-0001", patient_sex="F", patient_birth_date="19550612", study_date="20250301")
+    meta = VolumeMeta(
+        series_uid="1.2.3.4.5",
+        study_uid="1.2.3.4",
+        patient_name="Zanetti^Mariana",
+        patient_id="PHANTOM-0001",
+        patient_sex="F",
+        patient_birth_date="19550612",
+        study_date="20250301",
+    )
     document = scored.to_json()
     document["provenance"] = {"series_uid": meta.series_uid, "volume_fingerprint": "abc", "software": "cbct-osteo"}
     header = build_header(meta, (0.3, 0.3, 0.3), anonymise=True, today=dt.date(2026, 11, 26))
