@@ -7,12 +7,13 @@ refinement found); "as placed" measures between the markers themselves. The edge
 the results (``edges_mm``/``line_mm`` in W's details when present, else the refined points),
 so the drawing is never a second computation.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QTimer, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 
 from cbct_osteo.gui.interaction import ViewTransform
@@ -55,7 +56,7 @@ def measured_segment(result: Any, landmarks: LandmarkSet, side: str) -> tuple[np
 class AnalysisController:
     """Debounced analysis runs; one more run when changes came in while one was running."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.timer = QTimer(window, singleShot=True, interval=250, timeout=self.start)
         self.last_result = None
@@ -93,8 +94,13 @@ class AnalysisController:
         volume, landmarks, refine = w.volume, w.state.model.snapshot(), w.state.view.refine
         w.results_panel.show_busy()
         self._running, self._dirty = True, False
-        w.tasks.run(lambda progress, cancel: analyse_case(volume, landmarks, refine=refine), "Computing the indices",
-                    lambda result: self._ready(landmarks, refine, result), self._failed, on_finished=self._finished)
+        w.tasks.run(
+            lambda progress, cancel: analyse_case(volume, landmarks, refine=refine),
+            "Computing the indices",
+            lambda result: self._ready(landmarks, refine, result),
+            self._failed,
+            on_finished=self._finished,
+        )
 
     def _finished(self) -> None:
         self._running = False
@@ -120,7 +126,9 @@ class AnalysisController:
         """Per side, the (outer, inner) edges W of the latest result was measured between (patient mm)."""
         if self.window.state is None:
             return {}
-        segments = {side: measured_segment(self.last_result, self.window.state.landmarks, side) for side in ("right", "left")}
+        segments = {
+            side: measured_segment(self.last_result, self.window.state.landmarks, side) for side in ("right", "left")
+        }
         return {side: seg for side, seg in segments.items() if seg is not None}
 
     def paint_measured(self, painter: QPainter, transform: ViewTransform) -> None:
@@ -132,7 +140,7 @@ class AnalysisController:
             if np.any(np.abs(distance) > LINE_VISIBLE_MM):
                 continue
             (x0, y0), (x1, y1) = transform.image_to_screen(rc)
-            painter.setPen(QPen(QColor(MEASURED_COLOUR), 2, Qt.DashLine))
+            painter.setPen(QPen(QColor(MEASURED_COLOUR), 2, Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(x0, y0), QPointF(x1, y1))
             direction = np.array([x1 - x0, y1 - y0])
             length = float(np.hypot(*direction)) or 1.0

@@ -4,13 +4,14 @@ Every dialog here is opened with ``open()`` (window-modal, non-blocking): the ev
 running, tests can find the box and press its buttons, and a slow load behind it keeps
 reporting progress.
 """
+
 from __future__ import annotations
 
 import logging
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Callable, Sequence
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
@@ -38,26 +39,34 @@ log = logging.getLogger(__name__)
 
 def show_error(parent: QWidget | None, title: str, text: str, details: str = "") -> QMessageBox:
     """A non-blocking error box; ``text`` is the user-facing message (names the file)."""
-    box = QMessageBox(QMessageBox.Critical, title, text, QMessageBox.Ok, parent)
+    box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setObjectName("errorDialog")
-    box.setTextInteractionFlags(Qt.TextSelectableByMouse)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if details:
         box.setDetailedText(details)
-    box.setAttribute(Qt.WA_DeleteOnClose)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
 
 
-def ask(parent: QWidget, title: str, text: str, on_yes: Callable[[], None], on_no: Callable[[], None] | None = None,
-        name: str = "question") -> QMessageBox:
+def ask(
+    parent: QWidget,
+    title: str,
+    text: str,
+    on_yes: Callable[[], None],
+    on_no: Callable[[], None] | None = None,
+    name: str = "question",
+) -> QMessageBox:
     """A non-blocking Yes/No question; the callbacks run when the user answers."""
-    box = QMessageBox(QMessageBox.Question, title, text, QMessageBox.Yes | QMessageBox.No, parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent
+    )
     box.setObjectName(name)
-    box.setDefaultButton(QMessageBox.Yes)
-    box.setAttribute(Qt.WA_DeleteOnClose)
+    box.setDefaultButton(QMessageBox.StandardButton.Yes)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     def finished(result: int) -> None:
-        if box.clickedButton() is box.button(QMessageBox.Yes):
+        if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
             on_yes()
         elif on_no is not None:
             on_no()
@@ -104,9 +113,9 @@ class SeriesPicker(QDialog):
         headers = ["Description", "Modality", "Slices", "Size (rows × cols)", "Spacing z/y/x (mm)", "Problems"]
         self.table = QTableWidget(len(self.series), len(headers), self)
         self.table.setHorizontalHeaderLabels(headers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         for row, info in enumerate(self.series):
             spacing = " / ".join(f"{s:.3g}" for s in getattr(info, "spacing", ()) or ())
             cells = [
@@ -119,12 +128,16 @@ class SeriesPicker(QDialog):
             ]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        best = max(range(len(self.series)), key=lambda i: getattr(self.series[i], "n_slices", 0) or 0) if self.series else 0
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        best = (
+            max(range(len(self.series)), key=lambda i: getattr(self.series[i], "n_slices", 0) or 0)
+            if self.series
+            else 0
+        )
         self.table.selectRow(best)
         self.table.doubleClicked.connect(self.accept)
         layout.addWidget(self.table)
-        buttons = QDialogButtonBox(QDialogButtonBox.Open | QDialogButtonBox.Cancel, self)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -235,7 +248,7 @@ class PreferencesDialog(QDialog):
         self.anonymise = QCheckBox("Anonymise reports (no name, ID or birth date; pseudonymous file name)")
         self.anonymise.setChecked(_as_bool(settings.value(ANONYMISE_KEY, False)))
         form.addRow(self.anonymise)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -4,8 +4,8 @@ It mirrors the landmark model and only emits what the user asked for; the contro
 work. The steps are generated from the index catalogue, so it hard-codes no index. The results
 panel is :mod:`cbct_osteo.gui.results_panel`.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
@@ -31,6 +31,7 @@ from cbct_osteo.io.landmarks_file import DEFAULT_ROI_SIZE_MM, ROI_SHAPES, Landma
 #: The trabecular ROI side the spin box offers (mm); INDICES.md: default 5 x 5 mm, adjustable.
 ROI_SIZE_STEPS_MM = (2.0, 10.0, 0.5)
 
+
 class WorkflowPanel(QWidget):
     """Steps with done marks, the active step's instruction, sketch and helper buttons."""
 
@@ -52,7 +53,7 @@ class WorkflowPanel(QWidget):
         self.list = QListWidget(self)
         self.list.setToolTip("Guided steps; click one to place (or re-place) its landmark. Any order works.")
         # Clicking a step must not take the keyboard: PgUp/PgDn/arrows stay with the views.
-        self.list.setFocusPolicy(Qt.NoFocus)
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for step in self._steps:
             self.list.addItem(QListWidgetItem(workflow.StepStatus(step, False).title))
         self.list.currentRowChanged.connect(self._row_changed)
@@ -62,14 +63,14 @@ class WorkflowPanel(QWidget):
         self.summary = QLabel("Open a scan to start.")
         self.summary.setWordWrap(True)
         self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 3 + 4)
-        self.summary.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.summary)
         self.checks = QLabel("")
         self.checks.setObjectName("checksLabel")
         self.checks.setWordWrap(True)
         self.checks.setStyleSheet("color: #c0392b;")
         self.checks.setFixedHeight(self.checks.fontMetrics().lineSpacing() * 4 + 4)
-        self.checks.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.checks.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.checks)
         self.instruction = QLabel("")
         self.instruction.setWordWrap(True)
@@ -78,10 +79,10 @@ class WorkflowPanel(QWidget):
         self.instruction.setFont(font)
         # Fixed heights below the list: a long instruction never moves the list or the views.
         self.instruction.setFixedHeight(self.instruction.fontMetrics().lineSpacing() * 6 + 4)
-        self.instruction.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.instruction.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.instruction)
         self.sketch = QLabel()
-        self.sketch.setAlignment(Qt.AlignCenter)
+        self.sketch.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.sketch.setFixedHeight(154)
         layout.addWidget(self.sketch)
         buttons = QHBoxLayout()

@@ -6,9 +6,11 @@ clearing the arch) ask first and stay undoable. The step flow never skips a step
 moves on before the step is really done: the foramen centre clicked on the panoramic is only
 a first estimate, the step advances once it is centred on the cross-section.
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
@@ -24,15 +26,17 @@ if TYPE_CHECKING:
     from cbct_osteo.measure.landmark_model import LandmarkModel
 
 
-def confirm(parent, title: str, text: str, action: str, on_yes: Callable[[], None], name: str = "confirmDialog") -> QMessageBox:
+def confirm(
+    parent, title: str, text: str, action: str, on_yes: Callable[[], None], name: str = "confirmDialog"
+) -> QMessageBox:
     """A non-blocking "are you sure" with a named action button; Esc and Cancel do nothing."""
-    box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.NoButton, parent)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.NoButton, parent)
     box.setObjectName(name)
-    go = box.addButton(action, QMessageBox.AcceptRole)
-    cancel = box.addButton(QMessageBox.Cancel)
+    go = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)
-    box.setAttribute(Qt.WA_DeleteOnClose)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.finished.connect(lambda _r: box.clickedButton() is go and on_yes())
     box.open()
     return box
@@ -41,16 +45,16 @@ def confirm(parent, title: str, text: str, action: str, on_yes: Callable[[], Non
 class PlacingController(QObject):
     """Turns what the user does on the views and the workflow panel into landmark model calls."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self._drag_group_open = False
 
     @property
-    def model(self) -> "LandmarkModel | None":
+    def model(self) -> LandmarkModel | None:
         return None if self.window.state is None else self.window.state.model
 
-    def edit(self, change: Callable[["LandmarkModel"], None]) -> None:
+    def edit(self, change: Callable[[LandmarkModel], None]) -> None:
         if self.model is not None:
             change(self.model)
 
@@ -92,7 +96,9 @@ class PlacingController(QObject):
             self.model.set_point(step.side, step.kind, point)
         if step.kind == "foramen_centre" and not on_cross_section:
             self.window.reformat.jump_to_foramen(step.side)
-            self.window.statusBar().showMessage("Now click the foramen's centre on the cross-section to refine it.", 8000)
+            self.window.statusBar().showMessage(
+                "Now click the foramen's centre on the cross-section to refine it.", 8000
+            )
             return
         self.activate_step(workflow.next_open_step(self.model.landmarks, step) or step)
 
@@ -147,7 +153,10 @@ class PlacingController(QObject):
         if not w.views.shows(step.view if step.what != "grade" else "cross-section"):
             w.set_layout("2x2")  # only when the step's view is hidden: never re-arranged otherwise
         if step.side and step.view == "cross-section" and self.model is not None:
-            if self.model.landmarks.point(step.side, "foramen_centre") is not None and w.reformat.shown_side() != step.side:
+            if (
+                self.model.landmarks.point(step.side, "foramen_centre") is not None
+                and w.reformat.shown_side() != step.side
+            ):
                 w.reformat.jump_to_foramen(step.side)
 
     def advance(self, direction: int) -> None:
@@ -160,10 +169,15 @@ class PlacingController(QObject):
     def request_auto_arch(self) -> None:
         """Auto arch, after a confirmation when it would replace an arch that measurements depend on."""
         if self.model is not None and self.model.landmarks.arch_points and self.has_measurements():
-            confirm(self.window, "Replace the arch?",
-                    "A new automatic arch re-slices the panoramic and the cross-sections: the trabecular values "
-                    "and heights already measured will change. You can undo it (Ctrl+Z).", "Replace arch",
-                    self.auto_arch, name="confirmAutoArch")
+            confirm(
+                self.window,
+                "Replace the arch?",
+                "A new automatic arch re-slices the panoramic and the cross-sections: the trabecular values "
+                "and heights already measured will change. You can undo it (Ctrl+Z).",
+                "Replace arch",
+                self.auto_arch,
+                name="confirmAutoArch",
+            )
             return
         self.auto_arch()
 
@@ -182,18 +196,26 @@ class PlacingController(QObject):
 
         def done(arch: ArchCurve) -> None:
             self._replace_arch([tuple(map(float, p)) for p in arch.to_points()], "auto arch")
-            w.statusBar().showMessage("Arch estimated: check it on the axial slice and drag points to correct it.", 8000)
+            w.statusBar().showMessage(
+                "Arch estimated: check it on the axial slice and drag points to correct it.", 8000
+            )
 
         def not_found(exc: Exception) -> None:
             if not isinstance(exc, ValueError):
                 w.show_error_message("Estimating the arch failed", str(exc))
                 return
             w.statusBar().clearMessage()
-            w.show_error_message("No mandible found", f"No mandible found: {exc}. Place the arch by hand on an "
-                                 "axial slice through the mandibular body.")
+            w.show_error_message(
+                "No mandible found",
+                f"No mandible found: {exc}. Place the arch by hand on an axial slice through the mandibular body.",
+            )
 
-        w.tasks.run(lambda progress, cancel: estimate_arch(volume, n_points=PROPOSED_ARCH_POINTS),
-                    "Estimating the arch", done, on_error=not_found)
+        w.tasks.run(
+            lambda progress, cancel: estimate_arch(volume, n_points=PROPOSED_ARCH_POINTS),
+            "Estimating the arch",
+            done,
+            on_error=not_found,
+        )
 
     def _replace_arch(self, points: list, label: str) -> None:
         if self.model is None:
@@ -206,10 +228,15 @@ class PlacingController(QObject):
         if self.model is None or not self.model.landmarks.arch_points:
             return
         if self.has_measurements():
-            confirm(self.window, "Clear the arch?",
-                    "Without the arch there is no panoramic or cross-section, and the measured values and the "
-                    "screening are withdrawn until a new arch is placed. You can undo it (Ctrl+Z).", "Clear arch",
-                    self.clear_arch, name="confirmClearArch")
+            confirm(
+                self.window,
+                "Clear the arch?",
+                "Without the arch there is no panoramic or cross-section, and the measured values and the "
+                "screening are withdrawn until a new arch is placed. You can undo it (Ctrl+Z).",
+                "Clear arch",
+                self.clear_arch,
+                name="confirmClearArch",
+            )
             return
         self.clear_arch()
 
@@ -220,7 +247,9 @@ class PlacingController(QObject):
         """Move both cortex margins of ``side`` to the edge-detected positions of the last analysis."""
         result = self.window.analysis.last_result
         if result is None or side not in result.sides:
-            self.window.statusBar().showMessage("No edge proposal yet: place the foramen and both cortex margins first.", 6000)
+            self.window.statusBar().showMessage(
+                "No edge proposal yet: place the foramen and both cortex margins first.", 6000
+            )
             return
         refined = result.sides[side].refined_points
         if not refined:

@@ -5,6 +5,7 @@ later" (the autosave stays untouched), "Discard" is an explicit button, and befo
 that was not restored is first overwritten it is copied to ``autosave/backups/`` (the newest
 :data:`MAX_BACKUPS` per scan are kept). File > Restore autosaved work brings the newest back.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -51,7 +52,7 @@ def back_up(autosave: Path) -> Path | None:
 class SessionController(QObject):
     """Autosave, restore, open/save session, export landmarks for the case on screen."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         #: An autosave from an earlier run exists and was not restored: back it up before overwriting it.
@@ -99,17 +100,22 @@ class SessionController(QObject):
         return session
 
     def _ask_restore(self, session: Session) -> QMessageBox:
-        box = QMessageBox(QMessageBox.Question, "Restore your work?",
-                          f"Landmarks you placed on this scan were autosaved ({session.saved_at or 'earlier'}).\n\n"
-                          "Restore them, or discard them and start again? (A copy is kept either way; "
-                          "Esc decides later: File > Restore autosaved work.)", QMessageBox.NoButton, self.window)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Restore your work?",
+            f"Landmarks you placed on this scan were autosaved ({session.saved_at or 'earlier'}).\n\n"
+            "Restore them, or discard them and start again? (A copy is kept either way; "
+            "Esc decides later: File > Restore autosaved work.)",
+            QMessageBox.StandardButton.NoButton,
+            self.window,
+        )
         box.setObjectName("restoreDialog")
-        restore = box.addButton("Restore", QMessageBox.AcceptRole)
-        discard = box.addButton("Discard", QMessageBox.DestructiveRole)
-        later = box.addButton("Decide later", QMessageBox.RejectRole)
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        later = box.addButton("Decide later", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(restore)
         box.setEscapeButton(later)
-        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def answered(_result: int) -> None:
             clicked = box.clickedButton()
@@ -166,15 +172,21 @@ class SessionController(QObject):
         return True
 
     def choose_open(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self.window, "Open session or landmarks",
-                                              str(self.window.settings.value("lastDir", "")), "Sessions (*.json)")
+        name, _ = QFileDialog.getOpenFileName(
+            self.window,
+            "Open session or landmarks",
+            str(self.window.settings.value("lastDir", "")),
+            "Sessions (*.json)",
+        )
         if name:
             self.open_session(name)
 
     def choose_save(self) -> None:
         if self.window.state is None:
             return
-        name, _ = QFileDialog.getSaveFileName(self.window, "Save session as", self.window.export_folder(), "Sessions (*.json)")
+        name, _ = QFileDialog.getSaveFileName(
+            self.window, "Save session as", self.window.export_folder(), "Sessions (*.json)"
+        )
         if name:
             self.save_session(name)
 

@@ -3,6 +3,7 @@
 The bone threshold and the occlusal clip live in the view state, so a session restores them;
 the slider maps 0..1000 onto the scan's gray-value range.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ SLIDER_STEPS = 1000
 class SurfaceController:
     """Rebuilds the surface (debounced) when the threshold, the clip or the arch changes."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         views = window.views
         self.timer = QTimer(window, singleShot=True, interval=400, timeout=self._start)
@@ -97,8 +98,12 @@ class SurfaceController:
             self.show_controls()
         count = polydata.GetNumberOfCells()
         clipped = "" if cut is None else ", clipped above the occlusal plane"
-        w.views.view3d.set_surface(polydata, f"Bone threshold {threshold:.0f}: {count:,} triangles{clipped}" if count else
-                                   f"Nothing above the bone threshold {threshold:.0f}: lower it with the slider")
+        w.views.view3d.set_surface(
+            polydata,
+            f"Bone threshold {threshold:.0f}: {count:,} triangles{clipped}"
+            if count
+            else f"Nothing above the bone threshold {threshold:.0f}: lower it with the slider",
+        )
         self.update_overlays()
 
     def update_overlays(self) -> None:

@@ -5,11 +5,13 @@ function ``fn(progress, cancel)`` on a QThreadPool; results, errors and progress
 the GUI thread as queued signals. ``cancel()`` is what the io layer's ``cancel`` callback
 polls, so Cancel stops a DICOM load between files.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
@@ -40,7 +42,7 @@ class Task(QObject):
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def start(self, pool: QThreadPool | None = None) -> "Task":
+    def start(self, pool: QThreadPool | None = None) -> Task:
         (pool or QThreadPool.globalInstance()).start(_Runner(self))
         return self
 
@@ -87,10 +89,15 @@ class TaskRunner(QObject):
         self._tasks: set[Task] = set()
         self._on_error = on_error
 
-    def run(self, fn: Work, name: str, on_ok: Callable[[Any], None],
-            on_error: Callable[[Exception], None] | None = None,
-            on_progress: Callable[[int, int], None] | None = None,
-            on_finished: Callable[[], None] | None = None) -> Task:
+    def run(
+        self,
+        fn: Work,
+        name: str,
+        on_ok: Callable[[Any], None],
+        on_error: Callable[[Exception], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+    ) -> Task:
         task = Task(fn, name, self)  # a child: if the window goes, its tasks' results go nowhere
         task.succeeded.connect(on_ok)
         if on_finished is not None:

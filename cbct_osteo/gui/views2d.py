@@ -5,10 +5,12 @@ pixels and patient LPS mm, so the landmarks (stored in mm) are drawn on, and pic
 view by the same code. The views never change landmarks themselves: they emit what the user
 did in patient coordinates, and the main window turns that into model calls.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -221,7 +223,7 @@ class SliceView(PlaneView):
             return
         rc, _ = self.patient_to_rc(self.crosshair)
         x, y = transform.image_to_screen(rc)
-        painter.setPen(QPen(QColor(0, 200, 255, 160), 1, Qt.DashLine))
+        painter.setPen(QPen(QColor(0, 200, 255, 160), 1, Qt.PenStyle.DashLine))
         painter.drawLine(QPointF(0, y), QPointF(self.width(), y))
         painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
 
