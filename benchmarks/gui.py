@@ -83,7 +83,7 @@ def load_to_first_slice(path: Path) -> tuple[float, float, int]:
     window.loading.open_path(str(path))
     app.exec()
     timer.stop()
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])] or [0]
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)] or [0]
     window.close()
     shutil.rmtree(scratch, ignore_errors=True)
     return shown["t"], float(max(gaps)), len(ticks)
@@ -105,10 +105,12 @@ def main() -> int:
     print("| measurement | value | target |")
     print("|---|---|---|")
     print(
-        f"| start-up to main window (new process, median of {len(startup)}) | {statistics.median(startup):.2f} s | < 2 s |"
+        f"| start-up to main window (new process, median of {len(startup)}) "
+        f"| {statistics.median(startup):.2f} s | < 2 s |"
     )
     print(
-        f"| choose a {SERIES_SHAPE[0]}-slice series ({SERIES_SHAPE[1]}x{SERIES_SHAPE[2]}, {VOXEL_MM} mm) to first slice on screen | {first:.2f} s | |"
+        f"| choose a {SERIES_SHAPE[0]}-slice series ({SERIES_SHAPE[1]}x{SERIES_SHAPE[2]}, {VOXEL_MM} mm) "
+        f"to first slice on screen | {first:.2f} s | |"
     )
     print(
         f"| event loop while loading: largest gap between 10 ms timer ticks ({ticks} ticks) | {gap:.0f} ms | < 100 ms |"

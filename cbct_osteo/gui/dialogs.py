@@ -93,7 +93,8 @@ def install_excepthook(parent_getter: Callable[[], QWidget | None]) -> None:
             show_error(
                 parent_getter(),
                 "Unexpected error",
-                f"Something went wrong: {exc}\n\nYour landmarks are autosaved. Please report this with the details below.",
+                f"Something went wrong: {exc}\n\n"
+                "Your landmarks are autosaved. Please report this with the details below.",
                 details,
             )
 
@@ -183,13 +184,19 @@ foramen, published mandibular indices, a screening category and a PDF report.</p
 (mostly postmenopausal women); DXA is the reference standard.</p>
 <p>Indices and methods from:</p>
 <ul>
-<li>Poiana IR et al. CBCT panoramic mandibular indices in the screening of postmenopausal women with low bone mass. Dent J 2024;12:256.</li>
-<li>Koh KJ, Kim KA. Utility of the CT indices on CBCT images in the diagnosis of osteoporosis in women. Imaging Sci Dent 2011.</li>
-<li>Brasileiro CB et al. Use of CBCT in identifying postmenopausal women with osteoporosis. Arch Osteoporos 2017;12:26.</li>
-<li>Gonçalves Koehne de Castro J et al. A new CBCT-driven index for osteoporosis prediction. Clin Oral Investig 2020;24:3193–3202.</li>
+<li>Poiana IR et al. CBCT panoramic mandibular indices in the screening of postmenopausal women with low bone mass.
+Dent J 2024;12:256.</li>
+<li>Koh KJ, Kim KA. Utility of the CT indices on CBCT images in the diagnosis of osteoporosis in women.
+Imaging Sci Dent 2011.</li>
+<li>Brasileiro CB et al. Use of CBCT in identifying postmenopausal women with osteoporosis.
+Arch Osteoporos 2017;12:26.</li>
+<li>Gonçalves Koehne de Castro J et al. A new CBCT-driven index for osteoporosis prediction.
+Clin Oral Investig 2020;24:3193–3202.</li>
 <li>Klemetti E et al. Pantomography in assessment of the osteoporosis risk group. Scand J Dent Res 1994;102:68–72.</li>
-<li>White SC, Rudolph DJ. Alterations of the trabecular pattern of the jaws in patients with osteoporosis. OOOOE 1999;88:628–35.</li>
-<li>Treece GM et al. High resolution cortical bone thickness measurement from clinical CT data. Med Image Anal 2010;14:276–290.</li>
+<li>White SC, Rudolph DJ. Alterations of the trabecular pattern of the jaws in patients with osteoporosis.
+OOOOE 1999;88:628–35.</li>
+<li>Treece GM et al. High resolution cortical bone thickness measurement from clinical CT data.
+Med Image Anal 2010;14:276–290.</li>
 </ul>
 <p>Built with PySide6 (Qt), VTK, NumPy, SciPy, scikit-image and pydicom. BSD-3-Clause licence.</p>"""
 

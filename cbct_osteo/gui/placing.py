@@ -124,7 +124,9 @@ class PlacingController(QObject):
             self.window.update_history_actions()
 
     def set_roi_geometry(self, side: str, size_mm: float, shape: str) -> None:
-        """Resize/reshape ``side``'s trabecular ROI (one undo step); without an ROI the values wait for its placement."""
+        """Resize/reshape ``side``'s trabecular ROI (one undo step).
+
+        Without an ROI the values wait for its placement."""
         if self.model is None or self.model.roi(side) is None:
             return
         roi = self.model.roi(side)
@@ -152,12 +154,14 @@ class PlacingController(QObject):
             w.workflow_panel.update_status(self.model.landmarks)  # the grade / ROI controls show this side's
         if not w.views.shows(step.view if step.what != "grade" else "cross-section"):
             w.set_layout("2x2")  # only when the step's view is hidden: never re-arranged otherwise
-        if step.side and step.view == "cross-section" and self.model is not None:
-            if (
-                self.model.landmarks.point(step.side, "foramen_centre") is not None
-                and w.reformat.shown_side() != step.side
-            ):
-                w.reformat.jump_to_foramen(step.side)
+        if (
+            step.side
+            and step.view == "cross-section"
+            and self.model is not None
+            and self.model.landmarks.point(step.side, "foramen_centre") is not None
+            and w.reformat.shown_side() != step.side
+        ):
+            w.reformat.jump_to_foramen(step.side)
 
     def advance(self, direction: int) -> None:
         all_steps = workflow.steps()

@@ -8,6 +8,7 @@ polls, so Cancel stops a DICOM load between files.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -61,10 +62,8 @@ class Task(QObject):
     @staticmethod
     def _emit(signal, *args) -> None:
         """Emit unless the receiver side is gone (window closed while the task ran)."""
-        try:
+        with contextlib.suppress(RuntimeError):
             signal.emit(*args)
-        except RuntimeError:
-            pass
 
 
 class _Runner(QRunnable):

@@ -98,7 +98,7 @@ class PlaneView(ImageCanvas):
             return [], np.zeros((0, 2))
         rc, dist = self.patient_to_rc(np.array([m.xyz for m in markers], float))
         keep = np.abs(dist) <= self.visible_mm
-        return [m for m, k in zip(markers, keep) if k], rc[keep]
+        return [m for m, k in zip(markers, keep, strict=True) if k], rc[keep]
 
     def _on_press(self, row: float, col: float) -> None:
         markers, rc = self._visible_markers()
@@ -137,7 +137,7 @@ class PlaneView(ImageCanvas):
         if not markers:
             return
         xy = transform.image_to_screen(rc)
-        for marker, (x, y) in zip(markers, xy):
+        for marker, (x, y) in zip(markers, xy, strict=True):
             colour = QColor(marker.colour)
             painter.setPen(QPen(colour, 2))
             if marker.roi_mm > 0:
