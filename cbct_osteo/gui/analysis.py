@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 
 from cbct_osteo.gui.interaction import ViewTransform
 from cbct_osteo.gui.workflow import MEASURED_COLOUR
+from cbct_osteo.indices.scoring import CaseResult
 from cbct_osteo.io.landmarks_file import LandmarkSet
 
 if TYPE_CHECKING:
@@ -47,10 +48,10 @@ def measured_segment(result: Any, landmarks: LandmarkSet, side: str) -> tuple[np
     refined = side_result.refined_points or {}
     if width.method == "edge" and {"border_outer", "border_inner"} <= set(refined):
         return np.asarray(refined["border_outer"], float), np.asarray(refined["border_inner"], float)
-    outer, inner = landmarks.point(side, "border_outer"), landmarks.point(side, "border_inner")
-    if outer is None or inner is None:
+    placed_outer, placed_inner = landmarks.point(side, "border_outer"), landmarks.point(side, "border_inner")
+    if placed_outer is None or placed_inner is None:
         return None
-    return np.asarray(outer, float), np.asarray(inner, float)
+    return np.asarray(placed_outer, float), np.asarray(placed_inner, float)
 
 
 class AnalysisController:
@@ -58,8 +59,9 @@ class AnalysisController:
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
-        self.timer = QTimer(window, singleShot=True, interval=250, timeout=self.start)
-        self.last_result = None
+        self.timer = QTimer(window, singleShot=True, interval=250)
+        self.timer.timeout.connect(self.start)
+        self.last_result: CaseResult | None = None
         self._running = False
         self._dirty = False
         window.views.cross_view.add_overlay(self.paint_measured)
@@ -148,5 +150,6 @@ class AnalysisController:
             painter.setPen(QPen(QColor(MEASURED_COLOUR), 2.5))
             for x, y in ((x0, y0), (x1, y1)):  # the edges measured: ticks across the line
                 painter.drawLine(QPointF(x - normal[0], y - normal[1]), QPointF(x + normal[0], y + normal[1]))
-            method = "edge-refined" if self.window.state.view.refine else "as placed"
+            refined = self.window.state is not None and self.window.state.view.refine
+            method = "edge-refined" if refined else "as placed"
             painter.drawText(QPointF(max(x0, x1) + 10, (y0 + y1) / 2), f"W {method}")

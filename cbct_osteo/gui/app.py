@@ -31,6 +31,8 @@ def application(argv: list[str] | None = None) -> QApplication:
     if app is None:
         QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(argv or [sys.argv[0]])
+    if not isinstance(app, QApplication):
+        raise RuntimeError("a QCoreApplication without widgets is already running: the GUI needs a QApplication")
     app.setApplicationName("cbct-osteo")
     app.setOrganizationName("cbct-osteo")
     style = resource_path("style.qss")

@@ -124,6 +124,7 @@ class ImageCanvas(QWidget):
             )
             painter.end()
             return
+        assert self._image is not None  # set_image sets the array with its QImage
         rows, cols = self._image.shape
         top_left = self._transform.image_to_screen((-0.5, -0.5))
         bottom_right = self._transform.image_to_screen((rows - 0.5, cols - 0.5))
@@ -245,7 +246,7 @@ class ImageCanvas(QWidget):
         event.accept()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        steps = {
+        steps: dict[int, int] = {
             Qt.Key.Key_PageUp: 5,
             Qt.Key.Key_PageDown: -5,
             Qt.Key.Key_Up: 1,

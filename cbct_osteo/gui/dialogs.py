@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from cbct_osteo import __version__
+from cbct_osteo.io.discovery import SeriesInfo
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def install_excepthook(parent_getter: Callable[[], QWidget | None]) -> None:
 class SeriesPicker(QDialog):
     """Choose one of several series found under a path: size, spacing, description, problems."""
 
-    def __init__(self, series: Sequence[object], source: str, parent: QWidget | None = None) -> None:
+    def __init__(self, series: Sequence[SeriesInfo], source: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("seriesPicker")
         self.setWindowTitle("Choose a series")
@@ -144,7 +145,7 @@ class SeriesPicker(QDialog):
         layout.addWidget(buttons)
         self.resize(820, 320)
 
-    def chosen(self) -> object | None:
+    def chosen(self) -> SeriesInfo | None:
         rows = self.table.selectionModel().selectedRows()
         return self.series[rows[0].row()] if rows else None
 

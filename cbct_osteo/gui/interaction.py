@@ -97,7 +97,13 @@ class ViewTransform:
         cls, image_shape: tuple[int, int], pixel_mm: tuple[float, float], widget_size: tuple[float, float]
     ) -> ViewTransform:
         rows, cols = image_shape
-        return cls(tuple(image_shape), tuple(pixel_mm), tuple(widget_size), ((rows - 1) / 2.0, (cols - 1) / 2.0), 1.0)
+        return cls(
+            (rows, cols),
+            (pixel_mm[0], pixel_mm[1]),
+            (widget_size[0], widget_size[1]),
+            ((rows - 1) / 2.0, (cols - 1) / 2.0),
+            1.0,
+        )
 
     @property
     def px_per_mm(self) -> float:
@@ -145,7 +151,7 @@ class ViewTransform:
         )
 
     def resized(self, widget_size: tuple[float, float]) -> ViewTransform:
-        return replace(self, widget_size=tuple(widget_size))
+        return replace(self, widget_size=(widget_size[0], widget_size[1]))
 
     def with_image(self, image_shape: tuple[int, int], pixel_mm: tuple[float, float]) -> ViewTransform:
         """Keep zoom and pan when a new image of the same shape arrives; refit otherwise."""
@@ -261,4 +267,12 @@ def slice_plan(plane: str, affine: np.ndarray, shape_zyx: tuple[int, int, int]) 
     col_axis = voxel_axis_for(col_patient)
     row_flip = bool(np.sign(directions[row_patient, row_axis]) != row_sign)
     col_flip = bool(np.sign(directions[col_patient, col_axis]) != col_sign)
-    return SlicePlan(plane, slice_axis, row_axis, col_axis, row_flip, col_flip, tuple(int(s) for s in shape_zyx))
+    return SlicePlan(
+        plane,
+        slice_axis,
+        row_axis,
+        col_axis,
+        row_flip,
+        col_flip,
+        (int(shape_zyx[0]), int(shape_zyx[1]), int(shape_zyx[2])),
+    )

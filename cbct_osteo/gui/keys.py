@@ -7,8 +7,10 @@ silently change the active step. Text fields and spin boxes keep their keys.
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QCursor
+from PySide6.QtGui import QCursor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSlider,
@@ -57,11 +59,12 @@ class KeysToViewUnderCursor(QObject):
         self.views = views
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if (
-            event.type() != QEvent.Type.KeyPress
-            or event.key() not in NAVIGATION_KEYS
-            or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        ):
+        if event.type() != QEvent.Type.KeyPress:
+            return False
+        key_event = cast(
+            QKeyEvent, event
+        )  # a KeyPress event is a QKeyEvent (the stubs type the filter's argument QEvent)
+        if key_event.key() not in NAVIGATION_KEYS or key_event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False
         if not isinstance(obj, QWidget) or obj in self.views or isinstance(obj, _TEXT_INPUTS):
             return False
@@ -70,5 +73,5 @@ class KeysToViewUnderCursor(QObject):
         target = canvas_under_cursor(self.views, fallback=not isinstance(obj, _NAVIGABLE))
         if target is None:
             return False
-        target.keyPressEvent(event)
+        target.keyPressEvent(key_event)
         return True

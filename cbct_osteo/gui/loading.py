@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from cbct_osteo.gui.dialogs import SeriesPicker
 from cbct_osteo.gui.interaction import auto_window_level
+from cbct_osteo.gui.tasks import Task
 from cbct_osteo.io.errors import LoadCancelled, LoadError
 from cbct_osteo.paths import resource_path
 from cbct_osteo.volume import Volume
@@ -92,7 +93,7 @@ class LoadingController(QObject):
         self.presets = load_presets()
         #: Skip the series picker and open the series with the most slices (screenshots, scripts).
         self.pick_largest_series = False
-        self._task = None
+        self._task: Task | None = None
 
     @property
     def settings(self):
@@ -165,12 +166,13 @@ class LoadingController(QObject):
         self.window.end_progress(f"{len(series)} series found: choose one.")
         picker = SeriesPicker(series, path, self.window)
         picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        picker.accepted.connect(
-            lambda: (
-                picker.chosen() is not None
-                and self._load_series(path, picker.chosen().uid, on_loaded, landmarks, remember)
-            )
-        )
+
+        def load_chosen() -> None:
+            chosen = picker.chosen()
+            if chosen is not None:
+                self._load_series(path, chosen.uid, on_loaded, landmarks, remember)
+
+        picker.accepted.connect(load_chosen)
         picker.open()
 
     def _load_series(self, path: str, uid: str, on_loaded, landmarks, remember) -> None:
@@ -186,7 +188,7 @@ class LoadingController(QObject):
         self._task = self.window.tasks.run(
             work,
             "Loading the scan",
-            lambda loaded: self._loaded(path, *loaded, on_loaded, landmarks, remember),
+            lambda loaded: self._loaded(path, loaded[0], loaded[1], on_loaded, landmarks, remember),
             self._failed,
             lambda done, total: self.window.progress_step("load", done, total),
         )

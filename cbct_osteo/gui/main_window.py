@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtGui import QAction, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -66,6 +67,13 @@ class MainWindow(QMainWindow):
     errorShown = Signal(str)
     loadProgress = Signal(str, int, int)  # stage ("discover", "load" or "report"), done, total
 
+    # set by menus.build_menus (called from __init__)
+    recent_menu: QMenu
+    undo_action: QAction
+    redo_action: QAction
+    help_action: QAction
+    layout_actions: dict[str, QAction]
+
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("cbct-osteo")
@@ -91,7 +99,9 @@ class MainWindow(QMainWindow):
         self.refresh_recent_menu()
         self.set_layout("2x2")
         self._keys = KeysToViewUnderCursor(self.views.plane_views, self)
-        QApplication.instance().installEventFilter(self._keys)
+        app = QApplication.instance()
+        assert app is not None  # a MainWindow is a widget: it needs the QApplication
+        app.installEventFilter(self._keys)
         self.resize(1500, 940)
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray):
@@ -251,12 +261,14 @@ class MainWindow(QMainWindow):
         self.session.case_opened(explicit=landmarks)
 
     def current_session(self) -> Session:
+        assert self.state is not None  # only asked while a case is shown
         for view in self.views.slice_views:
             self.state.view.slices[view.plane] = view.index
         return self.state.session()
 
     def apply_view_settings(self) -> None:
         """Show the state's view settings (after a session was restored)."""
+        assert self.state is not None  # called right after a session was restored into the state
         view = self.state.view
         self.set_window_level(view.window, view.level, view.window_name or "window from the session")
         for slice_view in self.views.slice_views:
@@ -274,6 +286,7 @@ class MainWindow(QMainWindow):
         self.placing.activate_step(step or workflow.next_open_step(self.state.landmarks))
 
     def _model_changed(self, event: Any = None, autosave: bool = True) -> None:
+        assert self.state is not None  # the model that notifies belongs to the state
         landmarks = self.state.landmarks
         self.workflow_panel.update_status(landmarks)
         issues = validate_landmarks(landmarks, self.volume)
@@ -307,7 +320,7 @@ class MainWindow(QMainWindow):
             for key, xyz, colour, label, roi, shape in workflow.markers_for(self.state.landmarks)
         ]
         for i, xyz in enumerate(self.state.landmarks.arch_points):
-            markers.append(Marker(("arch", str(i)), tuple(xyz), workflow.KIND_COLOURS["arch"], ""))
+            markers.append(Marker(("arch", str(i)), (xyz[0], xyz[1], xyz[2]), workflow.KIND_COLOURS["arch"], ""))
         return markers
 
     # ================================================================= display
@@ -396,7 +409,9 @@ class MainWindow(QMainWindow):
             self.loading.open_path(urls[0])
 
     def closeEvent(self, event) -> None:
-        QApplication.instance().removeEventFilter(self._keys)
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._keys)
         self.loading.cancel()
         self.settings.setValue("geometry", self.saveGeometry())
         self.tasks.wait(5000)

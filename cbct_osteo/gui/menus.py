@@ -100,7 +100,12 @@ def build_menus(w: MainWindow) -> None:
         group.addAction(action)
         w.layout_actions[name] = action
     view.addSeparator()
-    a(view, "Reset 3D camera", lambda: (w.views.view3d.reset_camera(), w.views.view3d.render()))
+
+    def reset_3d_camera() -> None:
+        w.views.view3d.reset_camera()
+        w.views.view3d.render()
+
+    a(view, "Reset 3D camera", reset_3d_camera)
     for dock in w.docks.values():
         view.addAction(dock.toggleViewAction())
 

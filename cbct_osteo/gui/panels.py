@@ -7,7 +7,7 @@ panel is :mod:`cbct_osteo.gui.results_panel`.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -93,10 +93,10 @@ class WorkflowPanel(QWidget):
         self.clear_arch.clicked.connect(self.clearArchRequested)
         self.jump = QPushButton("Jump to foramen")
         self.jump.setToolTip("Show the cross-section through this side's mental foramen")
-        self.jump.clicked.connect(lambda: self._active and self.jumpToForamenRequested.emit(self._active.side or ""))
+        self.jump.clicked.connect(lambda: self._emit_for_active_side(self.jumpToForamenRequested))
         self.accept = QPushButton("Accept edge proposal")
         self.accept.setToolTip("Move both cortex margins to the edges found along the measurement line")
-        self.accept.clicked.connect(lambda: self._active and self.acceptProposalRequested.emit(self._active.side or ""))
+        self.accept.clicked.connect(lambda: self._emit_for_active_side(self.acceptProposalRequested))
         self.grade = QComboBox()
         self.grade.addItems(["(not graded)", *CTCI_GRADES])
         self.grade.setToolTip("C1: even, sharp endosteal margin; C2: semilunar defects; C3: clearly porous cortex")
@@ -214,6 +214,11 @@ class WorkflowPanel(QWidget):
         self.jump.setVisible(step is not None and step.view == "cross-section")
         self.accept.setVisible(step is not None and step.kind in ("border_outer", "border_inner"))
         self.grade.setVisible(what == "grade")
+
+    def _emit_for_active_side(self, signal: SignalInstance) -> None:
+        """Emit ``signal`` with the active step's side ("" for a step without one); nothing without a step."""
+        if self._active is not None:
+            signal.emit(self._active.side or "")
 
     def update_status(self, landmarks: LandmarkSet) -> None:
         """Refresh done marks, the grade box and the 'still missing' summary from ``landmarks``."""

@@ -37,7 +37,12 @@ def confirm(
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.finished.connect(lambda _r: box.clickedButton() is go and on_yes())
+
+    def finished(_result: int) -> None:
+        if box.clickedButton() is go:
+            on_yes()
+
+    box.finished.connect(finished)
     box.open()
     return box
 
@@ -70,7 +75,7 @@ class PlacingController(QObject):
         if view in w.views.slice_views:
             w.set_crosshair(xyz)
         if view is w.views.panoramic_view and w.reformat.arch is not None:
-            w.reformat.set_cross_position(w.reformat.arch.closest_arc_position(xyz), centre_z=float(xyz[2]))
+            w.reformat.set_cross_position(float(w.reformat.arch.closest_arc_position(xyz)), centre_z=float(xyz[2]))
         if step is None or self.model is None:
             return
         if step.what == "arch" and view is w.views.axial:
@@ -88,7 +93,8 @@ class PlacingController(QObject):
         to it and the step stays active, so the next click (on the cross-section) centres it.
         Any other placement moves on to the next open step (grades included).
         """
-        point = tuple(float(v) for v in xyz)
+        assert self.model is not None and step.side is not None  # view_clicked places only with a case, on a side
+        point = (float(xyz[0]), float(xyz[1]), float(xyz[2]))
         if step.what == "roi":
             size_mm, shape = self.window.workflow_panel.roi_settings
             self.model.set_roi(step.side, centre=point, size_mm=size_mm, shape=shape)
@@ -108,7 +114,7 @@ class PlacingController(QObject):
         if not self._drag_group_open:
             self.model.begin_group()
             self._drag_group_open = True
-        point = tuple(float(v) for v in xyz)
+        point = (float(xyz[0]), float(xyz[1]), float(xyz[2]))
         side, kind = key
         if side == "arch":
             arch = list(self.model.landmarks.arch_points)
@@ -127,9 +133,9 @@ class PlacingController(QObject):
         """Resize/reshape ``side``'s trabecular ROI (one undo step).
 
         Without an ROI the values wait for its placement."""
-        if self.model is None or self.model.roi(side) is None:
+        roi = None if self.model is None else self.model.roi(side)
+        if self.model is None or roi is None:
             return
-        roi = self.model.roi(side)
         if roi.size_mm == size_mm and roi.shape == shape:
             return
         self.model.set_roi(side, size_mm=size_mm, shape=shape)

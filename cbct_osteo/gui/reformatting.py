@@ -13,6 +13,7 @@ import numpy as np
 
 from cbct_osteo.gui import workflow
 from cbct_osteo.io.landmarks_file import LandmarkSet
+from cbct_osteo.measure.geometry import MIN_ARCH_POINTS
 from cbct_osteo.reformat import ArchCurve, cross_section, panoramic
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ class ReformatController:
         w = self.window
         self._arch_key = key
         had_arch, self.arch = self.arch is not None, None
-        if len(landmarks.arch_points) >= workflow.MIN_ARCH_POINTS:
+        if len(landmarks.arch_points) >= MIN_ARCH_POINTS:
             try:
                 self.arch = ArchCurve.from_points(np.asarray(landmarks.arch_points, float))
             except ValueError as exc:
@@ -185,5 +186,5 @@ class ReformatController:
         if centre is None:
             w.statusBar().showMessage(f"Place the {side} foramen on the panoramic first.", 6000)
             return
-        self._show_cross(self.arch.closest_arc_position(np.asarray(centre)), centre_z=float(centre[2]) - 5.0)
+        self._show_cross(float(self.arch.closest_arc_position(np.asarray(centre))), centre_z=float(centre[2]) - 5.0)
         self._shown_side = side

@@ -24,6 +24,8 @@ from cbct_osteo.gui.dialogs import report_options
 from cbct_osteo.gui.tasks import Task
 
 if TYPE_CHECKING:
+    from PySide6.QtPrintSupport import QPrinter
+
     from cbct_osteo.gui.main_window import MainWindow
 
 EXPORT_DIR_KEY = "exportDir"
@@ -40,7 +42,7 @@ class ReportController(QObject):
         super().__init__(window)
         self.window = window
         self.task: Task | None = None
-        self._printer = None
+        self._printer: QPrinter | None = None
 
     def export_folder(self) -> str:
         """The folder a report last went to (if it still exists), else Documents."""
@@ -65,7 +67,7 @@ class ReportController(QObject):
         if name:
             self.write(name, self.show_written)
 
-    def write(self, path: str, on_written: Callable[[Path], None] | None = None) -> Task | None:
+    def write(self, path: str, on_written: Callable[[Path], object] | None = None) -> Task | None:
         """Write the PDF report in a worker, with progress and Cancel in the status bar.
 
         The practice name, page size and anonymisation come from the Preferences; the cortical

@@ -77,7 +77,9 @@ class ResultsPanel(QWidget):
         layout.addLayout(method)
         self.table = QTableWidget(len(self._entries), len(self.HEADERS), self)
         self.table.setHorizontalHeaderLabels(self.HEADERS)
-        self.table.horizontalHeaderItem(3).setToolTip("Mean of both sides (grades: the more advanced side)")
+        mean_header = self.table.horizontalHeaderItem(3)
+        assert mean_header is not None  # set by setHorizontalHeaderLabels just above
+        mean_header.setToolTip("Mean of both sides (grades: the more advanced side)")
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -171,7 +173,8 @@ class ResultsPanel(QWidget):
 
 def screening_html(screening) -> str:
     """The finding first (result, what it rests on, what to do), then the caveats under "Limits"."""
-    from cbct_osteo.indices.scoring import CASTRO_PENDING_TEXT, DISCLAIMER
+    from cbct_osteo.indices.catalogue import DISCLAIMER
+    from cbct_osteo.indices.scoring import CASTRO_PENDING_TEXT
 
     finding = screening.explanation
     caveats = []

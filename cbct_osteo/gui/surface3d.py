@@ -25,7 +25,8 @@ class SurfaceController:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         views = window.views
-        self.timer = QTimer(window, singleShot=True, interval=400, timeout=self._start)
+        self.timer = QTimer(window, singleShot=True, interval=400)
+        self.timer.timeout.connect(self._start)
         self._generation = 0
         #: Height (mm along the volume's up) of the occlusal cut of the surface shown, None when not clipped.
         self.cut_mm: float | None = None

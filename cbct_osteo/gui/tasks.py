@@ -81,7 +81,7 @@ class TaskRunner(QObject):
     ``busy`` is what tests and the screenshot run wait on (``qtbot.waitUntil``), never a sleep.
     """
 
-    def __init__(self, on_error: Callable[[str, str], None], parent: QObject | None = None) -> None:
+    def __init__(self, on_error: Callable[[str, str], object], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)

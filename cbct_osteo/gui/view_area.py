@@ -96,7 +96,7 @@ class ViewArea(QWidget):
         for widget in self._cells.values():
             widget.setParent(self)
             # the grid's stretch factors alone share the space: no pane grows with its content
-            widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Ignored)
+            widget.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
             widget.setMinimumSize(160, 160)
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)

@@ -138,8 +138,8 @@ class PlaneView(ImageCanvas):
             return
         xy = transform.image_to_screen(rc)
         for marker, (x, y) in zip(markers, xy, strict=True):
-            colour = QColor(marker.colour)
-            painter.setPen(QPen(colour, 2))
+            marker_colour = QColor(marker.colour)
+            painter.setPen(QPen(marker_colour, 2))
             if marker.roi_mm > 0:
                 half = marker.roi_mm / 2.0 * transform.px_per_mm
                 box = QRectF(x - half, y - half, 2 * half, 2 * half)
