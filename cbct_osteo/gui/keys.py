@@ -61,9 +61,8 @@ class KeysToViewUnderCursor(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress:
             return False
-        key_event = cast(
-            QKeyEvent, event
-        )  # a KeyPress event is a QKeyEvent (the stubs type the filter's argument QEvent)
+        # a KeyPress event is a QKeyEvent; the stubs type an event filter's argument as QEvent
+        key_event = cast(QKeyEvent, event)
         if key_event.key() not in NAVIGATION_KEYS or key_event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False
         if not isinstance(obj, QWidget) or obj in self.views or isinstance(obj, _TEXT_INPUTS):

@@ -265,6 +265,7 @@ class PlacingController(QObject):
         if not refined:
             self.window.statusBar().showMessage("No edge proposal for this side.", 6000)
             return
+        assert self.model is not None  # an analysis result exists only for a shown case
         with self.model.group(f"accept edge proposal {side.capitalize()}"):
             for kind, xyz in refined.items():
                 self.model.set_point(side, kind, tuple(map(float, xyz)))

@@ -95,6 +95,7 @@ class SessionController(QObject):
 
     def _read_own(self, path: Path) -> Session:
         state = self.window.state
+        assert state is not None  # sessions are read for the case on screen
         session = read_session(path)
         session.check_belongs_to(state.series_uid, state.fingerprint, path)
         return session
@@ -154,6 +155,7 @@ class SessionController(QObject):
     def apply_session(self, session: Session) -> None:
         """Replace the landmarks and view settings with ``session``'s (the landmarks undoable as one step)."""
         window = self.window
+        assert window.state is not None  # a session is applied to the case on screen
         window.state.restore(session)
         window.apply_view_settings()
         window.statusBar().showMessage("Session restored.", 6000)
@@ -210,6 +212,7 @@ class SessionController(QObject):
 
     def export_landmarks(self, path: str) -> Path | None:
         """File > Export landmarks: the landmarks file the CLI reads (``cbct-osteo report --landmarks``)."""
+        assert self.window.state is not None  # the menu action needs a case on screen
         try:
             written = write_landmarks(self.window.state.model.snapshot(), path)
         except (CbctOsteoError, OSError) as exc:

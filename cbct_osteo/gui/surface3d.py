@@ -43,6 +43,7 @@ class SurfaceController:
 
     def show_controls(self) -> None:
         """The view state's threshold and clip on the slider and checkbox, without a rebuild each."""
+        assert self.window.state is not None  # controls show the case on screen
         views, view = self.window.views, self.window.state.view
         views.clip_checkbox.blockSignals(True)
         views.clip_checkbox.setChecked(view.clip)
@@ -75,6 +76,7 @@ class SurfaceController:
             return
         from cbct_osteo.gui.surface import build_surface, default_bone_threshold, occlusal_cut_height
 
+        assert w.state is not None  # a volume on screen has its case state
         volume, threshold = w.volume, w.state.view.threshold
         arch = w.reformat.arch
         arch_xyz = arch.sample(1.0) if arch is not None and w.state.view.clip else None
@@ -92,6 +94,7 @@ class SurfaceController:
         w = self.window
         if volume is not w.volume or generation != self._generation:  # a newer build is under way
             return
+        assert w.state is not None  # the volume is still the one on screen (checked above)
         first = w.state.view.threshold is None
         w.state.view.threshold = threshold
         self.cut_mm = cut
