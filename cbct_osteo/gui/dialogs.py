@@ -12,6 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import TypedDict
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
@@ -213,7 +214,15 @@ PAGE_SIZE_CHOICES: tuple[tuple[str, str], ...] = (
 )
 
 
-def report_options(settings: QSettings) -> dict[str, object]:
+class ReportOptions(TypedDict):
+    """The report preferences, named as :func:`cbct_osteo.report.pdf.write_pdf_report`'s keywords."""
+
+    practice_name: str
+    page_size: str
+    anonymise: bool
+
+
+def report_options(settings: QSettings) -> ReportOptions:
     """The report preferences as :func:`cbct_osteo.report.pdf.write_pdf_report` keywords.
 
     ``page_size`` "auto" resolves to A4 or Letter from the locale at the time of writing.

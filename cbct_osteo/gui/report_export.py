@@ -54,6 +54,7 @@ class ReportController(QObject):
         from cbct_osteo.report.header import default_report_name
 
         w = self.window
+        assert w.state is not None and w.volume is not None  # a report is offered for the case on screen
         suffix = INCOMPLETE_SUFFIX if missing_steps(w.state.landmarks) else ".pdf"
         anonymise = bool(report_options(w.settings)["anonymise"])
         return Path(self.export_folder()) / default_report_name(w.volume.meta, anonymise=anonymise, suffix=suffix)

@@ -212,9 +212,11 @@ class SliceView(PlaneView):
         self.update()
 
     def rc_to_patient(self, rc: np.ndarray) -> np.ndarray:
+        assert self.volume is not None and self.plan is not None  # asked only while a slice is shown
         return self.volume.index_to_patient(self.plan.to_voxel(rc, self.index))
 
     def patient_to_rc(self, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        assert self.volume is not None and self.plan is not None  # asked only while a slice is shown
         rc, k = self.plan.from_voxel(self.volume.patient_to_index(xyz))
         return rc, (k - self.index) * self.volume.spacing[self.plan.slice_axis]
 
