@@ -5,6 +5,7 @@ Run: ``.venv/bin/python benchmarks/gui.py`` (re-runs itself under xvfb-run when 
 display). Prints a Markdown table for benchmarks/RESULTS.md ("## GUI"). The 400-slice phantom is
 written once to a cache folder (``--cache``, default /tmp/cbct-osteo-bench-gui).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,13 @@ def startup_seconds(runs: int = 3) -> list[float]:
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as scratch:
             env = dict(os.environ, CBCT_OSTEO_DATA_DIR=scratch, XDG_CONFIG_HOME=scratch)
-            out = subprocess.run([sys.executable, "-c", STARTUP_CODE, repr(time.time())], capture_output=True, text=True,
-                                 env=env, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", STARTUP_CODE, repr(time.time())],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
             times.append(float(out.stdout.strip().splitlines()[-1]))
     return times
 
@@ -77,7 +83,7 @@ def load_to_first_slice(path: Path) -> tuple[float, float, int]:
     window.loading.open_path(str(path))
     app.exec()
     timer.stop()
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])] or [0]
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)] or [0]
     window.close()
     shutil.rmtree(scratch, ignore_errors=True)
     return shown["t"], float(max(gaps)), len(ticks)
@@ -88,17 +94,27 @@ def main() -> int:
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "cbct-osteo-bench-gui"))
     args = parser.parse_args()
     if not os.environ.get("DISPLAY"):
-        return subprocess.call(["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24 +extension GLX", sys.executable, *sys.argv],
-                               env=dict(os.environ, QT_QPA_PLATFORM="xcb"))
+        return subprocess.call(
+            ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24 +extension GLX", sys.executable, *sys.argv],
+            env=dict(os.environ, QT_QPA_PLATFORM="xcb"),
+        )
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     path = series(Path(args.cache))
     startup = startup_seconds()
     first, gap, ticks = load_to_first_slice(path)
     print("| measurement | value | target |")
     print("|---|---|---|")
-    print(f"| start-up to main window (new process, median of {len(startup)}) | {statistics.median(startup):.2f} s | < 2 s |")
-    print(f"| choose a {SERIES_SHAPE[0]}-slice series ({SERIES_SHAPE[1]}x{SERIES_SHAPE[2]}, {VOXEL_MM} mm) to first slice on screen | {first:.2f} s | |")
-    print(f"| event loop while loading: largest gap between 10 ms timer ticks ({ticks} ticks) | {gap:.0f} ms | < 100 ms |")
+    print(
+        f"| start-up to main window (new process, median of {len(startup)}) "
+        f"| {statistics.median(startup):.2f} s | < 2 s |"
+    )
+    print(
+        f"| choose a {SERIES_SHAPE[0]}-slice series ({SERIES_SHAPE[1]}x{SERIES_SHAPE[2]}, {VOXEL_MM} mm) "
+        f"to first slice on screen | {first:.2f} s | |"
+    )
+    print(
+        f"| event loop while loading: largest gap between 10 ms timer ticks ({ticks} ticks) | {gap:.0f} ms | < 100 ms |"
+    )
     return 0
 
 

@@ -7,16 +7,18 @@ refinement found); "as placed" measures between the markers themselves. The edge
 the results (``edges_mm``/``line_mm`` in W's details when present, else the refined points),
 so the drawing is never a second computation.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QTimer, Qt
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 
 from cbct_osteo.gui.interaction import ViewTransform
 from cbct_osteo.gui.workflow import MEASURED_COLOUR
+from cbct_osteo.indices.scoring import CaseResult
 from cbct_osteo.io.landmarks_file import LandmarkSet
 
 if TYPE_CHECKING:
@@ -46,19 +48,20 @@ def measured_segment(result: Any, landmarks: LandmarkSet, side: str) -> tuple[np
     refined = side_result.refined_points or {}
     if width.method == "edge" and {"border_outer", "border_inner"} <= set(refined):
         return np.asarray(refined["border_outer"], float), np.asarray(refined["border_inner"], float)
-    outer, inner = landmarks.point(side, "border_outer"), landmarks.point(side, "border_inner")
-    if outer is None or inner is None:
+    placed_outer, placed_inner = landmarks.point(side, "border_outer"), landmarks.point(side, "border_inner")
+    if placed_outer is None or placed_inner is None:
         return None
-    return np.asarray(outer, float), np.asarray(inner, float)
+    return np.asarray(placed_outer, float), np.asarray(placed_inner, float)
 
 
 class AnalysisController:
     """Debounced analysis runs; one more run when changes came in while one was running."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
-        self.timer = QTimer(window, singleShot=True, interval=250, timeout=self.start)
-        self.last_result = None
+        self.timer = QTimer(window, singleShot=True, interval=250)
+        self.timer.timeout.connect(self.start)
+        self.last_result: CaseResult | None = None
         self._running = False
         self._dirty = False
         window.views.cross_view.add_overlay(self.paint_measured)
@@ -93,8 +96,13 @@ class AnalysisController:
         volume, landmarks, refine = w.volume, w.state.model.snapshot(), w.state.view.refine
         w.results_panel.show_busy()
         self._running, self._dirty = True, False
-        w.tasks.run(lambda progress, cancel: analyse_case(volume, landmarks, refine=refine), "Computing the indices",
-                    lambda result: self._ready(landmarks, refine, result), self._failed, on_finished=self._finished)
+        w.tasks.run(
+            lambda progress, cancel: analyse_case(volume, landmarks, refine=refine),
+            "Computing the indices",
+            lambda result: self._ready(landmarks, refine, result),
+            self._failed,
+            on_finished=self._finished,
+        )
 
     def _finished(self) -> None:
         self._running = False
@@ -120,7 +128,9 @@ class AnalysisController:
         """Per side, the (outer, inner) edges W of the latest result was measured between (patient mm)."""
         if self.window.state is None:
             return {}
-        segments = {side: measured_segment(self.last_result, self.window.state.landmarks, side) for side in ("right", "left")}
+        segments = {
+            side: measured_segment(self.last_result, self.window.state.landmarks, side) for side in ("right", "left")
+        }
         return {side: seg for side, seg in segments.items() if seg is not None}
 
     def paint_measured(self, painter: QPainter, transform: ViewTransform) -> None:
@@ -132,7 +142,7 @@ class AnalysisController:
             if np.any(np.abs(distance) > LINE_VISIBLE_MM):
                 continue
             (x0, y0), (x1, y1) = transform.image_to_screen(rc)
-            painter.setPen(QPen(QColor(MEASURED_COLOUR), 2, Qt.DashLine))
+            painter.setPen(QPen(QColor(MEASURED_COLOUR), 2, Qt.PenStyle.DashLine))
             painter.drawLine(QPointF(x0, y0), QPointF(x1, y1))
             direction = np.array([x1 - x0, y1 - y0])
             length = float(np.hypot(*direction)) or 1.0
@@ -140,5 +150,6 @@ class AnalysisController:
             painter.setPen(QPen(QColor(MEASURED_COLOUR), 2.5))
             for x, y in ((x0, y0), (x1, y1)):  # the edges measured: ticks across the line
                 painter.drawLine(QPointF(x - normal[0], y - normal[1]), QPointF(x + normal[0], y + normal[1]))
-            method = "edge-refined" if self.window.state.view.refine else "as placed"
+            refined = self.window.state is not None and self.window.state.view.refine
+            method = "edge-refined" if refined else "as placed"
             painter.drawText(QPointF(max(x0, x1) + 10, (y0 + y1) / 2), f"W {method}")

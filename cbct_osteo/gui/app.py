@@ -5,6 +5,7 @@ until every background job (load, 3D surface, panoramic, indices) has finished, 
 requested view, saves the window (VTK frame composited in) and exits: the docs' screenshots
 come from here, so they always show the real program.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,6 +31,8 @@ def application(argv: list[str] | None = None) -> QApplication:
     if app is None:
         QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(argv or [sys.argv[0]])
+    if not isinstance(app, QApplication):
+        raise RuntimeError("a QCoreApplication without widgets is already running: the GUI needs a QApplication")
     app.setApplicationName("cbct-osteo")
     app.setOrganizationName("cbct-osteo")
     style = resource_path("style.qss")
@@ -38,8 +41,14 @@ def application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run(path: str | None = None, demo: bool = False, screenshot: str | None = None,
-        landmarks: str | None = None, view: str = "slices", size: tuple[int, int] | None = None) -> int:
+def run(
+    path: str | None = None,
+    demo: bool = False,
+    screenshot: str | None = None,
+    landmarks: str | None = None,
+    view: str = "slices",
+    size: tuple[int, int] | None = None,
+) -> int:
     """Open the main window (on ``path`` or the demo), run the event loop, return the exit status."""
     from cbct_osteo.gui.dialogs import install_excepthook
     from cbct_osteo.gui.main_window import MainWindow
@@ -51,7 +60,7 @@ def run(path: str | None = None, demo: bool = False, screenshot: str | None = No
         # A screenshot run must not touch the user's autosaves or window layout.
         scratch = tempfile.mkdtemp(prefix="cbct-osteo-shot-")
         os.environ["CBCT_OSTEO_DATA_DIR"] = scratch
-        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.IniFormat)
+        settings = QSettings(str(Path(scratch) / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings)
     window.loading.pick_largest_series = bool(screenshot)
     install_excepthook(lambda: window)

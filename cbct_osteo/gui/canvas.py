@@ -10,9 +10,10 @@ owner (place or drag landmarks, set the crosshair); right drag = window/level; m
 Shift+left drag = pan; wheel = ``stepped`` (scroll slices / step along the arch);
 Ctrl+wheel = zoom about the cursor. Keys PgUp/PgDn/Up/Down also emit ``stepped``.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -28,7 +29,7 @@ class ImageCanvas(QWidget):
     """Paints ``image`` (rows, cols) at physical scale ``pixel_mm`` with overlays."""
 
     #: The canvas the mouse last moved over (navigation keys go there, see cbct_osteo.gui.keys).
-    last_hovered: "ImageCanvas | None" = None
+    last_hovered: ImageCanvas | None = None
 
     pressed = Signal(float, float)  # row, col of a left press
     moved = Signal(float, float)  # row, col while the left button is held
@@ -40,9 +41,9 @@ class ImageCanvas(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMouseTracking(True)
-        self.setFocusPolicy(Qt.StrongFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(160, 160)
-        self.setAttribute(Qt.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._image: np.ndarray | None = None
         self._qimage: QImage | None = None
         self._pixel_mm = (1.0, 1.0)
@@ -87,7 +88,9 @@ class ImageCanvas(QWidget):
 
     def reset_view(self) -> None:
         if self._image is not None:
-            self._transform = ViewTransform.fitted(self._image.shape, self._pixel_mm, (float(self.width()), float(self.height())))
+            self._transform = ViewTransform.fitted(
+                self._image.shape, self._pixel_mm, (float(self.width()), float(self.height()))
+            )
             self.update()
 
     def add_overlay(self, painter: OverlayPainter) -> None:
@@ -102,28 +105,35 @@ class ImageCanvas(QWidget):
             return
         data = apply_window(self._image, self._window, self._level)
         rows, cols = data.shape
-        self._qimage = QImage(data.data, cols, rows, cols, QImage.Format_Grayscale8).copy()
+        self._qimage = QImage(data.data, cols, rows, cols, QImage.Format.Format_Grayscale8).copy()
 
     # ------------------------------------------------------------------ painting
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def resizeEvent(self, event) -> None:
         self._transform = self._transform.resized((float(self.width()), float(self.height())))
         super().resizeEvent(event)
 
-    def paintEvent(self, event) -> None:  # noqa: N802
+    def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(0, 0, 0))
         if self._qimage is None:
             painter.setPen(QColor(150, 150, 150))
-            painter.drawText(self.rect().adjusted(8, 8, -8, -8), Qt.AlignCenter | Qt.TextWordWrap, self.placeholder)
+            painter.drawText(
+                self.rect().adjusted(8, 8, -8, -8),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.placeholder,
+            )
             painter.end()
             return
+        assert self._image is not None  # set_image sets the array with its QImage
         rows, cols = self._image.shape
         top_left = self._transform.image_to_screen((-0.5, -0.5))
         bottom_right = self._transform.image_to_screen((rows - 0.5, cols - 0.5))
         target = QRectF(QPointF(*top_left), QPointF(*bottom_right))
-        painter.setRenderHint(QPainter.SmoothPixmapTransform, self._transform.px_per_mm * self._pixel_mm[1] < 3.0)
+        painter.setRenderHint(
+            QPainter.RenderHint.SmoothPixmapTransform, self._transform.px_per_mm * self._pixel_mm[1] < 3.0
+        )
         painter.drawImage(target, self._qimage)
-        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for overlay in self._overlays:
             painter.save()
             overlay(painter, self._transform)
@@ -141,10 +151,14 @@ class ImageCanvas(QWidget):
         if self.labels:
             left, right, top, bottom = self.labels
             side_w = painter.fontMetrics().horizontalAdvance(max(left, right, key=len)) + 8
-            painter.drawText(QRectF(4, 0, side_w, h), Qt.AlignVCenter | Qt.AlignLeft, left)
-            painter.drawText(QRectF(w - side_w - 4, 0, side_w, h), Qt.AlignVCenter | Qt.AlignRight, right)
-            painter.drawText(QRectF(0, 2, w, 20), Qt.AlignHCenter | Qt.AlignTop, top)
-            painter.drawText(QRectF(0, h - 22, w, 20), Qt.AlignHCenter | Qt.AlignBottom, bottom)
+            painter.drawText(QRectF(4, 0, side_w, h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, left)
+            painter.drawText(
+                QRectF(w - side_w - 4, 0, side_w, h), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, right
+            )
+            painter.drawText(QRectF(0, 2, w, 20), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, top)
+            painter.drawText(
+                QRectF(0, h - 22, w, 20), Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, bottom
+            )
         mm, px = scale_bar(self._transform.px_per_mm, max_px=min(120.0, w / 3.0))
         if px > 0:
             painter.setPen(QPen(QColor(255, 255, 255), 2))
@@ -152,10 +166,16 @@ class ImageCanvas(QWidget):
             painter.drawLine(QPointF(x1 - px, y), QPointF(x1, y))
             painter.drawLine(QPointF(x1 - px, y - 4), QPointF(x1 - px, y + 4))
             painter.drawLine(QPointF(x1, y - 4), QPointF(x1, y + 4))
-            painter.drawText(QRectF(x1 - max(px, 60.0), y - 20, max(px, 60.0), 16), Qt.AlignRight | Qt.AlignVCenter, f"{mm:g} mm")
+            painter.drawText(
+                QRectF(x1 - max(px, 60.0), y - 20, max(px, 60.0), 16),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                f"{mm:g} mm",
+            )
         if self.corner_text:
             painter.setPen(QColor(120, 220, 255))
-            painter.drawText(QRectF(6, 4, w - 12, 40), Qt.AlignLeft | Qt.AlignTop, self.corner_text)
+            painter.drawText(
+                QRectF(6, 4, w - 12, 40), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.corner_text
+            )
         if self.bottom_text:
             small = QFont(font)
             small.setBold(False)
@@ -163,29 +183,32 @@ class ImageCanvas(QWidget):
             painter.setFont(small)
             painter.setPen(QColor(200, 200, 200))
             line = painter.fontMetrics().lineSpacing()
-            painter.drawText(QRectF(6, 6 + line * 1.4, w - 40, line + 2), Qt.AlignLeft | Qt.AlignVCenter,
-                             painter.fontMetrics().elidedText(self.bottom_text, Qt.ElideRight, int(w - 40)))
+            painter.drawText(
+                QRectF(6, 6 + line * 1.4, w - 40, line + 2),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                painter.fontMetrics().elidedText(self.bottom_text, Qt.TextElideMode.ElideRight, int(w - 40)),
+            )
 
     # ------------------------------------------------------------------ events
     def _rc(self, pos: QPointF) -> tuple[float, float]:
         row, col = self._transform.screen_to_image((pos.x(), pos.y()))
         return float(row), float(col)
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
         self.setFocus()
-        if event.button() == Qt.RightButton:
+        if event.button() == Qt.MouseButton.RightButton:
             self._drag = ("wl", pos)
             self._wl_start = (self._window, self._level)
-        elif event.button() == Qt.MiddleButton or (
-            event.button() == Qt.LeftButton and event.modifiers() & Qt.ShiftModifier
+        elif event.button() == Qt.MouseButton.MiddleButton or (
+            event.button() == Qt.MouseButton.LeftButton and event.modifiers() & Qt.KeyboardModifier.ShiftModifier
         ):
             self._drag = ("pan", pos)
-        elif event.button() == Qt.LeftButton and self._image is not None:
+        elif event.button() == Qt.MouseButton.LeftButton and self._image is not None:
             self._drag = ("left", pos)
             self.pressed.emit(*self._rc(pos))
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
         ImageCanvas.last_hovered = self
         if self._drag is None:
@@ -194,7 +217,9 @@ class ImageCanvas(QWidget):
             return
         mode, start = self._drag
         if mode == "wl":
-            window, level = window_level_drag(*self._wl_start, pos.x() - start.x(), pos.y() - start.y(), self._value_range)
+            window, level = window_level_drag(
+                *self._wl_start, pos.x() - start.x(), pos.y() - start.y(), self._value_range
+            )
             self.windowLevelDragged.emit(window, level)
         elif mode == "pan":
             self._transform = self._transform.panned(pos.x() - start.x(), pos.y() - start.y())
@@ -203,16 +228,16 @@ class ImageCanvas(QWidget):
         elif mode == "left":
             self.moved.emit(*self._rc(pos))
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._drag is not None and self._drag[0] == "left":
             self.released.emit(*self._rc(event.position()))
         self._drag = None
 
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+    def wheelEvent(self, event: QWheelEvent) -> None:
         delta = event.angleDelta().y()
         if delta == 0:
             return
-        if event.modifiers() & Qt.ControlModifier:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             pos = event.position()
             self._transform = self._transform.zoomed_about((pos.x(), pos.y()), 1.15 if delta > 0 else 1 / 1.15)
             self.update()
@@ -220,12 +245,19 @@ class ImageCanvas(QWidget):
             self.stepped.emit(1 if delta > 0 else -1)
         event.accept()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        steps = {Qt.Key_PageUp: 5, Qt.Key_PageDown: -5, Qt.Key_Up: 1, Qt.Key_Down: -1, Qt.Key_Right: 1, Qt.Key_Left: -1}
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        steps: dict[int, int] = {
+            Qt.Key.Key_PageUp: 5,
+            Qt.Key.Key_PageDown: -5,
+            Qt.Key.Key_Up: 1,
+            Qt.Key.Key_Down: -1,
+            Qt.Key.Key_Right: 1,
+            Qt.Key.Key_Left: -1,
+        }
         if event.key() in steps:
             self.stepped.emit(steps[event.key()])
             event.accept()
-        elif event.key() == Qt.Key_R:
+        elif event.key() == Qt.Key.Key_R:
             self.reset_view()
         else:
             super().keyPressEvent(event)

@@ -4,13 +4,15 @@ Every dialog here is opened with ``open()`` (window-modal, non-blocking): the ev
 running, tests can find the box and press its buttons, and a slow load behind it keeps
 reporting progress.
 """
+
 from __future__ import annotations
 
 import logging
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Callable, Sequence
+from typing import TypedDict
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
@@ -32,32 +34,41 @@ from PySide6.QtWidgets import (
 )
 
 from cbct_osteo import __version__
+from cbct_osteo.io.discovery import SeriesInfo
 
 log = logging.getLogger(__name__)
 
 
 def show_error(parent: QWidget | None, title: str, text: str, details: str = "") -> QMessageBox:
     """A non-blocking error box; ``text`` is the user-facing message (names the file)."""
-    box = QMessageBox(QMessageBox.Critical, title, text, QMessageBox.Ok, parent)
+    box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, parent)
     box.setObjectName("errorDialog")
-    box.setTextInteractionFlags(Qt.TextSelectableByMouse)
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     if details:
         box.setDetailedText(details)
-    box.setAttribute(Qt.WA_DeleteOnClose)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
 
 
-def ask(parent: QWidget, title: str, text: str, on_yes: Callable[[], None], on_no: Callable[[], None] | None = None,
-        name: str = "question") -> QMessageBox:
+def ask(
+    parent: QWidget,
+    title: str,
+    text: str,
+    on_yes: Callable[[], None],
+    on_no: Callable[[], None] | None = None,
+    name: str = "question",
+) -> QMessageBox:
     """A non-blocking Yes/No question; the callbacks run when the user answers."""
-    box = QMessageBox(QMessageBox.Question, title, text, QMessageBox.Yes | QMessageBox.No, parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent
+    )
     box.setObjectName(name)
-    box.setDefaultButton(QMessageBox.Yes)
-    box.setAttribute(Qt.WA_DeleteOnClose)
+    box.setDefaultButton(QMessageBox.StandardButton.Yes)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     def finished(result: int) -> None:
-        if box.clickedButton() is box.button(QMessageBox.Yes):
+        if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
             on_yes()
         elif on_no is not None:
             on_no()
@@ -84,7 +95,8 @@ def install_excepthook(parent_getter: Callable[[], QWidget | None]) -> None:
             show_error(
                 parent_getter(),
                 "Unexpected error",
-                f"Something went wrong: {exc}\n\nYour landmarks are autosaved. Please report this with the details below.",
+                f"Something went wrong: {exc}\n\n"
+                "Your landmarks are autosaved. Please report this with the details below.",
                 details,
             )
 
@@ -94,7 +106,7 @@ def install_excepthook(parent_getter: Callable[[], QWidget | None]) -> None:
 class SeriesPicker(QDialog):
     """Choose one of several series found under a path: size, spacing, description, problems."""
 
-    def __init__(self, series: Sequence[object], source: str, parent: QWidget | None = None) -> None:
+    def __init__(self, series: Sequence[SeriesInfo], source: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("seriesPicker")
         self.setWindowTitle("Choose a series")
@@ -104,9 +116,9 @@ class SeriesPicker(QDialog):
         headers = ["Description", "Modality", "Slices", "Size (rows × cols)", "Spacing z/y/x (mm)", "Problems"]
         self.table = QTableWidget(len(self.series), len(headers), self)
         self.table.setHorizontalHeaderLabels(headers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         for row, info in enumerate(self.series):
             spacing = " / ".join(f"{s:.3g}" for s in getattr(info, "spacing", ()) or ())
             cells = [
@@ -119,18 +131,22 @@ class SeriesPicker(QDialog):
             ]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(text))
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        best = max(range(len(self.series)), key=lambda i: getattr(self.series[i], "n_slices", 0) or 0) if self.series else 0
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        best = (
+            max(range(len(self.series)), key=lambda i: getattr(self.series[i], "n_slices", 0) or 0)
+            if self.series
+            else 0
+        )
         self.table.selectRow(best)
         self.table.doubleClicked.connect(self.accept)
         layout.addWidget(self.table)
-        buttons = QDialogButtonBox(QDialogButtonBox.Open | QDialogButtonBox.Cancel, self)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(820, 320)
 
-    def chosen(self) -> object | None:
+    def chosen(self) -> SeriesInfo | None:
         rows = self.table.selectionModel().selectedRows()
         return self.series[rows[0].row()] if rows else None
 
@@ -170,13 +186,19 @@ foramen, published mandibular indices, a screening category and a PDF report.</p
 (mostly postmenopausal women); DXA is the reference standard.</p>
 <p>Indices and methods from:</p>
 <ul>
-<li>Poiana IR et al. CBCT panoramic mandibular indices in the screening of postmenopausal women with low bone mass. Dent J 2024;12:256.</li>
-<li>Koh KJ, Kim KA. Utility of the CT indices on CBCT images in the diagnosis of osteoporosis in women. Imaging Sci Dent 2011.</li>
-<li>Brasileiro CB et al. Use of CBCT in identifying postmenopausal women with osteoporosis. Arch Osteoporos 2017;12:26.</li>
-<li>Gonçalves Koehne de Castro J et al. A new CBCT-driven index for osteoporosis prediction. Clin Oral Investig 2020;24:3193–3202.</li>
+<li>Poiana IR et al. CBCT panoramic mandibular indices in the screening of postmenopausal women with low bone mass.
+Dent J 2024;12:256.</li>
+<li>Koh KJ, Kim KA. Utility of the CT indices on CBCT images in the diagnosis of osteoporosis in women.
+Imaging Sci Dent 2011.</li>
+<li>Brasileiro CB et al. Use of CBCT in identifying postmenopausal women with osteoporosis.
+Arch Osteoporos 2017;12:26.</li>
+<li>Gonçalves Koehne de Castro J et al. A new CBCT-driven index for osteoporosis prediction.
+Clin Oral Investig 2020;24:3193–3202.</li>
 <li>Klemetti E et al. Pantomography in assessment of the osteoporosis risk group. Scand J Dent Res 1994;102:68–72.</li>
-<li>White SC, Rudolph DJ. Alterations of the trabecular pattern of the jaws in patients with osteoporosis. OOOOE 1999;88:628–35.</li>
-<li>Treece GM et al. High resolution cortical bone thickness measurement from clinical CT data. Med Image Anal 2010;14:276–290.</li>
+<li>White SC, Rudolph DJ. Alterations of the trabecular pattern of the jaws in patients with osteoporosis.
+OOOOE 1999;88:628–35.</li>
+<li>Treece GM et al. High resolution cortical bone thickness measurement from clinical CT data.
+Med Image Anal 2010;14:276–290.</li>
 </ul>
 <p>Built with PySide6 (Qt), VTK, NumPy, SciPy, scikit-image and pydicom. BSD-3-Clause licence.</p>"""
 
@@ -192,7 +214,15 @@ PAGE_SIZE_CHOICES: tuple[tuple[str, str], ...] = (
 )
 
 
-def report_options(settings: QSettings) -> dict[str, object]:
+class ReportOptions(TypedDict):
+    """The report preferences, named as :func:`cbct_osteo.report.pdf.write_pdf_report`'s keywords."""
+
+    practice_name: str
+    page_size: str
+    anonymise: bool
+
+
+def report_options(settings: QSettings) -> ReportOptions:
     """The report preferences as :func:`cbct_osteo.report.pdf.write_pdf_report` keywords.
 
     ``page_size`` "auto" resolves to A4 or Letter from the locale at the time of writing.
@@ -235,7 +265,7 @@ class PreferencesDialog(QDialog):
         self.anonymise = QCheckBox("Anonymise reports (no name, ID or birth date; pseudonymous file name)")
         self.anonymise.setChecked(_as_bool(settings.value(ANONYMISE_KEY, False)))
         form.addRow(self.anonymise)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -8,6 +8,7 @@ Conventions: images are numpy arrays indexed (row, col); a pixel's centre is at 
 (row, col); ``pixel_mm`` is (row spacing, column spacing) in mm. Screen coordinates are
 (x, y) in device-independent pixels with y down. Patient coordinates are LPS mm (x, y, z).
 """
+
 from __future__ import annotations
 
 import math
@@ -48,7 +49,9 @@ def window_level_drag(
     return float(new_window), float(level + dy * per_px)
 
 
-def auto_window_level(values: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.5, max_samples: int = 200_000) -> tuple[float, float]:
+def auto_window_level(
+    values: np.ndarray, low_pct: float = 1.0, high_pct: float = 99.5, max_samples: int = 200_000
+) -> tuple[float, float]:
     """(window, level) spanning the ``low_pct``..``high_pct`` percentiles of ``values``.
 
     CBCT gray values are uncalibrated, so fixed HU presets often miss; percentiles of the
@@ -90,9 +93,17 @@ class ViewTransform:
     zoom: float = 1.0
 
     @classmethod
-    def fitted(cls, image_shape: tuple[int, int], pixel_mm: tuple[float, float], widget_size: tuple[float, float]) -> "ViewTransform":
+    def fitted(
+        cls, image_shape: tuple[int, int], pixel_mm: tuple[float, float], widget_size: tuple[float, float]
+    ) -> ViewTransform:
         rows, cols = image_shape
-        return cls(tuple(image_shape), tuple(pixel_mm), tuple(widget_size), ((rows - 1) / 2.0, (cols - 1) / 2.0), 1.0)
+        return cls(
+            (rows, cols),
+            (pixel_mm[0], pixel_mm[1]),
+            (widget_size[0], widget_size[1]),
+            ((rows - 1) / 2.0, (cols - 1) / 2.0),
+            1.0,
+        )
 
     @property
     def px_per_mm(self) -> float:
@@ -119,7 +130,7 @@ class ViewTransform:
         row = self.centre_rc[0] + (xy[..., 1] - self.widget_size[1] / 2.0) / (self.pixel_mm[0] * s)
         return np.stack([row, col], axis=-1)
 
-    def zoomed_about(self, xy: tuple[float, float], factor: float) -> "ViewTransform":
+    def zoomed_about(self, xy: tuple[float, float], factor: float) -> ViewTransform:
         """Zoom by ``factor`` keeping the image point under screen ``xy`` fixed (wheel zoom)."""
         anchor = self.screen_to_image(xy)
         zoom = float(np.clip(self.zoom * factor, 0.1, 50.0))
@@ -128,15 +139,21 @@ class ViewTransform:
         centre = (self.centre_rc[0] + anchor[0] - moved[0], self.centre_rc[1] + anchor[1] - moved[1])
         return replace(scaled, centre_rc=centre)
 
-    def panned(self, dx: float, dy: float) -> "ViewTransform":
+    def panned(self, dx: float, dy: float) -> ViewTransform:
         """Move the image by (dx, dy) screen pixels (drag pan)."""
         s = self.px_per_mm
-        return replace(self, centre_rc=(self.centre_rc[0] - dy / (self.pixel_mm[0] * s), self.centre_rc[1] - dx / (self.pixel_mm[1] * s)))
+        return replace(
+            self,
+            centre_rc=(
+                self.centre_rc[0] - dy / (self.pixel_mm[0] * s),
+                self.centre_rc[1] - dx / (self.pixel_mm[1] * s),
+            ),
+        )
 
-    def resized(self, widget_size: tuple[float, float]) -> "ViewTransform":
-        return replace(self, widget_size=tuple(widget_size))
+    def resized(self, widget_size: tuple[float, float]) -> ViewTransform:
+        return replace(self, widget_size=(widget_size[0], widget_size[1]))
 
-    def with_image(self, image_shape: tuple[int, int], pixel_mm: tuple[float, float]) -> "ViewTransform":
+    def with_image(self, image_shape: tuple[int, int], pixel_mm: tuple[float, float]) -> ViewTransform:
         """Keep zoom and pan when a new image of the same shape arrives; refit otherwise."""
         if tuple(image_shape) == self.image_shape and tuple(pixel_mm) == self.pixel_mm:
             return self
@@ -250,4 +267,12 @@ def slice_plan(plane: str, affine: np.ndarray, shape_zyx: tuple[int, int, int]) 
     col_axis = voxel_axis_for(col_patient)
     row_flip = bool(np.sign(directions[row_patient, row_axis]) != row_sign)
     col_flip = bool(np.sign(directions[col_patient, col_axis]) != col_sign)
-    return SlicePlan(plane, slice_axis, row_axis, col_axis, row_flip, col_flip, tuple(int(s) for s in shape_zyx))
+    return SlicePlan(
+        plane,
+        slice_axis,
+        row_axis,
+        col_axis,
+        row_flip,
+        col_flip,
+        (int(shape_zyx[0]), int(shape_zyx[1]), int(shape_zyx[2])),
+    )

@@ -4,10 +4,13 @@ PgUp/PgDn/arrows/R scroll or reset the 2D view the mouse is over, whichever widg
 keyboard focus (the step list, a button): otherwise ten PgDn after clicking the step list would
 silently change the active step. Text fields and spin boxes keep their keys.
 """
+
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QCursor
+from PySide6.QtGui import QCursor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractSlider,
@@ -21,7 +24,17 @@ from PySide6.QtWidgets import (
 
 from cbct_osteo.gui.canvas import ImageCanvas
 
-NAVIGATION_KEYS = frozenset({Qt.Key_PageUp, Qt.Key_PageDown, Qt.Key_Up, Qt.Key_Down, Qt.Key_Left, Qt.Key_Right, Qt.Key_R})
+NAVIGATION_KEYS = frozenset(
+    {
+        Qt.Key.Key_PageUp,
+        Qt.Key.Key_PageDown,
+        Qt.Key.Key_Up,
+        Qt.Key.Key_Down,
+        Qt.Key.Key_Left,
+        Qt.Key.Key_Right,
+        Qt.Key.Key_R,
+    }
+)
 _TEXT_INPUTS = (QLineEdit, QTextEdit, QAbstractSpinBox, QComboBox)
 #: Controls whose own arrow keys win unless the pointer is right over a view.
 _NAVIGABLE = (QAbstractSlider, QAbstractItemView)
@@ -45,8 +58,12 @@ class KeysToViewUnderCursor(QObject):
         super().__init__(parent)
         self.views = views
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
-        if event.type() != QEvent.KeyPress or event.key() not in NAVIGATION_KEYS or event.modifiers() & ~Qt.KeypadModifier:
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress:
+            return False
+        # a KeyPress event is a QKeyEvent; the stubs type an event filter's argument as QEvent
+        key_event = cast(QKeyEvent, event)
+        if key_event.key() not in NAVIGATION_KEYS or key_event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
             return False
         if not isinstance(obj, QWidget) or obj in self.views or isinstance(obj, _TEXT_INPUTS):
             return False
@@ -55,5 +72,5 @@ class KeysToViewUnderCursor(QObject):
         target = canvas_under_cursor(self.views, fallback=not isinstance(obj, _NAVIGABLE))
         if target is None:
             return False
-        target.keyPressEvent(event)
+        target.keyPressEvent(key_event)
         return True

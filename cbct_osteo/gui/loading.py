@@ -5,13 +5,15 @@ putting the scan on screen needs from all its voxels (:class:`DisplayStart`), an
 volume to the window. The default window follows the scan's calibration (issue 12): a bone
 window for CT in Hounsfield units, percentiles of the scan's own histogram for uncalibrated CBCT.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from cbct_osteo.gui.dialogs import SeriesPicker
 from cbct_osteo.gui.interaction import auto_window_level
+from cbct_osteo.gui.tasks import Task
 from cbct_osteo.io.errors import LoadCancelled, LoadError
 from cbct_osteo.paths import resource_path
 from cbct_osteo.volume import Volume
@@ -70,7 +73,7 @@ class DisplayStart:
     window_name: str
 
     @classmethod
-    def of(cls, volume: Volume, presets: dict[str, dict[str, Any]]) -> "DisplayStart":
+    def of(cls, volume: Volume, presets: dict[str, dict[str, Any]]) -> DisplayStart:
         preset = initial_preset(volume)
         window, level = preset_window_level(volume, presets[preset])
         return cls(
@@ -84,25 +87,29 @@ class DisplayStart:
 class LoadingController(QObject):
     """File > Open, the demo, drag and drop and recent files, all through :meth:`open_path`."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.presets = load_presets()
         #: Skip the series picker and open the series with the most slices (screenshots, scripts).
         self.pick_largest_series = False
-        self._task = None
+        self._task: Task | None = None
 
     @property
     def settings(self):
         return self.window.settings
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Open a DICOM folder", str(self.settings.value("lastDir", "")))
+        folder = QFileDialog.getExistingDirectory(
+            self.window, "Open a DICOM folder", str(self.settings.value("lastDir", ""))
+        )
         if folder:
             self.open_path(folder)
 
     def choose_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self.window, "Open a DICOM file or DICOMDIR", str(self.settings.value("lastDir", "")))
+        name, _ = QFileDialog.getOpenFileName(
+            self.window, "Open a DICOM file or DICOMDIR", str(self.settings.value("lastDir", ""))
+        )
         if name:
             self.open_path(name)
 
@@ -111,11 +118,19 @@ class LoadingController(QObject):
         from cbct_osteo.phantom import ensure_demo_phantom
 
         self.window.statusBar().showMessage("Preparing the demo phantom…")
-        self.window.tasks.run(lambda progress, cancel: ensure_demo_phantom(), "Preparing the demo",
-                              lambda path: self.open_path(str(path), landmarks=landmarks, remember=False))
+        self.window.tasks.run(
+            lambda progress, cancel: ensure_demo_phantom(),
+            "Preparing the demo",
+            lambda path: self.open_path(str(path), landmarks=landmarks, remember=False),
+        )
 
-    def open_path(self, path: str, on_loaded: Callable[[], None] | None = None, landmarks: str | None = None,
-                  remember: bool = True) -> None:
+    def open_path(
+        self,
+        path: str,
+        on_loaded: Callable[[], None] | None = None,
+        landmarks: str | None = None,
+        remember: bool = True,
+    ) -> None:
         """Discover the series under ``path`` in a worker, ask which one if several, then load it.
 
         ``landmarks``: a landmarks or session file to open on the scan instead of offering its
@@ -141,16 +156,23 @@ class LoadingController(QObject):
             self.window.end_progress("Loading cancelled.")
             return
         if not series:
-            self._failed(LoadError(path, "holds no CT or CBCT image series", "choose the folder of the scan's DICOM files"))
+            self._failed(
+                LoadError(path, "holds no CT or CBCT image series", "choose the folder of the scan's DICOM files")
+            )
             return
         if len(series) == 1 or self.pick_largest_series:
             self._load_series(path, max(series, key=lambda info: info.n_slices).uid, on_loaded, landmarks, remember)
             return
         self.window.end_progress(f"{len(series)} series found: choose one.")
         picker = SeriesPicker(series, path, self.window)
-        picker.setAttribute(Qt.WA_DeleteOnClose)
-        picker.accepted.connect(lambda: picker.chosen() is not None
-                                and self._load_series(path, picker.chosen().uid, on_loaded, landmarks, remember))
+        picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def load_chosen() -> None:
+            chosen = picker.chosen()
+            if chosen is not None:
+                self._load_series(path, chosen.uid, on_loaded, landmarks, remember)
+
+        picker.accepted.connect(load_chosen)
         picker.open()
 
     def _load_series(self, path: str, uid: str, on_loaded, landmarks, remember) -> None:
@@ -164,8 +186,9 @@ class LoadingController(QObject):
 
         self.window.begin_progress(f"Loading {path}…")
         self._task = self.window.tasks.run(
-            work, "Loading the scan",
-            lambda loaded: self._loaded(path, *loaded, on_loaded, landmarks, remember),
+            work,
+            "Loading the scan",
+            lambda loaded: self._loaded(path, loaded[0], loaded[1], on_loaded, landmarks, remember),
             self._failed,
             lambda done, total: self.window.progress_step("load", done, total),
         )

@@ -5,6 +5,7 @@ Slicer's Widget role. The case on screen is one :class:`~cbct_osteo.gui.state.Ca
 analysis, report, sessions) acting on that state. The window itself only connects them and
 refreshes the views when the landmarks change. It never computes a measurement.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,8 +14,20 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cbct_osteo import __version__
 from cbct_osteo.gui import workflow
@@ -54,6 +67,13 @@ class MainWindow(QMainWindow):
     errorShown = Signal(str)
     loadProgress = Signal(str, int, int)  # stage ("discover", "load" or "report"), done, total
 
+    # set by menus.build_menus (called from __init__)
+    recent_menu: QMenu
+    undo_action: QAction
+    redo_action: QAction
+    help_action: QAction
+    layout_actions: dict[str, QAction]
+
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.setWindowTitle("cbct-osteo")
@@ -79,7 +99,9 @@ class MainWindow(QMainWindow):
         self.refresh_recent_menu()
         self.set_layout("2x2")
         self._keys = KeysToViewUnderCursor(self.views.plane_views, self)
-        QApplication.instance().installEventFilter(self._keys)
+        app = QApplication.instance()
+        assert app is not None  # a MainWindow is a widget: it needs the QApplication
+        app.installEventFilter(self._keys)
         self.resize(1500, 940)
         geometry = self.settings.value("geometry")
         if isinstance(geometry, QByteArray):
@@ -104,13 +126,17 @@ class MainWindow(QMainWindow):
         self.results_panel = ResultsPanel()
         self.docks: dict[str, QDockWidget] = {}
         for name, title, widget, area, width in (
-            ("workflow", "Guided workflow", self.workflow_panel, Qt.LeftDockWidgetArea, WORKFLOW_WIDTH),
-            ("results", "Results", self.results_panel, Qt.RightDockWidgetArea, RESULTS_WIDTH),
+            ("workflow", "Guided workflow", self.workflow_panel, Qt.DockWidgetArea.LeftDockWidgetArea, WORKFLOW_WIDTH),
+            ("results", "Results", self.results_panel, Qt.DockWidgetArea.RightDockWidgetArea, RESULTS_WIDTH),
         ):
             widget.setFixedWidth(width)
             dock = QDockWidget(title, self)
             dock.setObjectName(f"dock_{name}")
-            dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable | QDockWidget.DockWidgetClosable)
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable
+                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            )
             dock.setWidget(widget)
             self.addDockWidget(area, dock)
             self.docks[name] = dock
@@ -135,7 +161,9 @@ class MainWindow(QMainWindow):
 
     def _build_status(self) -> None:
         self.readout = QLabel("")
-        self.readout.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # long text never widens the window
+        self.readout.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )  # long text never widens the window
         self.statusBar().addWidget(self.readout, 1)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(200)
@@ -202,15 +230,17 @@ class MainWindow(QMainWindow):
     def model(self):
         return None if self.state is None else self.state.model
 
-    def show_volume(self, volume: Volume, source: str = "", start: DisplayStart | None = None,
-                    landmarks: str | None = None) -> None:
+    def show_volume(
+        self, volume: Volume, source: str = "", start: DisplayStart | None = None, landmarks: str | None = None
+    ) -> None:
         """Put ``volume`` on screen with fresh landmarks; then open ``landmarks`` or offer this scan's autosave."""
         start = start or DisplayStart.of(volume, self.loading.presets)
         if self.state is not None:
             self.state.model.unsubscribe(self._model_changed)
         self.volume = volume
-        self.state = CaseState.new(volume.meta.series_uid, start.fingerprint, source,
-                                   ViewSettings(layout=self.views.layout_name))
+        self.state = CaseState.new(
+            volume.meta.series_uid, start.fingerprint, source, ViewSettings(layout=self.views.layout_name)
+        )
         title = volume.meta.series_description or Path(source).name or "scan"
         self.setWindowTitle(f"cbct-osteo – {title}")
         self.value_range = start.value_range
@@ -231,12 +261,14 @@ class MainWindow(QMainWindow):
         self.session.case_opened(explicit=landmarks)
 
     def current_session(self) -> Session:
+        assert self.state is not None  # only asked while a case is shown
         for view in self.views.slice_views:
             self.state.view.slices[view.plane] = view.index
         return self.state.session()
 
     def apply_view_settings(self) -> None:
         """Show the state's view settings (after a session was restored)."""
+        assert self.state is not None  # called right after a session was restored into the state
         view = self.state.view
         self.set_window_level(view.window, view.level, view.window_name or "window from the session")
         for slice_view in self.views.slice_views:
@@ -254,6 +286,7 @@ class MainWindow(QMainWindow):
         self.placing.activate_step(step or workflow.next_open_step(self.state.landmarks))
 
     def _model_changed(self, event: Any = None, autosave: bool = True) -> None:
+        assert self.state is not None  # the model that notifies belongs to the state
         landmarks = self.state.landmarks
         self.workflow_panel.update_status(landmarks)
         issues = validate_landmarks(landmarks, self.volume)
@@ -282,10 +315,12 @@ class MainWindow(QMainWindow):
     def _markers(self) -> list[Marker]:
         if self.state is None:
             return []
-        markers = [Marker(key, tuple(xyz), colour, label, roi, shape)
-                   for key, xyz, colour, label, roi, shape in workflow.markers_for(self.state.landmarks)]
+        markers = [
+            Marker(key, tuple(xyz), colour, label, roi, shape)
+            for key, xyz, colour, label, roi, shape in workflow.markers_for(self.state.landmarks)
+        ]
         for i, xyz in enumerate(self.state.landmarks.arch_points):
-            markers.append(Marker(("arch", str(i)), tuple(xyz), workflow.KIND_COLOURS["arch"], ""))
+            markers.append(Marker(("arch", str(i)), (xyz[0], xyz[1], xyz[2]), workflow.KIND_COLOURS["arch"], ""))
         return markers
 
     # ================================================================= display
@@ -318,7 +353,7 @@ class MainWindow(QMainWindow):
     # ================================================================= dialogs
     def show_preferences(self) -> PreferencesDialog:
         dialog = PreferencesDialog(self.settings, self)
-        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 
@@ -326,22 +361,28 @@ class MainWindow(QMainWindow):
         if self.volume is None:
             return None
         dialog = ScanInfoDialog(self.volume, self)
-        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
 
     def show_shortcuts(self) -> QMessageBox:
-        box = QMessageBox(QMessageBox.Information, "Help and keyboard shortcuts",
-                          "<p>The user guide (docs/user-guide.md) explains every step. Keys:</p>" + shortcuts_text(),
-                          QMessageBox.Ok, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Help and keyboard shortcuts",
+            "<p>The user guide (docs/user-guide.md) explains every step. Keys:</p>" + shortcuts_text(),
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
         box.setObjectName("helpDialog")
-        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         return box
 
     def show_about(self) -> None:
-        box = QMessageBox(QMessageBox.NoIcon, f"About cbct-osteo {__version__}", ABOUT_TEXT, QMessageBox.Ok, self)
-        box.setAttribute(Qt.WA_DeleteOnClose)
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon, f"About cbct-osteo {__version__}", ABOUT_TEXT, QMessageBox.StandardButton.Ok, self
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
     # ================================================================= screenshots, files, closing
@@ -358,17 +399,19 @@ class MainWindow(QMainWindow):
             painter.end()
         return pixmap
 
-    def dragEnterEvent(self, event) -> None:  # noqa: N802
+    def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:  # noqa: N802
+    def dropEvent(self, event) -> None:
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
             self.loading.open_path(urls[0])
 
-    def closeEvent(self, event) -> None:  # noqa: N802
-        QApplication.instance().removeEventFilter(self._keys)
+    def closeEvent(self, event) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._keys)
         self.loading.cancel()
         self.settings.setValue("geometry", self.saveGeometry())
         self.tasks.wait(5000)

@@ -4,10 +4,10 @@ It mirrors the landmark model and only emits what the user asked for; the contro
 work. The steps are generated from the index catalogue, so it hard-codes no index. The results
 panel is :mod:`cbct_osteo.gui.results_panel`.
 """
+
 from __future__ import annotations
 
-
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,6 +31,7 @@ from cbct_osteo.io.landmarks_file import DEFAULT_ROI_SIZE_MM, ROI_SHAPES, Landma
 #: The trabecular ROI side the spin box offers (mm); INDICES.md: default 5 x 5 mm, adjustable.
 ROI_SIZE_STEPS_MM = (2.0, 10.0, 0.5)
 
+
 class WorkflowPanel(QWidget):
     """Steps with done marks, the active step's instruction, sketch and helper buttons."""
 
@@ -52,7 +53,7 @@ class WorkflowPanel(QWidget):
         self.list = QListWidget(self)
         self.list.setToolTip("Guided steps; click one to place (or re-place) its landmark. Any order works.")
         # Clicking a step must not take the keyboard: PgUp/PgDn/arrows stay with the views.
-        self.list.setFocusPolicy(Qt.NoFocus)
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for step in self._steps:
             self.list.addItem(QListWidgetItem(workflow.StepStatus(step, False).title))
         self.list.currentRowChanged.connect(self._row_changed)
@@ -62,14 +63,14 @@ class WorkflowPanel(QWidget):
         self.summary = QLabel("Open a scan to start.")
         self.summary.setWordWrap(True)
         self.summary.setFixedHeight(self.summary.fontMetrics().lineSpacing() * 3 + 4)
-        self.summary.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.summary)
         self.checks = QLabel("")
         self.checks.setObjectName("checksLabel")
         self.checks.setWordWrap(True)
         self.checks.setStyleSheet("color: #c0392b;")
         self.checks.setFixedHeight(self.checks.fontMetrics().lineSpacing() * 4 + 4)
-        self.checks.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.checks.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.checks)
         self.instruction = QLabel("")
         self.instruction.setWordWrap(True)
@@ -78,10 +79,10 @@ class WorkflowPanel(QWidget):
         self.instruction.setFont(font)
         # Fixed heights below the list: a long instruction never moves the list or the views.
         self.instruction.setFixedHeight(self.instruction.fontMetrics().lineSpacing() * 6 + 4)
-        self.instruction.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.instruction.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.instruction)
         self.sketch = QLabel()
-        self.sketch.setAlignment(Qt.AlignCenter)
+        self.sketch.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.sketch.setFixedHeight(154)
         layout.addWidget(self.sketch)
         buttons = QHBoxLayout()
@@ -92,10 +93,10 @@ class WorkflowPanel(QWidget):
         self.clear_arch.clicked.connect(self.clearArchRequested)
         self.jump = QPushButton("Jump to foramen")
         self.jump.setToolTip("Show the cross-section through this side's mental foramen")
-        self.jump.clicked.connect(lambda: self._active and self.jumpToForamenRequested.emit(self._active.side or ""))
+        self.jump.clicked.connect(lambda: self._emit_for_active_side(self.jumpToForamenRequested))
         self.accept = QPushButton("Accept edge proposal")
         self.accept.setToolTip("Move both cortex margins to the edges found along the measurement line")
-        self.accept.clicked.connect(lambda: self._active and self.acceptProposalRequested.emit(self._active.side or ""))
+        self.accept.clicked.connect(lambda: self._emit_for_active_side(self.acceptProposalRequested))
         self.grade = QComboBox()
         self.grade.addItems(["(not graded)", *CTCI_GRADES])
         self.grade.setToolTip("C1: even, sharp endosteal margin; C2: semilunar defects; C3: clearly porous cortex")
@@ -213,6 +214,11 @@ class WorkflowPanel(QWidget):
         self.jump.setVisible(step is not None and step.view == "cross-section")
         self.accept.setVisible(step is not None and step.kind in ("border_outer", "border_inner"))
         self.grade.setVisible(what == "grade")
+
+    def _emit_for_active_side(self, signal: SignalInstance) -> None:
+        """Emit ``signal`` with the active step's side ("" for a step without one); nothing without a step."""
+        if self._active is not None:
+            signal.emit(self._active.side or "")
 
     def update_status(self, landmarks: LandmarkSet) -> None:
         """Refresh done marks, the grade box and the 'still missing' summary from ``landmarks``."""

@@ -6,9 +6,11 @@ clearing the arch) ask first and stay undoable. The step flow never skips a step
 moves on before the step is really done: the foramen centre clicked on the panoramic is only
 a first estimate, the step advances once it is centred on the cross-section.
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
@@ -24,16 +26,23 @@ if TYPE_CHECKING:
     from cbct_osteo.measure.landmark_model import LandmarkModel
 
 
-def confirm(parent, title: str, text: str, action: str, on_yes: Callable[[], None], name: str = "confirmDialog") -> QMessageBox:
+def confirm(
+    parent, title: str, text: str, action: str, on_yes: Callable[[], None], name: str = "confirmDialog"
+) -> QMessageBox:
     """A non-blocking "are you sure" with a named action button; Esc and Cancel do nothing."""
-    box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.NoButton, parent)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.NoButton, parent)
     box.setObjectName(name)
-    go = box.addButton(action, QMessageBox.AcceptRole)
-    cancel = box.addButton(QMessageBox.Cancel)
+    go = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)
-    box.setAttribute(Qt.WA_DeleteOnClose)
-    box.finished.connect(lambda _r: box.clickedButton() is go and on_yes())
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def finished(_result: int) -> None:
+        if box.clickedButton() is go:
+            on_yes()
+
+    box.finished.connect(finished)
     box.open()
     return box
 
@@ -41,16 +50,16 @@ def confirm(parent, title: str, text: str, action: str, on_yes: Callable[[], Non
 class PlacingController(QObject):
     """Turns what the user does on the views and the workflow panel into landmark model calls."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self._drag_group_open = False
 
     @property
-    def model(self) -> "LandmarkModel | None":
+    def model(self) -> LandmarkModel | None:
         return None if self.window.state is None else self.window.state.model
 
-    def edit(self, change: Callable[["LandmarkModel"], None]) -> None:
+    def edit(self, change: Callable[[LandmarkModel], None]) -> None:
         if self.model is not None:
             change(self.model)
 
@@ -66,7 +75,7 @@ class PlacingController(QObject):
         if view in w.views.slice_views:
             w.set_crosshair(xyz)
         if view is w.views.panoramic_view and w.reformat.arch is not None:
-            w.reformat.set_cross_position(w.reformat.arch.closest_arc_position(xyz), centre_z=float(xyz[2]))
+            w.reformat.set_cross_position(float(w.reformat.arch.closest_arc_position(xyz)), centre_z=float(xyz[2]))
         if step is None or self.model is None:
             return
         if step.what == "arch" and view is w.views.axial:
@@ -84,7 +93,8 @@ class PlacingController(QObject):
         to it and the step stays active, so the next click (on the cross-section) centres it.
         Any other placement moves on to the next open step (grades included).
         """
-        point = tuple(float(v) for v in xyz)
+        assert self.model is not None and step.side is not None  # view_clicked places only with a case, on a side
+        point = (float(xyz[0]), float(xyz[1]), float(xyz[2]))
         if step.what == "roi":
             size_mm, shape = self.window.workflow_panel.roi_settings
             self.model.set_roi(step.side, centre=point, size_mm=size_mm, shape=shape)
@@ -92,7 +102,9 @@ class PlacingController(QObject):
             self.model.set_point(step.side, step.kind, point)
         if step.kind == "foramen_centre" and not on_cross_section:
             self.window.reformat.jump_to_foramen(step.side)
-            self.window.statusBar().showMessage("Now click the foramen's centre on the cross-section to refine it.", 8000)
+            self.window.statusBar().showMessage(
+                "Now click the foramen's centre on the cross-section to refine it.", 8000
+            )
             return
         self.activate_step(workflow.next_open_step(self.model.landmarks, step) or step)
 
@@ -102,7 +114,7 @@ class PlacingController(QObject):
         if not self._drag_group_open:
             self.model.begin_group()
             self._drag_group_open = True
-        point = tuple(float(v) for v in xyz)
+        point = (float(xyz[0]), float(xyz[1]), float(xyz[2]))
         side, kind = key
         if side == "arch":
             arch = list(self.model.landmarks.arch_points)
@@ -118,10 +130,12 @@ class PlacingController(QObject):
             self.window.update_history_actions()
 
     def set_roi_geometry(self, side: str, size_mm: float, shape: str) -> None:
-        """Resize/reshape ``side``'s trabecular ROI (one undo step); without an ROI the values wait for its placement."""
-        if self.model is None or self.model.roi(side) is None:
+        """Resize/reshape ``side``'s trabecular ROI (one undo step).
+
+        Without an ROI the values wait for its placement."""
+        roi = None if self.model is None else self.model.roi(side)
+        if self.model is None or roi is None:
             return
-        roi = self.model.roi(side)
         if roi.size_mm == size_mm and roi.shape == shape:
             return
         self.model.set_roi(side, size_mm=size_mm, shape=shape)
@@ -146,9 +160,14 @@ class PlacingController(QObject):
             w.workflow_panel.update_status(self.model.landmarks)  # the grade / ROI controls show this side's
         if not w.views.shows(step.view if step.what != "grade" else "cross-section"):
             w.set_layout("2x2")  # only when the step's view is hidden: never re-arranged otherwise
-        if step.side and step.view == "cross-section" and self.model is not None:
-            if self.model.landmarks.point(step.side, "foramen_centre") is not None and w.reformat.shown_side() != step.side:
-                w.reformat.jump_to_foramen(step.side)
+        if (
+            step.side
+            and step.view == "cross-section"
+            and self.model is not None
+            and self.model.landmarks.point(step.side, "foramen_centre") is not None
+            and w.reformat.shown_side() != step.side
+        ):
+            w.reformat.jump_to_foramen(step.side)
 
     def advance(self, direction: int) -> None:
         all_steps = workflow.steps()
@@ -160,10 +179,15 @@ class PlacingController(QObject):
     def request_auto_arch(self) -> None:
         """Auto arch, after a confirmation when it would replace an arch that measurements depend on."""
         if self.model is not None and self.model.landmarks.arch_points and self.has_measurements():
-            confirm(self.window, "Replace the arch?",
-                    "A new automatic arch re-slices the panoramic and the cross-sections: the trabecular values "
-                    "and heights already measured will change. You can undo it (Ctrl+Z).", "Replace arch",
-                    self.auto_arch, name="confirmAutoArch")
+            confirm(
+                self.window,
+                "Replace the arch?",
+                "A new automatic arch re-slices the panoramic and the cross-sections: the trabecular values "
+                "and heights already measured will change. You can undo it (Ctrl+Z).",
+                "Replace arch",
+                self.auto_arch,
+                name="confirmAutoArch",
+            )
             return
         self.auto_arch()
 
@@ -182,18 +206,26 @@ class PlacingController(QObject):
 
         def done(arch: ArchCurve) -> None:
             self._replace_arch([tuple(map(float, p)) for p in arch.to_points()], "auto arch")
-            w.statusBar().showMessage("Arch estimated: check it on the axial slice and drag points to correct it.", 8000)
+            w.statusBar().showMessage(
+                "Arch estimated: check it on the axial slice and drag points to correct it.", 8000
+            )
 
         def not_found(exc: Exception) -> None:
             if not isinstance(exc, ValueError):
                 w.show_error_message("Estimating the arch failed", str(exc))
                 return
             w.statusBar().clearMessage()
-            w.show_error_message("No mandible found", f"No mandible found: {exc}. Place the arch by hand on an "
-                                 "axial slice through the mandibular body.")
+            w.show_error_message(
+                "No mandible found",
+                f"No mandible found: {exc}. Place the arch by hand on an axial slice through the mandibular body.",
+            )
 
-        w.tasks.run(lambda progress, cancel: estimate_arch(volume, n_points=PROPOSED_ARCH_POINTS),
-                    "Estimating the arch", done, on_error=not_found)
+        w.tasks.run(
+            lambda progress, cancel: estimate_arch(volume, n_points=PROPOSED_ARCH_POINTS),
+            "Estimating the arch",
+            done,
+            on_error=not_found,
+        )
 
     def _replace_arch(self, points: list, label: str) -> None:
         if self.model is None:
@@ -206,10 +238,15 @@ class PlacingController(QObject):
         if self.model is None or not self.model.landmarks.arch_points:
             return
         if self.has_measurements():
-            confirm(self.window, "Clear the arch?",
-                    "Without the arch there is no panoramic or cross-section, and the measured values and the "
-                    "screening are withdrawn until a new arch is placed. You can undo it (Ctrl+Z).", "Clear arch",
-                    self.clear_arch, name="confirmClearArch")
+            confirm(
+                self.window,
+                "Clear the arch?",
+                "Without the arch there is no panoramic or cross-section, and the measured values and the "
+                "screening are withdrawn until a new arch is placed. You can undo it (Ctrl+Z).",
+                "Clear arch",
+                self.clear_arch,
+                name="confirmClearArch",
+            )
             return
         self.clear_arch()
 
@@ -220,12 +257,15 @@ class PlacingController(QObject):
         """Move both cortex margins of ``side`` to the edge-detected positions of the last analysis."""
         result = self.window.analysis.last_result
         if result is None or side not in result.sides:
-            self.window.statusBar().showMessage("No edge proposal yet: place the foramen and both cortex margins first.", 6000)
+            self.window.statusBar().showMessage(
+                "No edge proposal yet: place the foramen and both cortex margins first.", 6000
+            )
             return
         refined = result.sides[side].refined_points
         if not refined:
             self.window.statusBar().showMessage("No edge proposal for this side.", 6000)
             return
+        assert self.model is not None  # an analysis result exists only for a shown case
         with self.model.group(f"accept edge proposal {side.capitalize()}"):
             for kind, xyz in refined.items():
                 self.model.set_point(side, kind, tuple(map(float, xyz)))

@@ -4,6 +4,7 @@ Qt's own PDF renderer (QtPdf) is not in PySide6-Essentials, so the report PDF th
 writes is rendered page by page with PDFium and drawn onto the printer. The same PDF is
 exported and printed, so paper and file never disagree.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,7 +43,7 @@ def paint_pdf(device: QPagedPaintDevice, pdf_path: str | Path, max_dpi: float = 
     try:
         if not painter.begin(device):
             raise PrintError(pdf_path, "cannot be printed: the printer could not be opened")
-        painter.setRenderHint(QPainter.SmoothPixmapTransform)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         target = QRectF(0, 0, device.width(), device.height())  # the paintable area in device pixels
         for number in range(count):
             if number:
@@ -66,4 +67,4 @@ def paint_pdf(device: QPagedPaintDevice, pdf_path: str | Path, max_dpi: float = 
 def _to_qimage(pil_image) -> QImage:
     rgb = pil_image.convert("RGB")
     data = rgb.tobytes()
-    return QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format_RGB888).copy()  # own the pixels
+    return QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888).copy()  # own the pixels

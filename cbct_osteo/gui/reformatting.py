@@ -4,6 +4,7 @@ The panoramic is rebuilt in a worker when the arch or its controls change (slab 
 focal-trough offset, band height); the cross-section is cheap and follows at once. Positions
 live in the view state (``cross_section_s_mm`` ...), so a session brings them back.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ import numpy as np
 
 from cbct_osteo.gui import workflow
 from cbct_osteo.io.landmarks_file import LandmarkSet
+from cbct_osteo.measure.geometry import MIN_ARCH_POINTS
 from cbct_osteo.reformat import ArchCurve, cross_section, panoramic
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ CROSS_MARKER_COLOUR = "#33b5ff"
 class ReformatController:
     """Owns the :class:`ArchCurve` built from the arch points and the two reformatted views."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.arch: ArchCurve | None = None
         self.panoramic_image = None
@@ -34,8 +36,9 @@ class ReformatController:
         views = window.views
         views.axial.extra_polylines = self.arch_polyline
         views.panoramic_view.extra_polylines = self.cross_marker_line
-        views.cross_view.stepped.connect(lambda step: self.set_cross_position(
-            self.view.cross_section_s_mm + step * self.view.arch_step_mm))
+        views.cross_view.stepped.connect(
+            lambda step: self.set_cross_position(self.view.cross_section_s_mm + step * self.view.arch_step_mm)
+        )
         for box in (views.slab, views.offset, views.height):
             box.valueChanged.connect(self.controls_changed)
 
@@ -51,8 +54,11 @@ class ReformatController:
     def show_controls(self) -> None:
         """Put the view state's slab/offset/height into the spin boxes (without rebuilding twice)."""
         views = self.window.views
-        for box, value in ((views.slab, self.view.slab_mm), (views.offset, self.view.arch_offset_mm),
-                           (views.height, self.view.panoramic_height_mm)):
+        for box, value in (
+            (views.slab, self.view.slab_mm),
+            (views.offset, self.view.arch_offset_mm),
+            (views.height, self.view.panoramic_height_mm),
+        ):
             box.blockSignals(True)
             box.setValue(value)
             box.blockSignals(False)
@@ -89,12 +95,14 @@ class ReformatController:
         w = self.window
         self._arch_key = key
         had_arch, self.arch = self.arch is not None, None
-        if len(landmarks.arch_points) >= workflow.MIN_ARCH_POINTS:
+        if len(landmarks.arch_points) >= MIN_ARCH_POINTS:
             try:
                 self.arch = ArchCurve.from_points(np.asarray(landmarks.arch_points, float))
             except ValueError as exc:
                 w.statusBar().showMessage(f"Arch: {exc}", 6000)
-        w.views.view3d.set_arch(None if self.arch is None else self.arch.point(np.linspace(0, self.arch.length_mm, 120)))
+        w.views.view3d.set_arch(
+            None if self.arch is None else self.arch.point(np.linspace(0, self.arch.length_mm, 120))
+        )
         if had_arch or self.arch is not None:
             w.surface.arch_changed()
         if self.arch is None or w.volume is None:
@@ -103,8 +111,9 @@ class ReformatController:
             w.views.cross_view.set_plane_image(None)
             w.views.view3d.set_plane(None)
             return
-        self.view.cross_section_s_mm = float(np.clip(self.view.cross_section_s_mm, 0.0, self.arch.length_mm)) \
-            or self.arch.length_mm / 2.0
+        self.view.cross_section_s_mm = (
+            float(np.clip(self.view.cross_section_s_mm, 0.0, self.arch.length_mm)) or self.arch.length_mm / 2.0
+        )
         self._rebuild_panoramic()
         self.set_cross_position(self.view.cross_section_s_mm)
 
@@ -122,8 +131,11 @@ class ReformatController:
         if view.panoramic_height_mm < abs(float(corners[1, 2] - corners[0, 2])):  # else: the whole (short) scan
             level = float(np.median(arch.to_points()[:, 2]))
             settings.update(height_mm=view.panoramic_height_mm, centre_z_mm=level - 5.0)
-        w.tasks.run(lambda progress, cancel: panoramic(volume, arch, **settings), "Panoramic",
-                    lambda image: self._panoramic_ready(key, arch, image))
+        w.tasks.run(
+            lambda progress, cancel: panoramic(volume, arch, **settings),
+            "Panoramic",
+            lambda image: self._panoramic_ready(key, arch, image),
+        )
 
     def _panoramic_ready(self, key: tuple, arch: ArchCurve, image) -> None:
         if arch is not self.arch or key != self._pano_key:
@@ -148,8 +160,14 @@ class ReformatController:
         view.cross_section_s_mm = float(np.clip(s_mm, 0.0, self.arch.length_mm))
         if centre_z is not None:
             view.cross_section_centre_z_mm = centre_z
-        image = cross_section(w.volume, self.arch, view.cross_section_s_mm, CROSS_SECTION_MM, CROSS_SECTION_MM,
-                              centre_z_mm=view.cross_section_centre_z_mm)
+        image = cross_section(
+            w.volume,
+            self.arch,
+            view.cross_section_s_mm,
+            CROSS_SECTION_MM,
+            CROSS_SECTION_MM,
+            centre_z_mm=view.cross_section_centre_z_mm,
+        )
         w.views.cross_view.set_plane_image(image, f"s = {view.cross_section_s_mm:.1f} / {self.arch.length_mm:.1f} mm")
         centre = image.pixel_to_patient(np.array([(image.shape[0] - 1) / 2.0, (image.shape[1] - 1) / 2.0]))
         w.views.view3d.set_plane(centre, image.col_step_xyz * image.shape[1], image.row_step_xyz * image.shape[0])
@@ -168,5 +186,5 @@ class ReformatController:
         if centre is None:
             w.statusBar().showMessage(f"Place the {side} foramen on the panoramic first.", 6000)
             return
-        self._show_cross(self.arch.closest_arc_position(np.asarray(centre)), centre_z=float(centre[2]) - 5.0)
+        self._show_cross(float(self.arch.closest_arc_position(np.asarray(centre))), centre_z=float(centre[2]) - 5.0)
         self._shown_side = side

@@ -6,39 +6,43 @@ CLI's are the same document. Export suggests the last folder a report went to, e
 user's Documents (never a hidden cache such as the demo's), names incomplete cases
 ``…_INCOMPLETE.pdf``, and afterwards offers "Open report" and "Show in folder".
 """
+
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QStandardPaths, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from cbct_osteo.errors import Cancelled, CbctOsteoError
 from cbct_osteo.gui.dialogs import report_options
 from cbct_osteo.gui.tasks import Task
-from cbct_osteo.errors import Cancelled, CbctOsteoError
 
 if TYPE_CHECKING:
+    from PySide6.QtPrintSupport import QPrinter
+
     from cbct_osteo.gui.main_window import MainWindow
 
 EXPORT_DIR_KEY = "exportDir"
 
 
 def documents_folder() -> str:
-    return QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation) or str(Path.home())
+    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
 
 
 class ReportController(QObject):
     """File > Export report, File > Print report."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.task: Task | None = None
-        self._printer = None
+        self._printer: QPrinter | None = None
 
     def export_folder(self) -> str:
         """The folder a report last went to (if it still exists), else Documents."""
@@ -50,6 +54,7 @@ class ReportController(QObject):
         from cbct_osteo.report.header import default_report_name
 
         w = self.window
+        assert w.state is not None and w.volume is not None  # a report is offered for the case on screen
         suffix = INCOMPLETE_SUFFIX if missing_steps(w.state.landmarks) else ".pdf"
         anonymise = bool(report_options(w.settings)["anonymise"])
         return Path(self.export_folder()) / default_report_name(w.volume.meta, anonymise=anonymise, suffix=suffix)
@@ -63,7 +68,7 @@ class ReportController(QObject):
         if name:
             self.write(name, self.show_written)
 
-    def write(self, path: str, on_written: Callable[[Path], None] | None = None) -> Task | None:
+    def write(self, path: str, on_written: Callable[[Path], object] | None = None) -> Task | None:
         """Write the PDF report in a worker, with progress and Cancel in the status bar.
 
         The practice name, page size and anonymisation come from the Preferences; the cortical
@@ -99,21 +104,27 @@ class ReportController(QObject):
             self.task = None
 
         w.begin_progress(f"Writing {path}…")
-        self.task = w.tasks.run(work, "Report", written, failed,
-                                lambda done, total: w.progress_step("report", done, total), finished)
+        self.task = w.tasks.run(
+            work, "Report", written, failed, lambda done, total: w.progress_step("report", done, total), finished
+        )
         return self.task
 
     def show_written(self, path: Path) -> QMessageBox:
         """Where the report went, with "Open report" and "Show in folder"."""
         w = self.window
         w.remember_export_folder(path)
-        box = QMessageBox(QMessageBox.Information, "Report written", f"The report was written to\n{path}",
-                          QMessageBox.NoButton, w)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Report written",
+            f"The report was written to\n{path}",
+            QMessageBox.StandardButton.NoButton,
+            w,
+        )
         box.setObjectName("reportWritten")
-        open_report = box.addButton("Open report", QMessageBox.AcceptRole)
-        show_folder = box.addButton("Show in folder", QMessageBox.ActionRole)
-        box.addButton(QMessageBox.Close)
-        box.setAttribute(Qt.WA_DeleteOnClose)
+        open_report = box.addButton("Open report", QMessageBox.ButtonRole.AcceptRole)
+        show_folder = box.addButton("Show in folder", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def clicked(button) -> None:
             if button is open_report:
@@ -148,12 +159,12 @@ class ReportController(QObject):
         from PySide6.QtGui import QPageSize
         from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 
-        printer = QPrinter(QPrinter.HighResolution)
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         page = report_options(self.window.settings)["page_size"]
-        printer.setPageSize(QPageSize(QPageSize.Letter if page == "Letter" else QPageSize.A4))
+        printer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter if page == "Letter" else QPageSize.PageSizeId.A4))
         preview = QPrintPreviewDialog(printer, self.window)
         preview.setObjectName("printPreview")
-        preview.setAttribute(Qt.WA_DeleteOnClose)
+        preview.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._printer = printer  # the dialog does not own its printer: keep it alive while it is open
         preview.paintRequested.connect(lambda device: self._paint(device, pdf_path))
         preview.destroyed.connect(lambda *_: shutil.rmtree(pdf_path.parent, ignore_errors=True))

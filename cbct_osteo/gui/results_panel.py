@@ -4,6 +4,7 @@ It mirrors the latest analysis (owned by :class:`~cbct_osteo.gui.analysis.Analys
 and only emits what the user asked for. Rows come from the index catalogue; the side order
 (Right | Left) and the category words match the report.
 """
+
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
@@ -49,8 +50,11 @@ class ResultsPanel(QWidget):
 
     HEADERS = ["Index", "Right", "Left", "Both", "Category"]
     #: Short category words for the narrow column (the full message is in the tooltip).
-    CATEGORY_WORDS = {"no validated cutoff": "no cutoff", "definition pending verification": "pending",
-                      "not computable": "incomplete"}
+    CATEGORY_WORDS = {
+        "no validated cutoff": "no cutoff",
+        "definition pending verification": "pending",
+        "not computable": "incomplete",
+    }
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,37 +68,43 @@ class ResultsPanel(QWidget):
         method.addWidget(QLabel("Cortical margins (W, S, I):"))
         self.refine = QComboBox(self)
         self.refine.addItems(["edge-refined", "as placed"])
-        self.refine.setToolTip("edge-refined: W is measured between the edges found along the measurement line (drawn "
-                               "dashed on the cross-section); as placed: between your two markers")
+        self.refine.setToolTip(
+            "edge-refined: W is measured between the edges found along the measurement line (drawn "
+            "dashed on the cross-section); as placed: between your two markers"
+        )
         self.refine.currentIndexChanged.connect(lambda i: self.refineChanged.emit(i == 0))
         method.addWidget(self.refine, stretch=1)
         layout.addLayout(method)
         self.table = QTableWidget(len(self._entries), len(self.HEADERS), self)
         self.table.setHorizontalHeaderLabels(self.HEADERS)
-        self.table.horizontalHeaderItem(3).setToolTip("Mean of both sides (grades: the more advanced side)")
-        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        mean_header = self.table.horizontalHeaderItem(3)
+        assert mean_header is not None  # set by setHorizontalHeaderLabels just above
+        mean_header.setToolTip("Mean of both sides (grades: the more advanced side)")
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setWordWrap(False)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for row, entry in enumerate(self._entries):
             item = QTableWidgetItem(entry.id.replace("_", " "))
             item.setToolTip(f"{entry.name} ({entry.unit})\nStatus: {entry.status}\n" + "\n".join(entry.citations))
             self.table.setItem(row, 0, item)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         rows_height = self.table.verticalHeader().defaultSectionSize() * len(self._entries)
-        self.table.setFixedHeight(rows_height + self.table.horizontalHeader().sizeHint().height() + 4)  # every row shown
+        self.table.setFixedHeight(
+            rows_height + self.table.horizontalHeader().sizeHint().height() + 4
+        )  # every row shown
         layout.addWidget(self.table)
         layout.addWidget(QLabel("⚠ uncertain · n/m not measurable · hover a value for why"))
         self.screening = QLabel("")
         self.screening.setWordWrap(True)
-        self.screening.setTextFormat(Qt.RichText)
-        self.screening.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.screening.setTextFormat(Qt.TextFormat.RichText)
+        self.screening.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         screening_scroll = QScrollArea(self)
         screening_scroll.setWidgetResizable(True)
-        screening_scroll.setFrameShape(QScrollArea.NoFrame)
+        screening_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         screening_scroll.setWidget(self.screening)
         screening_scroll.setMinimumHeight(90)
         layout.addWidget(screening_scroll, stretch=1)
@@ -146,7 +156,9 @@ class ResultsPanel(QWidget):
             cells.append(both)
             category = mean.category if mean is not None else "not computable"
             cutoff = cutoff_text(entry, with_status=False)
-            tip = "\n".join(t for t in (mean.message if mean is not None else "", f"Cutoff: {cutoff}" if cutoff else "") if t)
+            tip = "\n".join(
+                t for t in (mean.message if mean is not None else "", f"Cutoff: {cutoff}" if cutoff else "") if t
+            )
             cells.append((self.CATEGORY_WORDS.get(category, category), tip))
             for col, (text, tip) in enumerate(cells, start=1):
                 item = QTableWidgetItem(text)
@@ -161,19 +173,25 @@ class ResultsPanel(QWidget):
 
 def screening_html(screening) -> str:
     """The finding first (result, what it rests on, what to do), then the caveats under "Limits"."""
-    from cbct_osteo.indices.scoring import CASTRO_PENDING_TEXT, DISCLAIMER
+    from cbct_osteo.indices.catalogue import DISCLAIMER
+    from cbct_osteo.indices.scoring import CASTRO_PENDING_TEXT
 
     finding = screening.explanation
     caveats = []
-    for caveat in (f"{CASTRO_PENDING_TEXT}; the screening uses {screening.primary_index} instead.", DISCLAIMER,
-                   "The cutoffs were derived mostly in postmenopausal women; this patient is recorded as male."):
+    for caveat in (
+        f"{CASTRO_PENDING_TEXT}; the screening uses {screening.primary_index} instead.",
+        DISCLAIMER,
+        "The cutoffs were derived mostly in postmenopausal women; this patient is recorded as male.",
+    ):
         if caveat in finding:
             finding = finding.replace(caveat, "").strip()
             caveats.append(caveat)
     limits = "".join(f"<li>{escape(c)}</li>" for c in caveats)
-    return (f"<p><b>Screening: {escape(screening.result)}</b></p><p>{escape(plain_words(finding))}</p>"
-            f"<p><i>{escape(plain_words(screening.recommendation))}</i></p>"
-            + (f"<p style='color:#666'>Limits:</p><ul style='color:#666'>{limits}</ul>" if limits else ""))
+    return (
+        f"<p><b>Screening: {escape(screening.result)}</b></p><p>{escape(plain_words(finding))}</p>"
+        f"<p><i>{escape(plain_words(screening.recommendation))}</i></p>"
+        + (f"<p style='color:#666'>Limits:</p><ul style='color:#666'>{limits}</ul>" if limits else "")
+    )
 
 
 def plain_words(text: str) -> str:
@@ -185,8 +203,11 @@ def plain_words(text: str) -> str:
 
 #: The landmark ids the analysis' messages use, in the workflow's words.
 PLAIN_LANDMARKS = {
-    "foramen_centre": "foramen centre", "foramen_superior": "foramen upper margin",
-    "foramen_inferior": "foramen lower margin", "border_outer": "outer border", "border_inner": "inner (endosteal) margin",
+    "foramen_centre": "foramen centre",
+    "foramen_superior": "foramen upper margin",
+    "foramen_inferior": "foramen lower margin",
+    "border_outer": "outer border",
+    "border_inner": "inner (endosteal) margin",
     "trab_roi": "trabecular ROI",
 }
 

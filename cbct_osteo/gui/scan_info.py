@@ -4,12 +4,23 @@ Both show :func:`cbct_osteo.io.scan_warnings.scan_warnings` (interpolated or mis
 tilt, oblique stacks, coarse slices, non-square pixels, uncalibrated gray values); the dialog
 adds the series' key DICOM tags. The banner is shown once per opened scan.
 """
+
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from cbct_osteo.io.scan_warnings import ScanWarning, scan_warnings
 from cbct_osteo.volume import Volume
@@ -21,12 +32,16 @@ def key_tags(volume: Volume) -> list[tuple[str, str]]:
     z, y, x = volume.spacing
     units = "Hounsfield units (calibrated)" if meta.units == "HU" else f"{meta.units} (not calibrated)"
     rows = [
-        ("Modality", meta.modality), ("Manufacturer / model", " ".join(p for p in (meta.manufacturer, meta.model) if p)),
+        ("Modality", meta.modality),
+        ("Manufacturer / model", " ".join(p for p in (meta.manufacturer, meta.model) if p)),
         ("Series", " ".join(p for p in (meta.series_number, meta.series_description) if p)),
-        ("Study date", meta.study_date), ("Size (slices × rows × columns)", " × ".join(str(n) for n in volume.shape)),
-        ("Voxel size z / y / x", f"{z:.3g} / {y:.3g} / {x:.3g} mm"), ("Gray values", units),
+        ("Study date", meta.study_date),
+        ("Size (slices × rows × columns)", " × ".join(str(n) for n in volume.shape)),
+        ("Voxel size z / y / x", f"{z:.3g} / {y:.3g} / {x:.3g} mm"),
+        ("Gray values", units),
         ("kVp / mA", " / ".join(f"{v:g}" for v in (meta.kvp, meta.tube_current_ma) if v is not None)),
-        ("Transfer syntax", meta.transfer_syntax), ("Series UID", meta.series_uid),
+        ("Transfer syntax", meta.transfer_syntax),
+        ("Series UID", meta.series_uid),
     ]
     return [(label, value or "not recorded") for label, value in rows]
 
@@ -44,7 +59,7 @@ class ScanBanner(QFrame):
         row.setContentsMargins(8, 3, 4, 3)
         self.text = QLabel()
         self.text.setWordWrap(True)
-        self.text.setTextFormat(Qt.RichText)
+        self.text.setTextFormat(Qt.TextFormat.RichText)
         row.addWidget(self.text, stretch=1)
         info = QPushButton("Scan info…")
         info.clicked.connect(self.infoRequested)
@@ -74,7 +89,7 @@ class ScanInfoDialog(QDialog):
         self.browser.setHtml(f"<table>{rows}</table><h4>Limitations of this scan</h4><ul>{listed}</ul>")
         layout = QVBoxLayout(self)
         layout.addWidget(self.browser)
-        buttons = QDialogButtonBox(QDialogButtonBox.Close, self)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(560, 420)

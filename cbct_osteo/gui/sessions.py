@@ -5,6 +5,7 @@ later" (the autosave stays untouched), "Discard" is an explicit button, and befo
 that was not restored is first overwritten it is copied to ``autosave/backups/`` (the newest
 :data:`MAX_BACKUPS` per scan are kept). File > Restore autosaved work brings the newest back.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -51,7 +52,7 @@ def back_up(autosave: Path) -> Path | None:
 class SessionController(QObject):
     """Autosave, restore, open/save session, export landmarks for the case on screen."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         #: An autosave from an earlier run exists and was not restored: back it up before overwriting it.
@@ -94,22 +95,28 @@ class SessionController(QObject):
 
     def _read_own(self, path: Path) -> Session:
         state = self.window.state
+        assert state is not None  # sessions are read for the case on screen
         session = read_session(path)
         session.check_belongs_to(state.series_uid, state.fingerprint, path)
         return session
 
     def _ask_restore(self, session: Session) -> QMessageBox:
-        box = QMessageBox(QMessageBox.Question, "Restore your work?",
-                          f"Landmarks you placed on this scan were autosaved ({session.saved_at or 'earlier'}).\n\n"
-                          "Restore them, or discard them and start again? (A copy is kept either way; "
-                          "Esc decides later: File > Restore autosaved work.)", QMessageBox.NoButton, self.window)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Restore your work?",
+            f"Landmarks you placed on this scan were autosaved ({session.saved_at or 'earlier'}).\n\n"
+            "Restore them, or discard them and start again? (A copy is kept either way; "
+            "Esc decides later: File > Restore autosaved work.)",
+            QMessageBox.StandardButton.NoButton,
+            self.window,
+        )
         box.setObjectName("restoreDialog")
-        restore = box.addButton("Restore", QMessageBox.AcceptRole)
-        discard = box.addButton("Discard", QMessageBox.DestructiveRole)
-        later = box.addButton("Decide later", QMessageBox.RejectRole)
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        later = box.addButton("Decide later", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(restore)
         box.setEscapeButton(later)
-        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def answered(_result: int) -> None:
             clicked = box.clickedButton()
@@ -148,6 +155,7 @@ class SessionController(QObject):
     def apply_session(self, session: Session) -> None:
         """Replace the landmarks and view settings with ``session``'s (the landmarks undoable as one step)."""
         window = self.window
+        assert window.state is not None  # a session is applied to the case on screen
         window.state.restore(session)
         window.apply_view_settings()
         window.statusBar().showMessage("Session restored.", 6000)
@@ -166,15 +174,21 @@ class SessionController(QObject):
         return True
 
     def choose_open(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self.window, "Open session or landmarks",
-                                              str(self.window.settings.value("lastDir", "")), "Sessions (*.json)")
+        name, _ = QFileDialog.getOpenFileName(
+            self.window,
+            "Open session or landmarks",
+            str(self.window.settings.value("lastDir", "")),
+            "Sessions (*.json)",
+        )
         if name:
             self.open_session(name)
 
     def choose_save(self) -> None:
         if self.window.state is None:
             return
-        name, _ = QFileDialog.getSaveFileName(self.window, "Save session as", self.window.export_folder(), "Sessions (*.json)")
+        name, _ = QFileDialog.getSaveFileName(
+            self.window, "Save session as", self.window.export_folder(), "Sessions (*.json)"
+        )
         if name:
             self.save_session(name)
 
@@ -198,6 +212,7 @@ class SessionController(QObject):
 
     def export_landmarks(self, path: str) -> Path | None:
         """File > Export landmarks: the landmarks file the CLI reads (``cbct-osteo report --landmarks``)."""
+        assert self.window.state is not None  # the menu action needs a case on screen
         try:
             written = write_landmarks(self.window.state.model.snapshot(), path)
         except (CbctOsteoError, OSError) as exc:

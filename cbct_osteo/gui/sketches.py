@@ -3,6 +3,7 @@
 Each sketch is a schematic of the view the step happens on, with the landmark to place drawn
 in its marker colour (see :data:`cbct_osteo.gui.workflow.KIND_COLOURS`) and the others grey.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,7 +24,7 @@ def sketch(kind: str, width: int = 240, height: int = 150, device_pixel_ratio: f
     pixmap.setDevicePixelRatio(device_pixel_ratio)
     pixmap.fill(BACKGROUND)
     painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     if kind == "arch":
         _arch(painter, width, height)
     elif kind == "foramen_centre":  # where to find it (panoramic) and what its centre is (cross-section)
@@ -41,14 +42,14 @@ def _caption(painter: QPainter, width: int, height: int, text: str) -> None:
     font = QFont(painter.font())
     font.setPointSizeF(8.0)
     painter.setFont(font)
-    painter.drawText(QRectF(4, height - 18, width - 8, 16), Qt.AlignLeft, text)
+    painter.drawText(QRectF(4, height - 18, width - 8, 16), Qt.AlignmentFlag.AlignLeft, text)
 
 
 def _arch(painter: QPainter, w: int, h: int) -> None:
     path = QPainterPath()
     path.moveTo(w * 0.15, h * 0.85)
     path.cubicTo(w * 0.15, h * 0.05, w * 0.85, h * 0.05, w * 0.85, h * 0.85)
-    painter.setPen(QPen(BONE, 16, Qt.SolidLine, Qt.RoundCap))
+    painter.setPen(QPen(BONE, 16, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
     painter.drawPath(path)
     painter.setPen(QPen(QColor(KIND_COLOURS["arch"]), 2))
     painter.setBrush(QBrush(QColor(KIND_COLOURS["arch"])))
@@ -59,7 +60,7 @@ def _arch(painter: QPainter, w: int, h: int) -> None:
 
 
 def _panoramic(painter: QPainter, w: int, h: int) -> None:
-    painter.setPen(Qt.NoPen)
+    painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(BONE)
     painter.drawRoundedRect(QRectF(w * 0.05, h * 0.35, w * 0.9, h * 0.45), 20, 20)
     painter.setBrush(CORTEX)
@@ -67,12 +68,12 @@ def _panoramic(painter: QPainter, w: int, h: int) -> None:
     painter.setBrush(QColor(245, 245, 240))
     for i in range(10):
         painter.drawRoundedRect(QRectF(w * (0.1 + i * 0.08), h * 0.1, w * 0.05, h * 0.3), 4, 4)
-    painter.setPen(QPen(GREY, 2, Qt.DashLine))
+    painter.setPen(QPen(GREY, 2, Qt.PenStyle.DashLine))
     painter.drawLine(QPointF(w * 0.05, h * 0.55), QPointF(w * 0.95, h * 0.55))
     colour = QColor(KIND_COLOURS["foramen_centre"])
     for x in (0.25, 0.75):
         painter.setPen(QPen(colour, 2))
-        painter.setBrush(Qt.NoBrush)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawEllipse(QPointF(w * x, h * 0.55), 7, 6)
         painter.drawLine(QPointF(w * x - 10, h * 0.55), QPointF(w * x + 10, h * 0.55))
     _caption(painter, w, h, "Panoramic")
@@ -89,9 +90,11 @@ def _cross_section(painter: QPainter, w: int, h: int, kind: str) -> None:
     painter.setBrush(BONE)
     painter.drawPath(body)
     cortex_top = bottom - h * 0.12
-    painter.setPen(Qt.NoPen)
+    painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(CORTEX)
-    painter.drawChord(QRectF(cx - w * 0.17, cortex_top - h * 0.1, w * 0.34, bottom - cortex_top + h * 0.1), 180 * 16, 180 * 16)
+    painter.drawChord(
+        QRectF(cx - w * 0.17, cortex_top - h * 0.1, w * 0.34, bottom - cortex_top + h * 0.1), 180 * 16, 180 * 16
+    )
     # The foramen as INDICES.md and the phantom define it: its centre where it opens through the
     # buccal cortex (the buccal side is on the right of the cross-section), not the canal inside.
     y_foramen = h * 0.42
@@ -99,14 +102,16 @@ def _cross_section(painter: QPainter, w: int, h: int, kind: str) -> None:
     foramen = QPointF(float(wall) - 2.0, y_foramen)
     radius = h * 0.06
     painter.setBrush(QColor(70, 60, 55))
-    painter.drawRoundedRect(QRectF(foramen.x() - w * 0.09, y_foramen - radius * 0.6, w * 0.09, radius * 1.2), 3, 3)  # the canal
+    painter.drawRoundedRect(
+        QRectF(foramen.x() - w * 0.09, y_foramen - radius * 0.6, w * 0.09, radius * 1.2), 3, 3
+    )  # the canal
     painter.drawEllipse(foramen, radius * 0.7, radius)  # the opening in the buccal plate
     if kind == "foramen_centre":
         painter.setPen(QPen(QColor(KIND_COLOURS["foramen_centre"]), 2.5))
         painter.drawLine(QPointF(foramen.x() - 8, y_foramen), QPointF(foramen.x() + 8, y_foramen))
         painter.drawLine(QPointF(foramen.x(), y_foramen - 8), QPointF(foramen.x(), y_foramen + 8))
     bottom_at = next(y for y in np.arange(bottom + 2, top, -0.5) if body.contains(QPointF(foramen.x(), float(y))))
-    painter.setPen(QPen(GREY, 1, Qt.DashLine))
+    painter.setPen(QPen(GREY, 1, Qt.PenStyle.DashLine))
     painter.drawLine(QPointF(foramen.x(), top), QPointF(foramen.x(), bottom + 6))
     points = {
         "foramen_superior": QPointF(foramen.x(), y_foramen - radius),
@@ -121,7 +126,7 @@ def _cross_section(painter: QPainter, w: int, h: int, kind: str) -> None:
         painter.drawLine(QPointF(p.x() - 9, p.y()), QPointF(p.x() + 9, p.y()))
     if kind == "trab_roi":
         painter.setPen(QPen(QColor(KIND_COLOURS["trab_roi"]), 2))
-        painter.setBrush(Qt.NoBrush)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(cx - h * 0.08, h * 0.52, h * 0.16, h * 0.12))
     captions = {
         "foramen_superior": "Cross-section: upper margin of the foramen",
@@ -159,7 +164,7 @@ def ctci_sketch(grade: str, width: int = 120, height: int = 80, device_pixel_rat
     pixmap.setDevicePixelRatio(device_pixel_ratio)
     pixmap.fill(BACKGROUND)
     painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     _inferior_cortex(painter, width, height, grade)  # the panel labels it with CTCI_DEFINITIONS[grade]
     painter.end()
     return pixmap
@@ -182,7 +187,7 @@ def _inferior_cortex(painter: QPainter, w: int, h: int, grade: str) -> None:
         bone.lineTo(QPointF(x, outer(x)))
     bone.lineTo(QPointF(right, h * 0.12))
     bone.closeSubpath()
-    painter.setPen(Qt.NoPen)
+    painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(TRABECULAR)
     painter.drawPath(bone)
     painter.setClipPath(bone)  # defects and residues stay inside the bone
@@ -202,7 +207,7 @@ def _inferior_cortex(painter: QPainter, w: int, h: int, grade: str) -> None:
     painter.drawPath(cortex)
     if grade == "C1":
         painter.setPen(QPen(QColor(255, 255, 255), 1.2))  # the sharp endosteal line
-        painter.setBrush(Qt.NoBrush)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPolyline([QPointF(x, outer(x) - thickness) for x in xs])
         return
 

@@ -4,6 +4,7 @@ Modelled on 3D Slicer's parameter node: the widgets and controllers read and wri
 and a session file is exactly :meth:`CaseState.session` (restored by :meth:`CaseState.restore`).
 Nothing here imports Qt, so a session's round trip is testable without a window.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
@@ -57,7 +58,7 @@ class ViewSettings:
         return document
 
     @classmethod
-    def from_json(cls, document: dict[str, Any], default: "ViewSettings | None" = None) -> "ViewSettings":
+    def from_json(cls, document: dict[str, Any], default: ViewSettings | None = None) -> ViewSettings:
         """Settings from a session's ``settings``; absent or malformed keys keep ``default``'s value."""
         base = default or cls()
         values: dict[str, Any] = {}
@@ -67,7 +68,9 @@ class ViewSettings:
             values[f.name] = _coerce(raw, current)
         if "active_step" in document:
             step = document.get("active_step")
-            values["active_step"] = (str(step[0]), str(step[1])) if isinstance(step, (list, tuple)) and len(step) == 2 else None
+            values["active_step"] = (
+                (str(step[0]), str(step[1])) if isinstance(step, (list, tuple)) and len(step) == 2 else None
+            )
         if values["layout"] not in LAYOUTS:
             values["layout"] = base.layout
         return cls(**values)
@@ -78,7 +81,9 @@ def _coerce(raw: Any, current: Any) -> Any:
     try:
         if isinstance(current, bool):
             return bool(raw)
-        if isinstance(current, float) or (current is None and isinstance(raw, (int, float)) and not isinstance(raw, bool)):
+        if isinstance(current, float) or (
+            current is None and isinstance(raw, (int, float)) and not isinstance(raw, bool)
+        ):
             return None if raw is None else float(raw)
         if isinstance(current, str):
             return str(raw)
@@ -100,7 +105,7 @@ class CaseState:
     source: str = ""
 
     @classmethod
-    def new(cls, series_uid: str, fingerprint: str, source: str = "", view: ViewSettings | None = None) -> "CaseState":
+    def new(cls, series_uid: str, fingerprint: str, source: str = "", view: ViewSettings | None = None) -> CaseState:
         landmarks = LandmarkSet(series_uid=series_uid, volume_fingerprint=fingerprint)
         return cls(LandmarkModel(landmarks), view or ViewSettings(), series_uid, fingerprint, source)
 
@@ -110,8 +115,13 @@ class CaseState:
 
     def session(self) -> Session:
         """The whole state as a session (landmarks + settings + scan identity)."""
-        return Session(landmarks=self.model.snapshot(), settings=self.view.to_json(), series_uid=self.series_uid,
-                       volume_fingerprint=self.fingerprint, source=self.source)
+        return Session(
+            landmarks=self.model.snapshot(),
+            settings=self.view.to_json(),
+            series_uid=self.series_uid,
+            volume_fingerprint=self.fingerprint,
+            source=self.source,
+        )
 
     def restore(self, session: Session) -> None:
         """Take ``session``'s landmarks (one undo step) and view settings; the scan identity stays this one's."""

@@ -5,6 +5,7 @@ cropped here to the located mandible (:func:`cbct_osteo.locate.cached_location`)
 shows the jaw at fine detail and never the spine or skull base; the threshold rule, the
 occlusal clip and the meshing are the report's own, so the screen and the printed 3D figure agree.
 """
+
 from __future__ import annotations
 
 from cbct_osteo.locate import bone_threshold, cached_location
@@ -20,8 +21,13 @@ def default_bone_threshold(volume: Volume) -> float:
     return bone_threshold(volume)
 
 
-def build_surface(volume: Volume, threshold: float, target_mm: float = SURFACE_MM,
-                  progress: Progress | None = None, cut_height_mm: float | None = None):
+def build_surface(
+    volume: Volume,
+    threshold: float,
+    target_mm: float = SURFACE_MM,
+    progress: Progress | None = None,
+    cut_height_mm: float | None = None,
+):
     """The surface of ``volume`` at ``threshold`` inside the located mandible's crop (whole volume when none).
 
     See :func:`cbct_osteo.report.surface.build_surface` for ``target_mm``, ``progress`` and ``cut_height_mm``.

@@ -3,6 +3,7 @@
 The bone threshold and the occlusal clip live in the view state, so a session restores them;
 the slider maps 0..1000 onto the scan's gray-value range.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -21,10 +22,11 @@ SLIDER_STEPS = 1000
 class SurfaceController:
     """Rebuilds the surface (debounced) when the threshold, the clip or the arch changes."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         views = window.views
-        self.timer = QTimer(window, singleShot=True, interval=400, timeout=self._start)
+        self.timer = QTimer(window, singleShot=True, interval=400)
+        self.timer.timeout.connect(self._start)
         self._generation = 0
         #: Height (mm along the volume's up) of the occlusal cut of the surface shown, None when not clipped.
         self.cut_mm: float | None = None
@@ -41,6 +43,7 @@ class SurfaceController:
 
     def show_controls(self) -> None:
         """The view state's threshold and clip on the slider and checkbox, without a rebuild each."""
+        assert self.window.state is not None  # controls show the case on screen
         views, view = self.window.views, self.window.state.view
         views.clip_checkbox.blockSignals(True)
         views.clip_checkbox.setChecked(view.clip)
@@ -73,6 +76,7 @@ class SurfaceController:
             return
         from cbct_osteo.gui.surface import build_surface, default_bone_threshold, occlusal_cut_height
 
+        assert w.state is not None  # a volume on screen has its case state
         volume, threshold = w.volume, w.state.view.threshold
         arch = w.reformat.arch
         arch_xyz = arch.sample(1.0) if arch is not None and w.state.view.clip else None
@@ -90,6 +94,7 @@ class SurfaceController:
         w = self.window
         if volume is not w.volume or generation != self._generation:  # a newer build is under way
             return
+        assert w.state is not None  # the volume is still the one on screen (checked above)
         first = w.state.view.threshold is None
         w.state.view.threshold = threshold
         self.cut_mm = cut
@@ -97,8 +102,12 @@ class SurfaceController:
             self.show_controls()
         count = polydata.GetNumberOfCells()
         clipped = "" if cut is None else ", clipped above the occlusal plane"
-        w.views.view3d.set_surface(polydata, f"Bone threshold {threshold:.0f}: {count:,} triangles{clipped}" if count else
-                                   f"Nothing above the bone threshold {threshold:.0f}: lower it with the slider")
+        w.views.view3d.set_surface(
+            polydata,
+            f"Bone threshold {threshold:.0f}: {count:,} triangles{clipped}"
+            if count
+            else f"Nothing above the bone threshold {threshold:.0f}: lower it with the slider",
+        )
         self.update_overlays()
 
     def update_overlays(self) -> None:

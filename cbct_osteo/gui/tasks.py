@@ -5,11 +5,14 @@ function ``fn(progress, cancel)`` on a QThreadPool; results, errors and progress
 the GUI thread as queued signals. ``cancel()`` is what the io layer's ``cancel`` callback
 polls, so Cancel stops a DICOM load between files.
 """
+
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
@@ -40,7 +43,7 @@ class Task(QObject):
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def start(self, pool: QThreadPool | None = None) -> "Task":
+    def start(self, pool: QThreadPool | None = None) -> Task:
         (pool or QThreadPool.globalInstance()).start(_Runner(self))
         return self
 
@@ -59,10 +62,8 @@ class Task(QObject):
     @staticmethod
     def _emit(signal, *args) -> None:
         """Emit unless the receiver side is gone (window closed while the task ran)."""
-        try:
+        with contextlib.suppress(RuntimeError):
             signal.emit(*args)
-        except RuntimeError:
-            pass
 
 
 class _Runner(QRunnable):
@@ -80,17 +81,22 @@ class TaskRunner(QObject):
     ``busy`` is what tests and the screenshot run wait on (``qtbot.waitUntil``), never a sleep.
     """
 
-    def __init__(self, on_error: Callable[[str, str], None], parent: QObject | None = None) -> None:
+    def __init__(self, on_error: Callable[[str, str], object], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self._tasks: set[Task] = set()
         self._on_error = on_error
 
-    def run(self, fn: Work, name: str, on_ok: Callable[[Any], None],
-            on_error: Callable[[Exception], None] | None = None,
-            on_progress: Callable[[int, int], None] | None = None,
-            on_finished: Callable[[], None] | None = None) -> Task:
+    def run(
+        self,
+        fn: Work,
+        name: str,
+        on_ok: Callable[[Any], None],
+        on_error: Callable[[Exception], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+    ) -> Task:
         task = Task(fn, name, self)  # a child: if the window goes, its tasks' results go nowhere
         task.succeeded.connect(on_ok)
         if on_finished is not None:

@@ -4,9 +4,11 @@ The only VTK render window of the program (2D views are QPainter). Screenshots o
 through :meth:`View3D.capture` (vtkWindowToImageFilter): ``QWidget.grab()`` cannot read an
 OpenGL surface.
 """
+
 from __future__ import annotations
 
 import numpy as np
+import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL backend)
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -18,7 +20,6 @@ from vtkmodules.vtkFiltersCore import vtkTubeFilter
 from vtkmodules.vtkFiltersSources import vtkLineSource, vtkPlaneSource, vtkSphereSource
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkWindowToImageFilter
-import vtkmodules.vtkRenderingOpenGL2  # noqa: F401  (registers the OpenGL backend)
 
 
 def _actor_for(algorithm, rgb: tuple[float, float, float]) -> vtkActor:
@@ -62,16 +63,17 @@ class View3D(QWidget):
         self._initialised = False
         # Scene edits come in bursts (a new case sets surface, arch, plane and markers at once);
         # one render after the burst, not one per edit: a software-GL render costs ~10 ms.
-        self._render_timer = QTimer(self, singleShot=True, interval=0, timeout=self.render)
+        self._render_timer = QTimer(self, singleShot=True, interval=0)
+        self._render_timer.timeout.connect(self.render)
         self.setToolTip("3D mandible: left-drag rotates, right-drag/wheel zooms, middle-drag pans")
 
-    def showEvent(self, event) -> None:  # noqa: N802
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._initialised:
             self.vtk_widget.Initialize()
             self._initialised = True
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    def closeEvent(self, event) -> None:
         self.vtk_widget.Finalize()
         super().closeEvent(event)
 
@@ -142,7 +144,9 @@ class View3D(QWidget):
             self._arch_actor = actor
         self.schedule_render()
 
-    def set_plane(self, centre: np.ndarray | None, u_axis: np.ndarray | None = None, v_axis: np.ndarray | None = None) -> None:
+    def set_plane(
+        self, centre: np.ndarray | None, u_axis: np.ndarray | None = None, v_axis: np.ndarray | None = None
+    ) -> None:
         """The current cross-section as a translucent rectangle spanned by ``u_axis``, ``v_axis`` (mm vectors)."""
         if self._plane_actor is not None:
             self.renderer.RemoveActor(self._plane_actor)
@@ -182,4 +186,4 @@ class View3D(QWidget):
         width, height, _ = image.GetDimensions()
         pixels = vtk_to_numpy(image.GetPointData().GetScalars()).reshape(height, width, 3)[::-1]
         pixels = np.ascontiguousarray(pixels)
-        return QImage(pixels.data, width, height, 3 * width, QImage.Format_RGB888).copy()
+        return QImage(pixels.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()

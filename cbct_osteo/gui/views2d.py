@@ -5,10 +5,12 @@ pixels and patient LPS mm, so the landmarks (stored in mm) are drawn on, and pic
 view by the same code. The views never change landmarks themselves: they emit what the user
 did in patient coordinates, and the main window turns that into model calls.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -96,7 +98,7 @@ class PlaneView(ImageCanvas):
             return [], np.zeros((0, 2))
         rc, dist = self.patient_to_rc(np.array([m.xyz for m in markers], float))
         keep = np.abs(dist) <= self.visible_mm
-        return [m for m, k in zip(markers, keep) if k], rc[keep]
+        return [m for m, k in zip(markers, keep, strict=True) if k], rc[keep]
 
     def _on_press(self, row: float, col: float) -> None:
         markers, rc = self._visible_markers()
@@ -135,9 +137,9 @@ class PlaneView(ImageCanvas):
         if not markers:
             return
         xy = transform.image_to_screen(rc)
-        for marker, (x, y) in zip(markers, xy):
-            colour = QColor(marker.colour)
-            painter.setPen(QPen(colour, 2))
+        for marker, (x, y) in zip(markers, xy, strict=True):
+            marker_colour = QColor(marker.colour)
+            painter.setPen(QPen(marker_colour, 2))
             if marker.roi_mm > 0:
                 half = marker.roi_mm / 2.0 * transform.px_per_mm
                 box = QRectF(x - half, y - half, 2 * half, 2 * half)
@@ -210,9 +212,11 @@ class SliceView(PlaneView):
         self.update()
 
     def rc_to_patient(self, rc: np.ndarray) -> np.ndarray:
+        assert self.volume is not None and self.plan is not None  # asked only while a slice is shown
         return self.volume.index_to_patient(self.plan.to_voxel(rc, self.index))
 
     def patient_to_rc(self, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        assert self.volume is not None and self.plan is not None  # asked only while a slice is shown
         rc, k = self.plan.from_voxel(self.volume.patient_to_index(xyz))
         return rc, (k - self.index) * self.volume.spacing[self.plan.slice_axis]
 
@@ -221,7 +225,7 @@ class SliceView(PlaneView):
             return
         rc, _ = self.patient_to_rc(self.crosshair)
         x, y = transform.image_to_screen(rc)
-        painter.setPen(QPen(QColor(0, 200, 255, 160), 1, Qt.DashLine))
+        painter.setPen(QPen(QColor(0, 200, 255, 160), 1, Qt.PenStyle.DashLine))
         painter.drawLine(QPointF(0, y), QPointF(self.width(), y))
         painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
 

@@ -4,6 +4,7 @@ The steps come from the index catalogue (:func:`cbct_osteo.indices.catalogue.gui
 adding an index that needs a new landmark adds its step here with no GUI change. A step is done
 when the landmark it places exists; the user may do them in any order and redo any of them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -108,10 +109,26 @@ def markers_for(landmarks: LandmarkSet) -> list[tuple[tuple[str, str], np.ndarra
     out = []
     for side, marks in landmarks.sides.items():
         for kind, xyz in marks.points.items():
-            out.append(((side, kind), np.asarray(xyz, float), KIND_COLOURS.get(kind, "#ffffff"), KIND_LABELS.get(kind, kind), 0.0, ""))
+            out.append(
+                (
+                    (side, kind),
+                    np.asarray(xyz, float),
+                    KIND_COLOURS.get(kind, "#ffffff"),
+                    KIND_LABELS.get(kind, kind),
+                    0.0,
+                    "",
+                )
+            )
         if marks.trab_roi is not None:
             roi = marks.trab_roi
-            out.append(((side, "trab_roi"), np.asarray(roi.centre, float), KIND_COLOURS["trab_roi"], "ROI", float(roi.size_mm), roi.shape))
+            out.append(
+                (
+                    (side, "trab_roi"),
+                    np.asarray(roi.centre, float),
+                    KIND_COLOURS["trab_roi"],
+                    "ROI",
+                    float(roi.size_mm),
+                    roi.shape,
+                )
+            )
     return out
-
-

@@ -1,4 +1,5 @@
 """GUI test fixtures: a small phantom on disk, an isolated data dir and settings, a main window."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,7 +17,9 @@ def phantom_dir(tmp_path_factory) -> Path:
     """A degraded phantom written as DICOM (with truth.json and landmarks.json), once per run."""
     from cbct_osteo.phantom import write_phantom
 
-    return Path(write_phantom(tmp_path_factory.mktemp("phantom"), shape=PHANTOM_SHAPE, voxel_mm=PHANTOM_VOXEL_MM, seed=3))
+    return Path(
+        write_phantom(tmp_path_factory.mktemp("phantom"), shape=PHANTOM_SHAPE, voxel_mm=PHANTOM_VOXEL_MM, seed=3)
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Waiting for the main window's background work, shared by the GUI tests."""
+
 from __future__ import annotations
 
 from pathlib import Path

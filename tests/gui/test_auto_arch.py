@@ -1,12 +1,14 @@
 """Auto arch: the located mandible's arch on a real head CT; on a skull without a mandibular body,
 a message with the reason and the arch step left open."""
+
 from __future__ import annotations
 
 import numpy as np
-from gui_helpers import WAIT_MS, open_case, settle
 
 from cbct_osteo.gui import workflow
 from cbct_osteo.reformat.proposal import propose
+
+from gui_helpers import WAIT_MS, open_case, settle
 
 
 def arch_step() -> workflow.LandmarkStep:

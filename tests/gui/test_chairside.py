@@ -1,6 +1,7 @@
 """Issue 16, driven as a dentist would: what is drawn is what is measured, nothing changes silently,
 the step flow never skips, keys go to the view under the cursor, the layout holds still, results read plainly.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -9,6 +10,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from cbct_osteo.io.landmarks_file import read_landmarks
+
 from gui_helpers import WAIT_MS, open_case, settle
 
 pytestmark = pytest.mark.gui
@@ -47,7 +49,9 @@ def test_measured_edges_are_drawn_and_as_placed_follows_the_marker(qtbot, case):
     result = window.analysis.last_result
     outer, inner = window.analysis.measured_lines()["right"]
     refined = result.sides["right"].refined_points
-    assert np.allclose(inner, refined["border_inner"]) and np.allclose(outer, refined["border_outer"])  # the refined edges
+    assert np.allclose(inner, refined["border_inner"]) and np.allclose(
+        outer, refined["border_outer"]
+    )  # the refined edges
     # dragging the endosteal marker 1.5 mm into the trabecular bone: edge refinement keeps W on the edge
     marker = np.asarray(window.model.point("right", "border_inner"))
     moved = marker + np.array([0.0, 0.0, 1.5])
@@ -56,13 +60,20 @@ def test_measured_edges_are_drawn_and_as_placed_follows_the_marker(qtbot, case):
     settle(qtbot, window)
     w_refined = window.analysis.last_result.sides["right"].measurements["W"].value
     drawn_inner = window.analysis.measured_lines()["right"][1]
-    assert abs(drawn_inner[2] - window.model.point("right", "border_inner")[2]) > 0.5  # the drawn edge is not the marker
+    assert (
+        abs(drawn_inner[2] - window.model.point("right", "border_inner")[2]) > 0.5
+    )  # the drawn edge is not the marker
     # "as placed": W is measured between the markers, and the drawn line ends on them
     panel = window.results_panel
     panel.refine.setCurrentIndex(panel.refine.findText("as placed"))
     assert window.state.view.refine is False
-    qtbot.waitUntil(lambda: window.analysis.last_result is not None
-                    and window.analysis.last_result.sides["right"].measurements["W"].method == "manual", timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: (
+            window.analysis.last_result is not None
+            and window.analysis.last_result.sides["right"].measurements["W"].method == "manual"
+        ),
+        timeout=WAIT_MS,
+    )
     settle(qtbot, window)
     w_placed = window.analysis.last_result.sides["right"].measurements["W"].value
     assert np.allclose(window.analysis.measured_lines()["right"][1], window.model.point("right", "border_inner"))
@@ -245,7 +256,13 @@ def test_category_is_next_to_the_value_and_visible_at_1280x800(qtbot, case):
     window = case
     table = window.results_panel.table
     headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
-    assert headers[:5] == ["Index", "Right", "Left", "Both", "Category"]  # the report's side order, category by the value
+    assert headers[:5] == [
+        "Index",
+        "Right",
+        "Left",
+        "Both",
+        "Category",
+    ]  # the report's side order, category by the value
     viewport = table.viewport().rect()
     for row in range(table.rowCount()):
         rect = table.visualRect(table.model().index(row, 4))
@@ -257,7 +274,7 @@ def test_category_is_next_to_the_value_and_visible_at_1280x800(qtbot, case):
     hexes = {"foramen_centre": FORAMEN_COLOUR, "trab_roi": ROI_COLOUR}
     for kind, rgb in hexes.items():
         assert KIND_COLOURS[kind] == "#{:02x}{:02x}{:02x}".format(*rgb)
-    assert MEASURED_COLOUR == "#{:02x}{:02x}{:02x}".format(*WIDTH_COLOUR)
+    assert "#{:02x}{:02x}{:02x}".format(*WIDTH_COLOUR) == MEASURED_COLOUR
     text = window.results_panel.screening.text()
     assert text.index("Screening:") < text.index("CTMI (mean")  # the finding first
     assert "pending verification" not in text or text.index("pending verification") > text.index("Limits")

@@ -1,4 +1,5 @@
 """The mouse logic as plain functions (no widget needed): window/level, zoom/pan, slice planes."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -3,6 +3,7 @@
 Real widgets under Xvfb (pytest-qt). Clicks go to the views at the screen positions of the
 phantom's true landmarks, so the indices shown must equal those the catalogue computes from truth.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from cbct_osteo.io.landmarks_file import read_landmarks
 from cbct_osteo.io.session_file import Session, write_session
+
 from gui_helpers import WAIT_MS, open_case, settle
 
 pytestmark = pytest.mark.gui
@@ -77,7 +79,9 @@ def test_guided_workflow_by_clicks_gives_the_catalogue_results(qtbot, make_windo
             assert got.value == pytest.approx(want.value, rel=0.05), (side, index_id)
         assert window.results_panel.cell_text(index_id, "Mean") not in ("", "–")
         category = expected.mean[index_id].category
-        assert window.results_panel.cell_text(index_id, "Category") == window.results_panel.CATEGORY_WORDS.get(category, category)
+        assert window.results_panel.cell_text(index_id, "Category") == window.results_panel.CATEGORY_WORDS.get(
+            category, category
+        )
     assert shown.screening.result == expected.screening.result
     assert window.results_panel.screening.text()
 
@@ -170,7 +174,9 @@ def test_screenshot_command_writes_a_real_image(phantom_dir, tmp_path, data_dir)
     out = tmp_path / "shot.png"
     result = subprocess.run(
         [sys.executable, "-m", "cbct_osteo", "gui", str(phantom_dir), "--screenshot", str(out), "--view", "3d"],
-        capture_output=True, text=True, timeout=180,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr
     image = QImage(str(out))

@@ -1,4 +1,5 @@
 """The workflow panel's CTCI reference pictures and trabecular-ROI controls, driven as a user would."""
+
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from PySide6.QtGui import QImage
 from cbct_osteo.gui.sketches import CTCI_DEFINITIONS, ctci_sketch
 from cbct_osteo.io.landmarks_file import read_landmarks
 from cbct_osteo.io.session_file import autosave_path
+
 from gui_helpers import open_case, settle
 
 pytestmark = pytest.mark.gui
@@ -80,7 +82,9 @@ def test_roi_size_and_shape_controls_edit_the_model(qtbot, make_window, phantom_
     panel.roi_shape.setCurrentIndex(panel.roi_shape.findText("circle"))
     assert window.model.roi("left").shape == "circle"
     assert window.model.roi("right").size_mm == truth.sides["right"].trab_roi.size_mm  # the other side untouched
-    saved = json.loads(autosave_path(window.volume.meta.series_uid, window.state.fingerprint).read_text(encoding="utf-8"))
+    saved = json.loads(
+        autosave_path(window.volume.meta.series_uid, window.state.fingerprint).read_text(encoding="utf-8")
+    )
     assert "3.0" in json.dumps(saved) and "circle" in json.dumps(saved)
     settle(qtbot, window)
     after = window.analysis.last_result.sides["left"].indices["TRAB_MEAN"]

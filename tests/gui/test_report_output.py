@@ -1,11 +1,13 @@
 """Preferences, export, cancel and printing of the report from the main window."""
+
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox
 from pypdf import PdfReader
+from PySide6.QtWidgets import QDialogButtonBox
 
 from cbct_osteo.io.landmarks_file import read_landmarks
+
 from gui_helpers import WAIT_MS, settle
 
 pytestmark = pytest.mark.gui
@@ -25,8 +27,11 @@ def case_window(qtbot, make_window, phantom_dir):
 
 
 def write(qtbot, window, path) -> None:
-    with qtbot.waitSignal(window.statusBar().messageChanged, timeout=WAIT_MS,
-                          check_params_cb=lambda text: text.startswith("Report written")):
+    with qtbot.waitSignal(
+        window.statusBar().messageChanged,
+        timeout=WAIT_MS,
+        check_params_cb=lambda text: text.startswith("Report written"),
+    ):
         window.report.write(str(path))
     settle(qtbot, window)
 

@@ -4,6 +4,7 @@ Each test fails when its behaviour breaks (checked by breaking the code): comput
 display start (fingerprint, histogram window, value range) on the GUI thread fails the first;
 rendering once per scene edit, or synchronously, fails the second.
 """
+
 from __future__ import annotations
 
 import threading
@@ -11,6 +12,7 @@ import traceback
 
 import numpy as np
 import pytest
+
 from gui_helpers import WAIT_MS
 
 pytestmark = pytest.mark.gui

@@ -1,4 +1,5 @@
 """Session files: round trip, autosave location, newer versions refused, other scans refused."""
+
 from __future__ import annotations
 
 import json
@@ -12,17 +13,28 @@ from cbct_osteo.io.session_file import Session, autosave_path, read_session, wri
 
 def _session() -> Session:
     landmarks = LandmarkSet(arch_points=[(1.0, 2.0, 3.0), (4.0, 5.0, 6.0)])
-    landmarks.sides["left"] = SideLandmarks(points={"foramen_centre": (10.0, -20.0, 30.0)},
-                                            trab_roi=TrabecularRoi(centre=(1.0, 1.0, 1.0)))
+    landmarks.sides["left"] = SideLandmarks(
+        points={"foramen_centre": (10.0, -20.0, 30.0)}, trab_roi=TrabecularRoi(centre=(1.0, 1.0, 1.0))
+    )
     landmarks.grades = {"left": {"CTCI": "C2"}}
-    return Session(landmarks=landmarks, settings={"window": 2000.0, "level": 800.0}, series_uid="1.2.3",
-                   volume_fingerprint="abc123", source="/scans/x", extra={"future_key": [1, 2]})
+    return Session(
+        landmarks=landmarks,
+        settings={"window": 2000.0, "level": 800.0},
+        series_uid="1.2.3",
+        volume_fingerprint="abc123",
+        source="/scans/x",
+        extra={"future_key": [1, 2]},
+    )
 
 
 def test_round_trip_keeps_everything(tmp_path):
     path = write_session(_session(), tmp_path / "s.json")
     back = read_session(path)
-    assert back.landmarks.to_json() == {**_session().landmarks.to_json(), "series_uid": "1.2.3", "volume_fingerprint": "abc123"}
+    assert back.landmarks.to_json() == {
+        **_session().landmarks.to_json(),
+        "series_uid": "1.2.3",
+        "volume_fingerprint": "abc123",
+    }
     assert back.settings == {"window": 2000.0, "level": 800.0}
     assert (back.series_uid, back.volume_fingerprint, back.source) == ("1.2.3", "abc123", "/scans/x")
     assert back.extra == {"future_key": [1, 2]} and back.saved_at
@@ -64,15 +76,18 @@ def test_autosave_path_uses_data_dir_override(tmp_path, monkeypatch):
     assert "/" not in path.name[:-5] and path.name.startswith("1.2_3_4-0123456789abcdef")
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda d: d.update(landmarks=None), "is not a landmarks file"),
-    (lambda d: d.update(settings=[1, 2]), "'settings' must be an object"),
-    (lambda d: d.update(version=True), "invalid session format version True"),
-    (lambda d: d["landmarks"]["arch"].update(points={"a": 1}), "arch 'points' must be a list"),
-    (lambda d: d["landmarks"]["sides"]["left"].update(foramen_centre=[1e300, 0, 0]), "more than 10000 mm"),
-    (lambda d: d["landmarks"]["sides"]["left"]["trab_roi"].update(size_mm=0.5), "size_mm 0.5 is outside 2–30 mm"),
-    (lambda d: d.update(deep=json.loads("[" * 900 + "]" * 900)), None),  # deep but parseable: kept
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.update(landmarks=None), "is not a landmarks file"),
+        (lambda d: d.update(settings=[1, 2]), "'settings' must be an object"),
+        (lambda d: d.update(version=True), "invalid session format version True"),
+        (lambda d: d["landmarks"]["arch"].update(points={"a": 1}), "arch 'points' must be a list"),
+        (lambda d: d["landmarks"]["sides"]["left"].update(foramen_centre=[1e300, 0, 0]), "more than 10000 mm"),
+        (lambda d: d["landmarks"]["sides"]["left"]["trab_roi"].update(size_mm=0.5), "size_mm 0.5 is outside 2–30 mm"),
+        (lambda d: d.update(deep=json.loads("[" * 900 + "]" * 900)), None),  # deep but parseable: kept
+    ],
+)
 def test_hostile_sessions_are_refused_with_the_file_named(tmp_path, edit, message):
     path = write_session(_session(), tmp_path / "s.json")
     document = json.loads(path.read_text(encoding="utf-8"))

@@ -1,4 +1,5 @@
 """Issue 16 findings 4, 5, 6, 11; issue 12 items 4-5; issue 18 item 1 (the session restores the whole view)."""
+
 from __future__ import annotations
 
 import json
@@ -7,12 +8,13 @@ import sys
 
 import numpy as np
 import pytest
+from pypdf import PdfReader
 from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtWidgets import QMessageBox
-from pypdf import PdfReader
 
 from cbct_osteo.io.landmarks_file import LandmarkSet, read_landmarks
 from cbct_osteo.io.session_file import autosave_path
+
 from gui_helpers import WAIT_MS, open_case, settle
 
 pytestmark = pytest.mark.gui
@@ -98,15 +100,18 @@ def test_session_restores_threshold_slices_and_view_settings(qtbot, make_window,
 
 
 # --- findings 5, 6, 11: reports and exports ---------------------------------------------------------------------
-def test_incomplete_report_is_watermarked_named_and_has_the_cli_3d_figure(qtbot, make_window, phantom_dir, tmp_path,
-                                                                          monkeypatch):
+def test_incomplete_report_is_watermarked_named_and_has_the_cli_3d_figure(
+    qtbot, make_window, phantom_dir, tmp_path, monkeypatch
+):
     from PySide6.QtGui import QDesktopServices
 
     window = make_window()
     open_case(qtbot, window, phantom_dir)
     truth = read_landmarks(phantom_dir / "landmarks.json")
     partial = LandmarkSet(arch_points=truth.arch_points)
-    partial.sides["right"].points = {k: truth.point("right", k) for k in ("foramen_centre", "border_outer", "border_inner")}
+    partial.sides["right"].points = {
+        k: truth.point("right", k) for k in ("foramen_centre", "border_outer", "border_inner")
+    }
     window.model.reset(partial)
     settle(qtbot, window)
     suggested = window.report.suggested_path()
@@ -134,7 +139,9 @@ def test_incomplete_report_is_watermarked_named_and_has_the_cli_3d_figure(qtbot,
     cli = write_pdf_report(analyse_case(window.volume, partial), window.volume, partial, tmp_path / "cli.pdf")
 
     def images(path):
-        return sorted((img.image.size, img.image.tobytes()) for page in PdfReader(str(path)).pages for img in page.images)
+        return sorted(
+            (img.image.size, img.image.tobytes()) for page in PdfReader(str(path)).pages for img in page.images
+        )
 
     gui_images, cli_images = images(out), images(cli)
     assert [s for s, _ in gui_images] == [s for s, _ in cli_images]
@@ -148,8 +155,12 @@ def test_export_landmarks_and_the_cli_reads_the_session(qtbot, make_window, phan
     exported = window.session.export_landmarks(str(tmp_path / "exported.json"))
     assert read_landmarks(exported).to_json()["sides"] == window.model.landmarks.to_json()["sides"]
     session = window.session.save_session(str(tmp_path / "session.json"))
-    result = subprocess.run([sys.executable, "-m", "cbct_osteo", "measure", str(phantom_dir), "--landmarks", str(session)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "cbct_osteo", "measure", str(phantom_dir), "--landmarks", str(session)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert "CTMI" in result.stdout
 

@@ -4,8 +4,8 @@ The clip is checked on the phantom (whose crowns end inside the field of view) a
 phantom with a synthetic maxilla joined to it by touching "upper teeth", which the largest
 connected component alone cannot separate.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 import pytest
@@ -17,6 +17,7 @@ from cbct_osteo.gui.surface import OCCLUSAL_REACH_MM, build_surface, default_bon
 from cbct_osteo.io.landmarks_file import read_landmarks
 from cbct_osteo.reformat import ArchCurve
 from cbct_osteo.volume import Volume
+
 from gui_helpers import WAIT_MS, open_case, settle
 
 pytestmark = pytest.mark.gui
@@ -53,7 +54,7 @@ def with_maxilla(volume: Volume, arch_xyz: np.ndarray) -> Volume:
     distance, nearest = cKDTree(arch_xyz[:, :2]).query(xy)
     z = grown.index_to_patient(np.column_stack([np.arange(grown.shape[0]), np.zeros((grown.shape[0], 2))]))[:, 2]
     horseshoe = (distance < 5.0).reshape(grown.shape[1:])
-    pillars = (np.isin(nearest, [len(arch_xyz) // 6, len(arch_xyz) // 2, 5 * len(arch_xyz) // 6]) & (distance < 1.5))
+    pillars = np.isin(nearest, [len(arch_xyz) // 6, len(arch_xyz) // 2, 5 * len(arch_xyz) // 6]) & (distance < 1.5)
     pillars = pillars.reshape(grown.shape[1:])
     for k, height in enumerate(z - level):
         if MAXILLA_ABOVE_ARCH_MM <= height <= MAXILLA_ABOVE_ARCH_MM + 6.0:
