@@ -122,4 +122,4 @@ def _arrange(window, view: str) -> None:
             window.reformat.jump_to_foramen(side)
             step = next((s for s in window.workflow_panel.steps if s.side == side and s.kind == "border_inner"), None)
             window.placing.activate_step(step)
-    window.views.view3d.render()
+    window.views.view3d.render_now()

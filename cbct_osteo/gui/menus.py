@@ -103,7 +103,7 @@ def build_menus(w: MainWindow) -> None:
 
     def reset_3d_camera() -> None:
         w.views.view3d.reset_camera()
-        w.views.view3d.render()
+        w.views.view3d.render_now()
 
     a(view, "Reset 3D camera", reset_3d_camera)
     for dock in w.docks.values():

@@ -7,17 +7,18 @@ live in the view state (``cross_section_s_mm`` ...), so a session brings them ba
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cbct_osteo.gui import workflow
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.measure.geometry import MIN_ARCH_POINTS
-from cbct_osteo.reformat import ArchCurve, cross_section, panoramic
+from cbct_osteo.reformat import ArchCurve, PanoramicImage, cross_section, panoramic
 
 if TYPE_CHECKING:
     from cbct_osteo.gui.main_window import MainWindow
+    from cbct_osteo.gui.state import ViewSettings
 
 CROSS_SECTION_MM = 36.0
 CROSS_MARKER_COLOUR = "#33b5ff"
@@ -29,7 +30,7 @@ class ReformatController:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.arch: ArchCurve | None = None
-        self.panoramic_image = None
+        self.panoramic_image: PanoramicImage | None = None
         self._arch_key: tuple | None = None
         self._pano_key: tuple | None = None
         self._shown_side: str | None = None
@@ -39,12 +40,15 @@ class ReformatController:
         views.cross_view.stepped.connect(
             lambda step: self.set_cross_position(self.view.cross_section_s_mm + step * self.view.arch_step_mm)
         )
-        for box in (views.slab, views.offset, views.height):
+        for box in (views.slab, views.offset, views.panoramic_height):
             box.valueChanged.connect(self.controls_changed)
 
     @property
-    def view(self):
-        return self.window.state.view
+    def view(self) -> ViewSettings:
+        """The view settings of the case on screen (the controller only acts with a case open)."""
+        state = self.window.state
+        assert state is not None
+        return state.view
 
     def reset(self) -> None:
         self.arch, self.panoramic_image, self._arch_key, self._pano_key, self._shown_side = None, None, None, None, None
@@ -57,7 +61,7 @@ class ReformatController:
         for box, value in (
             (views.slab, self.view.slab_mm),
             (views.offset, self.view.arch_offset_mm),
-            (views.height, self.view.panoramic_height_mm),
+            (views.panoramic_height, self.view.panoramic_height_mm),
         ):
             box.blockSignals(True)
             box.setValue(value)
@@ -69,7 +73,7 @@ class ReformatController:
         views = self.window.views
         self.view.slab_mm = float(views.slab.value())
         self.view.arch_offset_mm = float(views.offset.value())
-        self.view.panoramic_height_mm = float(views.height.value())
+        self.view.panoramic_height_mm = float(views.panoramic_height.value())
         self._rebuild_panoramic()
 
     # ---- overlays
@@ -126,7 +130,9 @@ class ReformatController:
         if key == self._pano_key:
             return
         self._pano_key = key
-        settings = dict(pixel_mm=max(0.25, min(volume.spacing)), slab_mm=view.slab_mm, offset_mm=view.arch_offset_mm)
+        settings: dict[str, Any] = dict(
+            pixel_mm=max(0.25, min(volume.spacing)), slab_mm=view.slab_mm, offset_mm=view.arch_offset_mm
+        )
         corners = volume.index_to_patient(np.array([[0, 0, 0], [volume.shape[0] - 1, 0, 0]], float))
         if view.panoramic_height_mm < abs(float(corners[1, 2] - corners[0, 2])):  # else: the whole (short) scan
             level = float(np.median(arch.to_points()[:, 2]))

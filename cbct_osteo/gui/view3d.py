@@ -168,8 +168,8 @@ class View3D(QWidget):
         """Render once control returns to the event loop (coalesces a burst of scene edits)."""
         self._render_timer.start()
 
-    def render(self) -> None:
-        """Render now."""
+    def render_now(self) -> None:
+        """Render now (not ``QWidget.render``, which paints into a device)."""
         if self._initialised and self.isVisible():
             self.render_window.Render()
 

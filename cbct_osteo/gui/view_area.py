@@ -148,9 +148,11 @@ class ViewArea(QWidget):
             "Focal trough: shift the panoramic surface along the arch "
             "normal (negative = lingual, positive = buccal) to bring the foramen into focus.",
         )
-        self.height = _spin("Height ", 20.0, 200.0, 5.0, " mm", "Height of the panoramic band, centred on the arch")
+        self.panoramic_height = _spin(
+            "Height ", 20.0, 200.0, 5.0, " mm", "Height of the panoramic band, centred on the arch"
+        )
         row = QHBoxLayout()
-        for widget in (self.slab, self.offset, self.height):
+        for widget in (self.slab, self.offset, self.panoramic_height):
             row.addWidget(widget, stretch=1)
         column.addLayout(row)
         return box

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 
 from cbct_osteo.gui.canvas import ImageCanvas
 from cbct_osteo.gui.interaction import ORIENTATION_LABELS, SlicePlan, ViewTransform, nearest_point, slice_plan
+from cbct_osteo.reformat import PanoramicImage, PlaneImage
 from cbct_osteo.volume import Volume
 
 PICK_RADIUS_PX = 9.0
@@ -36,18 +36,8 @@ class Marker:
     roi_shape: str = "square"  # or "circle"
 
 
-class PlaneMap(Protocol):
-    """What a reformatted image provides (cbct_osteo.reformat.PlaneImage / PanoramicImage).
-
-    Plus ``distance_from_plane`` (PlaneImage) or ``distance_from_surface`` (PanoramicImage).
-    """
-
-    image: np.ndarray
-    pixel_mm: float
-
-    def pixel_to_patient(self, rc: np.ndarray) -> np.ndarray: ...
-
-    def patient_to_pixel(self, xyz: np.ndarray) -> np.ndarray: ...
+#: What a reformat view shows: a cross-section (distance from its plane) or a panoramic (from its surface).
+PlaneMap = PlaneImage | PanoramicImage
 
 
 class PlaneView(ImageCanvas):
@@ -251,13 +241,16 @@ class ReformatView(PlaneView):
         self.set_image(np.asarray(plane_image.image), (pixel, pixel))
 
     def rc_to_patient(self, rc: np.ndarray) -> np.ndarray:
+        assert self.plane_image is not None  # only called with an image shown
         return np.asarray(self.plane_image.pixel_to_patient(np.asarray(rc, float)), float)
 
     def patient_to_rc(self, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        image = self.plane_image
+        assert image is not None  # only called with an image shown
         xyz = np.asarray(xyz, float)
-        rc = np.asarray(self.plane_image.patient_to_pixel(xyz), float)
-        if hasattr(self.plane_image, "distance_from_plane"):
-            distance = self.plane_image.distance_from_plane(xyz)
+        rc = np.asarray(image.patient_to_pixel(xyz), float)
+        if isinstance(image, PlaneImage):
+            distance = image.distance_from_plane(xyz)
         else:
-            distance = self.plane_image.distance_from_surface(xyz)
+            distance = image.distance_from_surface(xyz)
         return rc, np.asarray(distance, float)
