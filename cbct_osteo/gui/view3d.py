@@ -64,7 +64,7 @@ class View3D(QWidget):
         # Scene edits come in bursts (a new case sets surface, arch, plane and markers at once);
         # one render after the burst, not one per edit: a software-GL render costs ~10 ms.
         self._render_timer = QTimer(self, singleShot=True, interval=0)
-        self._render_timer.timeout.connect(self.render)
+        self._render_timer.timeout.connect(self.render_now)
         self.setToolTip("3D mandible: left-drag rotates, right-drag/wheel zooms, middle-drag pans")
 
     def showEvent(self, event) -> None:
