@@ -3,6 +3,7 @@
 RTK rotates the source around its image y axis; patient (z, y, x) arrays are handed to it as
 numpy (y, z, x), i.e. RTK (x, y, z) = patient (x, z, y), so the rotation axis is the patient's z.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +13,9 @@ import numpy as np
 from cbct_osteo.phantom.cbct_sim import Acquisition, ProjectionGeometry
 from cbct_osteo.phantom.scene import Grid
 
-INSTALL_HINT = "the CBCT simulation needs the Reconstruction Toolkit: pip install 'cbct-osteo[simulate]' (or pip install itk-rtk)"
+INSTALL_HINT = (
+    "the CBCT simulation needs the Reconstruction Toolkit: pip install 'cbct-osteo[simulate]' (or pip install itk-rtk)"
+)
 HANN_CUT = 0.8  # Hann window of the ramp filter (fraction of Nyquist), a vendor-like "standard" kernel
 #: RTK's projection extrapolation against truncation (fraction of the detector width): vendors correct
 #: truncation partly, so the bright rim at the field's edge is reduced, not removed.
@@ -73,7 +76,11 @@ def _crop(array: np.ndarray, grid: Grid) -> tuple[np.ndarray, Grid] | None:
             return None
         spans.append((int(hit[0]), int(hit[-1]) + 1))
     (z0, z1), (y0, y1), (x0, x1) = spans
-    origin = (grid.origin[0] + x0 * grid.voxel_mm, grid.origin[1] + y0 * grid.voxel_mm, grid.origin[2] + z0 * grid.voxel_mm)
+    origin = (
+        grid.origin[0] + x0 * grid.voxel_mm,
+        grid.origin[1] + y0 * grid.voxel_mm,
+        grid.origin[2] + z0 * grid.voxel_mm,
+    )
     return array[z0:z1, y0:y1, x0:x1], Grid(origin, grid.voxel_mm, (z1 - z0, y1 - y0, x1 - x0))
 
 

@@ -13,6 +13,7 @@ the patient's RIGHT posterior end, -x), as :class:`cbct_osteo.reformat.ArchCurve
 gray-value mapping, before blur, cupping, streaks and noise); ``units`` is ``"HU"`` (HU-like,
 clean) or ``"gray value"`` (uncalibrated, the default).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,7 +22,7 @@ import numpy as np
 
 from cbct_osteo import __version__
 from cbct_osteo.io.landmarks_file import LandmarkSet, SideLandmarks, TrabecularRoi
-from cbct_osteo.phantom.geometry import Anatomy
+from cbct_osteo.phantom.geometry import Anatomy, Foramen
 from cbct_osteo.phantom.render import MATERIALS, RESCALE_INTERCEPT, PhantomOptions
 from cbct_osteo.phantom.texture import TrabecularTexture
 
@@ -70,8 +71,9 @@ def true_landmarks(anatomy: Anatomy) -> LandmarkSet:
     for foramen in anatomy.foramina:
         width = float(anatomy.inferior_width(foramen.t_mm))
 
-        def at(h: float) -> tuple[float, float, float]:
-            return tuple(_point(anatomy.arch_point(foramen.t_mm, foramen.landmark_n_mm, h)))  # type: ignore[return-value]
+        def at(h: float, foramen: Foramen = foramen) -> tuple[float, float, float]:
+            x, y, z = _point(anatomy.arch_point(foramen.t_mm, foramen.landmark_n_mm, h))
+            return x, y, z
 
         landmarks.sides[foramen.side] = SideLandmarks(
             points={
@@ -81,7 +83,9 @@ def true_landmarks(anatomy: Anatomy) -> LandmarkSet:
                 "border_outer": at(0.0),
                 "border_inner": at(width),
             },
-            trab_roi=TrabecularRoi(centre=tuple(_point(roi_centre(anatomy, foramen.side))), size_mm=ROI_SIZE_MM, shape="square"),
+            trab_roi=TrabecularRoi(
+                centre=tuple(_point(roi_centre(anatomy, foramen.side))), size_mm=ROI_SIZE_MM, shape="square"
+            ),
         )
     return landmarks
 
@@ -137,7 +141,9 @@ def build_truth(
             "arch": {
                 "points": [list(p) for p in landmarks.arch_points],
                 "length_mm": _r(anatomy.length_mm),
-                "curve": "catenary y = chin_y + c (cosh(x / c) - 1) in the axial plane; s_mm from points[0] (right end)",
+                "curve": (
+                    "catenary y = chin_y + c (cosh(x / c) - 1) in the axial plane; s_mm from points[0] (right end)"
+                ),
                 "catenary_c_mm": _r(anatomy.catenary_c_mm),
                 "chin_y_mm": _r(anatomy.chin_y_mm),
             },
