@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import time
+from typing import Any
 
 from cbct_osteo.phantom import DEFAULT_SHAPE, DEFAULT_VOXEL_MM
 
@@ -124,7 +125,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _simulation_settings(args: argparse.Namespace) -> dict:
+def _simulation_settings(args: argparse.Namespace) -> dict[str, Any]:
     settings = {name: getattr(args, name) for name in SIMULATION_ONLY if getattr(args, name) is not None}
     if "cortex_mm" in settings:
         settings["cortex_mm"] = tuple(settings["cortex_mm"])

@@ -263,7 +263,7 @@ def _slabs(renderer: Renderer, progress: Progress | None) -> Iterator[tuple[int,
     ranges = [(z0, min(total, z0 + step)) for z0 in range(0, total, step)]
     workers = max(1, min(2, os.cpu_count() or 1, len(ranges)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque = deque()
+        pending: deque[tuple[int, int, Future[np.ndarray]]] = deque()
         for z0, z1 in ranges:
             pending.append((z0, z1, pool.submit(renderer.render, z0, z1)))
             if len(pending) > workers:
@@ -272,7 +272,9 @@ def _slabs(renderer: Renderer, progress: Progress | None) -> Iterator[tuple[int,
             yield _finish(pending.popleft(), total, progress)
 
 
-def _finish(item: tuple[int, int, Future], total: int, progress: Progress | None) -> tuple[int, int, np.ndarray]:
+def _finish(
+    item: tuple[int, int, Future[np.ndarray]], total: int, progress: Progress | None
+) -> tuple[int, int, np.ndarray]:
     z0, z1, future = item
     values = future.result()
     if progress is not None:

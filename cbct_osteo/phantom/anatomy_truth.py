@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -145,7 +146,7 @@ def border_foot(fields: ModelFields, centre: np.ndarray, normal: np.ndarray, up:
     return centre + distance(angle) * direction
 
 
-def side_truth(model: MandibleModel, side: str) -> dict:
+def side_truth(model: MandibleModel, side: str) -> dict[str, Any]:
     """True landmarks (patient mm) and W, S, I (mm) of one side, found on the model's surfaces."""
     fields = ModelFields(model)
     t_f = model.foramen_t(side)
@@ -179,7 +180,7 @@ def side_truth(model: MandibleModel, side: str) -> dict:
     }
 
 
-def roi_frame(model: MandibleModel, side: str, truth: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def roi_frame(model: MandibleModel, side: str, truth: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ROI square centre and its in-plane axes (vertical, buccal normal), as the measurement samples it."""
     normal, up, _ = plane_axes(model, truth["t_mm"])
     inner = truth["points"]["border_inner"]
@@ -211,5 +212,5 @@ def point_materials(scene: Scene, points: np.ndarray) -> dict[str, np.ndarray]:
     return dict(zip(CHANNELS, values, strict=True))
 
 
-def all_sides(model: MandibleModel) -> dict[str, dict]:
+def all_sides(model: MandibleModel) -> dict[str, dict[str, Any]]:
     return {side: side_truth(model, side) for side in SIDES}

@@ -22,7 +22,14 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import CTImageStorage, EnhancedCTImageStorage, ExplicitVRLittleEndian, JPEG2000Lossless, generate_uid
+from pydicom.uid import (
+    UID,
+    CTImageStorage,
+    EnhancedCTImageStorage,
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    generate_uid,
+)
 
 from cbct_osteo import __version__
 from cbct_osteo.phantom.render import RESCALE_INTERCEPT
@@ -101,8 +108,8 @@ def _common(
     """Patient, study, series, equipment and pixel-format attributes shared by both layouts."""
     meta = identity.meta(sop_class)
     file_meta = FileMetaDataset()
-    file_meta.MediaStorageSOPClassUID = sop_class
-    file_meta.MediaStorageSOPInstanceUID = sop_instance
+    file_meta.MediaStorageSOPClassUID = UID(sop_class)
+    file_meta.MediaStorageSOPInstanceUID = UID(sop_instance)
     file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     file_meta.ImplementationVersionName = f"CBCTOSTEO_{__version__}"[:16]
     ds.file_meta = file_meta

@@ -6,6 +6,7 @@ numpy (y, z, x), i.e. RTK (x, y, z) = patient (x, z, y), so the rotation axis is
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -27,10 +28,11 @@ class SimulationUnavailable(RuntimeError):
 
 
 def _rtk() -> tuple[Any, Any]:
+    # itk ships no type information: both modules are Any at this boundary.
     try:
-        import itk
-        from itk import RTK as rtk
-    except ImportError as exc:
+        itk: Any = importlib.import_module("itk")
+        rtk: Any = itk.RTK  # lazily loaded on first access, as `from itk import RTK` does
+    except (ImportError, AttributeError) as exc:  # AttributeError: itk without the RTK module
         raise SimulationUnavailable(f"{INSTALL_HINT} ({exc})") from None
     return itk, rtk
 

@@ -157,7 +157,17 @@ class Scene:
             for c, v in zip(CHANNELS, values, strict=True):
                 out[c][k0 + ks, rows[js], cols[js]] = v
 
-    def _mandible(self, values: list[np.ndarray], t, n, x, y, z, voxel: float, supersample: bool) -> None:
+    def _mandible(
+        self,
+        values: list[np.ndarray],
+        t: np.ndarray,
+        n: np.ndarray,
+        x: np.ndarray,
+        y: np.ndarray,
+        z: np.ndarray,
+        voxel: float,
+        supersample: bool,
+    ) -> None:
         m = self.model
         u, v = m.section_uv(t, n, z)
         body = _fraction(m.body_sdf(t, u, v), voxel)
@@ -181,7 +191,9 @@ class Scene:
         _paint(values, body, inner)
         self._crowns(values, t, u, v, voxel)
 
-    def _teeth(self, inner: list[np.ndarray], body: np.ndarray, t, u, v, voxel: float) -> None:
+    def _teeth(
+        self, inner: list[np.ndarray], body: np.ndarray, t: np.ndarray, u: np.ndarray, v: np.ndarray, voxel: float
+    ) -> None:
         """Roots, periodontal spaces, laminae durae and implants inside the alveolar bone."""
         crest = self.model.profile("height", t)
         for tooth in self.teeth:
@@ -205,7 +217,7 @@ class Scene:
             for c, p in zip(inner, part, strict=True):
                 c[near] = p
 
-    def _crowns(self, values: list[np.ndarray], t, u, v, voxel: float) -> None:
+    def _crowns(self, values: list[np.ndarray], t: np.ndarray, u: np.ndarray, v: np.ndarray, voxel: float) -> None:
         """Crowns (with pulp chambers and restorations) above the crest, over whatever is there."""
         crest = self.model.profile("height", t)
         for tooth in self.teeth:
@@ -232,7 +244,17 @@ class Scene:
             for c, p in zip(values, part, strict=True):
                 c[near] = p
 
-    def _maxilla(self, values: list[np.ndarray], t, n, x, y, z, voxel: float, supersample: bool) -> None:
+    def _maxilla(
+        self,
+        values: list[np.ndarray],
+        t: np.ndarray,
+        n: np.ndarray,
+        x: np.ndarray,
+        y: np.ndarray,
+        z: np.ndarray,
+        voxel: float,
+        supersample: bool,
+    ) -> None:
         """Upper crowns closing onto the lower ones, their roots, the alveolar ridge and the palate."""
         m = self.model
         occlusal = head.occlusal_z(m, t)
@@ -270,10 +292,14 @@ class Scene:
     # ------------------------------------------------------------------ boxes (rami, spine)
     def _ramus_box(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         origin, back, up, buccal = head.ramus_frame(self.model, side)
-        corners = [
-            origin + w * back + h * up + q * buccal for w in (-15.0, 16.0) for h in (-1.0, 60.0) for q in (-10.0, 10.0)
-        ]
-        corners = np.array(corners)
+        corners = np.array(
+            [
+                origin + w * back + h * up + q * buccal
+                for w in (-15.0, 16.0)
+                for h in (-1.0, 60.0)
+                for q in (-10.0, 10.0)
+            ]
+        )
         return corners.min(axis=0), corners.max(axis=0)
 
     def _paint_box(
@@ -311,7 +337,9 @@ class Scene:
 
     # ------------------------------------------------------------------ texture
     @staticmethod
-    def _texture_fraction(texture: TrabecularTexture, x, y, z, voxel: float, supersample: bool) -> np.ndarray:
+    def _texture_fraction(
+        texture: TrabecularTexture, x: np.ndarray, y: np.ndarray, z: np.ndarray, voxel: float, supersample: bool
+    ) -> np.ndarray:
         """Bone fraction of each voxel: the texture averaged over 2 x 2 x 2 sub-samples (or at the centre)."""
         if x.size == 0:
             return np.zeros(0)
@@ -335,7 +363,7 @@ def _mix(fraction: np.ndarray, a: tuple[float, ...], b: tuple[float, ...]) -> li
     return [fa * fraction + fb * (1.0 - fraction) for fa, fb in zip(a, b, strict=True)]
 
 
-def _paint(values: list[np.ndarray], fraction: np.ndarray, material) -> None:
+def _paint(values: list[np.ndarray], fraction: np.ndarray, material: tuple[float, ...] | list[np.ndarray]) -> None:
     """Replace the share ``fraction`` of each point by ``material`` (a constant triple or per-point arrays)."""
     for c in range(len(values)):
         values[c] = values[c] + fraction * (material[c] - values[c])

@@ -54,7 +54,7 @@ def _arch_points(model: MandibleModel) -> list[tuple[float, float, float]]:
     return points
 
 
-def true_sides(model: MandibleModel, scene: Scene) -> dict[str, dict]:
+def true_sides(model: MandibleModel, scene: Scene) -> dict[str, dict[str, Any]]:
     """Per side: the true landmarks, W, S, I (see :func:`side_truth`), the ROI centre and the true BV/TV."""
     result = {}
     for side in SIDES:
@@ -66,7 +66,7 @@ def true_sides(model: MandibleModel, scene: Scene) -> dict[str, dict]:
     return result
 
 
-def sim_landmarks(model: MandibleModel, sides: dict[str, dict]) -> LandmarkSet:
+def sim_landmarks(model: MandibleModel, sides: dict[str, dict[str, Any]]) -> LandmarkSet:
     """The true landmarks (series UID and fingerprint left for the caller)."""
     landmarks = LandmarkSet(arch_points=_arch_points(model))
     for side, truth in sides.items():
@@ -79,7 +79,7 @@ def sim_landmarks(model: MandibleModel, sides: dict[str, dict]) -> LandmarkSet:
 
 def build_sim_truth(
     model: MandibleModel,
-    sides: dict[str, dict],
+    sides: dict[str, dict[str, Any]],
     options: Any,
     landmarks: LandmarkSet,
     pg: ProjectionGeometry,

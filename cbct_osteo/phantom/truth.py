@@ -42,6 +42,12 @@ def _point(p: np.ndarray) -> list[float]:
     return [_r(v) for v in p]
 
 
+def _xyz(p: np.ndarray) -> tuple[float, float, float]:
+    """A rounded 3-D point (mm) as the tuple the landmarks file types expect."""
+    x, y, z = _point(p)
+    return x, y, z
+
+
 def roi_centre(anatomy: Anatomy, side: str) -> np.ndarray:
     """Centre (LPS mm) of the true trabecular ROI in the cross-section through the foramen of ``side``."""
     foramen = anatomy.foramen(side)
@@ -67,13 +73,12 @@ def true_landmarks(anatomy: Anatomy) -> LandmarkSet:
     half = anatomy.half_length_mm
     arch_t = np.linspace(-half, half, ARCH_POINTS)
     mid_height = anatomy.crest_height_mm / 2
-    landmarks = LandmarkSet(arch_points=[tuple(_point(anatomy.arch_point(t, 0.0, mid_height))) for t in arch_t])
+    landmarks = LandmarkSet(arch_points=[_xyz(anatomy.arch_point(t, 0.0, mid_height)) for t in arch_t])
     for foramen in anatomy.foramina:
         width = float(anatomy.inferior_width(foramen.t_mm))
 
         def at(h: float, foramen: Foramen = foramen) -> tuple[float, float, float]:
-            x, y, z = _point(anatomy.arch_point(foramen.t_mm, foramen.landmark_n_mm, h))
-            return x, y, z
+            return _xyz(anatomy.arch_point(foramen.t_mm, foramen.landmark_n_mm, h))
 
         landmarks.sides[foramen.side] = SideLandmarks(
             points={
@@ -83,9 +88,7 @@ def true_landmarks(anatomy: Anatomy) -> LandmarkSet:
                 "border_outer": at(0.0),
                 "border_inner": at(width),
             },
-            trab_roi=TrabecularRoi(
-                centre=tuple(_point(roi_centre(anatomy, foramen.side))), size_mm=ROI_SIZE_MM, shape="square"
-            ),
+            trab_roi=TrabecularRoi(centre=_xyz(roi_centre(anatomy, foramen.side)), size_mm=ROI_SIZE_MM, shape="square"),
         )
     return landmarks
 
@@ -122,7 +125,7 @@ def build_truth(
             "height_above_border_mm": _r(foramen.height_mm),
         }
     s = np.arange(0.0, anatomy.length_mm + 1e-9, 1.0)
-    gray_levels = {name: _r(options.gray(density)) for name, density in MATERIALS.items()}
+    gray_levels: dict[str, float | str] = {name: _r(options.gray(density)) for name, density in MATERIALS.items()}
     gray_levels["units"] = "HU" if options.gray_gain == 1 and options.gray_offset == 0 else "gray value"
     return {
         "sides": sides,
