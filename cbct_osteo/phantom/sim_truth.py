@@ -43,6 +43,12 @@ def _point(p: np.ndarray) -> list[float]:
     return [_r(v) for v in p]
 
 
+def _xyz(p: np.ndarray) -> tuple[float, float, float]:
+    """A rounded 3-D point (mm) as the tuple the landmarks file types expect."""
+    x, y, z = _point(p)
+    return x, y, z
+
+
 def _arch_points(model: MandibleModel) -> list[tuple[float, float, float]]:
     """15 points along the arch at mid-body height, from the right end to the left."""
     half = model.half_length_mm - 2.0
@@ -71,8 +77,8 @@ def sim_landmarks(model: MandibleModel, sides: dict[str, dict[str, Any]]) -> Lan
     landmarks = LandmarkSet(arch_points=_arch_points(model))
     for side, truth in sides.items():
         landmarks.sides[side] = SideLandmarks(
-            points={k: tuple(_point(v)) for k, v in truth["points"].items()},  # type: ignore[misc]
-            trab_roi=TrabecularRoi(centre=tuple(_point(truth["roi_centre"])), size_mm=ROI_SIZE_MM, shape="square"),
+            points={k: _xyz(v) for k, v in truth["points"].items()},
+            trab_roi=TrabecularRoi(centre=_xyz(truth["roi_centre"]), size_mm=ROI_SIZE_MM, shape="square"),
         )
     return landmarks
 
