@@ -18,6 +18,7 @@ Run::
 
 and paste the tables under "Accuracy" in benchmarks/RESULTS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,9 +64,19 @@ class Case:
 
     def settings(self) -> dict:
         shape = tuple(int(round(extent / self.voxel_mm)) for extent in FIELD_MM)
-        return {"shape": shape, "voxel_mm": self.voxel_mm, "fov": "small", "seed": self.seed, "cortex_mm": self.cortex_mm,
-                "border_slope_deg": self.slope_deg, "metal": self.metal, "photons": self.photons,
-                "bone_fraction": self.bone_fraction, "detector_blur_mm": self.blur_mm, "projections": 180}
+        return {
+            "shape": shape,
+            "voxel_mm": self.voxel_mm,
+            "fov": "small",
+            "seed": self.seed,
+            "cortex_mm": self.cortex_mm,
+            "border_slope_deg": self.slope_deg,
+            "metal": self.metal,
+            "photons": self.photons,
+            "bone_fraction": self.bone_fraction,
+            "detector_blur_mm": self.blur_mm,
+            "projections": 180,
+        }
 
 
 @dataclass
@@ -82,17 +93,31 @@ class Site:
 
 
 def grid(quick: bool) -> list[Case]:
-    """The cases: one factor at a time around a base (0.3 mm, slope 10 deg, no metal, 20000 photons), crossed where it matters."""
+    """The cases: one factor at a time around a base (0.3 mm, slope 10 deg, no metal, 20000 photons).
+
+    Factors are crossed where they interact."""
     voxels = (0.3, 0.4) if quick else (0.125, 0.2, 0.3, 0.4)
     slopes = (0.0, 25.0) if quick else (0.0, 15.0, 25.0)
-    cases = [Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0) for v, c in itertools.product(voxels, CORTEX_PAIRS)]
-    cases += [Case("slope x cortex", cortex_mm=c, slope_deg=s) for s, c in itertools.product(slopes, CORTEX_PAIRS) if s != 0.0]
-    cases += [Case("metal (implant by the left foramen)", cortex_mm=c, metal="implant", slope_deg=0.0)
-              for c in (CORTEX_PAIRS[:2] if quick else CORTEX_PAIRS)]
-    cases += [Case("noise (5000 photons)", cortex_mm=c, photons=5000.0, slope_deg=0.0) for c in (CORTEX_PAIRS[:1] if quick else CORTEX_PAIRS)]
+    cases = [
+        Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0)
+        for v, c in itertools.product(voxels, CORTEX_PAIRS)
+    ]
+    cases += [
+        Case("slope x cortex", cortex_mm=c, slope_deg=s) for s, c in itertools.product(slopes, CORTEX_PAIRS) if s != 0.0
+    ]
+    cases += [
+        Case("metal (implant by the left foramen)", cortex_mm=c, metal="implant", slope_deg=0.0)
+        for c in (CORTEX_PAIRS[:2] if quick else CORTEX_PAIRS)
+    ]
+    cases += [
+        Case("noise (5000 photons)", cortex_mm=c, photons=5000.0, slope_deg=0.0)
+        for c in (CORTEX_PAIRS[:1] if quick else CORTEX_PAIRS)
+    ]
     fractions = (0.15, 0.45) if quick else (0.15, 0.3, 0.45)
     blurs = (0.1, 0.5) if quick else (0.1, 0.3, 0.5)
-    cases += [Case("trabecular", bone_fraction=f, blur_mm=b, slope_deg=0.0) for f, b in itertools.product(fractions, blurs)]
+    cases += [
+        Case("trabecular", bone_fraction=f, blur_mm=b, slope_deg=0.0) for f, b in itertools.product(fractions, blurs)
+    ]
     return cases
 
 
@@ -122,7 +147,9 @@ def true_fd(case_obj, side: str) -> float:
     landmarks = case_obj.landmarks
     options = case_obj.options
     model = mandible_model(options.cortex_mm, options.border_slope_deg, options.border_tilt_deg, options.porous_cortex)
-    scene = Scene(model, SceneSettings(options.metal, options.bone_fraction, options.trab_spacing_mm, int(options.seed)))
+    scene = Scene(
+        model, SceneSettings(options.metal, options.bone_fraction, options.trab_spacing_mm, int(options.seed))
+    )
     arch = ArchCurve.from_points(np.array(landmarks.arch_points))
     roi = landmarks.sides[side].trab_roi
     centre = np.asarray(roi.centre, float)
@@ -145,13 +172,19 @@ def run_case(case: Case, rng: np.random.Generator) -> tuple[list[Site], float]:
         site = Site(case, side, true)
         site.on_truth, site.quality = _values(on_truth, side)
         arch = ArchCurve.from_points(np.array(simulated.landmarks.arch_points))
-        tangent = np.asarray(arch.tangent(arch.closest_arc_position(np.array(simulated.landmarks.sides[side].points["foramen_centre"]))))
+        tangent = np.asarray(
+            arch.tangent(arch.closest_arc_position(np.array(simulated.landmarks.sides[side].points["foramen_centre"])))
+        )
         for _ in range(2):
             moved = _moved(simulated.landmarks, side, rng, tangent)
             site.off.append(_values(analyse_case(simulated.volume, moved).to_json(), side)[0])
         if case.group == "trabecular":
-            site.trabecular = {"BV_TV": site.on_truth["BV_TV"], "BV_TV_true": true["BV_TV"],
-                               "FD": site.on_truth["FD"], "FD_true": true_fd(simulated, side)}
+            site.trabecular = {
+                "BV_TV": site.on_truth["BV_TV"],
+                "BV_TV_true": true["BV_TV"],
+                "FD": site.on_truth["FD"],
+                "FD_true": true_fd(simulated, side),
+            }
         sites.append(site)
     return sites, elapsed
 
@@ -181,25 +214,36 @@ def table(sites: list[Site]) -> str:
         if site.case.group == "trabecular":
             continue
         rows.setdefault((site.case.group, _label(site, site.true["W"])), []).append(site)
-    lines = ["| group | condition | n | W error, true clicks | W error, 0.5 mm off | S error | I error | not measurable |",
-             "|---|---|---:|---|---|---|---|---:|"]
+    lines = [
+        "| group | condition | n | W error, true clicks | W error, 0.5 mm off | S error | I error | not measurable |",
+        "|---|---|---:|---|---|---|---|---:|",
+    ]
     for (group, label), members in rows.items():
         cells = []
         for mid in MEASURED:
             errors = [s.on_truth[mid] - s.true[mid] for s in members if s.on_truth.get(mid) is not None]
             cells.append(errors)
         off_w = [o["W"] - s.true["W"] for s in members for o in s.off if o.get("W") is not None]
-        flagged = sum(1 for s in members for mid in MEASURED
-                      if s.on_truth.get(mid) is None or s.quality.get(mid) == "not measurable")
+        flagged = sum(
+            1
+            for s in members
+            for mid in MEASURED
+            if s.on_truth.get(mid) is None or s.quality.get(mid) == "not measurable"
+        )
         total = len(members) * len(MEASURED)
-        lines.append(f"| {group} | {label} | {len(members)} | {_stats(cells[0])} | {_stats(off_w)} | {_stats(cells[1])} | "
-                     f"{_stats(cells[2])} | {flagged}/{total} |")
+        lines.append(
+            f"| {group} | {label} | {len(members)} | {_stats(cells[0])} | {_stats(off_w)} | {_stats(cells[1])} | "
+            f"{_stats(cells[2])} | {flagged}/{total} |"
+        )
     return "\n".join(lines)
 
 
 def trabecular_table(sites: list[Site]) -> str:
-    lines = ["| bone fraction (texture) | detector blur mm | side | BV/TV true | BV/TV measured | FD (noise-free model) | FD measured |",
-             "|---:|---:|---|---:|---:|---:|---:|"]
+    lines = [
+        "| bone fraction (texture) | detector blur mm | side | BV/TV true | BV/TV measured "
+        "| FD (noise-free model) | FD measured |",
+        "|---:|---:|---|---:|---:|---:|---:|",
+    ]
     for s in sites:
         if s.case.group != "trabecular":
             continue
@@ -208,8 +252,10 @@ def trabecular_table(sites: list[Site]) -> str:
         def f(v):
             return "–" if v is None else f"{v:.2f}"
 
-        lines.append(f"| {s.case.bone_fraction:g} | {s.case.blur_mm:g} | {s.side} | {f(t['BV_TV_true'])} | {f(t['BV_TV'])} | "
-                     f"{f(t['FD_true'])} | {f(t['FD'])} |")
+        lines.append(
+            f"| {s.case.bone_fraction:g} | {s.case.blur_mm:g} | {s.side} | {f(t['BV_TV_true'])} | {f(t['BV_TV'])} | "
+            f"{f(t['FD_true'])} | {f(t['FD'])} |"
+        )
     return "\n".join(lines)
 
 
@@ -217,28 +263,53 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the reduced grid (~10 min on 2 cores)")
     parser.add_argument("--json", default=None, help="also write the raw per-site numbers here")
-    parser.add_argument("--voxels", type=float, nargs="+", default=None, metavar="MM",
-                        help="only the voxel x cortex scans at these voxel sizes (to add rows to a table)")
+    parser.add_argument(
+        "--voxels",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="MM",
+        help="only the voxel x cortex scans at these voxel sizes (to add rows to a table)",
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(2026)
     cases = grid(args.quick)
     if args.voxels:
-        cases = [Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0) for v in args.voxels for c in CORTEX_PAIRS]
+        cases = [
+            Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0) for v in args.voxels for c in CORTEX_PAIRS
+        ]
     sites: list[Site] = []
     started = time.perf_counter()
     for k, case in enumerate(cases, 1):
         case_sites, elapsed = run_case(case, rng)
         sites += case_sites
-        print(f"[{k}/{len(cases)}] {case.group}: {case.voxel_mm:g} mm, cortex {case.cortex_mm}, slope {case.slope_deg:g}, "
-              f"metal {case.metal}, photons {case.photons:g}: simulated in {elapsed:.0f} s", file=sys.stderr, flush=True)
-    print(f"{len(cases)} cases, {len(sites)} sites, {time.perf_counter() - started:.0f} s "
-          f"(cores: {os.cpu_count()}, load avg {os.getloadavg()[0]:.1f}); errors = measured - true, mm: mean ± SD (worst)\n")
+        print(
+            f"[{k}/{len(cases)}] {case.group}: {case.voxel_mm:g} mm, cortex {case.cortex_mm}, "
+            f"slope {case.slope_deg:g}, metal {case.metal}, photons {case.photons:g}: simulated in {elapsed:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    print(
+        f"{len(cases)} cases, {len(sites)} sites, {time.perf_counter() - started:.0f} s "
+        f"(cores: {os.cpu_count()}, load avg {os.getloadavg()[0]:.1f}); "
+        "errors = measured - true, mm: mean ± SD (worst)\n"
+    )
     print(table(sites))
     print()
     print(trabecular_table(sites))
     if args.json:
-        raw = [{"case": s.case.__dict__, "side": s.side, "true": s.true, "on_truth": s.on_truth, "off": s.off,
-                "quality": s.quality, "trabecular": s.trabecular} for s in sites]
+        raw = [
+            {
+                "case": s.case.__dict__,
+                "side": s.side,
+                "true": s.true,
+                "on_truth": s.on_truth,
+                "off": s.off,
+                "quality": s.quality,
+                "trabecular": s.trabecular,
+            }
+            for s in sites
+        ]
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(raw, handle, indent=1, default=list)
     return 0

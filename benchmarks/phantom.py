@@ -8,6 +8,7 @@ import time is included, as a user of ``cbct-osteo phantom`` sees it. Run::
 
 and paste the table under "Phantom" in benchmarks/RESULTS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,17 +29,22 @@ LARGE = [
 ]
 
 
-def run_case(kind: str, shape: tuple[int, int, int], voxel: float, multiframe: bool, folder: str) -> tuple[float, float, float]:
+def run_case(
+    kind: str, shape: tuple[int, int, int], voxel: float, multiframe: bool, folder: str
+) -> tuple[float, float, float]:
     """(wall s, CPU s, peak MiB) of one generation in a fresh process."""
     if kind == "make":
         code = f"from cbct_osteo.phantom import make_phantom; make_phantom(shape={shape}, voxel_mm={voxel})"
     else:
         out = os.path.join(folder, f"p{shape[0]}_{multiframe}")
-        code = (f"from cbct_osteo.phantom import write_phantom; "
-                f"write_phantom({out!r}, shape={shape}, voxel_mm={voxel}, multiframe={multiframe})")
+        code = (
+            f"from cbct_osteo.phantom import write_phantom; "
+            f"write_phantom({out!r}, shape={shape}, voxel_mm={voxel}, multiframe={multiframe})"
+        )
     stats = os.path.join(folder, "time.txt")
     subprocess.run(["/usr/bin/time", "-o", stats, "-f", "%e %U %S %M", sys.executable, "-c", code], check=True)
-    wall, user, system, peak_kib = open(stats).read().split()[-4:]
+    with open(stats) as stats_file:
+        wall, user, system, peak_kib = stats_file.read().split()[-4:]
     return float(wall), float(user) + float(system), int(peak_kib) / 1024
 
 

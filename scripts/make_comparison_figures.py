@@ -12,6 +12,7 @@ National Library of Medicine"). Its dental arch is traced here from the bone of 
 (a figure helper, not the program's locator), and its cross-section is taken 25 mm left of the
 midline, roughly where a mental foramen lies.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,7 +64,7 @@ def _side_by_side(left: Image.Image, right: Image.Image) -> Image.Image:
 def real_arch(volume) -> ArchCurve:
     """The real scan's arch: the median radius of the mandible's bone in angular bins of one slab."""
     k = REAL_ARCH_SLICE
-    slab = volume.voxels[k - 6:k + 7].astype(float).max(axis=0)
+    slab = volume.voxels[k - 6 : k + 7].astype(float).max(axis=0)
     bone = ndimage.binary_opening(slab > 600)
     bone[240:] = False  # in front of the spine
     labels, count = ndimage.label(bone)
@@ -90,8 +91,9 @@ def views(volume, arch: ArchCurve, s_mm: float, axial_z_mm: float, cross_centre_
     return {
         "axial": volume.voxels[k].astype(float),
         "panoramic": panoramic(volume, arch).image,
-        "cross-section": cross_section(volume, arch, s_mm, width_mm=30.0, height_mm=40.0, pixel_mm=0.1,
-                                       centre_z_mm=cross_centre_z_mm).image,
+        "cross-section": cross_section(
+            volume, arch, s_mm, width_mm=30.0, height_mm=40.0, pixel_mm=0.1, centre_z_mm=cross_centre_z_mm
+        ).image,
     }
 
 
@@ -121,8 +123,10 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     voxel = truth["phantom"]["voxel_mm"]
     for name in ("axial", "panoramic", "cross-section"):
-        figure = _side_by_side(_panel(sim_views[name], f"simulated CBCT ({voxel:g} mm)", SIM_WINDOW),
-                               _panel(real_views[name], "real head CT (Visible Human, NLM)", REAL_WINDOW))
+        figure = _side_by_side(
+            _panel(sim_views[name], f"simulated CBCT ({voxel:g} mm)", SIM_WINDOW),
+            _panel(real_views[name], "real head CT (Visible Human, NLM)", REAL_WINDOW),
+        )
         path = args.out / f"simulated-vs-real-{name}.png"
         figure.save(path)
         print(path)

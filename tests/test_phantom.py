@@ -1,4 +1,5 @@
 """The phantom's voxels agree with its ground truth; its DICOM reads back; options behave as documented."""
+
 from __future__ import annotations
 
 import json
@@ -70,7 +71,7 @@ def test_width_profile_spans_the_arch_and_differs_between_sides(small_phantom):
     profile = small_phantom.truth["phantom"]["width_profile"]
     s, width = np.array(profile["s_mm"]), np.array(profile["W_mm"])
     assert s[0] == 0 and s[-1] == pytest.approx(small_phantom.truth["phantom"]["arch"]["length_mm"], abs=1.0)
-    assert 1.5 <= width.min() and width.max() <= 5.0
+    assert width.min() >= 1.5 and width.max() <= 5.0
     assert np.abs(np.diff(width)).max() < 0.1  # smooth: < 0.1 mm per mm of arch
     sides = small_phantom.truth["sides"]
     assert sides["left"]["measurements"]["W"]["value"] == pytest.approx(3.2, abs=0.01)
@@ -151,8 +152,10 @@ def test_landmarks_are_consistent_with_truth(small_phantom):
     assert [p[0] for p in marks.arch_points] == sorted(p[0] for p in marks.arch_points)  # right (-x) to left (+x)
     for side in ("left", "right"):
         m = truth["sides"][side]["measurements"]
-        p = {kind: np.array(marks.point(side, kind)) for kind in
-             ("foramen_centre", "foramen_superior", "foramen_inferior", "border_outer", "border_inner")}
+        p = {
+            kind: np.array(marks.point(side, kind))
+            for kind in ("foramen_centre", "foramen_superior", "foramen_inferior", "border_outer", "border_inner")
+        }
         for kind in p:  # all on the vertical line through the foramen centre
             assert p[kind][:2] == pytest.approx(p["foramen_centre"][:2], abs=1e-6)
         assert p["border_inner"][2] - p["border_outer"][2] == pytest.approx(m["W"]["value"], abs=1e-5)
@@ -241,7 +244,9 @@ def test_written_series_reads_back_with_vendor_tags(phantom_dir, small_phantom_n
     assert float(first.KVP) == 90 and first.Manufacturer == "cbct-osteo phantom"
     assert [float(v) for v in first.PixelSpacing] == [0.35, 0.35] and float(first.SliceThickness) == 0.35
     assert first.RescaleIntercept == RESCALE_INTERCEPT and first.RescaleSlope == 1 and first.RescaleType == "US"
-    assert len({ds.SeriesInstanceUID for ds in datasets}) == 1 and len({ds.SOPInstanceUID for ds in datasets}) == len(files)
+    assert len({ds.SeriesInstanceUID for ds in datasets}) == 1 and len({ds.SOPInstanceUID for ds in datasets}) == len(
+        files
+    )
     datasets.sort(key=lambda ds: float(ds.ImagePositionPatient[2]))
     positions = np.array([[float(v) for v in ds.ImagePositionPatient] for ds in datasets])
     k = np.arange(len(files))
@@ -281,7 +286,9 @@ def test_loader_reproduces_the_in_memory_phantom(tmp_path, multiframe):
     loaded = cbct_osteo.load(out)
     assert np.array_equal(loaded.voxels, case.volume.voxels)
     assert loaded.affine == pytest.approx(case.volume.affine)
-    assert loaded.fingerprint() == case.volume.fingerprint() == read_landmarks(out / "landmarks.json").volume_fingerprint
+    assert (
+        loaded.fingerprint() == case.volume.fingerprint() == read_landmarks(out / "landmarks.json").volume_fingerprint
+    )
     assert loaded.meta.series_uid == case.landmarks.series_uid and loaded.meta.patient_id == "PHANTOM-0001"
 
 

@@ -1,4 +1,5 @@
 """The anatomical mandible's truth agrees with its geometry; the simulated CBCT looks and loads like one."""
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,15 @@ def sim_plain():
 
 
 # ---------------------------------------------------------------------- truth from geometry
-@pytest.mark.parametrize("cortex, slope, tilt, porous", [((3.0, 2.6), 10.0, 6.0, False), ((0.6, 5.0), 25.0, 20.0, True),
-                                                          ((0.6, 1.0), 0.0, 6.0, False),
-                                                          ((1.0, 2.0), 0.0, 0.0, False)])
+@pytest.mark.parametrize(
+    "cortex, slope, tilt, porous",
+    [
+        ((3.0, 2.6), 10.0, 6.0, False),
+        ((0.6, 5.0), 25.0, 20.0, True),
+        ((0.6, 1.0), 0.0, 6.0, False),
+        ((1.0, 2.0), 0.0, 0.0, False),
+    ],
+)
 def test_truth_is_the_model_geometry(cortex, slope, tilt, porous):
     """The numerically found border point, W and heights equal the closed forms the model was built from."""
     model = mandible_model(cortex, slope, tilt, porous)
@@ -52,15 +59,21 @@ def test_truth_is_the_model_geometry(cortex, slope, tilt, porous):
         assert abs(float(fields.body(foot[None])[0])) < 1e-5
         # The measurement line is the surface normal at the border point (perpendicular to the tangent).
         eps = 1e-3
-        gradient = np.array([(fields.body((foot + eps * e)[None])[0] - fields.body((foot - eps * e)[None])[0]) / (2 * eps)
-                             for e in np.eye(3)])
+        gradient = np.array(
+            [
+                (fields.body((foot + eps * e)[None])[0] - fields.body((foot - eps * e)[None])[0]) / (2 * eps)
+                for e in np.eye(3)
+            ]
+        )
         tangent = truth["tangent"]
         gradient -= gradient @ tangent * tangent  # in the cross-section plane
         assert np.dot(-gradient / np.linalg.norm(gradient), truth["direction"]) > math.cos(math.radians(0.5))
         # The tilt shows: the line leans by the border tilt from the vertical.
         lean = math.degrees(math.acos(truth["direction"][2]))
         assert lean == pytest.approx(tilt, abs=0.5)
-        assert truth["S"] - truth["I"] > 2 * foramen.radius_mm - 1e-6  # the oblique channel is cut longer than its diameter
+        assert (
+            truth["S"] - truth["I"] > 2 * foramen.radius_mm - 1e-6
+        )  # the oblique channel is cut longer than its diameter
         if porous:
             assert truth["W_compact"] == pytest.approx((1 - model.porous_fraction) * cortex[k], abs=1e-4)
 
@@ -145,9 +158,31 @@ def test_written_dicom_loads_with_the_case_geometry(tmp_path, sim_plain):
 @pytest.mark.slow
 def test_cli_writes_a_simulated_case(tmp_path, capsys):
     out = tmp_path / "cli"
-    code = main(["phantom", str(out), "--simulate", "cbct", "--shape", "72", "150", "150", "--voxel", "0.4", "--fov", "small",
-                 "--projections", "60", "--cortex-mm", "1.0", "2.0", "--border-slope-deg", "20", "--porous-cortex",
-                 "--jpeg2000"])
+    code = main(
+        [
+            "phantom",
+            str(out),
+            "--simulate",
+            "cbct",
+            "--shape",
+            "72",
+            "150",
+            "150",
+            "--voxel",
+            "0.4",
+            "--fov",
+            "small",
+            "--projections",
+            "60",
+            "--cortex-mm",
+            "1.0",
+            "2.0",
+            "--border-slope-deg",
+            "20",
+            "--porous-cortex",
+            "--jpeg2000",
+        ]
+    )
     assert code == 0
     assert "simulated CBCT written" in capsys.readouterr().out
     truth = json.loads((out / "truth.json").read_text())

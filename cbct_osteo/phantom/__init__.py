@@ -23,6 +23,7 @@ The default phantom is ``DEFAULT_SHAPE = (140, 360, 360)`` voxels of ``DEFAULT_V
 defined in millimetres around the field of view's centre, so other voxel sizes and shapes show
 the same mandible (cropped if the field of view is smaller).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,10 +32,11 @@ import os
 import shutil
 import tempfile
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 from pydicom.uid import CTImageStorage
@@ -126,7 +128,9 @@ def make_phantom(
     landmarks = true_landmarks(ANATOMY)
     landmarks.series_uid = identity.series_uid
     landmarks.volume_fingerprint = volume.fingerprint()
-    truth = build_truth(ANATOMY, renderer.texture, renderer.options, renderer.shape, renderer.voxel_mm, renderer.seed, landmarks)
+    truth = build_truth(
+        ANATOMY, renderer.texture, renderer.options, renderer.shape, renderer.voxel_mm, renderer.seed, landmarks
+    )
     return PhantomCase(volume, truth, landmarks, renderer.options)
 
 
@@ -167,12 +171,13 @@ def write_phantom(
     window = _window(renderer.options)
     if multiframe:
         writer: ClassicSeriesWriter | EnhancedSeriesWriter = EnhancedSeriesWriter(
-            series_dir / ENHANCED_FILE, identity, renderer.affine, renderer.shape, window)
+            series_dir / ENHANCED_FILE, identity, renderer.affine, renderer.shape, window
+        )
     else:
         writer = ClassicSeriesWriter(series_dir, identity, renderer.affine, renderer.shape, window)
     sampler = _FingerprintSampler(renderer.shape, renderer.affine)
     try:
-        for z0, z1, values in _slabs(renderer, progress):
+        for z0, _z1, values in _slabs(renderer, progress):
             writer.write(z0, values)
             sampler.add(z0, values)
     except BaseException:
@@ -183,7 +188,9 @@ def write_phantom(
     landmarks = true_landmarks(ANATOMY)
     landmarks.series_uid = identity.series_uid
     landmarks.volume_fingerprint = sampler.fingerprint()
-    truth = build_truth(ANATOMY, renderer.texture, renderer.options, renderer.shape, renderer.voxel_mm, renderer.seed, landmarks)
+    truth = build_truth(
+        ANATOMY, renderer.texture, renderer.options, renderer.shape, renderer.voxel_mm, renderer.seed, landmarks
+    )
     truth["phantom"]["layout"] = "enhanced multi-frame" if multiframe else "one file per slice"
     truth["phantom"]["series_uid"] = identity.series_uid
     write_json_atomic(out / TRUTH_FILE, truth)
@@ -220,14 +227,18 @@ def ensure_demo_phantom(folder: str | Path | None = None, progress: Progress | N
 
 
 # ---------------------------------------------------------------------- internals
-def _prepare(shape: Any, voxel_mm: Any, seed: Any, clean: bool, options: dict[str, Any]) -> tuple[Renderer, SeriesIdentity]:
+def _prepare(
+    shape: Any, voxel_mm: Any, seed: Any, clean: bool, options: dict[str, Any]
+) -> tuple[Renderer, SeriesIdentity]:
     """Validate the parameters and build the renderer and the series identity."""
     try:
         shape_t = tuple(int(s) for s in shape)
     except (TypeError, ValueError):
         raise ValueError(f"shape must be three integers (Z, Y, X), got {shape!r}") from None
     if len(shape_t) != 3 or not all(SHAPE_RANGE[0] <= s <= SHAPE_RANGE[1] for s in shape_t):
-        raise ValueError(f"shape must be three integers (Z, Y, X) within {SHAPE_RANGE[0]}–{SHAPE_RANGE[1]}, got {shape!r}")
+        raise ValueError(
+            f"shape must be three integers (Z, Y, X) within {SHAPE_RANGE[0]}–{SHAPE_RANGE[1]}, got {shape!r}"
+        )
     voxel = float(voxel_mm)
     if not VOXEL_RANGE_MM[0] <= voxel <= VOXEL_RANGE_MM[1]:
         raise ValueError(f"voxel_mm must be within {VOXEL_RANGE_MM[0]}–{VOXEL_RANGE_MM[1]} mm, got {voxel_mm!r}")
@@ -252,7 +263,7 @@ def _slabs(renderer: Renderer, progress: Progress | None) -> Iterator[tuple[int,
     ranges = [(z0, min(total, z0 + step)) for z0 in range(0, total, step)]
     workers = max(1, min(2, os.cpu_count() or 1, len(ranges)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque = deque()
+        pending: deque[tuple[int, int, Future[np.ndarray]]] = deque()
         for z0, z1 in ranges:
             pending.append((z0, z1, pool.submit(renderer.render, z0, z1)))
             if len(pending) > workers:
@@ -261,7 +272,9 @@ def _slabs(renderer: Renderer, progress: Progress | None) -> Iterator[tuple[int,
             yield _finish(pending.popleft(), total, progress)
 
 
-def _finish(item: tuple[int, int, Future], total: int, progress: Progress | None) -> tuple[int, int, np.ndarray]:
+def _finish(
+    item: tuple[int, int, Future[np.ndarray]], total: int, progress: Progress | None
+) -> tuple[int, int, np.ndarray]:
     z0, z1, future = item
     values = future.result()
     if progress is not None:
@@ -328,7 +341,11 @@ def _is_current_demo(folder: Path) -> bool:
         generator = truth["phantom"]["generator"]
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    return str(generator).startswith(GENERATOR) and (folder / SERIES_FOLDER).is_dir() and (folder / LANDMARKS_FILE).is_file()
+    return (
+        str(generator).startswith(GENERATOR)
+        and (folder / SERIES_FOLDER).is_dir()
+        and (folder / LANDMARKS_FILE).is_file()
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -29,6 +29,7 @@ measurement line of INDICES.md (perpendicular to the border tangent, through the
 centre) is the section's ``v`` axis there. :mod:`.anatomy_truth` does not rely on this: it finds
 the border point and the margins numerically from these functions.
 """
+
 from __future__ import annotations
 
 import math
@@ -126,7 +127,9 @@ class MandibleModel:
         return side_sign(side) * self.foramen(side).t_mm
 
     # ------------------------------------------------------------------ along-arch profiles
-    def _per_side(self, t: np.ndarray, left: np.ndarray | float, right: np.ndarray | float, blend_mm: float = 8.0) -> np.ndarray:
+    def _per_side(
+        self, t: np.ndarray, left: np.ndarray | float, right: np.ndarray | float, blend_mm: float = 8.0
+    ) -> np.ndarray:
         """Blend a left and a right value smoothly across the midline (within ``blend_mm``)."""
         s = np.clip(0.5 + np.asarray(t, float) / (2.0 * blend_mm), 0.0, 1.0)
         s = s * s * (3.0 - 2.0 * s)
@@ -163,8 +166,10 @@ class MandibleModel:
         """``u_C(t)``: the bottom arc's lowest point; equals the foramen's ``u`` at each foramen."""
         t = np.asarray(t, float)
         a = np.abs(t)
-        values = [_interp(a, (0.0, 12.0, self.foramen(s).t_mm, 45.0, 75.0), (0.0, 2.0, self.foramen(s).u_mm, 2.0, 0.0))
-                  for s in SIDES]
+        values = [
+            _interp(a, (0.0, 12.0, self.foramen(s).t_mm, 45.0, 75.0), (0.0, 2.0, self.foramen(s).u_mm, 2.0, 0.0))
+            for s in SIDES
+        ]
         return self._per_side(t, values[0], values[1])
 
     # ------------------------------------------------------------------ section frame
@@ -179,7 +184,9 @@ class MandibleModel:
         beta = math.radians(self.border_tilt_deg)
         n = u * math.cos(beta) - v * math.sin(beta)
         dz = u * math.sin(beta) + v * math.cos(beta)
-        return self.arch.arch_point(t, n, 0.0) * np.array([1.0, 1.0, 0.0]) + np.array([0.0, 0.0, float(self.border_z(t)) + dz])
+        return self.arch.arch_point(t, n, 0.0) * np.array([1.0, 1.0, 0.0]) + np.array(
+            [0.0, 0.0, float(self.border_z(t)) + dz]
+        )
 
     def section_axes(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Unit vectors (patient) of the section's ``u`` (buccal, along the border) and ``v`` (up) axes at ``t``."""
@@ -190,20 +197,26 @@ class MandibleModel:
         return normal * math.cos(beta) + up * math.sin(beta), -normal * math.sin(beta) + up * math.cos(beta)
 
     # ------------------------------------------------------------------ body and cortex
-    def _side_sdf(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, inset_b: float, inset_l: float, top_inset: float) -> np.ndarray:
+    def _side_sdf(
+        self, t: np.ndarray, u: np.ndarray, v: np.ndarray, inset_b: float, inset_l: float, top_inset: float
+    ) -> np.ndarray:
         """Distance-like function of the buccal and lingual sides (narrowing to the crest), mm."""
         height = self.profile("height", t)
         crest = self.profile("crest_half", t)
         result = None
-        for base_name, mid_name, sign, inset in (("buccal_base", "buccal_mid", 1.0, inset_b), ("lingual_base", "lingual_mid", -1.0, inset_l)):
+        for base_name, mid_name, sign, inset in (
+            ("buccal_base", "buccal_mid", 1.0, inset_b),
+            ("lingual_base", "lingual_mid", -1.0, inset_l),
+        ):
             base, mid = self.profile(base_name, t), self.profile(mid_name, t)
             # half width: base at the bottom, easing (smoothstep) to mid by 0.5 H, then to the crest.
             f = np.clip(v / np.maximum(height, 1.0), 0.0, 1.0)
             low = np.clip((f - 0.05) / 0.45, 0.0, 1.0)
             high = np.clip((f - 0.6) / 0.4, 0.0, 1.0)
             half = base + (mid - base) * low * low * (3 - 2 * low) + (crest - mid) * high * high * (3 - 2 * high)
-            slope = ((mid - base) * 6 * low * (1 - low) / (0.45 * height) * ((f > 0.05) & (f < 0.5))
-                     + (crest - mid) * 6 * high * (1 - high) / (0.4 * height) * (f > 0.6))
+            slope = (mid - base) * 6 * low * (1 - low) / (0.45 * height) * ((f > 0.05) & (f < 0.5)) + (
+                crest - mid
+            ) * 6 * high * (1 - high) / (0.4 * height) * (f > 0.6)
             d = (sign * u - (half - inset)) / np.sqrt(1.0 + slope * slope)
             result = d if result is None else np.maximum(result, d)
         return _round_max(result, v - (height - top_inset), self.inner_corner_mm if top_inset else 1.5)
@@ -218,7 +231,9 @@ class MandibleModel:
         sdf = _round_max(sides, self._bottom_sdf(t, u, v, 0.0), self.outer_corner_mm)
         return np.maximum(sdf, np.abs(t) - self.half_length_mm)
 
-    def core_sdf(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, extra_inset: np.ndarray | float = 0.0) -> np.ndarray:
+    def core_sdf(
+        self, t: np.ndarray, u: np.ndarray, v: np.ndarray, extra_inset: np.ndarray | float = 0.0
+    ) -> np.ndarray:
         """Signed distance (mm) to the endosteal surface (the cancellous core); exact on the bottom arc.
 
         ``extra_inset`` thickens the inferior cortex (used for the compact part when it is porous).
@@ -247,7 +262,9 @@ class MandibleModel:
         return inner, centre, centre + f.outlet_mm * direction
 
     def canal_distance(self, t: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Distance (mm) to the mandibular canal's centre line (section frame), from the ramus to each mental channel."""
+        """Distance (mm) to the mandibular canal's centre line (section frame).
+
+        The centre line runs from the ramus to each mental channel."""
         distance = np.full(np.broadcast_shapes(np.shape(t), np.shape(u)), np.inf)
         a = np.abs(t)
         for side in SIDES:
@@ -305,10 +322,17 @@ def mandible_model(
         left, right = (float(v) for v in cortex_mm)
     except (TypeError, ValueError):
         raise ValueError(f"cortex_mm must be two widths in mm (left, right), got {cortex_mm!r}") from None
-    for name, value, (lo, hi) in (("cortex width (left)", left, CORTEX_RANGE_MM), ("cortex width (right)", right, CORTEX_RANGE_MM),
-                                  ("border slope", float(border_slope_deg), SLOPE_RANGE_DEG),
-                                  ("border tilt", float(border_tilt_deg), SLOPE_RANGE_DEG)):
+    for name, value, (lo, hi) in (
+        ("cortex width (left)", left, CORTEX_RANGE_MM),
+        ("cortex width (right)", right, CORTEX_RANGE_MM),
+        ("border slope", float(border_slope_deg), SLOPE_RANGE_DEG),
+        ("border tilt", float(border_tilt_deg), SLOPE_RANGE_DEG),
+    ):
         if not lo <= value <= hi:
             raise ValueError(f"{name} must be within {lo:g}-{hi:g}, got {value:g}")
-    return MandibleModel(cortex_mm=(left, right), border_slope_deg=float(border_slope_deg),
-                         border_tilt_deg=float(border_tilt_deg), porous_cortex=bool(porous_cortex))
+    return MandibleModel(
+        cortex_mm=(left, right),
+        border_slope_deg=float(border_slope_deg),
+        border_tilt_deg=float(border_tilt_deg),
+        porous_cortex=bool(porous_cortex),
+    )

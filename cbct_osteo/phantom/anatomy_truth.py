@@ -17,10 +17,12 @@ root of the model's signed distances found by bisection to 1e-6 mm, so the truth
 the measurement code, the voxel grid, or the closed forms the model was built from (a test
 compares the two). BV/TV is the mineralised share of the 5 mm ROI square, sampled at 0.05 mm.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -56,8 +58,9 @@ def _bisect(f: Field, origin: np.ndarray, direction: np.ndarray, lo: float, hi: 
     return 0.5 * (lo + hi)
 
 
-def _first_crossing(f: Field, origin: np.ndarray, direction: np.ndarray, reach: float, step: float = 0.02,
-                    to_positive: bool = True) -> float | None:
+def _first_crossing(
+    f: Field, origin: np.ndarray, direction: np.ndarray, reach: float, step: float = 0.02, to_positive: bool = True
+) -> float | None:
     """Distance of the first sign change of ``f`` along the ray (to positive, or to negative), or None."""
     s = np.arange(0.0, reach + step, step)
     values = f(origin[None] + s[:, None] * direction[None])
@@ -122,8 +125,11 @@ def border_foot(fields: ModelFields, centre: np.ndarray, normal: np.ndarray, up:
     # The foot is a local minimum of the ray length (the bottom arc is concave seen from F); the
     # border's corners with the buccal and lingual sides are closer still but are not perpendicular
     # feet. Take the interior local minimum nearest to straight down.
-    minima = [k for k in range(1, angles.size - 1)
-              if math.isfinite(values[k]) and values[k] <= values[k - 1] and values[k] <= values[k + 1]]
+    minima = [
+        k
+        for k in range(1, angles.size - 1)
+        if math.isfinite(values[k]) and values[k] <= values[k - 1] and values[k] <= values[k + 1]
+    ]
     if not minima:
         raise ValueError("the inferior border below the foramen was not found")
     k = min(minima, key=lambda j: abs(angles[j]))
@@ -140,7 +146,7 @@ def border_foot(fields: ModelFields, centre: np.ndarray, normal: np.ndarray, up:
     return centre + distance(angle) * direction
 
 
-def side_truth(model: MandibleModel, side: str) -> dict:
+def side_truth(model: MandibleModel, side: str) -> dict[str, Any]:
     """True landmarks (patient mm) and W, S, I (mm) of one side, found on the model's surfaces."""
     fields = ModelFields(model)
     t_f = model.foramen_t(side)
@@ -174,7 +180,7 @@ def side_truth(model: MandibleModel, side: str) -> dict:
     }
 
 
-def roi_frame(model: MandibleModel, side: str, truth: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def roi_frame(model: MandibleModel, side: str, truth: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ROI square centre and its in-plane axes (vertical, buccal normal), as the measurement samples it."""
     normal, up, _ = plane_axes(model, truth["t_mm"])
     inner = truth["points"]["border_inner"]
@@ -182,8 +188,14 @@ def roi_frame(model: MandibleModel, side: str, truth: dict) -> tuple[np.ndarray,
     return centre, up, normal
 
 
-def true_bone_fraction(scene: Scene, centre: np.ndarray, up: np.ndarray, normal: np.ndarray,
-                       size_mm: float = ROI_SIZE_MM, samples: int = ROI_SAMPLES) -> float:
+def true_bone_fraction(
+    scene: Scene,
+    centre: np.ndarray,
+    up: np.ndarray,
+    normal: np.ndarray,
+    size_mm: float = ROI_SIZE_MM,
+    samples: int = ROI_SAMPLES,
+) -> float:
     """Mineralised share (bone channel > 0.5) of the ROI square, sampled at cell centres."""
     offsets = (np.arange(samples) + 0.5) / samples * size_mm - size_mm / 2.0
     a, b = np.meshgrid(offsets, offsets, indexing="ij")
@@ -197,8 +209,8 @@ def point_materials(scene: Scene, points: np.ndarray) -> dict[str, np.ndarray]:
     t, n = scene.model.arch.arch_map(points[:, 0], points[:, 1])
     values = [np.zeros(len(points)) for _ in CHANNELS]
     scene._mandible(values, t, n, points[:, 0], points[:, 1], points[:, 2], voxel=1e-4, supersample=False)
-    return dict(zip(CHANNELS, values))
+    return dict(zip(CHANNELS, values, strict=True))
 
 
-def all_sides(model: MandibleModel) -> dict[str, dict]:
+def all_sides(model: MandibleModel) -> dict[str, dict[str, Any]]:
     return {side: side_truth(model, side) for side in SIDES}

@@ -22,6 +22,7 @@ not Hounsfield units (RescaleType ``US``).
 RTK rotates around its image y axis, so patient (x, y, z) volumes are handed to it as RTK
 (x, z, y): the rotation axis is the patient's z (head-foot).
 """
+
 from __future__ import annotations
 
 import math
@@ -92,7 +93,10 @@ class Acquisition:
 
     def validate(self) -> None:
         checks = (
-            (400.0 <= self.source_isocentre_mm < self.source_detector_mm <= 2000.0, "source distances must satisfy 400 <= SID < SDD <= 2000 mm"),
+            (
+                400.0 <= self.source_isocentre_mm < self.source_detector_mm <= 2000.0,
+                "source distances must satisfy 400 <= SID < SDD <= 2000 mm",
+            ),
             (36 <= self.projections <= 1000, "projections must be within 36-1000"),
             (200.0 <= self.arc_deg <= 360.0, "arc_deg must be within 200-360"),
             (0.0 <= self.photons <= 1e7, "photons must be within 0-1e7"),
@@ -140,14 +144,18 @@ class ProjectionGeometry:
     angles_deg: np.ndarray
 
 
-def projection_geometry(acq: Acquisition, field_radius_mm: float, field_height_mm: float, voxel_mm: float) -> ProjectionGeometry:
+def projection_geometry(
+    acq: Acquisition, field_radius_mm: float, field_height_mm: float, voxel_mm: float
+) -> ProjectionGeometry:
     """A detector that covers a cylindrical field of ``field_radius_mm`` x ``field_height_mm`` (isocentre mm)."""
     m = acq.magnification
     pitch_iso = max(voxel_mm, 0.2)
     half_width = field_radius_mm * acq.source_isocentre_mm / math.sqrt(acq.source_isocentre_mm**2 - field_radius_mm**2)
     offset = abs(acq.detector_offset_mm)
     if offset > 0.45 * half_width:
-        raise ValueError(f"detector_offset_mm must be at most {0.45 * half_width:.0f} mm for this field (the views must overlap)")
+        raise ValueError(
+            f"detector_offset_mm must be at most {0.45 * half_width:.0f} mm for this field (the views must overlap)"
+        )
     columns = int(math.ceil(2 * (half_width - offset) / pitch_iso)) + 2  # covers [2 offset - half, half]
     cone = (acq.source_isocentre_mm + field_radius_mm) / acq.source_isocentre_mm
     rows = int(math.ceil(field_height_mm * cone / pitch_iso)) + 2
@@ -161,8 +169,13 @@ def gray_values(mu_per_mm: np.ndarray) -> np.ndarray:
     return (GRAY_GAIN * 1000.0 * (mu_per_mm / MU_REF_PER_MM - 1.0) + GRAY_OFFSET).astype(np.float32)
 
 
-def polychromatic_counts(paths_mm: dict[str, np.ndarray], acq: Acquisition, pitch_iso_mm: float,
-                         rng: np.random.Generator, centre_column: int | None = None) -> np.ndarray:
+def polychromatic_counts(
+    paths_mm: dict[str, np.ndarray],
+    acq: Acquisition,
+    pitch_iso_mm: float,
+    rng: np.random.Generator,
+    centre_column: int | None = None,
+) -> np.ndarray:
     """Detected signal (photons, float32) per detector pixel from the material path lengths (mm).
 
     ``paths_mm`` holds ``water``, ``bone`` and ``metal`` arrays (projections, rows, columns);
@@ -173,9 +186,12 @@ def polychromatic_counts(paths_mm: dict[str, np.ndarray], acq: Acquisition, pitc
     weights = spectrum_weights(energies)
     metal = acq.metal
     primary = np.zeros(paths_mm["water"].shape, np.float32)
-    for e, w in zip(energies, weights):
-        line = (_mu_per_mm("water", np.array([e]))[0] * paths_mm["water"] + _mu_per_mm("bone", np.array([e]))[0] * paths_mm["bone"]
-                + _mu_per_mm(metal, np.array([e]))[0] * paths_mm["metal"])
+    for e, w in zip(energies, weights, strict=True):
+        line = (
+            _mu_per_mm("water", np.array([e]))[0] * paths_mm["water"]
+            + _mu_per_mm("bone", np.array([e]))[0] * paths_mm["bone"]
+            + _mu_per_mm(metal, np.array([e]))[0] * paths_mm["metal"]
+        )
         primary += np.float32(w) * np.exp(-line, dtype=np.float32)
     signal = primary
     if acq.scatter_fraction > 0:
@@ -184,7 +200,11 @@ def polychromatic_counts(paths_mm: dict[str, np.ndarray], acq: Acquisition, pitc
         spread = ndimage.gaussian_filter(1.0 - primary, (0, sigma, sigma), mode="constant")
         row = primary.shape[1] // 2
         col = primary.shape[2] // 2 if centre_column is None else int(np.clip(centre_column, 0, primary.shape[2] - 1))
-        scale = acq.scatter_fraction * float(np.median(primary[:, row, col])) / max(float(np.median(spread[:, row, col])), 1e-6)
+        scale = (
+            acq.scatter_fraction
+            * float(np.median(primary[:, row, col]))
+            / max(float(np.median(spread[:, row, col])), 1e-6)
+        )
         signal = primary + np.float32(scale) * spread
     if acq.photons > 0:
         counts = rng.poisson(signal * np.float32(acq.photons)).astype(np.float32)
@@ -192,7 +212,9 @@ def polychromatic_counts(paths_mm: dict[str, np.ndarray], acq: Acquisition, pitc
         counts = signal * np.float32(1.0)
         acq = Acquisition(**{**acq.__dict__, "photons": 1.0})
     if acq.detector_blur_mm > 0:
-        counts = ndimage.gaussian_filter(counts, (0, acq.detector_blur_mm / pitch_iso_mm, acq.detector_blur_mm / pitch_iso_mm), mode="nearest")
+        counts = ndimage.gaussian_filter(
+            counts, (0, acq.detector_blur_mm / pitch_iso_mm, acq.detector_blur_mm / pitch_iso_mm), mode="nearest"
+        )
     return counts / np.float32(acq.photons)
 
 

@@ -14,6 +14,7 @@ ligament space (0.2 mm, soft tissue) and a lamina dura (0.35 mm, bone), and an e
 The maxillary teeth (crowns and roots in a simple alveolar ridge and palate) close onto the
 mandibular crowns; they matter for the projections (mass, streaks) more than for the indices.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

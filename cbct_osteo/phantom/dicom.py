@@ -10,6 +10,7 @@ sits in memory; the enhanced file's pixel data element is written last, in piece
 UIDs are generated deterministically (``pydicom.uid.generate_uid(entropy_srcs=...)``): the study
 from the seed, the series from every parameter, so the same call writes the same files.
 """
+
 from __future__ import annotations
 
 import struct
@@ -21,7 +22,14 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import CTImageStorage, EnhancedCTImageStorage, ExplicitVRLittleEndian, JPEG2000Lossless, generate_uid
+from pydicom.uid import (
+    UID,
+    CTImageStorage,
+    EnhancedCTImageStorage,
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    generate_uid,
+)
 
 from cbct_osteo import __version__
 from cbct_osteo.phantom.render import RESCALE_INTERCEPT
@@ -53,7 +61,7 @@ class SeriesIdentity:
     clean: bool
 
     @classmethod
-    def create(cls, seed: int, parameters: str, description: str, clean: bool) -> "SeriesIdentity":
+    def create(cls, seed: int, parameters: str, description: str, clean: bool) -> SeriesIdentity:
         base = ["cbct-osteo-phantom", str(seed)]
         return cls(
             study_uid=str(generate_uid(entropy_srcs=base + ["study"])),
@@ -94,12 +102,14 @@ class SeriesIdentity:
         )
 
 
-def _common(ds: Dataset, identity: SeriesIdentity, sop_class: str, sop_instance: str, window: tuple[float, float]) -> None:
+def _common(
+    ds: Dataset, identity: SeriesIdentity, sop_class: str, sop_instance: str, window: tuple[float, float]
+) -> None:
     """Patient, study, series, equipment and pixel-format attributes shared by both layouts."""
     meta = identity.meta(sop_class)
     file_meta = FileMetaDataset()
-    file_meta.MediaStorageSOPClassUID = sop_class
-    file_meta.MediaStorageSOPInstanceUID = sop_instance
+    file_meta.MediaStorageSOPClassUID = UID(sop_class)
+    file_meta.MediaStorageSOPInstanceUID = UID(sop_instance)
     file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     file_meta.ImplementationVersionName = f"CBCTOSTEO_{__version__}"[:16]
     ds.file_meta = file_meta
@@ -158,8 +168,15 @@ class ClassicSeriesWriter:
     uncompressed Explicit VR Little Endian.
     """
 
-    def __init__(self, folder: Path, identity: SeriesIdentity, affine: np.ndarray, shape: tuple[int, int, int],
-                 window: tuple[float, float], jpeg2000: bool = False) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        identity: SeriesIdentity,
+        affine: np.ndarray,
+        shape: tuple[int, int, int],
+        window: tuple[float, float],
+        jpeg2000: bool = False,
+    ) -> None:
         self.jpeg2000 = jpeg2000
         self.folder = folder
         self.identity = identity
@@ -206,22 +223,30 @@ class ClassicSeriesWriter:
 class EnhancedSeriesWriter:
     """Writes one Enhanced CT Image Storage file; the pixel data element is appended slab by slab."""
 
-    def __init__(self, path: Path, identity: SeriesIdentity, affine: np.ndarray, shape: tuple[int, int, int],
-                 window: tuple[float, float]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        identity: SeriesIdentity,
+        affine: np.ndarray,
+        shape: tuple[int, int, int],
+        window: tuple[float, float],
+    ) -> None:
         self.path = path
         self.shape = shape
         self.written = 0
         path.parent.mkdir(parents=True, exist_ok=True)
         ds = self._header(identity, affine, shape, window)
-        self._handle: BinaryIO = open(path, "wb")
+        # The file stays open across write() calls (one slab at a time) until close() or discard().
+        self._handle: BinaryIO = open(path, "wb")  # noqa: SIM115
         pydicom.dcmwrite(self._handle, ds, enforce_file_format=True)
         n_bytes = int(np.prod(shape)) * 2
         # (7FE0,0010) Pixel Data, explicit VR little endian: tag, VR "OW", 2 reserved bytes, 4-byte length.
         self._handle.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OW", 0, n_bytes))
 
     @staticmethod
-    def _header(identity: SeriesIdentity, affine: np.ndarray, shape: tuple[int, int, int],
-                window: tuple[float, float]) -> Dataset:
+    def _header(
+        identity: SeriesIdentity, affine: np.ndarray, shape: tuple[int, int, int], window: tuple[float, float]
+    ) -> Dataset:
         frames, rows, columns = shape
         spacing = float(np.linalg.norm(affine[:3, 0]))
         ds = Dataset()

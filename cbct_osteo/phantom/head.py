@@ -5,6 +5,7 @@ hence truncation; dense bone above and behind the field, hence streaks and scatt
 the mandible locator its context (rami, spine). They carry no ground truth. All functions are
 signed distances (mm, negative inside) of patient LPS points.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,11 +25,17 @@ HEAD_SEMI_MM = (68.0, 66.0)
 FACE_SOFT_MM = 18.0  # lips and cheeks reach this far buccal of the arch line (~11 mm beyond the bone)
 
 
-def _box(p1: np.ndarray, p2: np.ndarray, p3: np.ndarray, lo: tuple[float, float, float], hi: tuple[float, float, float],
-         radius: float) -> np.ndarray:
+def _box(
+    p1: np.ndarray,
+    p2: np.ndarray,
+    p3: np.ndarray,
+    lo: tuple[float, float, float],
+    hi: tuple[float, float, float],
+    radius: float,
+) -> np.ndarray:
     """Signed distance to a rounded box given per-axis local coordinates and bounds."""
     q = []
-    for p, a, b in zip((p1, p2, p3), lo, hi):
+    for p, a, b in zip((p1, p2, p3), lo, hi, strict=True):
         centre, half = (a + b) / 2.0, (b - a) / 2.0 - radius
         q.append(np.abs(p - centre) - half)
     outside = np.sqrt(sum(np.maximum(c, 0.0) ** 2 for c in q))
@@ -51,7 +58,9 @@ def ramus_frame(model: MandibleModel, side: str) -> tuple[np.ndarray, np.ndarray
     return origin, back, up, buccal
 
 
-def ramus_sdf(model: MandibleModel, side: str, x: np.ndarray, y: np.ndarray, z: np.ndarray, inset: float = 0.0) -> np.ndarray:
+def ramus_sdf(
+    model: MandibleModel, side: str, x: np.ndarray, y: np.ndarray, z: np.ndarray, inset: float = 0.0
+) -> np.ndarray:
     """One ramus with its coronoid process, condylar neck and condyle; ``inset`` shrinks it (the cancellous core)."""
     origin, back, up, buccal = ramus_frame(model, side)
     p = np.stack([x - origin[0], y - origin[1], z - origin[2]], axis=-1)
@@ -76,10 +85,20 @@ def spine_sdf(x: np.ndarray, y: np.ndarray, z: np.ndarray, inset: float = 0.0) -
         ring = np.hypot(x, y - (SPINE_Y_MM + 17.0))
         arch = np.maximum(np.abs(ring - 10.5) - (2.5 - inset), np.abs(z - zc) - (4.0 - inset))
         parts.append(np.maximum(arch, SPINE_Y_MM + 8.0 - y))
-        parts.append(_box(x, y, z, (-2.5 + inset, SPINE_Y_MM + 26.0, zc - 3.5 + inset),
-                          (2.5 - inset, SPINE_Y_MM + 40.0 - inset, zc + 3.5 - inset), max(1.5 - inset, 0.3)))
+        parts.append(
+            _box(
+                x,
+                y,
+                z,
+                (-2.5 + inset, SPINE_Y_MM + 26.0, zc - 3.5 + inset),
+                (2.5 - inset, SPINE_Y_MM + 40.0 - inset, zc + 3.5 - inset),
+                max(1.5 - inset, 0.3),
+            )
+        )
         if k == len(VERTEBRA_Z_MM) - 1:  # the dens of C2
-            parts.append(np.maximum(np.hypot(x, y - SPINE_Y_MM + 1.0) - (5.0 - inset), np.abs(z - zc - 12.0) - (6.0 - inset)))
+            parts.append(
+                np.maximum(np.hypot(x, y - SPINE_Y_MM + 1.0) - (5.0 - inset), np.abs(z - zc - 12.0) - (6.0 - inset))
+            )
     return np.minimum.reduce(parts)
 
 
@@ -107,7 +126,8 @@ def maxilla_sdf(model: MandibleModel, t: np.ndarray, n: np.ndarray, z: np.ndarra
     base = occlusal_z(model, t) + 8.0
     ridge = np.maximum(np.abs(n - 0.8) - (5.5 - inset), np.maximum(base - z + inset, z - (base + 24.0) + inset))
     ridge = np.maximum(ridge, np.abs(t) - (model.half_length_mm - 8.0 - inset))
-    palate = np.maximum(np.maximum(n + 3.0 + inset, np.abs(z - (base + 14.0)) - (1.8 - inset)),
-                        np.abs(t) - (model.half_length_mm - 12.0))
+    palate = np.maximum(
+        np.maximum(n + 3.0 + inset, np.abs(z - (base + 14.0)) - (1.8 - inset)),
+        np.abs(t) - (model.half_length_mm - 12.0),
+    )
     return np.minimum(ridge, palate)
-

@@ -3,8 +3,10 @@
 RTK rotates the source around its image y axis; patient (z, y, x) arrays are handed to it as
 numpy (y, z, x), i.e. RTK (x, y, z) = patient (x, z, y), so the rotation axis is the patient's z.
 """
+
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,9 @@ import numpy as np
 from cbct_osteo.phantom.cbct_sim import Acquisition, ProjectionGeometry
 from cbct_osteo.phantom.scene import Grid
 
-INSTALL_HINT = "the CBCT simulation needs the Reconstruction Toolkit: pip install 'cbct-osteo[simulate]' (or pip install itk-rtk)"
+INSTALL_HINT = (
+    "the CBCT simulation needs the Reconstruction Toolkit: pip install 'cbct-osteo[simulate]' (or pip install itk-rtk)"
+)
 HANN_CUT = 0.8  # Hann window of the ramp filter (fraction of Nyquist), a vendor-like "standard" kernel
 #: RTK's projection extrapolation against truncation (fraction of the detector width): vendors correct
 #: truncation partly, so the bright rim at the field's edge is reduced, not removed.
@@ -24,10 +28,11 @@ class SimulationUnavailable(RuntimeError):
 
 
 def _rtk() -> tuple[Any, Any]:
+    # itk ships no type information: both modules are Any at this boundary.
     try:
-        import itk
-        from itk import RTK as rtk
-    except ImportError as exc:
+        itk: Any = importlib.import_module("itk")
+        rtk: Any = itk.RTK  # lazily loaded on first access, as `from itk import RTK` does
+    except (ImportError, AttributeError) as exc:  # AttributeError: itk without the RTK module
         raise SimulationUnavailable(f"{INSTALL_HINT} ({exc})") from None
     return itk, rtk
 
@@ -73,7 +78,11 @@ def _crop(array: np.ndarray, grid: Grid) -> tuple[np.ndarray, Grid] | None:
             return None
         spans.append((int(hit[0]), int(hit[-1]) + 1))
     (z0, z1), (y0, y1), (x0, x1) = spans
-    origin = (grid.origin[0] + x0 * grid.voxel_mm, grid.origin[1] + y0 * grid.voxel_mm, grid.origin[2] + z0 * grid.voxel_mm)
+    origin = (
+        grid.origin[0] + x0 * grid.voxel_mm,
+        grid.origin[1] + y0 * grid.voxel_mm,
+        grid.origin[2] + z0 * grid.voxel_mm,
+    )
     return array[z0:z1, y0:y1, x0:x1], Grid(origin, grid.voxel_mm, (z1 - z0, y1 - y0, x1 - x0))
 
 

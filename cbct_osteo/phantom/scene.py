@@ -7,6 +7,7 @@ Boundaries get their partial-volume fraction from the signed distance of the vox
 network is supersampled 2 x 2 x 2 per voxel, so the bone fraction of a voxel is what its volume
 holds, not what its centre happens to hit.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -75,8 +76,9 @@ class Scene:
         self.pores = TrabecularTexture.generate(settings.seed + 7919, *PORE_TEXTURE)
 
     # ------------------------------------------------------------------ public
-    def materials(self, grid: Grid, exclude: tuple[np.ndarray, np.ndarray] | None = None,
-                  supersample: bool = True) -> dict[str, np.ndarray]:
+    def materials(
+        self, grid: Grid, exclude: tuple[np.ndarray, np.ndarray] | None = None, supersample: bool = True
+    ) -> dict[str, np.ndarray]:
         """Material fractions (``water``, ``bone``, ``metal``: float32 (z, y, x)) on ``grid``.
 
         ``exclude`` = (low, high) corners (x, y, z mm) of a box left empty (the fine grid's
@@ -90,7 +92,9 @@ class Scene:
         surface = head.soft_tissue_sdf(self.model, xx, yy, n)
         soft = _fraction(surface, voxel)
         # Subcutaneous fat (0.92 of water's attenuation) under the skin, muscle (1.05) deeper.
-        density = np.where(surface > -FAT_LAYER_MM, FAT[0], np.where(surface > -FAT_LAYER_MM - 12.0, MUSCLE[0], SOFT[0]))
+        density = np.where(
+            surface > -FAT_LAYER_MM, FAT[0], np.where(surface > -FAT_LAYER_MM - 12.0, MUSCLE[0], SOFT[0])
+        )
         airway = _fraction(head.airway_sdf(xx, yy), voxel)
         airway_top = float(np.min(head.occlusal_z(self.model, np.array([0.0]))))
         for k, zk in enumerate(z):
@@ -98,11 +102,22 @@ class Scene:
             out["water"][k] = density * soft * (1.0 - open_air)
         self._paint_band(out, grid, t, n, supersample)
         for side in SIDES:
-            self._paint_box(out, grid, self._ramus_box(side), lambda px, py, pz, i, s=side: head.ramus_sdf(self.model, s, px, py, pz, i),
-                            supersample)
+            self._paint_box(
+                out,
+                grid,
+                self._ramus_box(side),
+                lambda px, py, pz, i, s=side: head.ramus_sdf(self.model, s, px, py, pz, i),
+                supersample,
+            )
         if self.settings.spine:
-            self._paint_box(out, grid, (np.array([-15.0, head.SPINE_Y_MM - 10.0, -45.0]), np.array([15.0, head.SPINE_Y_MM + 42.0, 22.0])),
-                            lambda px, py, pz, i: head.spine_sdf(px, py, pz, i), supersample, cortex_mm=1.0)
+            self._paint_box(
+                out,
+                grid,
+                (np.array([-15.0, head.SPINE_Y_MM - 10.0, -45.0]), np.array([15.0, head.SPINE_Y_MM + 42.0, 22.0])),
+                lambda px, py, pz, i: head.spine_sdf(px, py, pz, i),
+                supersample,
+                cortex_mm=1.0,
+            )
         if exclude is not None:
             lo, hi = exclude
             ix = (x > lo[0]) & (x < hi[0])
@@ -113,7 +128,9 @@ class Scene:
         return out
 
     # ------------------------------------------------------------------ the mandible and maxilla band
-    def _paint_band(self, out: dict[str, np.ndarray], grid: Grid, t: np.ndarray, n: np.ndarray, supersample: bool) -> None:
+    def _paint_band(
+        self, out: dict[str, np.ndarray], grid: Grid, t: np.ndarray, n: np.ndarray, supersample: bool
+    ) -> None:
         m = self.model
         band = (np.abs(n) < BAND_N_MM) & (np.abs(t) < m.half_length_mm + 2.0)
         rows, cols = np.nonzero(band)
@@ -137,10 +154,20 @@ class Scene:
             self._mandible(values, pt, pn, px, py, pz, grid.voxel_mm, supersample)
             if self.settings.maxilla:
                 self._maxilla(values, pt, pn, px, py, pz, grid.voxel_mm, supersample)
-            for c, v in zip(CHANNELS, values):
+            for c, v in zip(CHANNELS, values, strict=True):
                 out[c][k0 + ks, rows[js], cols[js]] = v
 
-    def _mandible(self, values: list[np.ndarray], t, n, x, y, z, voxel: float, supersample: bool) -> None:
+    def _mandible(
+        self,
+        values: list[np.ndarray],
+        t: np.ndarray,
+        n: np.ndarray,
+        x: np.ndarray,
+        y: np.ndarray,
+        z: np.ndarray,
+        voxel: float,
+        supersample: bool,
+    ) -> None:
         m = self.model
         u, v = m.section_uv(t, n, z)
         body = _fraction(m.body_sdf(t, u, v), voxel)
@@ -164,7 +191,9 @@ class Scene:
         _paint(values, body, inner)
         self._crowns(values, t, u, v, voxel)
 
-    def _teeth(self, inner: list[np.ndarray], body: np.ndarray, t, u, v, voxel: float) -> None:
+    def _teeth(
+        self, inner: list[np.ndarray], body: np.ndarray, t: np.ndarray, u: np.ndarray, v: np.ndarray, voxel: float
+    ) -> None:
         """Roots, periodontal spaces, laminae durae and implants inside the alveolar bone."""
         crest = self.model.profile("height", t)
         for tooth in self.teeth:
@@ -174,7 +203,9 @@ class Scene:
             dt, uu, vv, cr = t[near] - tooth.t_mm, u[near], v[near], crest[near]
             part = [c[near] for c in inner]
             if tooth.restoration == "implant":
-                _paint(part, _fraction(dent.implant_sdf(tooth, dt, uu, vv, cr) - 0.15, voxel), CORTEX)  # osseointegration
+                _paint(
+                    part, _fraction(dent.implant_sdf(tooth, dt, uu, vv, cr) - 0.15, voxel), CORTEX
+                )  # osseointegration
                 _paint(part, _fraction(dent.implant_sdf(tooth, dt, uu, vv, cr), voxel), METAL)
             else:
                 root = dent.root_sdf(tooth, dt, uu, vv, cr)
@@ -183,10 +214,10 @@ class Scene:
                 _paint(part, _fraction(root, voxel), DENTIN)
                 pulp = np.maximum(root + 1.0, cr - tooth.root_mm + 2.0 - vv)
                 _paint(part, _fraction(pulp, voxel), SOFT)
-            for c, p in zip(inner, part):
+            for c, p in zip(inner, part, strict=True):
                 c[near] = p
 
-    def _crowns(self, values: list[np.ndarray], t, u, v, voxel: float) -> None:
+    def _crowns(self, values: list[np.ndarray], t: np.ndarray, u: np.ndarray, v: np.ndarray, voxel: float) -> None:
         """Crowns (with pulp chambers and restorations) above the crest, over whatever is there."""
         crest = self.model.profile("height", t)
         for tooth in self.teeth:
@@ -210,10 +241,20 @@ class Scene:
                 _paint(part, _fraction(np.maximum(root, crown), voxel) * (vv > cr).astype(float), DENTIN)
                 if tooth.restoration == "filling":
                     _paint(part, _fraction(dent.occlusal_filling_sdf(tooth, dt, uu, vv, cr), voxel), METAL)
-            for c, p in zip(values, part):
+            for c, p in zip(values, part, strict=True):
                 c[near] = p
 
-    def _maxilla(self, values: list[np.ndarray], t, n, x, y, z, voxel: float, supersample: bool) -> None:
+    def _maxilla(
+        self,
+        values: list[np.ndarray],
+        t: np.ndarray,
+        n: np.ndarray,
+        x: np.ndarray,
+        y: np.ndarray,
+        z: np.ndarray,
+        voxel: float,
+        supersample: bool,
+    ) -> None:
         """Upper crowns closing onto the lower ones, their roots, the alveolar ridge and the palate."""
         m = self.model
         occlusal = head.occlusal_z(m, t)
@@ -243,20 +284,33 @@ class Scene:
             crown = dent.crown_sdf(tooth, dt, uu, local_v, crest)
             _paint(sub, _fraction(crown, voxel), ENAMEL)
             _paint(sub, _fraction(crown + dent.ENAMEL_MM, voxel), DENTIN)
-            for c, p in zip(part, sub):
+            for c, p in zip(part, sub, strict=True):
                 c[near] = p
-        for c, p in zip(values, part):
+        for c, p in zip(values, part, strict=True):
             c[above] = p
 
     # ------------------------------------------------------------------ boxes (rami, spine)
     def _ramus_box(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         origin, back, up, buccal = head.ramus_frame(self.model, side)
-        corners = [origin + w * back + h * up + q * buccal for w in (-15.0, 16.0) for h in (-1.0, 60.0) for q in (-10.0, 10.0)]
-        corners = np.array(corners)
+        corners = np.array(
+            [
+                origin + w * back + h * up + q * buccal
+                for w in (-15.0, 16.0)
+                for h in (-1.0, 60.0)
+                for q in (-10.0, 10.0)
+            ]
+        )
         return corners.min(axis=0), corners.max(axis=0)
 
-    def _paint_box(self, out: dict[str, np.ndarray], grid: Grid, box: tuple[np.ndarray, np.ndarray], sdf, supersample: bool,
-                   cortex_mm: float = head.CORTEX_RAMUS_MM) -> None:
+    def _paint_box(
+        self,
+        out: dict[str, np.ndarray],
+        grid: Grid,
+        box: tuple[np.ndarray, np.ndarray],
+        sdf,
+        supersample: bool,
+        cortex_mm: float = head.CORTEX_RAMUS_MM,
+    ) -> None:
         lo, hi = box
         axes = [grid.axis(k) for k in range(3)]
         picks = [np.nonzero((a >= lo[k]) & (a <= hi[k]))[0] for k, a in enumerate(axes)]
@@ -264,7 +318,7 @@ class Scene:
             return
         ix, iy, iz = picks
         for k0 in range(0, iz.size, max(1, CHUNK // (ix.size * iy.size))):
-            ks = iz[k0:k0 + max(1, CHUNK // (ix.size * iy.size))]
+            ks = iz[k0 : k0 + max(1, CHUNK // (ix.size * iy.size))]
             pz, py, px = np.meshgrid(axes[2][ks], axes[1][iy], axes[0][ix], indexing="ij")
             outer = _fraction(sdf(px, py, pz, 0.0), grid.voxel_mm)
             if not np.any(outer > 0):
@@ -278,12 +332,14 @@ class Scene:
             index = np.ix_(ks, iy, ix)
             values = [out[c][index].astype(np.float64) for c in CHANNELS]
             _paint(values, outer, inner)
-            for c, v in zip(CHANNELS, values):
+            for c, v in zip(CHANNELS, values, strict=True):
                 out[c][index] = v
 
     # ------------------------------------------------------------------ texture
     @staticmethod
-    def _texture_fraction(texture: TrabecularTexture, x, y, z, voxel: float, supersample: bool) -> np.ndarray:
+    def _texture_fraction(
+        texture: TrabecularTexture, x: np.ndarray, y: np.ndarray, z: np.ndarray, voxel: float, supersample: bool
+    ) -> np.ndarray:
         """Bone fraction of each voxel: the texture averaged over 2 x 2 x 2 sub-samples (or at the centre)."""
         if x.size == 0:
             return np.zeros(0)
@@ -304,10 +360,10 @@ def _fraction(sdf: np.ndarray, voxel: float) -> np.ndarray:
 
 def _mix(fraction: np.ndarray, a: tuple[float, ...], b: tuple[float, ...]) -> list[np.ndarray]:
     """Per-point material: ``fraction`` of ``a``, the rest ``b``."""
-    return [fa * fraction + fb * (1.0 - fraction) for fa, fb in zip(a, b)]
+    return [fa * fraction + fb * (1.0 - fraction) for fa, fb in zip(a, b, strict=True)]
 
 
-def _paint(values: list[np.ndarray], fraction: np.ndarray, material) -> None:
+def _paint(values: list[np.ndarray], fraction: np.ndarray, material: tuple[float, ...] | list[np.ndarray]) -> None:
     """Replace the share ``fraction`` of each point by ``material`` (a constant triple or per-point arrays)."""
     for c in range(len(values)):
         values[c] = values[c] + fraction * (material[c] - values[c])

@@ -4,6 +4,7 @@ Same shape as the simple phantom's truth (``sides.<side>.measurements`` W, S, I,
 and unit), and a ``phantom`` block describing the model, the acquisition and where each number
 comes from. ``s_mm`` positions are arc lengths from ``arch.points[0]`` (the patient's RIGHT end).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,6 +43,12 @@ def _point(p: np.ndarray) -> list[float]:
     return [_r(v) for v in p]
 
 
+def _xyz(p: np.ndarray) -> tuple[float, float, float]:
+    """A rounded 3-D point (mm) as the tuple the landmarks file types expect."""
+    x, y, z = _point(p)
+    return x, y, z
+
+
 def _arch_points(model: MandibleModel) -> list[tuple[float, float, float]]:
     """15 points along the arch at mid-body height, from the right end to the left."""
     half = model.half_length_mm - 2.0
@@ -53,7 +60,7 @@ def _arch_points(model: MandibleModel) -> list[tuple[float, float, float]]:
     return points
 
 
-def true_sides(model: MandibleModel, scene: Scene) -> dict[str, dict]:
+def true_sides(model: MandibleModel, scene: Scene) -> dict[str, dict[str, Any]]:
     """Per side: the true landmarks, W, S, I (see :func:`side_truth`), the ROI centre and the true BV/TV."""
     result = {}
     for side in SIDES:
@@ -65,30 +72,39 @@ def true_sides(model: MandibleModel, scene: Scene) -> dict[str, dict]:
     return result
 
 
-def sim_landmarks(model: MandibleModel, sides: dict[str, dict]) -> LandmarkSet:
+def sim_landmarks(model: MandibleModel, sides: dict[str, dict[str, Any]]) -> LandmarkSet:
     """The true landmarks (series UID and fingerprint left for the caller)."""
     landmarks = LandmarkSet(arch_points=_arch_points(model))
     for side, truth in sides.items():
         landmarks.sides[side] = SideLandmarks(
-            points={k: tuple(_point(v)) for k, v in truth["points"].items()},  # type: ignore[misc]
-            trab_roi=TrabecularRoi(centre=tuple(_point(truth["roi_centre"])), size_mm=ROI_SIZE_MM, shape="square"),
+            points={k: _xyz(v) for k, v in truth["points"].items()},
+            trab_roi=TrabecularRoi(centre=_xyz(truth["roi_centre"]), size_mm=ROI_SIZE_MM, shape="square"),
         )
     return landmarks
 
 
-def build_sim_truth(model: MandibleModel, sides: dict[str, dict], options: Any, landmarks: LandmarkSet,
-                    pg: ProjectionGeometry, field_radius_mm: float, centre: np.ndarray) -> dict[str, Any]:
+def build_sim_truth(
+    model: MandibleModel,
+    sides: dict[str, dict[str, Any]],
+    options: Any,
+    landmarks: LandmarkSet,
+    pg: ProjectionGeometry,
+    field_radius_mm: float,
+    centre: np.ndarray,
+) -> dict[str, Any]:
     """The truth document of one simulated case."""
     half = model.half_length_mm
     out_sides: dict[str, Any] = {}
     foramina: dict[str, Any] = {}
     for side, truth in sides.items():
-        out_sides[side] = {"measurements": {
-            "W": {"value": _r(truth["W"]), "unit": "mm"},
-            "S": {"value": _r(truth["S"]), "unit": "mm"},
-            "I": {"value": _r(truth["I"]), "unit": "mm"},
-            "BV_TV": {"value": _r(truth["BV_TV"]), "unit": "ratio"},
-        }}
+        out_sides[side] = {
+            "measurements": {
+                "W": {"value": _r(truth["W"]), "unit": "mm"},
+                "S": {"value": _r(truth["S"]), "unit": "mm"},
+                "I": {"value": _r(truth["I"]), "unit": "mm"},
+                "BV_TV": {"value": _r(truth["BV_TV"]), "unit": "ratio"},
+            }
+        }
         foramen = model.foramen(side)
         foramina[side] = {
             "s_mm": _r(truth["t_mm"] + half),
@@ -135,16 +151,25 @@ def build_sim_truth(model: MandibleModel, sides: dict[str, dict], options: Any, 
                 "note": "inferior cortical width along every normal of the bottom arc of each cross-section",
             },
             "foramina": foramina,
-            "truth_method": "roots of the model's signed distances in the cross-section (cbct_osteo.phantom.anatomy_truth)",
+            "truth_method": (
+                "roots of the model's signed distances in the cross-section (cbct_osteo.phantom.anatomy_truth)"
+            ),
             "acquisition": {
                 **{k: (_r(v) if isinstance(v, float) else v) for k, v in dataclasses.asdict(acq).items()},
-                "detector_columns": pg.columns, "detector_rows": pg.rows, "detector_pitch_mm": _r(pg.pitch_mm),
+                "detector_columns": pg.columns,
+                "detector_rows": pg.rows,
+                "detector_pitch_mm": _r(pg.pitch_mm),
                 "spectrum": "90 kVp tungsten (Kramers), 6 mm Al, 7 energy bins; NIST XCOM attenuation",
                 "reconstruction": "FDK (RTK), Hann-windowed ramp",
             },
-            "gray_map": {"formula": "gray = gain * 1000 * (mu / mu_ref - 1) + offset", "gain": GRAY_GAIN,
-                         "offset": GRAY_OFFSET, "mu_ref_per_mm": MU_REF_PER_MM,
-                         "effective_mu_water_per_mm": _r(effective_mu_water()), "units": "gray value (uncalibrated)"},
+            "gray_map": {
+                "formula": "gray = gain * 1000 * (mu / mu_ref - 1) + offset",
+                "gain": GRAY_GAIN,
+                "offset": GRAY_OFFSET,
+                "mu_ref_per_mm": MU_REF_PER_MM,
+                "effective_mu_water_per_mm": _r(effective_mu_water()),
+                "units": "gray value (uncalibrated)",
+            },
             "rescale": {"slope": 1.0, "intercept": float(RESCALE_INTERCEPT)},
         },
     }

@@ -13,13 +13,15 @@ of at most 70 mm diameter (a small-field, high-resolution scan). In both, the he
 cylinder still attenuates the rays (truncation), and voxels outside the cylinder are set to the
 air gray value as vendors do.
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from pydicom.uid import CTImageStorage
@@ -87,9 +89,14 @@ class SimulationOptions:
 
     def validate(self) -> None:
         if len(self.shape) != 3 or not all(SHAPE_RANGE[0] <= int(s) <= SHAPE_RANGE[1] for s in self.shape):
-            raise ValueError(f"shape must be three integers (Z, Y, X) within {SHAPE_RANGE[0]}-{SHAPE_RANGE[1]}, got {self.shape!r}")
+            raise ValueError(
+                f"shape must be three integers (Z, Y, X) within {SHAPE_RANGE[0]}-{SHAPE_RANGE[1]}, got {self.shape!r}"
+            )
         if not SIM_VOXEL_RANGE_MM[0] <= self.voxel_mm <= SIM_VOXEL_RANGE_MM[1]:
-            raise ValueError(f"voxel_mm must be within {SIM_VOXEL_RANGE_MM[0]}-{SIM_VOXEL_RANGE_MM[1]} mm for a simulated CBCT, got {self.voxel_mm!r}")
+            raise ValueError(
+                f"voxel_mm must be within {SIM_VOXEL_RANGE_MM[0]}-{SIM_VOXEL_RANGE_MM[1]} mm "
+                f"for a simulated CBCT, got {self.voxel_mm!r}"
+            )
         if self.metal not in METAL_CHOICES:
             raise ValueError(f"metal must be one of {', '.join(METAL_CHOICES)}, got {self.metal!r}")
         if self.fov not in FOV_CHOICES:
@@ -160,9 +167,20 @@ def make_cbct_case(
         acq = Acquisition(**acq_fields)
     except TypeError as exc:
         raise ValueError(f"unknown acquisition option: {exc}") from None
-    options = SimulationOptions(tuple(int(s) for s in shape), float(voxel_mm), seed, tuple(cortex_mm), float(border_slope_deg),
-                                float(border_tilt_deg), bool(porous_cortex), metal, fov, float(bone_fraction),
-                                float(trab_spacing_mm), acq)
+    options = SimulationOptions(
+        tuple(int(s) for s in shape),
+        float(voxel_mm),
+        seed,
+        tuple(cortex_mm),
+        float(border_slope_deg),
+        float(border_tilt_deg),
+        bool(porous_cortex),
+        metal,
+        fov,
+        float(bone_fraction),
+        float(trab_spacing_mm),
+        acq,
+    )
     options.validate()
     return simulate(options, progress)
 
@@ -183,7 +201,9 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
         clock = now
 
     model = mandible_model(options.cortex_mm, options.border_slope_deg, options.border_tilt_deg, options.porous_cortex)
-    scene = Scene(model, SceneSettings(options.metal, options.bone_fraction, options.trab_spacing_mm, int(options.seed)))
+    scene = Scene(
+        model, SceneSettings(options.metal, options.bone_fraction, options.trab_spacing_mm, int(options.seed))
+    )
     recon_grid, centre = _recon_grid(options)
     radius = _field_radius(options, recon_grid)
     fine, coarse, exclude = _object_grids(recon_grid)
@@ -194,8 +214,10 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
     acq = options.acquisition
     pg = projection_geometry(acq, radius, recon_grid.shape[0] * recon_grid.voxel_mm, options.voxel_mm)
     say(f"forward projecting {len(pg.angles_deg)} views of {pg.columns} x {pg.rows} pixels")
-    paths = {c: rtk_recon.forward_project([(fine_materials[c], fine), (coarse_materials[c], coarse)], acq, pg)
-             for c in ("water", "bone", "metal")}
+    paths = {
+        c: rtk_recon.forward_project([(fine_materials[c], fine), (coarse_materials[c], coarse)], acq, pg)
+        for c in ("water", "bone", "metal")
+    }
     del fine_materials, coarse_materials
     lap("projection_s")
     rng = np.random.default_rng(np.random.SeedSequence([int(options.seed), 0xC8C7]))
@@ -229,8 +251,13 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
     return PhantomCase(volume, truth, landmarks, options)  # type: ignore[arg-type]
 
 
-def write_cbct_case(out_dir: str | Path, multiframe: bool = False, progress: Progress | None = None,
-                    jpeg2000: bool = False, **settings: Any) -> Path:
+def write_cbct_case(
+    out_dir: str | Path,
+    multiframe: bool = False,
+    progress: Progress | None = None,
+    jpeg2000: bool = False,
+    **settings: Any,
+) -> Path:
     """Simulate a case and write ``OUT/DICOM/``, ``OUT/truth.json`` and ``OUT/landmarks.json``.
 
     ``settings`` are those of :func:`make_cbct_case`; ``multiframe`` writes one Enhanced CT file;
@@ -247,7 +274,8 @@ def write_cbct_case(out_dir: str | Path, multiframe: bool = False, progress: Pro
     window = _window()
     if multiframe:
         writer: ClassicSeriesWriter | EnhancedSeriesWriter = EnhancedSeriesWriter(
-            series_dir / ENHANCED_FILE, identity, case.volume.affine, shape, window)
+            series_dir / ENHANCED_FILE, identity, case.volume.affine, shape, window
+        )
     else:
         writer = ClassicSeriesWriter(series_dir, identity, case.volume.affine, shape, window, jpeg2000=jpeg2000)
     try:
@@ -256,8 +284,13 @@ def write_cbct_case(out_dir: str | Path, multiframe: bool = False, progress: Pro
         writer.discard()
         raise
     writer.close()
-    case.truth["phantom"]["layout"] = ("enhanced multi-frame" if multiframe else
-                                       "one file per slice, JPEG 2000 lossless" if jpeg2000 else "one file per slice")
+    case.truth["phantom"]["layout"] = (
+        "enhanced multi-frame"
+        if multiframe
+        else "one file per slice, JPEG 2000 lossless"
+        if jpeg2000
+        else "one file per slice"
+    )
     case.truth["phantom"]["series_uid"] = identity.series_uid
     write_json_atomic(out / TRUTH_FILE, case.truth)
     write_landmarks(case.landmarks, out / LANDMARKS_FILE)
@@ -299,7 +332,11 @@ def _object_grids(recon: Grid) -> tuple[Grid, Grid, tuple[np.ndarray, np.ndarray
     after = np.ceil((head_hi - box_hi) / coarse_v)
     coarse_origin = box_lo - before * coarse_v + coarse_v / 2.0
     coarse_counts = (before + after + np.array(counts) / k).astype(int)
-    coarse = Grid(tuple(float(o) for o in coarse_origin), coarse_v, (int(coarse_counts[2]), int(coarse_counts[1]), int(coarse_counts[0])))
+    coarse = Grid(
+        tuple(float(o) for o in coarse_origin),
+        coarse_v,
+        (int(coarse_counts[2]), int(coarse_counts[1]), int(coarse_counts[0])),
+    )
     return fine, coarse, (box_lo, box_hi)
 
 
@@ -315,7 +352,9 @@ def _window() -> tuple[float, float]:
 
 
 def _identity(options: SimulationOptions) -> SeriesIdentity:
-    description = f"Simulated CBCT {options.voxel_mm:g} mm {options.fov} FOV metal {options.metal} seed {int(options.seed)}"
+    description = (
+        f"Simulated CBCT {options.voxel_mm:g} mm {options.fov} FOV metal {options.metal} seed {int(options.seed)}"
+    )
     return SeriesIdentity.create(int(options.seed), f"simulated|{options!r}", description, clean=False)
 
 

@@ -13,6 +13,7 @@ the patient's RIGHT posterior end, -x), as :class:`cbct_osteo.reformat.ArchCurve
 gray-value mapping, before blur, cupping, streaks and noise); ``units`` is ``"HU"`` (HU-like,
 clean) or ``"gray value"`` (uncalibrated, the default).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,7 +22,7 @@ import numpy as np
 
 from cbct_osteo import __version__
 from cbct_osteo.io.landmarks_file import LandmarkSet, SideLandmarks, TrabecularRoi
-from cbct_osteo.phantom.geometry import Anatomy
+from cbct_osteo.phantom.geometry import Anatomy, Foramen
 from cbct_osteo.phantom.render import MATERIALS, RESCALE_INTERCEPT, PhantomOptions
 from cbct_osteo.phantom.texture import TrabecularTexture
 
@@ -39,6 +40,12 @@ def _r(value: float) -> float:
 
 def _point(p: np.ndarray) -> list[float]:
     return [_r(v) for v in p]
+
+
+def _xyz(p: np.ndarray) -> tuple[float, float, float]:
+    """A rounded 3-D point (mm) as the tuple the landmarks file types expect."""
+    x, y, z = _point(p)
+    return x, y, z
 
 
 def roi_centre(anatomy: Anatomy, side: str) -> np.ndarray:
@@ -66,12 +73,12 @@ def true_landmarks(anatomy: Anatomy) -> LandmarkSet:
     half = anatomy.half_length_mm
     arch_t = np.linspace(-half, half, ARCH_POINTS)
     mid_height = anatomy.crest_height_mm / 2
-    landmarks = LandmarkSet(arch_points=[tuple(_point(anatomy.arch_point(t, 0.0, mid_height))) for t in arch_t])
+    landmarks = LandmarkSet(arch_points=[_xyz(anatomy.arch_point(t, 0.0, mid_height)) for t in arch_t])
     for foramen in anatomy.foramina:
         width = float(anatomy.inferior_width(foramen.t_mm))
 
-        def at(h: float) -> tuple[float, float, float]:
-            return tuple(_point(anatomy.arch_point(foramen.t_mm, foramen.landmark_n_mm, h)))  # type: ignore[return-value]
+        def at(h: float, foramen: Foramen = foramen) -> tuple[float, float, float]:
+            return _xyz(anatomy.arch_point(foramen.t_mm, foramen.landmark_n_mm, h))
 
         landmarks.sides[foramen.side] = SideLandmarks(
             points={
@@ -81,7 +88,7 @@ def true_landmarks(anatomy: Anatomy) -> LandmarkSet:
                 "border_outer": at(0.0),
                 "border_inner": at(width),
             },
-            trab_roi=TrabecularRoi(centre=tuple(_point(roi_centre(anatomy, foramen.side))), size_mm=ROI_SIZE_MM, shape="square"),
+            trab_roi=TrabecularRoi(centre=_xyz(roi_centre(anatomy, foramen.side)), size_mm=ROI_SIZE_MM, shape="square"),
         )
     return landmarks
 
@@ -118,7 +125,7 @@ def build_truth(
             "height_above_border_mm": _r(foramen.height_mm),
         }
     s = np.arange(0.0, anatomy.length_mm + 1e-9, 1.0)
-    gray_levels = {name: _r(options.gray(density)) for name, density in MATERIALS.items()}
+    gray_levels: dict[str, float | str] = {name: _r(options.gray(density)) for name, density in MATERIALS.items()}
     gray_levels["units"] = "HU" if options.gray_gain == 1 and options.gray_offset == 0 else "gray value"
     return {
         "sides": sides,
@@ -137,7 +144,9 @@ def build_truth(
             "arch": {
                 "points": [list(p) for p in landmarks.arch_points],
                 "length_mm": _r(anatomy.length_mm),
-                "curve": "catenary y = chin_y + c (cosh(x / c) - 1) in the axial plane; s_mm from points[0] (right end)",
+                "curve": (
+                    "catenary y = chin_y + c (cosh(x / c) - 1) in the axial plane; s_mm from points[0] (right end)"
+                ),
                 "catenary_c_mm": _r(anatomy.catenary_c_mm),
                 "chin_y_mm": _r(anatomy.chin_y_mm),
             },
