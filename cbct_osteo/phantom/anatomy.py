@@ -51,7 +51,7 @@ def side_sign(side: str) -> float:
 
 
 def _interp(a: np.ndarray, knots: tuple[float, ...], values: tuple[float, ...]) -> np.ndarray:
-    return np.interp(a, knots, values).astype(np.float64)
+    return np.asarray(np.interp(a, knots, values).astype(np.float64))
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class MandibleModel:
         """Blend a left and a right value smoothly across the midline (within ``blend_mm``)."""
         s = np.clip(0.5 + np.asarray(t, float) / (2.0 * blend_mm), 0.0, 1.0)
         s = s * s * (3.0 - 2.0 * s)
-        return right + s * (np.asarray(left) - np.asarray(right))
+        return np.asarray(right + s * (np.asarray(left) - np.asarray(right)))
 
     def profile(self, name: str, t: np.ndarray) -> np.ndarray:
         """An along-arch table (``height``, ``buccal_base``...) at arc positions ``t``."""
@@ -160,7 +160,7 @@ class MandibleModel:
             scale = np.where(x < 0, self.slope_scale_front_mm, self.slope_scale_back_mm)
             values.append(slope * scale * np.tanh(x / scale))
         rise = self._per_side(t, values[0], values[1], blend_mm=2.0)
-        return self.border_z_mm + rise + self.antegonial_rise * np.maximum(a - 45.0, 0.0) ** 2
+        return np.asarray(self.border_z_mm + rise + self.antegonial_rise * np.maximum(a - 45.0, 0.0) ** 2)
 
     def bottom_centre_u(self, t: np.ndarray | float) -> np.ndarray:
         """``u_C(t)``: the bottom arc's lowest point; equals the foramen's ``u`` at each foramen."""
@@ -184,8 +184,9 @@ class MandibleModel:
         beta = math.radians(self.border_tilt_deg)
         n = u * math.cos(beta) - v * math.sin(beta)
         dz = u * math.sin(beta) + v * math.cos(beta)
-        return self.arch.arch_point(t, n, 0.0) * np.array([1.0, 1.0, 0.0]) + np.array(
-            [0.0, 0.0, float(self.border_z(t)) + dz]
+        return np.asarray(
+            self.arch.arch_point(t, n, 0.0) * np.array([1.0, 1.0, 0.0])
+            + np.array([0.0, 0.0, float(self.border_z(t)) + dz])
         )
 
     def section_axes(self, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -219,17 +220,18 @@ class MandibleModel:
             ) * 6 * high * (1 - high) / (0.4 * height) * (f > 0.6)
             d = (sign * u - (half - inset)) / np.sqrt(1.0 + slope * slope)
             result = d if result is None else np.maximum(result, d)
+        assert result is not None  # the loop above runs at least once
         return _round_max(result, v - (height - top_inset), self.inner_corner_mm if top_inset else 1.5)
 
     def _bottom_sdf(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, inset: np.ndarray | float) -> np.ndarray:
         radius = self.profile("bottom_radius", t)
-        return np.hypot(u - self.bottom_centre_u(t), v - radius) - (radius - inset)
+        return np.asarray(np.hypot(u - self.bottom_centre_u(t), v - radius) - (radius - inset))
 
     def body_sdf(self, t: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Signed distance (mm, < 0 inside) to the periosteal surface of the body; exact on the bottom arc."""
         sides = self._side_sdf(t, u, v, 0.0, 0.0, 0.0)
         sdf = _round_max(sides, self._bottom_sdf(t, u, v, 0.0), self.outer_corner_mm)
-        return np.maximum(sdf, np.abs(t) - self.half_length_mm)
+        return np.asarray(np.maximum(sdf, np.abs(t) - self.half_length_mm))
 
     def core_sdf(
         self, t: np.ndarray, u: np.ndarray, v: np.ndarray, extra_inset: np.ndarray | float = 0.0
@@ -241,7 +243,7 @@ class MandibleModel:
         sides = self._side_sdf(t, u, v, self.buccal_plate_mm, self.lingual_plate_mm, self.crest_plate_mm)
         bottom = self._bottom_sdf(t, u, v, self.cortex_width(t) - extra_inset)
         sdf = _round_max(sides, bottom, self.inner_corner_mm)
-        return np.maximum(sdf, np.abs(t) - (self.half_length_mm - 1.5))
+        return np.asarray(np.maximum(sdf, np.abs(t) - (self.half_length_mm - 1.5)))
 
     def porous_zone_sdf(self, t: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Signed distance to the porous endosteal zone of the inferior cortex (inf when not porous)."""
@@ -249,7 +251,7 @@ class MandibleModel:
             return np.full(np.broadcast_shapes(np.shape(t), np.shape(u)), np.inf)
         width = self.cortex_width(t)
         compact = self.core_sdf(t, u, v, extra_inset=self.porous_fraction * width)
-        return np.maximum(compact, -self.core_sdf(t, u, v))
+        return np.asarray(np.maximum(compact, -self.core_sdf(t, u, v)))
 
     # ------------------------------------------------------------------ canal and foramina
     def foramen_points(self, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -114,7 +114,7 @@ def _mu_per_mm(material: str, energies: np.ndarray) -> np.ndarray:
     table = NIST_MU_RHO["titanium" if material == "amalgam" else material]
     density = AMALGAM_EFFECTIVE_DENSITY if material == "amalgam" else DENSITY_G_CM3[material]
     mu_rho = np.exp(np.interp(np.log(energies), np.log(NIST_ENERGIES_KEV), np.log(table)))
-    return mu_rho * density / 10.0
+    return np.asarray(mu_rho * density / 10.0)
 
 
 def spectrum_weights(energies: np.ndarray | None = None) -> np.ndarray:
@@ -124,7 +124,7 @@ def spectrum_weights(energies: np.ndarray | None = None) -> np.ndarray:
     fluence = np.clip(KVP - energies, 0.0, None) / energies
     fluence *= np.exp(-_mu_per_mm("aluminium", energies) * FILTRATION_MM_AL)
     weights = fluence * energies
-    return weights / weights.sum()
+    return np.asarray(weights / weights.sum())
 
 
 def effective_mu_water() -> float:
@@ -185,7 +185,7 @@ def polychromatic_counts(
     energies = np.asarray(ENERGY_BINS_KEV)
     weights = spectrum_weights(energies)
     metal = acq.metal
-    primary = np.zeros(paths_mm["water"].shape, np.float32)
+    primary: np.ndarray = np.zeros(paths_mm["water"].shape, np.float32)
     for e, w in zip(energies, weights, strict=True):
         line = (
             _mu_per_mm("water", np.array([e]))[0] * paths_mm["water"]
@@ -221,4 +221,4 @@ def polychromatic_counts(
 def line_integrals(transmission: np.ndarray, photons: float) -> np.ndarray:
     """``-log`` of the transmission, floored at one photon (photon starvation gives a finite, wrong value)."""
     floor = 1.0 / photons if photons > 0 else 1e-7
-    return -np.log(np.maximum(transmission, floor)).astype(np.float32)
+    return np.asarray(-np.log(np.maximum(transmission, floor)).astype(np.float32))

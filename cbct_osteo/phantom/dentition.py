@@ -75,7 +75,9 @@ def root_sdf(tooth: Tooth, dt: np.ndarray, u: np.ndarray, v: np.ndarray, crest: 
     taper = np.sqrt(np.clip((v - apex) / tooth.root_mm, 0.0, 1.0))
     a_t = 0.33 * tooth.width_mm * taper + 1e-3
     a_u = 0.8 * tooth.buccolingual_mm * taper + 1e-3
-    return np.maximum(np.maximum(_ellipse_sdf(dt, u, a_t, a_u), apex - v), v - (crest + CERVICAL_GAP_MM + 0.5))
+    return np.asarray(
+        np.maximum(np.maximum(_ellipse_sdf(dt, u, a_t, a_u), apex - v), v - (crest + CERVICAL_GAP_MM + 0.5))
+    )
 
 
 def crown_sdf(tooth: Tooth, dt: np.ndarray, u: np.ndarray, v: np.ndarray, crest: np.ndarray) -> np.ndarray:
@@ -93,11 +95,11 @@ def implant_sdf(tooth: Tooth, dt: np.ndarray, u: np.ndarray, v: np.ndarray, cres
     thread = 2.0 + 0.25 * np.sin(2.0 * np.pi * (v - crest) / 0.8)
     apex = crest - 11.0
     body = np.maximum(radial - np.where(v < crest, thread, 1.6), np.maximum(apex - v, v - (crest + 2.5)))
-    return body
+    return np.asarray(body)
 
 
 def occlusal_filling_sdf(tooth: Tooth, dt: np.ndarray, u: np.ndarray, v: np.ndarray, crest: np.ndarray) -> np.ndarray:
     """Signed distance (mm) to an occlusal filling: the top 3 mm of the crown's middle."""
     top = crest + CERVICAL_GAP_MM + tooth.crown_mm
     box = np.maximum(np.abs(dt) - 0.28 * tooth.width_mm, np.abs(u) - 0.45 * tooth.buccolingual_mm)
-    return np.maximum(np.maximum(box, top - 3.0 - v), crown_sdf(tooth, dt, u, v, crest) + 0.3)
+    return np.asarray(np.maximum(np.maximum(box, top - 3.0 - v), crown_sdf(tooth, dt, u, v, crest) + 0.3))

@@ -73,7 +73,7 @@ def ramus_sdf(
     ]
     q = np.sqrt(((w - 10.5) / (4.5 - i)) ** 2 + ((h - 54.0) / (4.5 - i)) ** 2 + (n / (9.5 - i)) ** 2)
     parts.append((q - 1.0) * (4.5 - i))
-    return np.minimum.reduce(parts)
+    return np.asarray(np.minimum.reduce(parts))
 
 
 def spine_sdf(x: np.ndarray, y: np.ndarray, z: np.ndarray, inset: float = 0.0) -> np.ndarray:
@@ -99,7 +99,7 @@ def spine_sdf(x: np.ndarray, y: np.ndarray, z: np.ndarray, inset: float = 0.0) -
             parts.append(
                 np.maximum(np.hypot(x, y - SPINE_Y_MM + 1.0) - (5.0 - inset), np.abs(z - zc - 12.0) - (6.0 - inset))
             )
-    return np.minimum.reduce(parts)
+    return np.asarray(np.minimum.reduce(parts))
 
 
 def soft_tissue_sdf(model: MandibleModel, x: np.ndarray, y: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -118,7 +118,7 @@ def airway_sdf(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def occlusal_z(model: MandibleModel, t: np.ndarray, crown_mm: float = 8.0) -> np.ndarray:
     """Height (mm) of the occlusal contact: the mandibular crest plus the cervical gap and a mean crown."""
-    return model.border_z(t) + model.profile("height", t) + 0.5 + crown_mm
+    return np.asarray(model.border_z(t) + model.profile("height", t) + 0.5 + crown_mm)
 
 
 def maxilla_sdf(model: MandibleModel, t: np.ndarray, n: np.ndarray, z: np.ndarray, inset: float = 0.0) -> np.ndarray:
@@ -130,4 +130,4 @@ def maxilla_sdf(model: MandibleModel, t: np.ndarray, n: np.ndarray, z: np.ndarra
         np.maximum(n + 3.0 + inset, np.abs(z - (base + 14.0)) - (1.8 - inset)),
         np.abs(t) - (model.half_length_mm - 12.0),
     )
-    return np.minimum(ridge, palate)
+    return np.asarray(np.minimum(ridge, palate))

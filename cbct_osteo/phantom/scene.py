@@ -10,6 +10,8 @@ holds, not what its centre happens to hit.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +20,9 @@ from cbct_osteo.phantom import dentition as dent
 from cbct_osteo.phantom import head
 from cbct_osteo.phantom.anatomy import SIDES, MandibleModel
 from cbct_osteo.phantom.texture import TrabecularTexture
+
+#: A signed distance (mm) on x, y, z grids; the last argument is an inset (mm) of the surface.
+BoxSdf = Callable[[np.ndarray, np.ndarray, np.ndarray, float], np.ndarray]
 
 #: Material compositions (water fraction, cortical-bone fraction, metal fraction). Dentin and
 #: enamel are cortical bone scaled by density (2.14 and 2.95 g/cm3 against 1.92 g/cm3, ICRU 46).
@@ -106,7 +111,7 @@ class Scene:
                 out,
                 grid,
                 self._ramus_box(side),
-                lambda px, py, pz, i, s=side: head.ramus_sdf(self.model, s, px, py, pz, i),
+                functools.partial(head.ramus_sdf, self.model, side),
                 supersample,
             )
         if self.settings.spine:
@@ -307,7 +312,7 @@ class Scene:
         out: dict[str, np.ndarray],
         grid: Grid,
         box: tuple[np.ndarray, np.ndarray],
-        sdf,
+        sdf: BoxSdf,
         supersample: bool,
         cortex_mm: float = head.CORTEX_RAMUS_MM,
     ) -> None:

@@ -56,7 +56,7 @@ def _arch_points(model: MandibleModel) -> list[tuple[float, float, float]]:
     for t in np.linspace(-half, half, ARCH_POINTS):
         x, y = model.arch.arch_xy(t)
         z = float(model.border_z(t) + model.profile("height", t) / 2.0)
-        points.append((_r(x), _r(y), _r(z)))
+        points.append((_r(float(x)), _r(float(y)), _r(z)))
     return points
 
 

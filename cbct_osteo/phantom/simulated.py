@@ -88,7 +88,9 @@ class SimulationOptions:
     acquisition: Acquisition = field(default_factory=Acquisition)
 
     def validate(self) -> None:
-        if len(self.shape) != 3 or not all(SHAPE_RANGE[0] <= int(s) <= SHAPE_RANGE[1] for s in self.shape):
+        if len(tuple(self.shape)) != 3 or not all(  # a caller may pass any sequence
+            SHAPE_RANGE[0] <= int(s) <= SHAPE_RANGE[1] for s in self.shape
+        ):
             raise ValueError(
                 f"shape must be three integers (Z, Y, X) within {SHAPE_RANGE[0]}-{SHAPE_RANGE[1]}, got {self.shape!r}"
             )
@@ -167,11 +169,13 @@ def make_cbct_case(
         acq = Acquisition(**acq_fields)
     except TypeError as exc:
         raise ValueError(f"unknown acquisition option: {exc}") from None
+    nz, ny, nx = (int(s) for s in shape)
+    left_mm, right_mm = (float(w) for w in cortex_mm)
     options = SimulationOptions(
-        tuple(int(s) for s in shape),
+        (nz, ny, nx),
         float(voxel_mm),
         seed,
-        tuple(cortex_mm),
+        (left_mm, right_mm),
         float(border_slope_deg),
         float(border_tilt_deg),
         bool(porous_cortex),
@@ -303,7 +307,7 @@ def _recon_grid(options: SimulationOptions) -> tuple[Grid, np.ndarray]:
     nz, ny, nx = options.shape
     v = options.voxel_mm
     origin = centre - (np.array([nx, ny, nz], float) - 1.0) / 2.0 * v
-    return Grid(tuple(float(o) for o in origin), v, (nz, ny, nx)), centre
+    return Grid((float(origin[0]), float(origin[1]), float(origin[2])), v, (nz, ny, nx)), centre
 
 
 def _field_radius(options: SimulationOptions, grid: Grid) -> float:
@@ -324,7 +328,10 @@ def _object_grids(recon: Grid) -> tuple[Grid, Grid, tuple[np.ndarray, np.ndarray
     nz, ny, nx = recon.shape
     counts = [int(math.ceil((n + 1) / k)) * k for n in (nx, ny, nz)]
     lower = np.asarray(recon.origin) - v / 2.0 + v / 2.0 - v  # one voxel of margin, then half-voxel shift
-    fine = Grid(tuple(float(o) for o in lower + v / 2.0), v, (counts[2], counts[1], counts[0]))
+    fine_origin = lower + v / 2.0
+    fine = Grid(
+        (float(fine_origin[0]), float(fine_origin[1]), float(fine_origin[2])), v, (counts[2], counts[1], counts[0])
+    )
     box_lo = lower
     box_hi = lower + np.array(counts, float) * v
     head_lo, head_hi = np.asarray(HEAD_BOX_MM[0]), np.asarray(HEAD_BOX_MM[1])
@@ -333,7 +340,7 @@ def _object_grids(recon: Grid) -> tuple[Grid, Grid, tuple[np.ndarray, np.ndarray
     coarse_origin = box_lo - before * coarse_v + coarse_v / 2.0
     coarse_counts = (before + after + np.array(counts) / k).astype(int)
     coarse = Grid(
-        tuple(float(o) for o in coarse_origin),
+        (float(coarse_origin[0]), float(coarse_origin[1]), float(coarse_origin[2])),
         coarse_v,
         (int(coarse_counts[2]), int(coarse_counts[1]), int(coarse_counts[0])),
     )
