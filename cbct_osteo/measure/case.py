@@ -211,6 +211,8 @@ def _heights(
         value = height_above_border(frame, marks.points[kind], border)
         notes: tuple[str, ...] = ()
         quality = OK
+        if fit is not None and fit.outer_cautions:
+            quality, notes = UNCERTAIN, fit.outer_cautions
         if value <= 0:
             quality, notes = (
                 NOT_MEASURABLE,

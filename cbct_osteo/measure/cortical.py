@@ -60,6 +60,13 @@ MIN_WIDTH_MM = 0.1
 #: An endosteal fall wider than this many outer rises is a gradual (porous) endosteal zone: sharp
 #: margins gave at most 1.45 (phantom, simulated CBCT, real CT), the simulated porous cortex 2.0-2.2.
 MAX_FALL_TO_RISE = 1.7
+#: An outer rise wider than this many endosteal falls is not one sharp step either: both edges are
+#: seen through the same blur, so a much wider rise means a second interface within the blur below
+#: the border (skin and air close under the bone, an oblique or rounded border). The soft-tissue
+#: level of the model is then not flat and the fitted outer edge - the border of W, S and I - moves
+#: toward it (simulated CBCT with air 2 mm below the border: rise 1.55 mm against a 0.6 mm fall,
+#: outer edge 0.36 mm low). Same bound as the endosteal check, for the same reason.
+MAX_RISE_TO_FALL = 1.7
 #: Fitted levels may lie this fraction of the scan's value range beyond it (blurred thin cortices).
 LEVEL_RANGE_MARGIN = 0.5
 #: A fit whose RMS residual exceeds this fraction of the cortical contrast is not trusted.
@@ -95,7 +102,10 @@ class EdgeFit:
     problems
         Why the fit must not be used (empty when it may).
     cautions
-        Why a usable fit is nevertheless uncertain (a gradual, porous endosteal zone).
+        Why a usable fit is nevertheless uncertain (a gradual, porous endosteal zone; an outer
+        border that is not one sharp step).
+    outer_cautions
+        The subset of ``cautions`` about the outer edge: they make S and I uncertain too.
     steps_visible
         False when the profile shows no endosteal (or outer) step at all: W is then not measurable.
     border
@@ -115,6 +125,7 @@ class EdgeFit:
     outer_sigma_mm: float = 0.0
     problems: tuple[str, ...] = ()
     cautions: tuple[str, ...] = ()
+    outer_cautions: tuple[str, ...] = ()
     steps_visible: bool = True
     budget: dict[str, float] = field(default_factory=dict)
     border: dict[str, Any] = field(default_factory=dict)
@@ -449,6 +460,15 @@ def edge_width(
             f"{rise:.1f} mm for the outer border): a porous, trabecularised endosteal zone (C2/C3); W to "
             "its inner edge may be larger than the fitted width"
         )
+    outer_cautions = []
+    if np.isfinite(rise) and np.isfinite(fall) and rise > MAX_RISE_TO_FALL * max(fall, step_mm):
+        outer_cautions.append(
+            f"the outer border is not one sharp step ({rise:.1f} mm from soft tissue to cortex against "
+            f"{fall:.1f} mm for the endosteal margin): another interface (skin, air) lies within the blur below "
+            "the border, so the fitted outer edge, and W, S and I measured from it, may be off by several "
+            "tenths of a millimetre"
+        )
+    cautions.extend(outer_cautions)
     correlation = max(resolution_mm / step_mm, 1.0)
     var_outer = fit.covariance[3, 3] * correlation
     outer_sigma = float(np.hypot(np.sqrt(var_outer) if np.isfinite(var_outer) else np.inf, budget["sampling"]))
@@ -465,6 +485,7 @@ def edge_width(
         start=fit.start,
         outer_sigma_mm=outer_sigma,
         cautions=tuple(cautions),
+        outer_cautions=tuple(outer_cautions),
         problems=tuple(problems if step_problem is None else [step_problem, *problems]),
         steps_visible=step_problem is None,
         budget=budget,
