@@ -65,9 +65,8 @@ def test_w_on_the_simulated_cbct(simulated, trial):
         assert abs(w.details["border_slope_along_deg"]) == pytest.approx(25.0, abs=5.0)
         if truth >= 2.0:  # well above the blur: an unconstrained fit, "ok" unless the clicks are far off
             assert w.quality == "ok" or any("differs from the placed points" in n for n in w.notes), (side, w.notes)
-        else:  # 1 mm under ~0.4 mm blur: width and level trade off; the level comes from the 2.5 mm side
-            assert w.quality == "uncertain" and "cortex_level_fixed" in w.details
-            assert any("well-resolved cortex on the right side" in n for n in w.notes)
+        else:  # 1 mm under ~0.4 mm blur (about 3 samples across): within target, but never "ok", and says why
+            assert w.quality == "uncertain" and w.notes, (side, w.notes)
 
 
 @pytest.mark.slow
