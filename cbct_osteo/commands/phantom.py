@@ -17,6 +17,8 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from cbct_osteo.phantom import DEFAULT_SHAPE, DEFAULT_VOXEL_MM
@@ -147,8 +149,9 @@ def run_simulation(args: argparse.Namespace) -> int:
             return 2
     settings = _simulation_settings(args)
     start = time.perf_counter()
-    try:
-        out = write_cbct_case(
+    out = _written(
+        args,
+        lambda: write_cbct_case(
             args.out,
             multiframe=args.multiframe,
             jpeg2000=args.jpeg2000,
@@ -156,26 +159,44 @@ def run_simulation(args: argparse.Namespace) -> int:
             voxel_mm=args.voxel,
             seed=args.seed,
             **settings,
-        )
-    except SimulationUnavailable as exc:
-        print(f"cbct-osteo phantom: {exc}", file=sys.stderr)
-        return 2
-    except (ValueError, TypeError) as exc:
-        print(f"cbct-osteo phantom: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"cbct-osteo phantom: {args.out}: could not be written: {exc.strerror or exc}", file=sys.stderr)
+        ),
+        SimulationUnavailable,
+    )
+    if out is None:
         return 2
     elapsed = time.perf_counter() - start
-    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
-    left, right = (truth["sides"][side]["measurements"] for side in ("left", "right"))
+    truth = _truth(out)
     z, y, x = args.shape
     print(
         f"simulated CBCT written to {out} ({z}x{y}x{x} voxels of {args.voxel:g} mm, {truth['phantom']['fov']} field, "
-        f"metal {truth['phantom']['anatomy']['metal']}, seed {args.seed}) in {elapsed:.1f} s; "
-        f"true W left {left['W']['value']:.2f} mm, right {right['W']['value']:.2f} mm"
+        f"metal {truth['phantom']['anatomy']['metal']}, seed {args.seed}) in {elapsed:.1f} s; {_true_widths(truth)}"
     )
     return 0
+
+
+def _written(args: argparse.Namespace, write: Callable[[], Path], *refusals: type[Exception]) -> Path | None:
+    """The folder ``write`` filled, or ``None`` after one line on stderr for a bad option or a failed write.
+
+    ``refusals``: further exception types that mean "cannot do this here" (e.g. itk-rtk missing).
+    """
+    refused: tuple[type[Exception], ...] = (ValueError, TypeError, *refusals)
+    try:
+        return write()
+    except refused as exc:
+        print(f"cbct-osteo phantom: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"cbct-osteo phantom: {args.out}: could not be written: {exc.strerror or exc}", file=sys.stderr)
+    return None
+
+
+def _truth(out: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    return document
+
+
+def _true_widths(truth: dict[str, Any]) -> str:
+    left, right = (truth["sides"][side]["measurements"]["W"]["value"] for side in ("left", "right"))
+    return f"true W left {left:.2f} mm, right {right:.2f} mm"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -197,8 +218,9 @@ def run(args: argparse.Namespace) -> int:
     if args.blur is not None:
         options["blur_sigma_mm"] = args.blur
     start = time.perf_counter()
-    try:
-        out = write_phantom(
+    out = _written(
+        args,
+        lambda: write_phantom(
             args.out,
             shape=tuple(args.shape),
             voxel_mm=args.voxel,
@@ -206,21 +228,16 @@ def run(args: argparse.Namespace) -> int:
             clean=args.clean,
             multiframe=args.multiframe,
             **options,
-        )
-    except (ValueError, TypeError) as exc:
-        print(f"cbct-osteo phantom: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"cbct-osteo phantom: {args.out}: could not be written: {exc.strerror or exc}", file=sys.stderr)
+        ),
+    )
+    if out is None:
         return 2
     elapsed = time.perf_counter() - start
-    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
-    left, right = (truth["sides"][side]["measurements"] for side in ("left", "right"))
     z, y, x = args.shape
     layout = "1 multi-frame file" if args.multiframe else f"{z} slices"
     print(
         f"phantom written to {out} ({layout}, {z}x{y}x{x} voxels of {args.voxel:g} mm, "
         f"{'clean' if args.clean else 'CBCT-like'}, seed {args.seed}) in {elapsed:.1f} s; "
-        f"true W left {left['W']['value']:.2f} mm, right {right['W']['value']:.2f} mm"
+        f"{_true_widths(_truth(out))}"
     )
     return 0
