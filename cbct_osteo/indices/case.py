@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ def analyse_case(
     *,
     sex: str | None = None,
     extra_indices: tuple[IndexEntry, ...] = (),
+    as_placed: Collection[tuple[str, str]] = (),
 ) -> CaseResult:
     """Measure every catalogue input on both sides and score the indices.
 
@@ -43,6 +44,9 @@ def analyse_case(
     extra_indices
         Entries read from definition files (``--index SITE.toml``, see
         :func:`cbct_osteo.indices.definition_file.load_index_files`) scored with the catalogue.
+    as_placed
+        ``(side, id)`` pairs (id in W, S, I) taken from the markers as placed although ``refine``
+        is on; recorded in the provenance (``"as_placed"``) and in each measurement's ``method``.
 
     Returns
     -------
@@ -56,9 +60,11 @@ def analyse_case(
     machine: 7.7 s with two BLAS threads, 1.75 s with one, for a 64x160x160 phantom).
     """
     with threadpool_limits(limits=1):
-        measured = measure_case(volume, landmarks, refine=refine)
+        measured = measure_case(volume, landmarks, refine=refine, as_placed=as_placed)
     entries = None
     record = provenance(volume, measured.sides, method=measured.method, refine=refine)
+    if refine and as_placed:
+        record["as_placed"] = sorted([str(side), str(mid)] for side, mid in as_placed)
     if extra_indices:
         from cbct_osteo.indices.definition_file import catalogue_with
 

@@ -10,7 +10,7 @@ landmarks as placed (``"manual"``).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,7 +45,10 @@ CHECK_CLICKS_SIGMAS = 2.0
 #: errors grow past 0.15 mm from about sigma = 0.4 W).
 MAX_BLUR_TO_WIDTH = 0.4
 
-__all__ = ["MEASUREMENT_IDS", "CaseMeasurements", "measure_case", "measure_side"]
+#: The measurements that share the cortical edge fit; each may be taken as placed (``as_placed``).
+CORTICAL_IDS: tuple[str, ...] = ("W", "S", "I")
+
+__all__ = ["CORTICAL_IDS", "MEASUREMENT_IDS", "CaseMeasurements", "measure_case", "measure_side"]
 
 
 @dataclass
@@ -257,10 +260,14 @@ def measure_side(
     arch: ArchCurve | None,
     refine: bool = True,
     cortex_level: tuple[str, float] | None = None,
+    *,
+    as_placed: Collection[str] = (),
 ) -> tuple[dict[str, Measurement], dict[str, tuple[float, float, float]]]:
     """Every measurement of one side, and the refined margin points (empty when not refined).
 
     ``cortex_level`` = (other side, gray level) fixes the cortical level of the edge fit.
+    ``as_placed``: ids among W, S, I the user wants from the markers as placed although
+    ``refine`` is on; the others keep the edge fit (S and I share W's fitted outer border).
     """
     marks = landmarks.sides.get(side, SideLandmarks())
     method = "edge" if refine else "manual"
@@ -289,8 +296,12 @@ def measure_side(
             result[mid] = _missing(mid, method, need)
     else:
         resolution = line_resolution(volume, frame.direction)
+        placed_ids = set(as_placed) & set(CORTICAL_IDS) if refine else set()
         if "border_inner" in marks.points:  # coincident margins come back "not measurable", with the reason
-            result["W"], fit = _cortical(volume, marks, frame, refine, resolution, cortex_level)
+            fit_wanted = refine and placed_ids != set(CORTICAL_IDS)
+            result["W"], fit = _cortical(volume, marks, frame, fit_wanted, resolution, cortex_level)
+            if "W" in placed_ids:  # W between the markers; S and I may still use the fitted border
+                result["W"], _ = _cortical(volume, marks, frame, False, resolution)
             if fit is not None:
                 refined = {"border_outer": fit.outer_xyz, "border_inner": fit.inner_xyz}
         else:
@@ -309,6 +320,9 @@ def measure_side(
                 ),
             )
         result.update(_heights(marks, frame, fit, resolution, method))
+        if fit is not None and placed_ids & {"S", "I"}:
+            placed_heights = _heights(marks, frame, None, resolution, "manual")
+            result.update({mid: placed_heights[mid] for mid in placed_ids & {"S", "I"}})
         if not frame.in_plane:
             for mid in ("W", "S", "I"):
                 if result[mid].ok:
@@ -323,7 +337,13 @@ def measure_side(
     return {mid: result[mid] for mid in MEASUREMENT_IDS}, refined
 
 
-def measure_case(volume: Volume, landmarks: LandmarkSet, refine: bool = True) -> CaseMeasurements:
+def measure_case(
+    volume: Volume,
+    landmarks: LandmarkSet,
+    refine: bool = True,
+    *,
+    as_placed: Collection[tuple[str, str]] = (),
+) -> CaseMeasurements:
     """Measure both sides of one scan.
 
     Parameters
@@ -334,6 +354,9 @@ def measure_case(volume: Volume, landmarks: LandmarkSet, refine: bool = True) ->
         What the user placed (any subset; missing inputs give ``value=None`` with ``missing``).
     refine
         Edge-assisted margins (default) or the landmarks as placed.
+    as_placed
+        ``(side, id)`` pairs, id in W, S, I: measurements taken from the markers as placed
+        (``"manual"``) although ``refine`` is on, e.g. where the user disagrees with the fit.
 
     Returns
     -------
@@ -345,12 +368,17 @@ def measure_case(volume: Volume, landmarks: LandmarkSet, refine: bool = True) ->
         arch = None
     case = CaseMeasurements(method="edge" if refine else "manual", issues=validate_landmarks(landmarks, volume))
     refined_by_side = {}
+    placed = {side: {mid for s, mid in as_placed if s == side} for side in SIDES}
     for side in SIDES:
-        case.sides[side], refined_by_side[side] = measure_side(volume, landmarks, side, arch, refine)
+        case.sides[side], refined_by_side[side] = measure_side(
+            volume, landmarks, side, arch, refine, as_placed=placed[side]
+        )
     for side, other in zip(SIDES, reversed(SIDES), strict=True):
         level = _resolved_cortex_level(case.sides[other]["W"])
         if refine and level is not None and _thin_for_blur(case.sides[side]["W"]):
-            remeasured, refined = measure_side(volume, landmarks, side, arch, refine, (other, level))
+            remeasured, refined = measure_side(
+                volume, landmarks, side, arch, refine, (other, level), as_placed=placed[side]
+            )
             if remeasured["W"].method == "edge":  # the constrained fit passed its checks: use it
                 case.sides[side], refined_by_side[side] = remeasured, refined
     case.refined_points = {side: points for side, points in refined_by_side.items() if points}
