@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from cbct_osteo.io.landmarks_file import LandmarkSet
+from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet
 from cbct_osteo.io.session_file import Session
+from cbct_osteo.measure.case import CORTICAL_IDS
 from cbct_osteo.measure.landmark_model import LandmarkModel
 
 #: Window layouts of the view area (see cbct_osteo.gui.view_area).
@@ -48,6 +49,8 @@ class ViewSettings:
     panoramic_height_mm: float = PANORAMIC_HEIGHT_MM
     #: Cortical margins: edge-refined (True) or as placed (False).
     refine: bool = True
+    #: With ``refine``: the (side, id) measurements (id in W, S, I) the user takes as placed.
+    as_placed: tuple[tuple[str, str], ...] = ()
     layout: str = "2x2"
     #: (side, kind) of the active guided step, side "" for the arch; None = no step active.
     active_step: tuple[str, str] | None = None
@@ -55,6 +58,7 @@ class ViewSettings:
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)
         document["active_step"] = list(self.active_step) if self.active_step else None
+        document["as_placed"] = [list(pair) for pair in self.as_placed]
         return document
 
     @classmethod
@@ -71,9 +75,19 @@ class ViewSettings:
             values["active_step"] = (
                 (str(step[0]), str(step[1])) if isinstance(step, (list, tuple)) and len(step) == 2 else None
             )
+        values["as_placed"] = _as_placed(document.get("as_placed", base.as_placed))
         if values["layout"] not in LAYOUTS:
             values["layout"] = base.layout
         return cls(**values)
+
+
+def _as_placed(raw: Any) -> tuple[tuple[str, str], ...]:
+    """The valid (side, id) pairs of a session's ``as_placed`` (user-editable JSON), sorted, once each."""
+    pairs = set()
+    for item in raw if isinstance(raw, (list, tuple)) else ():
+        if isinstance(item, (list, tuple)) and len(item) == 2 and item[0] in SIDES and item[1] in CORTICAL_IDS:
+            pairs.add((str(item[0]), str(item[1])))
+    return tuple(sorted(pairs))
 
 
 def _coerce(raw: Any, current: Any) -> Any:

@@ -18,6 +18,7 @@ from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.report.figures import Figure, cross_section_figure, panoramic_figure
 from cbct_osteo.report.header import ReportHeader
 from cbct_osteo.report.layout import ReportContent
+from cbct_osteo.report.screening_text import screening_text
 from cbct_osteo.report.table import IndexInfo, index_rows, measurement_rows
 from cbct_osteo.volume import Volume
 
@@ -122,9 +123,11 @@ def build_content(
 
         view3d = render_mandible(sources.volume, sources.landmarks)
     on_step()
+    words = screening_text(results)
     return ReportContent(
         header=header,
-        screening={k: str(v) for k, v in (results.get("screening") or {}).items() if isinstance(v, str)},
+        screening={"result": words.result, "explanation": words.finding, "recommendation": words.recommendation},
+        screening_caveats=words.caveats,
         tone=screening_tone(results),
         index_rows=rows,
         measurement_rows=measurement_rows(results, exclude={row.id for row in rows}),

@@ -79,6 +79,8 @@ class ReportContent:
     calibrated_hu: bool = False
     #: The scan's own limitations (plain sentences, :func:`cbct_osteo.io.scan_warnings.scan_warnings`).
     scan_limits: Sequence[str] = ()
+    #: Where the screening's index and cutoff come from (:mod:`cbct_osteo.report.screening_text`).
+    screening_caveats: Sequence[str] = ()
 
 
 @lru_cache(maxsize=1)
@@ -211,6 +213,9 @@ def build_pdf(
     story.append(CondPageBreak(60 * mm))
     story.append(Paragraph("Limits of this screening", st["h2"]))
     story += [Paragraph("• " + escape(text), st["limit"]) for text in statements.limits(content.calibrated_hu)]
+    if content.screening_caveats:
+        story.append(Paragraph("<b>This screening</b>", st["body"]))
+        story += [Paragraph("• " + escape(text), st["limit"]) for text in content.screening_caveats]
     if content.scan_limits:
         story.append(Paragraph("<b>This scan</b>", st["body"]))
         story += [Paragraph("• " + escape(text), st["limit"]) for text in content.scan_limits]
