@@ -66,6 +66,7 @@ class AnalysisController:
         self._dirty = False
         window.views.cross_view.add_overlay(self.paint_measured)
         window.results_panel.refineChanged.connect(self.set_refine)
+        window.results_panel.asPlacedChanged.connect(self.set_as_placed)
 
     @property
     def busy(self) -> bool:
@@ -83,6 +84,25 @@ class AnalysisController:
         self.window.session.autosave()
         self.timer.start(0)
 
+    def set_as_placed(self, pairs: tuple[tuple[str, str], ...]) -> None:
+        """The per-measurement switch: these (side, id) of W, S, I as placed, the others edge-refined."""
+        state = self.window.state
+        if state is None or tuple(pairs) == state.view.as_placed:
+            return
+        state.view.as_placed = tuple(pairs)
+        self.window.session.autosave()
+        self.timer.start(0)
+
+    def measuring(self) -> dict[str, Any]:
+        """The keywords of :func:`~cbct_osteo.indices.analyse_case` the case on screen is measured with."""
+        state = self.window.state
+        assert state is not None  # asked only while a case is shown
+        return {
+            "refine": state.view.refine,
+            "as_placed": state.view.as_placed if state.view.refine else (),
+            "extra_indices": self.window.site_indices(),
+        }
+
     def start(self) -> None:
         """Recompute the indices in a worker; changes made meanwhile trigger one more run when it ends."""
         w = self.window
@@ -93,13 +113,13 @@ class AnalysisController:
             return
         from cbct_osteo.indices import analyse_case
 
-        volume, landmarks, refine = w.volume, w.state.model.snapshot(), w.state.view.refine
+        volume, landmarks, keywords = w.volume, w.state.model.snapshot(), self.measuring()
         w.results_panel.show_busy()
         self._running, self._dirty = True, False
         w.tasks.run(
-            lambda progress, cancel: analyse_case(volume, landmarks, refine=refine),
+            lambda progress, cancel: analyse_case(volume, landmarks, **keywords),
             "Computing the indices",
-            lambda result: self._ready(landmarks, refine, result),
+            lambda result: self._ready(landmarks, keywords, result),
             self._failed,
             on_finished=self._finished,
         )
@@ -114,12 +134,12 @@ class AnalysisController:
         self.window.results_panel.show_message(f"Could not compute the indices: {exc}", clear=True)
         self.window.views.cross_view.update()
 
-    def _ready(self, landmarks: LandmarkSet, refine: bool, result) -> None:
+    def _ready(self, landmarks: LandmarkSet, keywords: dict[str, Any], result) -> None:
         w = self.window
-        if w.state is None or landmarks.to_json() != w.state.landmarks.to_json() or refine != w.state.view.refine:
+        if w.state is None or landmarks.to_json() != w.state.landmarks.to_json() or keywords != self.measuring():
             return  # stale: a newer analysis is on its way
         self.last_result = result
-        w.results_panel.show_result(result, refine)
+        w.results_panel.show_result(result, keywords["refine"])
         w.views.cross_view.update()
         w.resultsUpdated.emit(result)
 
@@ -137,7 +157,7 @@ class AnalysisController:
         view = self.window.views.cross_view
         if view.plane_image is None:
             return
-        for outer, inner in self.measured_lines().values():
+        for side, (outer, inner) in self.measured_lines().items():
             rc, distance = view.patient_to_rc(np.array([outer, inner]))
             if np.any(np.abs(distance) > LINE_VISIBLE_MM):
                 continue
@@ -150,6 +170,6 @@ class AnalysisController:
             painter.setPen(QPen(QColor(MEASURED_COLOUR), 2.5))
             for x, y in ((x0, y0), (x1, y1)):  # the edges measured: ticks across the line
                 painter.drawLine(QPointF(x - normal[0], y - normal[1]), QPointF(x + normal[0], y + normal[1]))
-            refined = self.window.state is not None and self.window.state.view.refine
-            method = "edge-refined" if refined else "as placed"
+            width = self.last_result.sides[side].measurements.get("W") if self.last_result is not None else None
+            method = "edge-refined" if width is not None and width.method == "edge" else "as placed"
             painter.drawText(QPointF(max(x0, x1) + 10, (y0 + y1) / 2), f"W {method}")

@@ -23,10 +23,14 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
     QMessageBox,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -245,7 +249,7 @@ def _as_bool(value: object) -> bool:
 
 
 class PreferencesDialog(QDialog):
-    """Edit > Preferences: the practice name and page size of the report, and anonymisation."""
+    """Edit > Preferences: the report's practice name, page size and anonymisation; the site-index files."""
 
     def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -270,11 +274,71 @@ class PreferencesDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self._build_site_indices())
         layout.addWidget(buttons)
 
+    def _build_site_indices(self) -> QWidget:
+        """The site-index files (``cbct-osteo validate --write-index``) scored with the catalogue."""
+        from cbct_osteo.gui.site_indices import site_index_files
+
+        box = QGroupBox("Site indices (from cbct-osteo validate --write-index)", self)
+        column = QVBoxLayout(box)
+        self.site_files = QListWidget(box)
+        self.site_files.setObjectName("siteIndexFiles")
+        self.site_files.addItems(site_index_files(self.settings))
+        self.site_files.setToolTip("Each file adds its index to the results and the report, under its own name")
+        column.addWidget(self.site_files)
+        self.site_message = QLabel("", box)
+        self.site_message.setObjectName("siteIndexMessage")
+        self.site_message.setWordWrap(True)
+        self.site_message.setStyleSheet("color: #c0392b;")
+        column.addWidget(self.site_message)
+        row = QHBoxLayout()
+        add = QPushButton("Add…", box)
+        add.clicked.connect(self.choose_site_file)
+        remove = QPushButton("Remove", box)
+        remove.clicked.connect(self.remove_site_file)
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        column.addLayout(row)
+        return box
+
+    def choose_site_file(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        name, _ = QFileDialog.getOpenFileName(self, "Add a site index", "", "Index definition (*.toml)")
+        if name:
+            self.add_site_file(name)
+
+    def add_site_file(self, path: str) -> bool:
+        """Add ``path`` if it reads as an index definition; otherwise say why, naming the file."""
+        from cbct_osteo.errors import CbctOsteoError
+        from cbct_osteo.gui.site_indices import read_site_index
+
+        try:
+            entry = read_site_index(path)
+        except CbctOsteoError as exc:
+            self.site_message.setText(str(exc))
+            return False
+        self.site_message.setText(f"{entry.id} ({entry.name}) added: {entry.cutoff.note if entry.cutoff else ''}")
+        if path not in self.site_file_list():
+            self.site_files.addItem(path)
+        return True
+
+    def remove_site_file(self) -> None:
+        for item in self.site_files.selectedItems():
+            self.site_files.takeItem(self.site_files.row(item))
+
+    def site_file_list(self) -> list[str]:
+        return [self.site_files.item(i).text() for i in range(self.site_files.count())]
+
     def accept(self) -> None:
+        from cbct_osteo.gui.site_indices import set_site_index_files
+
         self.settings.setValue(PRACTICE_NAME_KEY, self.practice_name.text().strip())
         self.settings.setValue(PAGE_SIZE_KEY, self.page_size.currentData())
         self.settings.setValue(ANONYMISE_KEY, self.anonymise.isChecked())
+        set_site_index_files(self.settings, self.site_file_list())
         self.settings.sync()
         super().accept()

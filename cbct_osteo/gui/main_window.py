@@ -43,11 +43,13 @@ from cbct_osteo.gui.report_export import EXPORT_DIR_KEY, ReportController
 from cbct_osteo.gui.results_panel import ResultsPanel
 from cbct_osteo.gui.scan_info import ScanBanner, ScanInfoDialog
 from cbct_osteo.gui.sessions import SessionController
+from cbct_osteo.gui.site_indices import SiteIndices
 from cbct_osteo.gui.state import CaseState, ViewSettings
 from cbct_osteo.gui.surface3d import SurfaceController
 from cbct_osteo.gui.tasks import TaskRunner
 from cbct_osteo.gui.view_area import ViewArea
 from cbct_osteo.gui.views2d import Marker
+from cbct_osteo.indices.catalogue import IndexEntry
 from cbct_osteo.io.scan_warnings import scan_warnings
 from cbct_osteo.io.session_file import Session
 from cbct_osteo.measure.validation import validate_landmarks
@@ -72,6 +74,7 @@ class MainWindow(QMainWindow):
     undo_action: QAction
     redo_action: QAction
     help_action: QAction
+    experimental_action: QAction
     layout_actions: dict[str, QAction]
 
     def __init__(self, settings: QSettings | None = None) -> None:
@@ -84,6 +87,7 @@ class MainWindow(QMainWindow):
         self.volume: Volume | None = None
         self.state: CaseState | None = None
         self.value_range = 1.0
+        self.site_index_files = SiteIndices(self.settings, lambda title, text: self.show_error_message(title, text))
         self._build_central()
         self._build_docks()
         self.loading = LoadingController(self)
@@ -281,7 +285,7 @@ class MainWindow(QMainWindow):
         self.reformat.controls_changed()
         if self.reformat.arch is not None:
             self.reformat.set_cross_position(view.cross_section_s_mm, view.cross_section_centre_z_mm)
-        self.results_panel.set_refine(view.refine)
+        self.results_panel.set_refine(view.refine, view.as_placed)
         step = next((s for s in workflow.steps() if view.active_step == (s.side or "", s.kind)), None)
         self.placing.activate_step(step or workflow.next_open_step(self.state.landmarks))
 
@@ -354,8 +358,15 @@ class MainWindow(QMainWindow):
     def show_preferences(self) -> PreferencesDialog:
         dialog = PreferencesDialog(self.settings, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self.analysis.timer.start)  # the site indices may have changed
         dialog.open()
         return dialog
+
+    def site_indices(self) -> tuple[IndexEntry, ...]:
+        """The site indices of the Preferences (also given rows in the results table)."""
+        entries = self.site_index_files.entries()
+        self.results_panel.set_extra_entries(entries)
+        return entries
 
     def show_scan_info(self) -> ScanInfoDialog | None:
         if self.volume is None:

@@ -105,6 +105,13 @@ def build_menus(w: MainWindow) -> None:
         w.views.view3d.reset_camera()
         w.views.view3d.render_now()
 
+    w.experimental_action = a(
+        view,
+        "Show &experimental measurements",
+        lambda: w.results_panel.set_show_experimental(w.experimental_action.isChecked()),
+        tip="Also list measurements without a validated method (BV/TV), labelled experimental; the report leaves them out",
+    )
+    w.experimental_action.setCheckable(True)
     a(view, "Reset 3D camera", reset_3d_camera)
     for dock in w.docks.values():
         view.addAction(dock.toggleViewAction())

@@ -72,7 +72,7 @@ class ReportController(QObject):
         """Write the PDF report in a worker, with progress and Cancel in the status bar.
 
         The practice name, page size and anonymisation come from the Preferences; the cortical
-        method (edge-refined or as placed) is the one on screen. ``on_written(path)`` runs once
+        method (edge-refined or as placed, per measurement) and the site indices are the ones on screen. ``on_written(path)`` runs once
         the file is complete.
         """
         w = self.window
@@ -82,10 +82,10 @@ class ReportController(QObject):
         from cbct_osteo.report.pdf import write_pdf_report
 
         volume, landmarks, options = w.volume, w.state.model.snapshot(), report_options(w.settings)
-        refine = w.state.view.refine
+        keywords = w.analysis.measuring()  # the method and site indices on screen
 
         def work(progress, cancel):
-            result = analyse_case(volume, landmarks, refine=refine)
+            result = analyse_case(volume, landmarks, **keywords)
             return write_pdf_report(result, volume, landmarks, path, progress=progress, cancel=cancel, **options)
 
         def written(out: Path) -> None:

@@ -7,11 +7,14 @@ and only emits what the user asked for. Rows come from the index catalogue; the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from xml.sax.saxutils import escape
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -25,9 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from cbct_osteo.gui import workflow
-from cbct_osteo.indices.catalogue import all_entries
+from cbct_osteo.indices.catalogue import IndexEntry, all_entries
 from cbct_osteo.indices.table import cutoff_text
+from cbct_osteo.measure.case import CORTICAL_IDS
 from cbct_osteo.measure.quantity import format_value
+from cbct_osteo.report.screening_text import display_id, plain_words, screening_text
 
 CATEGORY_COLOURS = {
     "low": QColor(220, 70, 60),
@@ -42,11 +47,15 @@ class ResultsPanel(QWidget):
 
     Each value carries its quality: "⚠" marks an uncertain value, "n/m" one the data could not
     support (never a 0), with the reasons in the tooltip. The screening states the finding
-    first and its caveats under "Limits".
+    first and its caveats under "Limits". Experimental measurements (BV/TV) are hidden, as in
+    the report, unless View > Show experimental measurements; site indices (Preferences) get
+    their own rows and say where they come from.
     """
 
     exportRequested = Signal()
     refineChanged = Signal(bool)
+    #: The (side, id) pairs (id in W, S, I) the user takes as placed.
+    asPlacedChanged = Signal(object)
 
     HEADERS = ["Index", "Right", "Left", "Both", "Category"]
     #: Short category words for the narrow column (the full message is in the tooltip).
@@ -59,7 +68,8 @@ class ResultsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("resultsPanel")
-        self._entries = all_entries()
+        self._entries: list[IndexEntry] = list(all_entries())
+        self.show_experimental = False
         layout = QVBoxLayout(self)
         self.state = QLabel("No results yet: place the landmarks.")
         self.state.setWordWrap(True)
@@ -72,10 +82,11 @@ class ResultsPanel(QWidget):
             "edge-refined: W is measured between the edges found along the measurement line (drawn "
             "dashed on the cross-section); as placed: between your two markers"
         )
-        self.refine.currentIndexChanged.connect(lambda i: self.refineChanged.emit(i == 0))
+        self.refine.currentIndexChanged.connect(self._refine_chosen)
         method.addWidget(self.refine, stretch=1)
         layout.addLayout(method)
-        self.table = QTableWidget(len(self._entries), len(self.HEADERS), self)
+        layout.addLayout(self._build_as_placed())
+        self.table = QTableWidget(0, len(self.HEADERS), self)
         self.table.setHorizontalHeaderLabels(self.HEADERS)
         mean_header = self.table.horizontalHeaderItem(3)
         assert mean_header is not None  # set by setHorizontalHeaderLabels just above
@@ -87,16 +98,13 @@ class ResultsPanel(QWidget):
         self.table.setWordWrap(False)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        for row, entry in enumerate(self._entries):
-            item = QTableWidgetItem(entry.id.replace("_", " "))
-            item.setToolTip(f"{entry.name} ({entry.unit})\nStatus: {entry.status}\n" + "\n".join(entry.citations))
-            self.table.setItem(row, 0, item)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
-        rows_height = self.table.verticalHeader().defaultSectionSize() * len(self._entries)
-        self.table.setFixedHeight(
-            rows_height + self.table.horizontalHeader().sizeHint().height() + 4
-        )  # every row shown
         layout.addWidget(self.table)
+        self.site_note = QLabel("")
+        self.site_note.setObjectName("siteIndexNote")
+        self.site_note.setWordWrap(True)
+        self.site_note.setVisible(False)
+        layout.addWidget(self.site_note)
         layout.addWidget(QLabel("⚠ uncertain · n/m not measurable · hover a value for why"))
         self.screening = QLabel("")
         self.screening.setWordWrap(True)
@@ -113,6 +121,81 @@ class ResultsPanel(QWidget):
         self.export.clicked.connect(self.exportRequested)
         layout.addWidget(self.export)
         self.result = None
+        self._build_rows()
+
+    def _build_as_placed(self) -> QHBoxLayout:
+        """One check per side and measurement: take it as placed although the case is edge-refined."""
+        row = QHBoxLayout()
+        row.addWidget(QLabel("As placed:"))
+        self.as_placed_boxes: dict[tuple[str, str], QCheckBox] = {}
+        for side in workflow.SIDE_ORDER:
+            row.addWidget(QLabel(side.capitalize()))
+            for mid in CORTICAL_IDS:
+                box = QCheckBox(mid, self)
+                box.setObjectName(f"asPlaced_{side}_{mid}")
+                box.setToolTip(
+                    f"Take {side} {mid} from your markers as placed, not from the edge fit "
+                    "(W, S and I share the fitted cortical border)"
+                )
+                box.toggled.connect(lambda _checked: self.asPlacedChanged.emit(self.as_placed()))
+                row.addWidget(box)
+                self.as_placed_boxes[(side, mid)] = box
+        row.addStretch(1)
+        return row
+
+    def as_placed(self) -> tuple[tuple[str, str], ...]:
+        """The (side, id) pairs checked "as placed" (meaningful while the case is edge-refined)."""
+        return tuple(sorted(key for key, box in self.as_placed_boxes.items() if box.isChecked()))
+
+    def _refine_chosen(self, index: int) -> None:
+        for box in self.as_placed_boxes.values():
+            box.setEnabled(index == 0)  # "as placed" for the whole case: every measurement is
+        self.refineChanged.emit(index == 0)
+
+    # ---- rows
+    def set_extra_entries(self, extra: tuple[IndexEntry, ...]) -> None:
+        """Add site (or verified) indices read from definition files to the rows, after the catalogue's."""
+        from cbct_osteo.indices.definition_file import catalogue_with
+
+        entries = list(catalogue_with(extra)) if extra else list(all_entries())
+        if [e.id for e in entries] == [e.id for e in self._entries]:
+            return
+        self._entries = entries
+        notes = [f"{e.id}: {e.name}, {e.cutoff.note}" for e in extra if e.cutoff is not None and e.cutoff.note]
+        self.site_note.setText("\n".join(notes))
+        self.site_note.setVisible(bool(notes))
+        self._build_rows()
+        if self.result is not None:
+            self.show_result(self.result, self.refine.currentIndex() == 0)
+
+    def set_show_experimental(self, show: bool) -> None:
+        """Show or hide the experimental rows (hidden by default, as in the report)."""
+        self.show_experimental = bool(show)
+        self._build_rows()
+        if self.result is not None:
+            self.show_result(self.result, self.refine.currentIndex() == 0)
+
+    def shown_ids(self) -> list[str]:
+        """The index ids of the rows shown, in order."""
+        return [e.id for row, e in enumerate(self._entries) if not self.table.isRowHidden(row)]
+
+    def _build_rows(self) -> None:
+        self.table.clearContents()
+        self.table.setRowCount(len(self._entries))
+        for row, entry in enumerate(self._entries):
+            label = display_id(entry.id) + (" (experimental)" if entry.experimental else "")
+            item = QTableWidgetItem(label)
+            tip = f"{entry.name} ({entry.unit})\nStatus: {entry.status}\n" + "\n".join(entry.citations)
+            if entry.experimental:
+                tip += f"\nExperimental: {entry.experimental}"
+            if entry.cutoff is not None and entry.cutoff.note and entry.status == "site-derived":
+                tip += f"\n{entry.cutoff.note}"
+            item.setToolTip(tip)
+            self.table.setItem(row, 0, item)
+            self.table.setRowHidden(row, bool(entry.experimental) and not self.show_experimental)
+        shown = sum(not self.table.isRowHidden(r) for r in range(self.table.rowCount()))
+        rows_height = self.table.verticalHeader().defaultSectionSize() * shown
+        self.table.setFixedHeight(rows_height + self.table.horizontalHeader().sizeHint().height() + 4)
 
     def cell_text(self, index_id: str, column: str) -> str:
         """The text shown for ``index_id`` in a column of :attr:`HEADERS` ("Mean" = "Both")."""
@@ -121,10 +204,16 @@ class ResultsPanel(QWidget):
         item = self.table.item(row, col)
         return item.text() if item else ""
 
-    def set_refine(self, refine: bool) -> None:
+    def set_refine(self, refine: bool, as_placed: tuple[tuple[str, str], ...] = ()) -> None:
+        """Mirror the case's choice (no signals): edge-refined or as placed, and the per-measurement checks."""
         self.refine.blockSignals(True)
         self.refine.setCurrentIndex(0 if refine else 1)
         self.refine.blockSignals(False)
+        for key, box in self.as_placed_boxes.items():
+            box.blockSignals(True)
+            box.setChecked(key in as_placed or not refine)
+            box.setEnabled(refine)
+            box.blockSignals(False)
 
     def show_busy(self) -> None:
         self.state.setText("Computing…")
@@ -142,7 +231,6 @@ class ResultsPanel(QWidget):
     def show_result(self, result, refine: bool = True) -> None:
         """Fill the table from a :class:`cbct_osteo.indices.CaseResult`."""
         self.result = result
-        self.set_refine(refine)
         self.state.setText("Results update live as you place landmarks.")
         for row, entry in enumerate(self._entries):
             cells = []
@@ -168,48 +256,23 @@ class ResultsPanel(QWidget):
                     item.setBackground(CATEGORY_COLOURS.get(category, QColor(90, 90, 95)))
                     item.setForeground(QColor(255, 255, 255))
                 self.table.setItem(row, col, item)
-        self.screening.setText(screening_html(result.screening))
+        self.screening.setText(screening_html(result.to_json()))
 
 
-def screening_html(screening) -> str:
-    """The finding first (result, what it rests on, what to do), then the caveats under "Limits"."""
+def screening_html(results: Mapping[str, Any]) -> str:
+    """The finding first (result, what it rests on, what to do), then the caveats under "Limits".
+
+    The words are the report's (:func:`cbct_osteo.report.screening_text.screening_text`).
+    """
     from cbct_osteo.indices.catalogue import DISCLAIMER
-    from cbct_osteo.indices.scoring import CASTRO_PENDING_TEXT
 
-    finding = screening.explanation
-    caveats = []
-    for caveat in (
-        f"{CASTRO_PENDING_TEXT}; the screening uses {screening.primary_index} instead.",
-        DISCLAIMER,
-        "The cutoffs were derived mostly in postmenopausal women; this patient is recorded as male.",
-    ):
-        if caveat in finding:
-            finding = finding.replace(caveat, "").strip()
-            caveats.append(caveat)
-    limits = "".join(f"<li>{escape(c)}</li>" for c in caveats)
+    words = screening_text(results)
+    limits = "".join(f"<li>{escape(c)}</li>" for c in (*words.caveats, DISCLAIMER))
     return (
-        f"<p><b>Screening: {escape(screening.result)}</b></p><p>{escape(plain_words(finding))}</p>"
-        f"<p><i>{escape(plain_words(screening.recommendation))}</i></p>"
-        + (f"<p style='color:#666'>Limits:</p><ul style='color:#666'>{limits}</ul>" if limits else "")
+        f"<p><b>Screening: {escape(words.result)}</b></p><p>{escape(words.finding)}</p>"
+        f"<p><i>{escape(words.recommendation)}</i></p>"
+        f"<p style='color:#666'>Limits:</p><ul style='color:#666'>{limits}</ul>"
     )
-
-
-def plain_words(text: str) -> str:
-    """Landmark ids in user text as words ("border_outer" -> "outer border")."""
-    for kind, words in PLAIN_LANDMARKS.items():
-        text = text.replace(kind, words)
-    return text
-
-
-#: The landmark ids the analysis' messages use, in the workflow's words.
-PLAIN_LANDMARKS = {
-    "foramen_centre": "foramen centre",
-    "foramen_superior": "foramen upper margin",
-    "foramen_inferior": "foramen lower margin",
-    "border_outer": "outer border",
-    "border_inner": "inner (endosteal) margin",
-    "trab_roi": "trabecular ROI",
-}
 
 
 def quality_of(result) -> tuple[str, list[str]]:
@@ -238,6 +301,9 @@ def _value_cell(result) -> tuple[str, str]:
         return "–", ""
     quality, notes = quality_of(result)
     tip = plain_words("\n".join([result.message, *notes] if getattr(result, "message", "") else notes))
+    placed = [k for k, m in (getattr(result, "inputs", None) or {}).items() if getattr(m, "method", "") == "manual"]
+    if placed:
+        tip += f"\nas placed: {', '.join(placed)}"
     if quality == "not measurable":
         return "n/m", tip
     if isinstance(result.value, str):

@@ -280,9 +280,10 @@ def test_category_is_next_to_the_value_and_visible_at_1280x800(qtbot, case):
         assert KIND_COLOURS[kind] == "#{:02x}{:02x}{:02x}".format(*rgb)
     assert "#{:02x}{:02x}{:02x}".format(*WIDTH_COLOUR) == MEASURED_COLOUR
     text = window.results_panel.screening.text()
-    assert text.index("Screening:") < text.index("CTMI (mean")  # the finding first
-    assert "pending verification" not in text or text.index("pending verification") > text.index("Limits")
-    assert "border_outer" not in text
+    # the finding first, in the report's words; the method's caveats only under "Limits"
+    assert text.index("Screening:") < text.index("Refer for DXA: CTMI is") < text.index("Limits")
+    assert "Castro" not in text[: text.index("Limits")] and "Castro et al. 2020 index is not used" in text
+    assert "border_outer" not in text and "CTI_S" not in text
 
 
 # --- undo labels ---------------------------------------------------------------------------------------------------
