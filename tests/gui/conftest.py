@@ -51,3 +51,18 @@ def make_window(qtbot, tmp_path, data_dir):
         if shiboken6.isValid(window):  # a test may destroy its window on purpose
             window.close()
             window.deleteLater()
+
+
+@pytest.fixture
+def case(qtbot, make_window, phantom_dir):
+    """The phantom with its true landmarks placed and analysed, at the size a dentist's laptop has."""
+    from cbct_osteo.io.landmarks_file import read_landmarks
+
+    from gui_helpers import open_case, settle
+
+    window = make_window()
+    window.resize(1280, 800)
+    open_case(qtbot, window, phantom_dir)
+    window.model.reset(read_landmarks(phantom_dir / "landmarks.json"))
+    settle(qtbot, window)
+    return window

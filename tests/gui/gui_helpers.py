@@ -17,3 +17,26 @@ def open_case(qtbot, window, path: str | Path) -> None:
     with qtbot.waitSignal(window.caseShown, timeout=WAIT_MS):
         window.loading.open_path(str(path))
     settle(qtbot, window)
+
+
+def step(window, side, kind):
+    """The guided step placing ``kind`` on ``side``."""
+    return next(s for s in window.workflow_panel.steps if s.side == side and s.kind == kind)
+
+
+def widget_point(view, xyz):
+    """The widget position (QPoint) where ``view`` shows the patient point ``xyz``."""
+    import numpy as np
+    from PySide6.QtCore import QPoint
+
+    x, y = view.patient_to_widget(np.asarray(xyz, float))
+    return QPoint(int(round(x)), int(round(y)))
+
+
+def drag(qtbot, view, start_xyz, end_xyz) -> None:
+    """A left-button drag on ``view`` from one patient point to another."""
+    from PySide6.QtCore import Qt
+
+    qtbot.mousePress(view, Qt.LeftButton, pos=widget_point(view, start_xyz))
+    qtbot.mouseMove(view, widget_point(view, end_xyz))
+    qtbot.mouseRelease(view, Qt.LeftButton, pos=widget_point(view, end_xyz))

@@ -11,35 +11,9 @@ from PySide6.QtWidgets import QMessageBox
 
 from cbct_osteo.io.landmarks_file import read_landmarks
 
-from gui_helpers import WAIT_MS, open_case, settle
+from gui_helpers import WAIT_MS, drag, settle, step, widget_point
 
 pytestmark = pytest.mark.gui
-
-
-def step(window, side, kind):
-    return next(s for s in window.workflow_panel.steps if s.side == side and s.kind == kind)
-
-
-def widget_point(view, xyz) -> QPoint:
-    x, y = view.patient_to_widget(np.asarray(xyz, float))
-    return QPoint(int(round(x)), int(round(y)))
-
-
-@pytest.fixture
-def case(qtbot, make_window, phantom_dir):
-    """The phantom with its true landmarks placed and analysed, at the size a dentist's laptop has."""
-    window = make_window()
-    window.resize(1280, 800)
-    open_case(qtbot, window, phantom_dir)
-    window.model.reset(read_landmarks(phantom_dir / "landmarks.json"))
-    settle(qtbot, window)
-    return window
-
-
-def drag(qtbot, view, start_xyz, end_xyz) -> None:
-    qtbot.mousePress(view, Qt.LeftButton, pos=widget_point(view, start_xyz))
-    qtbot.mouseMove(view, widget_point(view, end_xyz))
-    qtbot.mouseRelease(view, Qt.LeftButton, pos=widget_point(view, end_xyz))
 
 
 # --- finding 1: markers are what is measured --------------------------------------------------------------
