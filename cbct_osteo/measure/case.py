@@ -23,6 +23,7 @@ from cbct_osteo.measure.foramen import height_above_border
 from cbct_osteo.measure.geometry import MeasurementFrame, arch_from_points, measurement_frame
 from cbct_osteo.measure.quantity import NOT_MEASURABLE, OK, UNCERTAIN, Measurement, worst_quality
 from cbct_osteo.measure.resolution import cortical_quality, line_resolution
+from cbct_osteo.measure.roi_placement import mark_misplaced, roi_placement
 from cbct_osteo.measure.trabecular import trabecular_measurements
 from cbct_osteo.measure.uncertainty import height_sigma, placed_width_sigma
 from cbct_osteo.measure.validation import MIN_LINE_MM, Issue, missing_inputs, validate_landmarks
@@ -333,7 +334,9 @@ def measure_side(
         for mid in TRABECULAR_IDS:
             result[mid] = _missing(mid, "ROI", trab_missing or ("arch",))
     else:
-        result.update(trabecular_measurements(volume, arch, roi))
+        placement = roi_placement(volume, arch, roi, marks)  # soft tissue, roots, cortex in the ROI
+        problems = placement.problems() if placement is not None else ()
+        result.update(mark_misplaced(trabecular_measurements(volume, arch, roi), problems))
     return {mid: result[mid] for mid in MEASUREMENT_IDS}, refined
 
 

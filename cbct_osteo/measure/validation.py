@@ -16,6 +16,7 @@ from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks, dege
 from cbct_osteo.measure.definitions import MEASUREMENTS_BY_ID, group_requirements
 from cbct_osteo.measure.fractal import MIN_ROI_PIXELS
 from cbct_osteo.measure.geometry import MIN_ARCH_POINTS, MIN_ARCH_SPACING_MM, arch_from_points
+from cbct_osteo.measure.roi_placement import roi_placement
 from cbct_osteo.measure.sampling import sample_points
 from cbct_osteo.volume import Volume
 
@@ -310,13 +311,18 @@ MIN_ROI_BONE_FRACTION = 0.25
 
 
 def _roi_in_image(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
-    """A trabecular ROI with little bone or marrow in it lies outside the mandible (in air or the canal).
+    """A trabecular ROI with little bone or marrow in it lies outside the mandible (in air or the canal);
+    one partly in soft tissue, on a root or on the cortex is found by :mod:`~cbct_osteo.measure.roi_placement`.
 
     "Bone" is what lies above the volume's Otsu threshold, as for the foramen check (that
     threshold separates air from tissue, so cancellous bone counts whole); the ROI on the
     cortex or in the canal is caught geometrically by :func:`_geometry_issues`.
     """
     threshold = _bone_threshold(volume)
+    try:
+        arch = arch_from_points(landmarks.arch_points)
+    except ValueError:  # coincident points: reported by _arch_issues
+        arch = None
     issues = []
     for side in SIDES:
         roi = landmarks.sides.get(side, SideLandmarks()).trab_roi
@@ -338,6 +344,10 @@ def _roi_in_image(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
                     f"(only {fraction:.0%} of it is bone or marrow): move it into the cancellous bone.",
                 )
             )
+            continue
+        placement = None if arch is None else roi_placement(volume, arch, roi, landmarks.sides[side])
+        for message in placement.problems(side) if placement is not None else ():
+            issues.append(Issue("warning", side, "trab_roi", message))
     return issues
 
 
