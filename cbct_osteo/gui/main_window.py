@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
         self.volume: Volume | None = None
         self.state: CaseState | None = None
         self.value_range = 1.0
+        #: Sides whose trabecular ROI has a placement warning (drawn red until it is fixed).
+        self.roi_warned: set[str] = set()
         self.site_index_files = SiteIndices(self.settings, lambda title, text: self.show_error_message(title, text))
         self._build_central()
         self._build_docks()
@@ -295,6 +297,9 @@ class MainWindow(QMainWindow):
         self.workflow_panel.update_status(landmarks)
         issues = validate_landmarks(landmarks, self.volume)
         self.workflow_panel.show_checks([i.message for i in issues if i.severity in ("warning", "error")])
+        self.roi_warned = {
+            i.side for i in issues if i.landmark == "trab_roi" and i.severity in ("warning", "error") and i.side
+        }
         self.update_history_actions()
         self.reformat.update_arch(landmarks)
         for view in self.views.plane_views:
@@ -319,10 +324,11 @@ class MainWindow(QMainWindow):
     def _markers(self) -> list[Marker]:
         if self.state is None:
             return []
-        markers = [
-            Marker(key, tuple(xyz), colour, label, roi, shape)
-            for key, xyz, colour, label, roi, shape in workflow.markers_for(self.state.landmarks)
-        ]
+        markers = []
+        for key, xyz, colour, label, roi, shape in workflow.markers_for(self.state.landmarks):
+            if key[1] == "trab_roi" and key[0] in self.roi_warned:  # misplaced: red, with the warning sign
+                colour, label = workflow.WARNING_COLOUR, f"{label} ⚠"
+            markers.append(Marker(key, tuple(xyz), colour, label, roi, shape))
         for i, xyz in enumerate(self.state.landmarks.arch_points):
             markers.append(Marker(("arch", str(i)), (xyz[0], xyz[1], xyz[2]), workflow.KIND_COLOURS["arch"], ""))
         return markers

@@ -34,6 +34,8 @@ KIND_COLOURS: dict[str, str] = {
     "border_inner": "#ff7a6e",
     "trab_roi": _hex(ROI_COLOUR),
 }
+#: A landmark with a placement warning (e.g. the trabecular ROI on a root) is drawn in this red.
+WARNING_COLOUR = "#ff1a1a"
 #: Side order everywhere on screen, as in the report: patient right first (on the left of the screen).
 SIDE_ORDER = ("right", "left")
 #: Short labels drawn next to markers.

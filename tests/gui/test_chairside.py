@@ -270,3 +270,50 @@ def test_undo_labels_say_what_they_undo(qtbot, case):
     assert window.undo_action.text() == "&Undo place Right: trab roi"
     window.placing.undo()
     assert window.redo_action.text() == "&Redo place Right: trab roi"
+
+
+def red_pixels(view, centre_xyz, size_mm: float = 5.0) -> int:
+    """Pixels drawn in the warning red within the ROI's square on ``view``."""
+    from PySide6.QtGui import QColor, QImage
+
+    from cbct_osteo.gui.workflow import WARNING_COLOUR
+
+    image = view.grab().toImage().convertToFormat(QImage.Format_RGB888)
+    rgb = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    rgb = rgb[:, : image.width() * 3].reshape(image.height(), image.width(), 3).astype(int)
+    x, y = view.patient_to_widget(np.asarray(centre_xyz, float))
+    half = size_mm / 2 * view.transform.px_per_mm + 4
+    box = rgb[max(int(y - half), 0) : int(y + half), max(int(x - half), 0) : int(x + half)]
+    red = QColor(WARNING_COLOUR)
+    return int((np.abs(box - [red.red(), red.green(), red.blue()]).sum(axis=2) < 40).sum())
+
+
+def test_roi_placed_on_a_root_or_dragged_onto_soft_tissue_beside_the_bone_turns_red_and_uncertain(qtbot, case):
+    from cbct_osteo.phantom.geometry import ANATOMY
+
+    window = case
+    cross = window.views.cross_view
+    root = ANATOMY.arch_point(-22.0, 0.0, 24.0)  # the phantom's right first premolar root (truth geometry)
+    arch = window.reformat.arch
+    at_root = float(arch.closest_arc_position(root))
+    window.placing.activate_step(step(window, "right", "trab_roi"))
+    window.reformat.set_cross_position(at_root, centre_z=float(root[2]) - 8.0)
+    qtbot.mouseClick(cross, Qt.LeftButton, pos=widget_point(cross, root))  # the ROI clicked onto the root
+    window.reformat.set_cross_position(at_root)  # (the flow went on to the grade, at the foramen)
+    checks = window.workflow_panel.checks
+    assert "tooth root" in checks.text() and checks.isVisible()
+    assert red_pixels(cross, root) > 50  # the ROI is drawn red
+    settle(qtbot, window)
+    trab = window.analysis.last_result.sides["right"].measurements["TRAB_MEAN"]
+    assert trab.quality == "uncertain" and any("tooth root" in n for n in trab.notes)
+    assert window.results_panel.cell_text("TRAB_MEAN", "Right").endswith("⚠")
+    # dragged down into the body, then buccally out into the soft tissue beside the bone
+    inside = ANATOMY.arch_point(-22.0, 0.0, 8.0)
+    drag(qtbot, cross, np.asarray(window.model.roi("right").centre), inside)
+    assert checks.text() == "" and red_pixels(cross, inside) == 0  # in the cancellous bone: fine again
+    beside = ANATOMY.arch_point(-22.0, 8.0, 8.0)  # the body's buccal surface is at n = 4.6-6.5 mm
+    drag(qtbot, cross, np.asarray(window.model.roi("right").centre), beside)
+    assert "outside the bone" in checks.text() and red_pixels(cross, beside) > 50
+    settle(qtbot, window)
+    trab = window.analysis.last_result.sides["right"].measurements["TRAB_MEAN"]
+    assert trab.quality == "uncertain" and any("outside the bone" in n for n in trab.notes)
