@@ -93,6 +93,14 @@ class ImageCanvas(QWidget):
             )
             self.update()
 
+    def focus(self, rc: tuple[float, float], px_per_mm: float) -> None:
+        """Centre the image point ``rc`` (row, col) at ``px_per_mm`` screen pixels per mm (R resets)."""
+        if self._image is not None:
+            self._transform = self._transform.resized((float(self.width()), float(self.height()))).showing(
+                rc, px_per_mm
+            )
+            self.update()
+
     def add_overlay(self, painter: OverlayPainter) -> None:
         self._overlays.append(painter)
 

@@ -150,6 +150,12 @@ class ViewTransform:
             ),
         )
 
+    def showing(self, centre_rc: tuple[float, float], px_per_mm: float) -> ViewTransform:
+        """The image point ``centre_rc`` at the widget centre, drawn at ``px_per_mm`` screen pixels per mm."""
+        fit = self.px_per_mm / self.zoom
+        zoom = float(np.clip(px_per_mm / max(fit, 1e-9), 0.1, 50.0))
+        return replace(self, centre_rc=(float(centre_rc[0]), float(centre_rc[1])), zoom=zoom)
+
     def resized(self, widget_size: tuple[float, float]) -> ViewTransform:
         return replace(self, widget_size=(widget_size[0], widget_size[1]))
 

@@ -156,6 +156,8 @@ class PlacingController(QObject):
             w.state.view.active_step = None if step is None else (step.side or "", step.kind)
         if step is None:
             return
+        if step.side and step.side != w.reformat.panoramic_side:
+            w.reformat.focus_panoramic(step.side)  # a foramen large enough to click, on this side
         if self.model is not None:
             w.workflow_panel.update_status(self.model.landmarks)  # the grade / ROI controls show this side's
         if not w.views.shows(step.view if step.what != "grade" else "cross-section"):

@@ -22,6 +22,13 @@ if TYPE_CHECKING:
 
 CROSS_SECTION_MM = 36.0
 CROSS_MARKER_COLOUR = "#33b5ff"
+#: The panoramic is shown at least this large (screen px per mm) while a side is worked on: a
+#: 2.5 mm mental foramen then spans 12 px or more (the whole arch in a 2 x 2 pane at 1280 x 800
+#: gives under 2 px/mm, a 6 px foramen). Where the pane shows the whole arch this large, nothing zooms.
+PANORAMIC_MIN_PX_PER_MM = 5.0
+#: Where a mental foramen is looked for before it is placed: this far (mm along the arch) from its middle
+#: (the mental foramen lies below the premolars, about 25 mm from the midline along the arch).
+FORAMEN_FROM_MIDLINE_MM = 25.0
 
 
 class ReformatController:
@@ -34,6 +41,8 @@ class ReformatController:
         self._arch_key: tuple | None = None
         self._pano_key: tuple | None = None
         self._shown_side: str | None = None
+        #: The side the panoramic was last zoomed to (it zooms again only when the side changes).
+        self.panoramic_side: str | None = None
         views = window.views
         views.axial.extra_polylines = self.arch_polyline
         views.panoramic_view.extra_polylines = self.cross_marker_line
@@ -52,6 +61,7 @@ class ReformatController:
 
     def reset(self) -> None:
         self.arch, self.panoramic_image, self._arch_key, self._pano_key, self._shown_side = None, None, None, None, None
+        self.panoramic_side = None
         self.window.views.panoramic_view.set_plane_image(None)
         self.window.views.cross_view.set_plane_image(None)
 
@@ -151,6 +161,38 @@ class ReformatController:
         slab = f", slab {view.slab_mm:g} mm" if view.slab_mm else ""
         offset = f", trough {view.arch_offset_mm:+g} mm" if view.arch_offset_mm else ""
         self.window.views.panoramic_view.set_plane_image(image, f"arch {arch.length_mm:.0f} mm{slab}{offset}")
+        active = self.window.workflow_panel.active
+        if active is not None and active.side and self.panoramic_side is None:
+            self.focus_panoramic(active.side)
+
+    # ---- the panoramic's zoom
+    def focus_panoramic(self, side: str) -> None:
+        """Zoom the panoramic to ``side``'s foramen (placed, or where it is expected) if the pane is small.
+
+        Only when the pane cannot show the whole arch at :data:`PANORAMIC_MIN_PX_PER_MM`; R resets the view.
+        """
+        w = self.window
+        view, image = w.views.panoramic_view, self.panoramic_image
+        if self.arch is None or image is None or w.state is None or view.image is None:
+            return
+        self.panoramic_side = side
+        view.reset_view()
+        if view.transform.px_per_mm >= PANORAMIC_MIN_PX_PER_MM:
+            return  # the whole arch is already large enough
+        centre = w.state.landmarks.point(side, "foramen_centre")
+        if centre is None:
+            centre = self.expected_foramen(side)
+        rc = np.asarray(image.patient_to_pixel(np.asarray(centre, float)), float)
+        view.focus((float(rc[0]), float(rc[1])), PANORAMIC_MIN_PX_PER_MM)
+
+    def expected_foramen(self, side: str) -> np.ndarray:
+        """Where ``side``'s foramen is looked for: :data:`FORAMEN_FROM_MIDLINE_MM` from the arch's middle."""
+        assert self.arch is not None  # called with an arch
+        middle = self.arch.length_mm / 2.0
+        options = [float(np.clip(middle + d, 0.0, self.arch.length_mm)) for d in (-FORAMEN_FROM_MIDLINE_MM, FORAMEN_FROM_MIDLINE_MM)]
+        sign = -1.0 if side == "right" else 1.0  # the patient's right is -x (LPS)
+        s = max(options, key=lambda o: sign * float(self.arch.point(o)[0] - self.arch.point(middle)[0]))
+        return np.asarray(self.arch.point(s), float)
 
     # ---- the cross-section
     def set_cross_position(self, s_mm: float, centre_z: float | None = None) -> None:

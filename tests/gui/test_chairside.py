@@ -317,3 +317,36 @@ def test_roi_placed_on_a_root_or_dragged_onto_soft_tissue_beside_the_bone_turns_
     settle(qtbot, window)
     trab = window.analysis.last_result.sides["right"].measurements["TRAB_MEAN"]
     assert trab.quality == "uncertain" and any("outside the bone" in n for n in trab.notes)
+
+
+# --- finding 9: the foramen is large enough to click at 1280 x 800 -------------------------------------------
+def foramen_on_panoramic(window, landmarks, side):
+    """(height in screen px of the foramen on the panoramic, whether its centre is inside the view)."""
+    view = window.views.panoramic_view
+    top, bottom, centre = (
+        view.patient_to_widget(np.asarray(landmarks.point(side, k), float))
+        for k in ("foramen_superior", "foramen_inferior", "foramen_centre")
+    )
+    inside = 0 <= centre[0] < view.width() and 0 <= centre[1] < view.height()
+    return float(np.hypot(*(top - bottom))), inside
+
+
+def test_the_foramen_is_at_least_12_px_on_the_panoramic_at_1280x800_placed_or_not(qtbot, case):
+    from cbct_osteo.io.landmarks_file import LandmarkSet
+
+    window = case
+    assert window.width() == 1280 and window.views.layout_name == "2x2"
+    truth = read_landmarks_truth(window)
+    for side in ("right", "left"):
+        window.placing.activate_step(step(window, side, "foramen_superior"))
+        size, inside = foramen_on_panoramic(window, truth, side)
+        assert size >= 12.0 and inside, (side, size)
+    # before any foramen is placed: the panoramic shows where the foramen is expected, as large
+    window.model.reset(LandmarkSet(arch_points=list(truth.arch_points)))
+    settle(qtbot, window)
+    window.placing.activate_step(step(window, "left", "foramen_centre"))
+    window.placing.activate_step(step(window, "right", "foramen_centre"))
+    size, inside = foramen_on_panoramic(window, truth, "right")
+    assert size >= 12.0 and inside, size
+    qtbot.keyClick(window.views.panoramic_view, Qt.Key_R)  # R shows the whole arch again
+    assert foramen_on_panoramic(window, truth, "right")[0] < 12.0
