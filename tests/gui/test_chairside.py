@@ -135,6 +135,17 @@ def test_one_foramen_definition_in_instruction_sketch_and_phantom(qtbot, make_wi
 
     guide = (Path(__file__).resolve().parents[2] / "docs" / "user-guide.md").read_text(encoding="utf-8")
     assert "opens through the buccal cortex" in guide
+    # ... and the phantom: its true foramen centre lies in the buccal cortical plate (inside the body, outside
+    # the trabecular core), not in the canal lumen
+    from cbct_osteo.phantom.geometry import ANATOMY
+    from cbct_osteo.phantom.truth import true_landmarks
+
+    for side in ("right", "left"):
+        x, y, z = true_landmarks(ANATOMY).point(side, "foramen_centre")
+        t, n = ANATOMY.arch_map(np.array([x]), np.array([y]))
+        h = np.array([z - ANATOMY.border_z_mm])
+        width = ANATOMY.inferior_width(t)
+        assert n[0] > 0 and ANATOMY.body_sdf(t, n, h)[0] < 0 < ANATOMY.core_sdf(t, n, h, width)[0], side
 
 
 # --- finding 7: the step flow never skips or contradicts --------------------------------------------------
@@ -249,6 +260,10 @@ def test_category_is_next_to_the_value_and_visible_at_1280x800(qtbot, case):
     top_left = table.mapTo(window, table.rect().topLeft())
     assert top_left.y() + table.height() <= window.height() and dock.isVisible()
     assert window.results_panel.cell_text("CTMI", "Category") == "low"
+    window.model.set_grade("right", "CTCI", "C1")
+    window.model.set_grade("left", "CTCI", "C2")
+    settle(qtbot, window)
+    assert window.results_panel.cell_text("CTCI", "Both") == "C2 (worse)"  # a grade is never a "mean"
     hexes = {"foramen_centre": FORAMEN_COLOUR, "trab_roi": ROI_COLOUR}
     for kind, rgb in hexes.items():
         assert KIND_COLOURS[kind] == "#{:02x}{:02x}{:02x}".format(*rgb)
