@@ -329,8 +329,8 @@ class MainWindow(QMainWindow):
             if key[1] == "trab_roi" and key[0] in self.roi_warned:  # misplaced: red, with the warning sign
                 colour, label = workflow.WARNING_COLOUR, f"{label} ⚠"
             markers.append(Marker(key, tuple(xyz), colour, label, roi, shape))
-        for i, xyz in enumerate(self.state.landmarks.arch_points):
-            markers.append(Marker(("arch", str(i)), (xyz[0], xyz[1], xyz[2]), workflow.KIND_COLOURS["arch"], ""))
+        for i, point in enumerate(self.state.landmarks.arch_points):
+            markers.append(Marker(("arch", str(i)), (point[0], point[1], point[2]), workflow.KIND_COLOURS["arch"], ""))
         return markers
 
     # ================================================================= display

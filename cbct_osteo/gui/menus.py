@@ -109,7 +109,7 @@ def build_menus(w: MainWindow) -> None:
         view,
         "Show &experimental measurements",
         lambda: w.results_panel.set_show_experimental(w.experimental_action.isChecked()),
-        tip="Also list measurements without a validated method (BV/TV), labelled experimental; the report leaves them out",
+        tip="Also list measurements without a validated method (BV/TV), labelled experimental (the report omits them)",
     )
     w.experimental_action.setCheckable(True)
     a(view, "Reset 3D camera", reset_3d_camera)

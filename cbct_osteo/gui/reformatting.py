@@ -179,20 +179,22 @@ class ReformatController:
         view.reset_view()
         if view.transform.px_per_mm >= PANORAMIC_MIN_PX_PER_MM:
             return  # the whole arch is already large enough
-        centre = w.state.landmarks.point(side, "foramen_centre")
-        if centre is None:
-            centre = self.expected_foramen(side)
-        rc = np.asarray(image.patient_to_pixel(np.asarray(centre, float)), float)
+        placed = w.state.landmarks.point(side, "foramen_centre")
+        centre = np.asarray(placed, float) if placed is not None else self.expected_foramen(side)
+        rc = np.asarray(image.patient_to_pixel(centre), float)
         view.focus((float(rc[0]), float(rc[1])), PANORAMIC_MIN_PX_PER_MM)
 
     def expected_foramen(self, side: str) -> np.ndarray:
         """Where ``side``'s foramen is looked for: :data:`FORAMEN_FROM_MIDLINE_MM` from the arch's middle."""
-        assert self.arch is not None  # called with an arch
-        middle = self.arch.length_mm / 2.0
-        options = [float(np.clip(middle + d, 0.0, self.arch.length_mm)) for d in (-FORAMEN_FROM_MIDLINE_MM, FORAMEN_FROM_MIDLINE_MM)]
+        arch = self.arch
+        assert arch is not None  # called with an arch
+        middle = arch.length_mm / 2.0
+        options = [
+            float(np.clip(middle + d, 0.0, arch.length_mm)) for d in (-FORAMEN_FROM_MIDLINE_MM, FORAMEN_FROM_MIDLINE_MM)
+        ]
         sign = -1.0 if side == "right" else 1.0  # the patient's right is -x (LPS)
-        s = max(options, key=lambda o: sign * float(self.arch.point(o)[0] - self.arch.point(middle)[0]))
-        return np.asarray(self.arch.point(s), float)
+        s = max(options, key=lambda o: sign * float(arch.point(o)[0] - arch.point(middle)[0]))
+        return np.asarray(arch.point(s), float)
 
     # ---- the cross-section
     def set_cross_position(self, s_mm: float, centre_z: float | None = None) -> None:

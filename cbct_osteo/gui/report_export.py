@@ -72,8 +72,8 @@ class ReportController(QObject):
         """Write the PDF report in a worker, with progress and Cancel in the status bar.
 
         The practice name, page size and anonymisation come from the Preferences; the cortical
-        method (edge-refined or as placed, per measurement) and the site indices are the ones on screen. ``on_written(path)`` runs once
-        the file is complete.
+        method (edge-refined or as placed, per measurement) and the site indices are the ones on
+        screen. ``on_written(path)`` runs once the file is complete.
         """
         w = self.window
         if w.volume is None or w.state is None:

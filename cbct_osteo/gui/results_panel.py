@@ -120,7 +120,7 @@ class ResultsPanel(QWidget):
         self.export.setToolTip("Write the PDF report for this scan and its landmarks (Ctrl+E)")
         self.export.clicked.connect(self.exportRequested)
         layout.addWidget(self.export)
-        self.result = None
+        self.result: Any = None  # the CaseResult shown
         self._build_rows()
 
     def _build_as_placed(self) -> QHBoxLayout:

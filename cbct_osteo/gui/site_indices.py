@@ -24,8 +24,10 @@ def site_index_files(settings: QSettings) -> list[str]:
     """The site-index files of the Preferences, in the order they were added."""
     value = settings.value(SITE_INDEX_KEY, [])
     if isinstance(value, str):  # INI-backed QSettings give one string back for a one-item list
-        value = [value] if value else []
-    return [str(v) for v in value or [] if str(v)]
+        return [value] if value else []
+    if not isinstance(value, (list, tuple)):
+        return []
+    return [str(v) for v in value if str(v)]
 
 
 def set_site_index_files(settings: QSettings, paths: list[str]) -> None:

@@ -121,8 +121,11 @@ def _qualifiers(results: Mapping[str, Any], primary: str, code: str) -> list[str
     if code in ("low", "normal") and item.get("quality") == "uncertain":
         notes = "; ".join(plain_words(str(n)) for n in item.get("notes") or ()) or "see the table"
         sentences.append(f"{display_id(primary)} is uncertain on this scan: {notes}.")
-    low = [f"{display_id(i)} {_number(r.get('value'), str(r.get('unit', '')))}" for i, r in mean.items()
-           if i != primary and isinstance(r, Mapping) and r.get("category") == "low"]
+    low = [
+        f"{display_id(i)} {_number(r.get('value'), str(r.get('unit', '')))}"
+        for i, r in mean.items()
+        if i != primary and isinstance(r, Mapping) and r.get("category") == "low"
+    ]
     if low:
         sentences.append("Also below their cutoffs: " + _listed(low) + ".")
     one_sided = [
@@ -135,8 +138,11 @@ def _qualifiers(results: Mapping[str, Any], primary: str, code: str) -> list[str
     ]
     if one_sided:
         sentences.append("Below the cutoff on one side only: " + _listed(one_sided) + ".")
-    disagree = [display_id(i) for i, r in mean.items()
-                if isinstance(r, Mapping) and (r.get("side_check") or {}).get("agree") is False]
+    disagree = [
+        display_id(i)
+        for i, r in mean.items()
+        if isinstance(r, Mapping) and (r.get("side_check") or {}).get("agree") is False
+    ]
     if disagree:
         sentences.append(
             f"The two sides differ more than the measurement uncertainty explains for {_listed(disagree)}: "
@@ -158,7 +164,9 @@ def _caveats(results: Mapping[str, Any], primary: str) -> list[str]:
         )
     status, note = item.get("cutoff_status") or item.get("status"), item.get("cutoff_note")
     if item.get("cutoff") is not None and status and status != "confirmed":
-        sentence = f"The {display_id(primary)} cutoff of {_cutoff(item['cutoff'], str(item.get('unit', '')))} is {status}"
+        sentence = (
+            f"The {display_id(primary)} cutoff of {_cutoff(item['cutoff'], str(item.get('unit', '')))} is {status}"
+        )
         caveats.append(sentence + (f": {note}." if note else "."))
     if MALE_SENTENCE in str(screening.get("explanation", "")):
         caveats.append(MALE_SENTENCE)

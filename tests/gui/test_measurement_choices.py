@@ -36,9 +36,7 @@ def measurement(window, side, mid):
 
 
 # --- finding 1: "edge-refined / as placed" per side and measurement ---------------------------------------
-def test_as_placed_is_chosen_per_measurement_saved_in_the_session_and_reaches_the_report(
-    qtbot, case, tmp_path
-):
+def test_as_placed_is_chosen_per_measurement_saved_in_the_session_and_reaches_the_report(qtbot, case, tmp_path):
     from cbct_osteo.gui.state import CaseState
 
     window = case
