@@ -182,6 +182,12 @@ class ReformatController:
         placed = w.state.landmarks.point(side, "foramen_centre")
         centre = np.asarray(placed, float) if placed is not None else self.expected_foramen(side)
         rc = np.asarray(image.patient_to_pixel(centre), float)
+        # keep the image filling the pane where it can: no black band beside the arch's ends
+        pixel = float(image.pixel_mm) * PANORAMIC_MIN_PX_PER_MM  # screen px per image pixel
+        for axis, extent in ((0, view.height()), (1, view.width())):
+            half, size = extent / 2.0 / pixel, image.shape[axis]
+            if size > 2 * half:
+                rc[axis] = float(np.clip(rc[axis], half - 0.5, size - 0.5 - half))
         view.focus((float(rc[0]), float(rc[1])), PANORAMIC_MIN_PX_PER_MM)
 
     def expected_foramen(self, side: str) -> np.ndarray:

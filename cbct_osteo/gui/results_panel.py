@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -123,14 +124,17 @@ class ResultsPanel(QWidget):
         self.result: Any = None  # the CaseResult shown
         self._build_rows()
 
-    def _build_as_placed(self) -> QHBoxLayout:
+    def _build_as_placed(self) -> QGridLayout:
         """One check per side and measurement: take it as placed although the case is edge-refined."""
-        row = QHBoxLayout()
-        row.addWidget(QLabel("As placed:"))
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(0)
+        grid.addWidget(QLabel("As placed:"), 0, 0)
         self.as_placed_boxes: dict[tuple[str, str], QCheckBox] = {}
-        for side in workflow.SIDE_ORDER:
-            row.addWidget(QLabel(side.capitalize()))
-            for mid in CORTICAL_IDS:
+        for row, side in enumerate(workflow.SIDE_ORDER):
+            grid.addWidget(QLabel(side.capitalize()), row, 1)
+            for col, mid in enumerate(CORTICAL_IDS, start=2):
                 box = QCheckBox(mid, self)
                 box.setObjectName(f"asPlaced_{side}_{mid}")
                 box.setToolTip(
@@ -138,10 +142,10 @@ class ResultsPanel(QWidget):
                     "(W, S and I share the fitted cortical border)"
                 )
                 box.toggled.connect(lambda _checked: self.asPlacedChanged.emit(self.as_placed()))
-                row.addWidget(box)
+                grid.addWidget(box, row, col)
                 self.as_placed_boxes[(side, mid)] = box
-        row.addStretch(1)
-        return row
+        grid.setColumnStretch(len(CORTICAL_IDS) + 2, 1)
+        return grid
 
     def as_placed(self) -> tuple[tuple[str, str], ...]:
         """The (side, id) pairs checked "as placed" (meaningful while the case is edge-refined)."""
