@@ -64,10 +64,11 @@ def display_id(index_id: str) -> str:
 def plain_words(text: str) -> str:
     """Landmark and index ids in user text as words ("border_outer" -> "outer border", "CTI_S" -> "CTI(S)").
 
-    "border_inner (left)" becomes "left inner margin of the cortex", so no parentheses nest.
+    "place foramen_centre, border_inner (left)" becomes "on the left side place foramen centre, inner
+    margin of the cortex", so no parentheses nest.
     """
+    text = re.sub(r"place ([a-z_, ]+?) \((left|right)\)", r"on the \2 side place \1", text)
     for kind, words in PLAIN_LANDMARKS.items():
-        text = re.sub(rf"\b{kind} \((left|right)\)", rf"\1 {words}", text)
         text = text.replace(kind, words)
     for index_id in ("CTI_S", "CTI_I", "TRAB_MEAN", "TRAB_SD", "BV_TV", "FD_3D"):
         text = text.replace(index_id, display_id(index_id))
