@@ -36,7 +36,7 @@ from cbct_osteo.io.load_checks import check_pixel_format, check_rescale, check_s
 from cbct_osteo.io.pixels import decode_frames, stored_dtype
 from cbct_osteo.io.scanner import read_meta
 from cbct_osteo.io.values import Mappers, ValueMapper, choose_integer_dtype, is_integral
-from cbct_osteo.volume import Volume, VolumeMeta
+from cbct_osteo.volume import SLICE_THICKNESS_KEY, Volume, VolumeMeta
 
 _T = TypeVar("_T")
 
@@ -379,6 +379,16 @@ def _resample(voxels: np.ndarray, positions: np.ndarray, target: np.ndarray) -> 
 # -- metadata ------------------------------------------------------------------------------
 
 
+def _slice_thickness(plan: StackPlan) -> dict[str, float]:
+    """``{SLICE_THICKNESS_KEY: mm}`` from the slices' SliceThickness (classic: each file's; Enhanced: the
+    Pixel Measures functional group, per frame or shared), or ``{}`` when no slice gives a usable one.
+
+    When slices differ, the thickest counts: the scan resolves no finer than its thickest slice.
+    """
+    values = [t for t in (f.slice_thickness for f in plan.frames) if t is not None and 0 < t <= limits.MAX_VOXEL_MM]
+    return {SLICE_THICKNESS_KEY: max(values)} if values else {}
+
+
 def _meta(
     info: SeriesInfo, plan: StackPlan, first: FileHeader, mapper: ValueMapper, voxels: np.ndarray, notes: list[str]
 ) -> VolumeMeta:
@@ -424,6 +434,7 @@ def _meta(
             "pixel_padding": list(mapper.padding) if mapper.padding else None,
             # Classified, file-name-free facts for io.scan_warnings (GUI banner, report limits).
             "scan_facts": [{"code": code, "message": message} for code, message in plan.facts],
+            **_slice_thickness(plan),
         },
     )
 
