@@ -49,7 +49,12 @@ class Site:
 
 
 def _offsets(rng: np.random.Generator, trials: int) -> list[tuple[float, float]]:
-    return [(0.0, 0.0)] + [tuple(rng.uniform(-0.5, 0.5, 2)) for _ in range(trials - 1)]  # type: ignore[misc]
+    """Click offsets (mm): the truth first, then uniform within +-0.5 mm."""
+    offsets = [(0.0, 0.0)]
+    for _ in range(trials - 1):
+        du, dv = rng.uniform(-0.5, 0.5, 2)
+        offsets.append((float(du), float(dv)))
+    return offsets
 
 
 def synthetic_sites(quick: bool) -> list[Site]:

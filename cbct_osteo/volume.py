@@ -14,13 +14,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+#: Key in ``VolumeMeta.extra`` of the reconstructed slice thickness in mm (SliceThickness (0018,0050), for
+#: Enhanced multi-frame from the Pixel Measures functional group); absent when the header gives none.
+#: The resolution rules (:mod:`cbct_osteo.measure.resolution`) count it when it exceeds the slice spacing.
+SLICE_THICKNESS_KEY = "slice_thickness_mm"
+
 
 @dataclass(frozen=True)
 class VolumeMeta:
     """What the report and the session need to know about where the voxels came from.
 
     Strings are empty when the DICOM header lacked the attribute. ``units`` is ``"HU"`` only
-    for a calibrated CT; CBCT gray values are reported as ``"gray value"``.
+    for a calibrated CT; CBCT gray values are reported as ``"gray value"``. ``extra`` holds the
+    loader's other facts, among them :data:`SLICE_THICKNESS_KEY` when the header gives one.
     """
 
     series_uid: str = ""

@@ -20,6 +20,8 @@ import argparse
 import math
 import sys
 
+from cbct_osteo.commands.case_options import add_measure_options
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from cbct_osteo.batch import DEFAULT_CASE_TIMEOUT_S, DEFAULT_RETRIES, EXECUTORS
@@ -36,19 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", action="store_true", help="keep finished rows of RESULTS.csv and run the other cases"
     )
-    parser.add_argument(
-        "--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)"
-    )
-    parser.add_argument(
-        "--force", action="store_true", help="measure even if a landmarks file was made on another scan"
-    )
-    parser.add_argument(
-        "--index",
-        action="append",
-        default=[],
-        metavar="SITE.toml",
-        help="add an index definition file (e.g. a site index from 'cbct-osteo validate --write-index'); repeatable",
-    )
+    add_measure_options(parser, force_help="measure even if a landmarks file was made on another scan")
     parser.add_argument(
         "--retries",
         type=int,

@@ -14,38 +14,23 @@ import argparse
 import json
 import sys
 
+from cbct_osteo.commands.case_options import add_case_arguments, read_and_analyse
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("volume", help="DICOM folder, DICOMDIR or file of the scan")
-    parser.add_argument("--landmarks", required=True, metavar="L.json", help="landmarks file placed on this scan")
+    add_case_arguments(
+        parser,
+        landmarks_help="landmarks file placed on this scan",
+        force_help="measure even if the landmarks were made on another scan",
+    )
     parser.add_argument("--json", metavar="OUT", help="write the results JSON here ('-' for stdout)")
-    parser.add_argument(
-        "--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)"
-    )
-    parser.add_argument("--force", action="store_true", help="measure even if the landmarks were made on another scan")
-    parser.add_argument(
-        "--index",
-        action="append",
-        default=[],
-        metavar="SITE.toml",
-        help="add an index definition file (e.g. a site index from 'cbct-osteo validate --write-index'); repeatable",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from cbct_osteo import load
-    from cbct_osteo.indices import analyse_case, format_table
-    from cbct_osteo.indices.case import check_landmarks_match
-    from cbct_osteo.indices.definition_file import load_index_files
+    from cbct_osteo.indices import format_table
     from cbct_osteo.io.atomic import write_json_atomic
-    from cbct_osteo.io.session_file import read_landmarks_or_session as read_landmarks
 
-    extra = load_index_files(args.index)
-    landmarks = read_landmarks(args.landmarks)
-    volume = load(args.volume)
-    if not args.force:
-        check_landmarks_match(volume, landmarks, args.landmarks)
-    result = analyse_case(volume, landmarks, refine=not args.no_refine, extra_indices=extra)
+    result = read_and_analyse(args).result
     document = result.to_json()
     table_stream = sys.stderr if args.json == "-" else sys.stdout
     print(format_table(result), file=table_stream)

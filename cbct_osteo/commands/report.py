@@ -18,14 +18,14 @@ import argparse
 import os
 from pathlib import Path
 
+from cbct_osteo.commands.case_options import add_case_arguments, read_and_analyse
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("volume", help="DICOM folder, DICOMDIR or file of the scan")
-    parser.add_argument(
-        "--landmarks",
-        required=True,
-        metavar="L.json",
-        help="landmarks file (or GUI session/autosave file) placed on this scan",
+    add_case_arguments(
+        parser,
+        landmarks_help="landmarks file (or GUI session/autosave file) placed on this scan",
+        force_help="report even if the landmarks were made on another scan",
     )
     parser.add_argument(
         "-o",
@@ -47,17 +47,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="paper size (default: from the locale, Letter in the US/Canada, else A4)",
     )
-    parser.add_argument(
-        "--no-refine", action="store_true", help="use the cortical margins as placed (no edge refinement)"
-    )
-    parser.add_argument("--force", action="store_true", help="report even if the landmarks were made on another scan")
-    parser.add_argument(
-        "--index",
-        action="append",
-        default=[],
-        metavar="SITE.toml",
-        help="add an index definition file (e.g. a site index from 'cbct-osteo validate --write-index'); repeatable",
-    )
     parser.add_argument("--no-3d", action="store_true", help="skip the offscreen 3D view")
     parser.add_argument("--csv", metavar="OUT.csv", help="also write the one-row results CSV (batch columns)")
     parser.add_argument("--json", metavar="OUT.json", help="also write the results JSON")
@@ -73,11 +62,6 @@ def _page_size(text: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cbct_osteo import load
-    from cbct_osteo.indices import analyse_case
-    from cbct_osteo.indices.case import check_landmarks_match
-    from cbct_osteo.indices.definition_file import load_index_files
-    from cbct_osteo.io.session_file import read_landmarks_or_session as read_landmarks
     from cbct_osteo.report import (
         build_header,
         default_page_size,
@@ -90,12 +74,8 @@ def run(args: argparse.Namespace) -> int:
     )
     from cbct_osteo.report.completeness import INCOMPLETE_SUFFIX, missing_steps
 
-    extra = load_index_files(args.index)
-    landmarks = read_landmarks(args.landmarks)
-    volume = load(args.volume)
-    if not args.force:
-        check_landmarks_match(volume, landmarks, args.landmarks)
-    result = analyse_case(volume, landmarks, refine=not args.no_refine, extra_indices=extra)
+    case = read_and_analyse(args)
+    volume, landmarks, result = case.volume, case.landmarks, case.result
     out = Path(args.output) if args.output else Path.cwd()
     names_a_folder = bool(args.output) and args.output.endswith(("/", os.sep))
     if out.is_dir() or names_a_folder:  # "-o reports/" means a folder, created if needed

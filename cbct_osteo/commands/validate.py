@@ -22,6 +22,8 @@ import argparse
 import sys
 import time
 
+from cbct_osteo.commands.case_options import add_index_option
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", metavar="RESULTS.csv", help="results CSV written by 'cbct-osteo batch'")
@@ -56,12 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force", action="store_true", help="write the site index even with fewer than 10 cases in a class"
     )
-    parser.add_argument(
-        "--index",
-        action="append",
-        default=[],
-        metavar="SITE.toml",
-        help="also test this index definition file's columns (e.g. an earlier site index on a new cohort)",
+    add_index_option(
+        parser, "also test this index definition file's columns (e.g. an earlier site index on a new cohort)"
     )
     parser.add_argument(
         "--seed", type=int, default=0, metavar="N", help="seed of the bootstrap and cross-validation (default 0)"

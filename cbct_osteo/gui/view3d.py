@@ -21,20 +21,14 @@ from vtkmodules.vtkFiltersSources import vtkLineSource, vtkPlaneSource, vtkSpher
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer, vtkWindowToImageFilter
 
-
-def _actor_for(algorithm, rgb: tuple[float, float, float]) -> vtkActor:
-    """A coloured actor showing the polygons an algorithm (source or filter) produces."""
-    mapper = vtkPolyDataMapper()
-    mapper.SetInputConnection(algorithm.GetOutputPort())
-    actor = vtkActor()
-    actor.SetMapper(mapper)
-    actor.GetProperty().SetColor(*rgb)
-    return actor
+from cbct_osteo.report.render3d import polydata_actor
 
 
 def _rgb(colour: str) -> tuple[float, float, float]:
+    """``"#rrggbb"`` as VTK's 0..1 RGB."""
     colour = colour.lstrip("#")
-    return tuple(int(colour[i : i + 2], 16) / 255.0 for i in (0, 2, 4))  # type: ignore[return-value]
+    red, green, blue = (int(colour[i : i + 2], 16) / 255.0 for i in (0, 2, 4))
+    return red, green, blue
 
 
 class View3D(QWidget):
@@ -119,7 +113,7 @@ class View3D(QWidget):
             sphere.SetRadius(radius_mm)
             sphere.SetThetaResolution(16)
             sphere.SetPhiResolution(12)
-            actor = _actor_for(sphere, _rgb(colour))
+            actor = polydata_actor(sphere, _rgb(colour))
             self.renderer.AddActor(actor)
             self._marker_actors.append(actor)
         self.schedule_render()
@@ -139,7 +133,7 @@ class View3D(QWidget):
             tube.SetInputConnection(line.GetOutputPort())
             tube.SetRadius(0.6)
             tube.SetNumberOfSides(10)
-            actor = _actor_for(tube, (1.0, 0.75, 0.1))
+            actor = polydata_actor(tube, (1.0, 0.75, 0.1))
             self.renderer.AddActor(actor)
             self._arch_actor = actor
         self.schedule_render()
@@ -158,7 +152,7 @@ class View3D(QWidget):
             source.SetOrigin(*(centre - u / 2 - v / 2))
             source.SetPoint1(*(centre + u / 2 - v / 2))
             source.SetPoint2(*(centre - u / 2 + v / 2))
-            actor = _actor_for(source, (0.2, 0.7, 1.0))
+            actor = polydata_actor(source, (0.2, 0.7, 1.0))
             actor.GetProperty().SetOpacity(0.35)
             self.renderer.AddActor(actor)
             self._plane_actor = actor

@@ -93,6 +93,38 @@ class CastroDefinition:
         return linear, math.sqrt(sum((c * s) ** 2 for c, s in known))
 
 
+def definition_from_document(document: Mapping[str, Any], status: str, default_name: str) -> CastroDefinition:
+    """The rule of a definition file's TOML document (this file's and ``--index`` files' shared layout).
+
+    Reads ``name``, ``citation``, ``population``, ``accuracy``, ``landmarks``, ``measured_inputs``,
+    ``source``, ``[definition]`` (``form``, ``intercept``, ``[definition.coefficients]``) and
+    ``[cutoff]`` (``value``, ``direction``, ``unit``); checks nothing beyond the types.
+
+    Raises
+    ------
+    TypeError, ValueError, AttributeError
+        A value of the wrong kind (e.g. a non-numeric coefficient); the callers name the file.
+    """
+    rule = document.get("definition") or {}
+    cutoff = document.get("cutoff") or {}
+    return CastroDefinition(
+        status=status,
+        name=str(document.get("name") or default_name),
+        citation=str(document.get("citation", "")),
+        population=str(document.get("population", "")),
+        accuracy=str(document.get("accuracy", "")),
+        landmarks=tuple(str(k) for k in document.get("landmarks", ())),
+        measured_inputs=tuple(str(k) for k in document.get("measured_inputs", ())),
+        form=str(rule["form"]) if rule.get("form") else None,
+        intercept=float(rule.get("intercept", 0.0)),
+        coefficients={str(k): float(v) for k, v in (rule.get("coefficients") or {}).items()},
+        cutoff=float(cutoff["value"]) if "value" in cutoff else None,
+        direction=str(cutoff["direction"]) if "direction" in cutoff else None,
+        cutoff_unit=str(cutoff.get("unit", "1")),
+        source=str(document.get("source", "")),
+    )
+
+
 def load_castro_definition(
     path: str | Path = DEFAULT_PATH, measurement_ids: tuple[str, ...] | None = None
 ) -> CastroDefinition:
@@ -117,26 +149,10 @@ def load_castro_definition(
     status = str(document.get("status", ""))
     if status not in STATUSES:
         raise LoadError(source, f"status {status!r} is not one of {STATUSES}")
-    rule = document.get("definition", {}) or {}
-    form = rule.get("form")
-    coefficients = {str(k): float(v) for k, v in (rule.get("coefficients") or {}).items()}
-    cutoff_table = document.get("cutoff") or {}
-    definition = CastroDefinition(
-        status=status,
-        name=str(document.get("name", "Castro et al. (2020) CBCT index")),
-        citation=str(document.get("citation", "")),
-        population=str(document.get("population", "")),
-        accuracy=str(document.get("accuracy", "")),
-        landmarks=tuple(document.get("landmarks", ())),
-        measured_inputs=tuple(document.get("measured_inputs", ())),
-        form=str(form) if form else None,
-        intercept=float(rule.get("intercept", 0.0)),
-        coefficients=coefficients,
-        cutoff=float(cutoff_table["value"]) if "value" in cutoff_table else None,
-        direction=str(cutoff_table["direction"]) if "direction" in cutoff_table else None,
-        cutoff_unit=str(cutoff_table.get("unit", "1")),
-        source=str(document.get("source", "")),
-    )
+    try:
+        definition = definition_from_document(document, status, "Castro et al. (2020) CBCT index")
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise LoadError(source, f"has a non-numeric coefficient, intercept or cutoff ({exc})") from None
     _validate(definition, source, measurement_ids)
     return definition
 

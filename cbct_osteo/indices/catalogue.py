@@ -158,9 +158,16 @@ class IndexEntry:
 # --- formulas -------------------------------------------------------------------------------------
 
 
+def _number(measurement: Measurement) -> float:
+    """The value of a measurement that the scoring has checked is measurable (``score_index`` does first)."""
+    if measurement.value is None:
+        raise ValueError(f"{measurement.id} has no value: a formula was called before its inputs were checked")
+    return float(measurement.value)
+
+
 def _identity(measurement_id: str) -> Formula:
     def formula(m: Mapping[str, Measurement]) -> tuple[float, float | None]:
-        return float(m[measurement_id].value), m[measurement_id].uncertainty  # type: ignore[arg-type]
+        return _number(m[measurement_id]), m[measurement_id].uncertainty
 
     formula.__doc__ = f"{measurement_id} itself"
     return formula
@@ -171,10 +178,10 @@ def _ratio(numerator: str, denominator: str) -> Formula:
 
     def formula(m: Mapping[str, Measurement]) -> tuple[float, float | None]:
         a, b = m[numerator], m[denominator]
-        value = float(a.value) / float(b.value)  # type: ignore[arg-type]
+        value = _number(a) / _number(b)
         if a.uncertainty is None or b.uncertainty is None:
             return value, None
-        relative = math.hypot(a.uncertainty / float(a.value), b.uncertainty / float(b.value))  # type: ignore[arg-type]
+        relative = math.hypot(a.uncertainty / _number(a), b.uncertainty / _number(b))
         return value, abs(value) * relative
 
     formula.__doc__ = f"{numerator} / {denominator}"
@@ -246,7 +253,7 @@ CTMI_CUTOFF = Cutoff(
 def _castro_formula(definition: CastroDefinition) -> Formula:
     def formula(m: Mapping[str, Measurement]) -> tuple[float, float | None]:
         names = definition.coefficients
-        return definition.score({k: float(m[k].value) for k in names}, {k: m[k].uncertainty for k in names})  # type: ignore[arg-type]
+        return definition.score({k: _number(m[k]) for k in names}, {k: m[k].uncertainty for k in names})
 
     formula.__doc__ = f"{definition.form} rule of resources/indices/castro2020.toml"
     return formula
@@ -288,6 +295,55 @@ def _castro_entry(definition: CastroDefinition) -> IndexEntry:
     )
 
 
+def _foramen_ratio_entry(height_id: str, where: str, cortical_landmarks: tuple[str, ...]) -> IndexEntry:
+    """CTI(S) or CTI(I): W over the foramen height above (S) or below (I) it; value only (INDICES.md)."""
+    return IndexEntry(
+        id=f"CTI_{height_id}",
+        name=f"CT index, {where}",
+        unit="ratio",
+        kind="value",
+        landmarks=(*cortical_landmarks, f"foramen_{where}"),
+        measurements=("W", height_id),
+        formula=_ratio("W", height_id),
+        cutoff=None,
+        status="confirmed definition",
+        citations=(POIANA_2024,),
+        population="postmenopausal women",
+        accuracy="r = 0.32-0.52 with T-scores (Poiana et al. 2024)",
+        guidance=f"W / {height_id}; lower in osteoporosis. No validated CBCT cutoff: value only.",
+    )
+
+
+def _roi_entry(
+    measurement_id: str,
+    *,
+    name: str,
+    unit: str,
+    status: str,
+    citations: tuple[str, ...],
+    population: str,
+    accuracy: str,
+    guidance: str,
+    experimental: str = "",
+) -> IndexEntry:
+    """An index that is one measurement of the trabecular ROI itself (its id is the measurement's)."""
+    return IndexEntry(
+        id=measurement_id,
+        name=name,
+        unit=unit,
+        kind="value",
+        landmarks=("trab_roi",),
+        measurements=(measurement_id,),
+        formula=_identity(measurement_id),
+        status=status,
+        citations=citations,
+        population=population,
+        accuracy=accuracy,
+        guidance=guidance,
+        experimental=experimental,
+    )
+
+
 def build_catalogue(castro: CastroDefinition) -> tuple[IndexEntry, ...]:
     """All entries, in report order, with CASTRO built from its definition file."""
     cortical_landmarks = ("foramen_centre", "border_outer", "border_inner")
@@ -311,36 +367,8 @@ def build_catalogue(castro: CastroDefinition) -> tuple[IndexEntry, ...]:
             ),
             guidance="Inferior cortical width W below the mental foramen; lower in osteoporosis.",
         ),
-        IndexEntry(
-            id="CTI_S",
-            name="CT index, superior",
-            unit="ratio",
-            kind="value",
-            landmarks=(*cortical_landmarks, "foramen_superior"),
-            measurements=("W", "S"),
-            formula=_ratio("W", "S"),
-            cutoff=None,
-            status="confirmed definition",
-            citations=(POIANA_2024,),
-            population="postmenopausal women",
-            accuracy="r = 0.32-0.52 with T-scores (Poiana et al. 2024)",
-            guidance="W / S; lower in osteoporosis. No validated CBCT cutoff: value only.",
-        ),
-        IndexEntry(
-            id="CTI_I",
-            name="CT index, inferior",
-            unit="ratio",
-            kind="value",
-            landmarks=(*cortical_landmarks, "foramen_inferior"),
-            measurements=("W", "I"),
-            formula=_ratio("W", "I"),
-            cutoff=None,
-            status="confirmed definition",
-            citations=(POIANA_2024,),
-            population="postmenopausal women",
-            accuracy="r = 0.32-0.52 with T-scores (Poiana et al. 2024)",
-            guidance="W / I; lower in osteoporosis. No validated CBCT cutoff: value only.",
-        ),
+        _foramen_ratio_entry("S", "superior", cortical_landmarks),
+        _foramen_ratio_entry("I", "inferior", cortical_landmarks),
         IndexEntry(
             id="CTCI",
             name="CT cortical index (Klemetti-type grade)",
@@ -359,28 +387,20 @@ def build_catalogue(castro: CastroDefinition) -> tuple[IndexEntry, ...]:
             ),
             side_tolerance_sigmas=None,
         ),
-        IndexEntry(
-            id="TRAB_MEAN",
+        _roi_entry(
+            "TRAB_MEAN",
             name="Trabecular mean gray value",
             unit="gray value",
-            kind="value",
-            landmarks=("trab_roi",),
-            measurements=("TRAB_MEAN",),
-            formula=_identity("TRAB_MEAN"),
             status="confirmed definition",
             citations=(),
             population="none (no validated CBCT cutoff)",
             accuracy="not established",
             guidance=f"Mean gray value in the trabecular ROI. {GRAY_VALUE_NOTE}",
         ),
-        IndexEntry(
-            id="TRAB_SD",
+        _roi_entry(
+            "TRAB_SD",
             name="Trabecular gray-value SD",
             unit="gray value",
-            kind="value",
-            landmarks=("trab_roi",),
-            measurements=("TRAB_SD",),
-            formula=_identity("TRAB_SD"),
             status="confirmed definition",
             citations=(),
             population="none (no validated CBCT cutoff)",
@@ -390,14 +410,10 @@ def build_catalogue(castro: CastroDefinition) -> tuple[IndexEntry, ...]:
                 "less to resolve trabeculae."
             ),
         ),
-        IndexEntry(
-            id="BV_TV",
+        _roi_entry(
+            "BV_TV",
             name="Bone fraction (BV/TV), experimental",
             unit="ratio",
-            kind="value",
-            landmarks=("trab_roi",),
-            measurements=("BV_TV",),
-            formula=_identity("BV_TV"),
             status="experimental",
             citations=(OTSU_1979, VAN_DESSEL_2013),
             population="none (no validated CBCT cutoff)",
@@ -405,14 +421,10 @@ def build_catalogue(castro: CastroDefinition) -> tuple[IndexEntry, ...]:
             guidance="Bone fraction of the ROI after an Otsu threshold within the ROI. Experimental: see its reason.",
             experimental=BV_TV_EXPERIMENTAL,
         ),
-        IndexEntry(
-            id="FD",
+        _roi_entry(
+            "FD",
             name="Fractal dimension (2D box counting)",
             unit="1",
-            kind="value",
-            landmarks=("trab_roi",),
-            measurements=("FD",),
-            formula=_identity("FD"),
             status="confirmed definition",
             citations=(WHITE_RUDOLPH_1999,),
             population="panoramic studies; no validated CBCT cutoff",

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from cbct_osteo.indices.castro import FORMS, CastroDefinition, load_castro_definition
+from cbct_osteo.indices.castro import FORMS, CastroDefinition, definition_from_document, load_castro_definition
 from cbct_osteo.indices.catalogue import (
     MEASUREMENT_IDS,
     MEASUREMENTS_BY_ID,
@@ -152,26 +152,8 @@ def _read_toml(source: Path) -> dict[str, Any]:
 
 
 def _definition(source: Path, document: Mapping[str, Any], status: str) -> CastroDefinition:
-    rule = document.get("definition") or {}
-    cutoff = document.get("cutoff") or {}
     try:
-        coefficients = {str(k): float(v) for k, v in (rule.get("coefficients") or {}).items()}
-        definition = CastroDefinition(
-            status=status,
-            name=str(document.get("name") or document.get("id")),
-            citation=str(document.get("citation", "")),
-            population=str(document.get("population", "")),
-            accuracy=str(document.get("accuracy", "")),
-            landmarks=tuple(str(k) for k in document.get("landmarks", ())),
-            measured_inputs=tuple(str(k) for k in document.get("measured_inputs", ())),
-            form=str(rule["form"]) if rule.get("form") else None,
-            intercept=float(rule.get("intercept", 0.0)),
-            coefficients=coefficients,
-            cutoff=float(cutoff["value"]) if "value" in cutoff else None,
-            direction=str(cutoff["direction"]) if "direction" in cutoff else None,
-            cutoff_unit=str(cutoff.get("unit", "1")),
-            source=str(document.get("source", "")),
-        )
+        definition = definition_from_document(document, status, str(document.get("id")))
     except (TypeError, ValueError, AttributeError) as exc:
         raise LoadError(source, f"has a non-numeric coefficient, intercept or cutoff ({exc})") from None
     if not definition.citation:

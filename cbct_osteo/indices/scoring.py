@@ -384,6 +384,13 @@ def score_side(
 # --- both sides -----------------------------------------------------------------------------------
 
 
+def _numeric_value(result: IndexResult) -> float:
+    """The number of a computable value index (the grade index is averaged apart, never here)."""
+    if not isinstance(result.value, (int, float)):
+        raise TypeError(f"{result.id}: expected a number, got {result.value!r}")
+    return float(result.value)
+
+
 def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexResult:
     """The mean of both sides (the more advanced grade for CTCI), with the side-agreement check.
 
@@ -412,7 +419,7 @@ def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexR
         worst = max((str(r.value) for r in results), key=CTCI_GRADES.index)
         result = _grade_result(entry, worst, base)
         return replace(result, message=result.message + " (more advanced side; grades are not averaged)")
-    values = [float(r.value) for r in results]  # type: ignore[arg-type]
+    values = [_numeric_value(r) for r in results]
     sigmas = [r.uncertainty for r in results]
     mean = sum(values) / len(values)
     known_sigmas = [s for s in sigmas if s is not None]
@@ -546,6 +553,12 @@ def screen(
     )
 
 
+def _point(coordinates: Any) -> tuple[float, float, float]:
+    """A refined landmark as an (x, y, z) patient LPS mm triple."""
+    x, y, z = (float(c) for c in coordinates)
+    return x, y, z
+
+
 def score_case(
     measurements: Mapping[str, Mapping[str, Measurement]],
     grades: Mapping[str, Mapping[str, str]] | None = None,
@@ -576,8 +589,8 @@ def score_case(
     for side in SIDES:
         side_measurements = dict(measurements.get(side, {}))
         indices = score_side(side, side_measurements, grades.get(side, {}), landmarks, entries)
-        points = {k: tuple(float(c) for c in p) for k, p in (refined_points or {}).get(side, {}).items()}
-        sides[side] = SideResult(side_measurements, indices, points)  # type: ignore[arg-type]
+        points = {k: _point(p) for k, p in (refined_points or {}).get(side, {}).items()}
+        sides[side] = SideResult(side_measurements, indices, points)
     mean = {e.id: score_mean(e, {s: sides[s].indices[e.id] for s in SIDES}) for e in entries}
     screening = screen({s: r.indices for s, r in sides.items()}, mean, entries, sex)
     return CaseResult(sides, mean, screening, dict(provenance or {}), entries)

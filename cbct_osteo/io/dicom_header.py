@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pydicom is imported on first use: the native fast path neve
 
 from cbct_osteo.io import limits
 from cbct_osteo.io.errors import LoadError, describe
+from cbct_osteo.io.header_walk import count_fragments
 
 ImplicitVRLittleEndian = "1.2.840.10008.1.2"
 ExplicitVRLittleEndian = "1.2.840.10008.1.2.1"
@@ -237,19 +238,24 @@ def _header_from_dataset(name: str, ds: Dataset, offset: int, element_start: byt
         image_type=tuple(str(v).strip() for v in _as_list(ds.get("ImageType"))),  # CS: padding is not part of the value
     )
     if header.pixel_tag is not None:
-        check_counts(header, size - offset if syntax != DeflatedExplicitVRLittleEndian else None, size)
+        deflated = syntax == DeflatedExplicitVRLittleEndian
+        encapsulated = not deflated and syntax not in NATIVE_LITTLE_ENDIAN and syntax != ExplicitVRBigEndian
+        fragments = count_fragments(name, offset) if encapsulated else None
+        check_counts(header, None if deflated else size - offset, size, fragments)
     header.frames = tuple(_frames(name, ds, n_frames))
     return header
 
 
-def check_counts(header: FileHeader, pixel_bytes: int | None, file_bytes: int) -> None:
+def check_counts(header: FileHeader, pixel_bytes: int | None, file_bytes: int, fragments: int | None = None) -> None:
     """Refuse counts the file cannot hold, before any per-frame record is built or memory reserved.
 
     ``pixel_bytes`` is what the file holds from the pixel data element to its end (None when
     unknown, as in a deflated file, whose whole ``file_bytes`` may then inflate at most
     :data:`~cbct_osteo.io.limits.MAX_COMPRESSION_RATIO` times). Uncompressed frames must fit it
     (a single frame may be truncated: decoding reports that precisely); each compressed frame
-    needs at least one fragment item (8-byte header plus data); encapsulated data has no ratio bound.
+    needs at least one fragment item (8-byte header plus data), and when ``fragments`` (the
+    fragment items counted in the file, :func:`~cbct_osteo.io.header_walk.count_fragments`) is
+    known, there are at least as many as frames; encapsulated data has no ratio bound.
     """
     if header.n_frames > limits.MAX_FRAMES_PER_FILE:
         raise LoadError(
@@ -294,6 +300,12 @@ def check_counts(header: FileHeader, pixel_bytes: int | None, file_bytes: int) -
             f"NumberOfFrames (0028,0008) is {header.n_frames} but the compressed pixel "
             f"data ({pixel_bytes} bytes) cannot hold that many frames (at least one fragment each): "
             "the file is truncated or its header is corrupt",
+        )
+    if fragments is not None and header.n_frames > max(1, fragments):
+        raise LoadError(
+            header.path,
+            f"NumberOfFrames (0028,0008) is {header.n_frames} but the compressed pixel data holds "
+            f"{fragments} fragment(s) (each frame needs at least one): the header is corrupt",
         )
     # No ratio bound on encapsulated data: a near-uniform frame (a blank slice outside the field of
     # view) compresses by thousands in JPEG 2000 (pydicom's JPEG2000.dcm: 524,288 bytes from 266).

@@ -20,6 +20,7 @@ import os
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,7 +36,7 @@ from cbct_osteo.io.load_checks import check_pixel_format, check_rescale, check_s
 from cbct_osteo.io.pixels import decode_frames, stored_dtype
 from cbct_osteo.io.scanner import read_meta
 from cbct_osteo.io.values import Mappers, ValueMapper, choose_integer_dtype, is_integral
-from cbct_osteo.volume import Volume, VolumeMeta
+from cbct_osteo.volume import SLICE_THICKNESS_KEY, Volume, VolumeMeta
 
 _T = TypeVar("_T")
 
@@ -49,6 +50,17 @@ POLICIES = ("lenient", "strict")
 UNEXPECTED = "unexpected error while reading the scan"
 #: Frames of an uncompressed multi-frame file read per task (keeps progress and cancel responsive).
 NATIVE_CHUNK = 32
+
+
+@dataclass(frozen=True)
+class _Control:
+    """How one load runs (the keyword arguments of :func:`load_series`), handed down as one value."""
+
+    progress: Progress | None
+    cancel: Cancel | None
+    policy: str
+    max_bytes: int | None
+    workers: int | None
 
 
 def load_series(
@@ -99,13 +111,14 @@ def load_series(
     """
     if policy not in POLICIES:
         raise ValueError(f"policy must be one of {POLICIES}, not {policy!r}")
+    control = _Control(progress, cancel, policy, max_bytes, workers)
+    where = str(path) if isinstance(path, (str, os.PathLike)) else None
     try:
         info = series if isinstance(series, SeriesInfo) else choose_series(path, series, progress, cancel)
-        return load_info(info, progress=progress, cancel=cancel, policy=policy, max_bytes=max_bytes, workers=workers)
+        return _load_info(info, control)
     except LoadError:
         raise
     except MemoryError as exc:  # an allocation within the checked limits failed: the machine is short of memory
-        where = str(path) if isinstance(path, (str, os.PathLike)) else None
         raise LoadError(
             where,
             f"not enough memory to load the scan ({describe(exc)})",
@@ -113,7 +126,6 @@ def load_series(
         ) from exc
     except Exception as exc:  # last resort: a file no check foresaw must not give the user a traceback
         logger.exception("unexpected error while loading %s", path)
-        where = str(path) if isinstance(path, (str, os.PathLike)) else None
         raise LoadError(
             where, f"{UNEXPECTED}: {type(exc).__name__}: {describe(exc)}", "please report this file to the developers"
         ) from exc
@@ -142,16 +154,8 @@ def choose_series(
     raise LoadError(found.root, f"no series with SeriesInstanceUID {uid}", f"found: {listed}")
 
 
-def load_info(
-    info: SeriesInfo,
-    *,
-    progress: Progress | None = None,
-    cancel: Cancel | None = None,
-    policy: str = "lenient",
-    max_bytes: int | None = None,
-    workers: int | None = None,
-) -> Volume:
-    """Load the stack described by ``info`` (see :func:`load_series` for the parameters)."""
+def _load_info(info: SeriesInfo, control: _Control) -> Volume:
+    """Load the stack described by ``info`` (see :func:`load_series` for what ``control`` holds)."""
     plan = info.plan
     if plan is None or not plan.frames:
         raise LoadError(info.uid, "the series has no image to load")
@@ -159,7 +163,7 @@ def load_info(
     check_pixel_format(info, first)
     if plan.refusal:
         raise LoadError(first.path, f"series {info.uid}: {plan.refusal}", "the series is incomplete; export it again")
-    if policy == "strict" and plan.defects:
+    if control.policy == "strict" and plan.defects:
         raise LoadError(
             first.path, f"series {info.uid}: {'; '.join(plan.defects)}", "policy 'lenient' repairs this and warns"
         )
@@ -172,15 +176,15 @@ def load_info(
         and not mixed_signs
         and all(is_integral(f.slope) and is_integral(f.intercept) for f in plan.frames)
     )
-    check_size(info, plan, raw_dtype, integral, max_bytes)
+    check_size(info, plan, raw_dtype, integral, control.max_bytes)
 
     n_in, shape = len(plan.frames), (first.rows, first.columns)
     notes: list[str] = format_notes(info, mixed_signs)
     with quiet_pydicom():
         if integral:
-            voxels = _load_integral(info, plan, mappers, raw_dtype, shape, progress, cancel, workers, notes)
+            voxels = _load_integral(info, plan, mappers, raw_dtype, shape, control, notes)
         else:
-            voxels = _load_float(info, plan, mappers, shape, progress, cancel, workers)
+            voxels = _load_float(info, plan, mappers, shape, control)
     if plan.needs_resampling:
         voxels = _resample(voxels, plan.positions_mm, plan.target_mm)
     with quiet_pydicom():
@@ -217,16 +221,15 @@ def _run(
     tasks: Sequence[_T],
     work: Callable[[_T], int],
     total: int,
-    progress: Progress | None,
-    cancel: Cancel | None,
-    workers: int | None,
+    control: _Control,
     where: str,
 ) -> None:
     """Run ``work(task) -> frames done`` over ``tasks`` in a few threads pulling from one queue.
 
-    The calling thread polls ``cancel`` and reports ``progress`` every 50 ms; the first error
-    in any worker stops the others and is raised here.
+    The calling thread polls ``control.cancel`` and reports ``control.progress`` every 50 ms (in
+    ``control.workers`` threads); the first error in any worker stops the others and is raised here.
     """
+    progress, cancel = control.progress, control.cancel
     queue = iter(tasks)
     lock = threading.Lock()
     stop = threading.Event()
@@ -250,7 +253,7 @@ def _run(
 
     if progress is not None:
         progress(0, total)  # a new phase (frames) starts at 0, whatever the header phase reached
-    n_threads = max(1, min(workers or min(4, os.cpu_count() or 1), len(tasks)))
+    n_threads = max(1, min(control.workers or min(4, os.cpu_count() or 1), len(tasks)))
     threads = [threading.Thread(target=worker, name=f"cbct-osteo-decode-{i}", daemon=True) for i in range(n_threads)]
     for thread in threads:
         thread.start()
@@ -279,9 +282,7 @@ def _load_integral(
     mappers: Mappers,
     raw_dtype: np.dtype[Any],
     shape: tuple[int, int],
-    progress: Progress | None,
-    cancel: Cancel | None,
-    workers: int | None,
+    control: _Control,
     notes: list[str],
 ) -> npt.NDArray[Any]:
     """Decode into one stored-dtype array, then rescale in place (promote only if values overflow)."""
@@ -296,7 +297,7 @@ def _load_integral(
             stats[k] = mappers[plan.frames[k]].raw_stats(view)
         return len(slices)
 
-    _run(_tasks(info, plan), work, len(plan.frames), progress, cancel, workers, plan.frames[0].path)
+    _run(_tasks(info, plan), work, len(plan.frames), control, plan.frames[0].path)
 
     ranges = []
     for s, frame in zip(stats, plan.frames, strict=True):
@@ -319,7 +320,8 @@ def _load_integral(
             return len(task)
 
         chunks = [list(range(i, min(i + 16, len(plan.frames)))) for i in range(0, len(plan.frames), 16)]
-        _run(chunks, transform, len(plan.frames), None, cancel, workers, plan.frames[0].path)
+        # the rescale pass reports no progress of its own: the frame phase already ended at its total
+        _run(chunks, transform, len(plan.frames), replace(control, progress=None), plan.frames[0].path)
         return volume.view(out_dtype)
     notes.append(f"values {lo:g}..{hi:g} do not fit {raw_dtype}: stored as {out_dtype} (more memory)")
     promoted = np.empty(volume.shape, dtype=out_dtype)
@@ -333,9 +335,7 @@ def _load_float(
     plan: StackPlan,
     mappers: Mappers,
     shape: tuple[int, int],
-    progress: Progress | None,
-    cancel: Cancel | None,
-    workers: int | None,
+    control: _Control,
 ) -> npt.NDArray[np.float32]:
     """Decode each frame into a small scratch slice (its file's stored dtype); write float32 values into the volume."""
     volume = np.empty((len(plan.frames), *shape), dtype=np.float32)
@@ -352,7 +352,7 @@ def _load_float(
                 check_values(frame, *found)
         return len(slices)
 
-    _run(_tasks(info, plan), work, len(plan.frames), progress, cancel, workers, plan.frames[0].path)
+    _run(_tasks(info, plan), work, len(plan.frames), control, plan.frames[0].path)
     if mappers.any_padding:
         fill = min((r[0] for r in ranges if r is not None), default=0.0)
         for k in range(len(plan.frames)):
@@ -377,6 +377,16 @@ def _resample(voxels: np.ndarray, positions: np.ndarray, target: np.ndarray) -> 
 
 
 # -- metadata ------------------------------------------------------------------------------
+
+
+def _slice_thickness(plan: StackPlan) -> dict[str, float]:
+    """``{SLICE_THICKNESS_KEY: mm}`` from the slices' SliceThickness (classic: each file's; Enhanced: the
+    Pixel Measures functional group, per frame or shared), or ``{}`` when no slice gives a usable one.
+
+    When slices differ, the thickest counts: the scan resolves no finer than its thickest slice.
+    """
+    values = [t for t in (f.slice_thickness for f in plan.frames) if t is not None and 0 < t <= limits.MAX_VOXEL_MM]
+    return {SLICE_THICKNESS_KEY: max(values)} if values else {}
 
 
 def _meta(
@@ -424,6 +434,7 @@ def _meta(
             "pixel_padding": list(mapper.padding) if mapper.padding else None,
             # Classified, file-name-free facts for io.scan_warnings (GUI banner, report limits).
             "scan_facts": [{"code": code, "message": message} for code, message in plan.facts],
+            **_slice_thickness(plan),
         },
     )
 

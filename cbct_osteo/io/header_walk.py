@@ -274,3 +274,37 @@ class _Walker:
             finally:
                 self.explicit, self.little = saved
         return pos
+
+
+def count_fragments(path: str, element_offset: int) -> int | None:
+    """Fragments of the encapsulated pixel data element at ``element_offset`` (the Basic Offset Table item
+    not counted), or None when the element is not encapsulated or its items are damaged.
+
+    Each frame is encoded in one or more fragments (PS3.5 A.4), so a file holds at most this many
+    frames: the bound that keeps a corrupt NumberOfFrames from sizing a volume its pixel data
+    cannot fill. Encapsulated syntaxes are explicit VR little endian; only the 8-byte item headers
+    are read (on a memory map), so the cost is one step per fragment.
+    """
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if element_offset + 12 > size:
+                return None
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                if data[element_offset + 4 : element_offset + 6] not in (b"OB", b"OW"):
+                    return None
+                if _U32_LE.unpack_from(data, element_offset + 8)[0] != _UNDEFINED:
+                    return None  # a defined length: native pixel data
+                pos, items = element_offset + 12, 0
+                while pos + 8 <= size:
+                    group, element, length = _IMPLICIT.unpack_from(data, pos)
+                    tag = (group << 16) | element
+                    if tag == _SEQUENCE_END:
+                        return max(0, items - 1)
+                    if tag != _ITEM or length == _UNDEFINED or pos + 8 + length > size:
+                        return None
+                    items += 1
+                    pos += 8 + length
+                return None  # no sequence delimiter before the end of the file
+    except (OSError, ValueError):
+        return None

@@ -12,7 +12,7 @@ volume object, because the GUI asks several times about the same scan.
 
 from cbct_osteo.locate.cache import cached_location
 from cbct_osteo.locate.locator import MandibleLocation, crop_slices, locate_mandible, sub_volume
-from cbct_osteo.locate.threshold import HU_BONE, bone_threshold
+from cbct_osteo.locate.threshold import HU_BONE, bone_threshold, tissue_threshold
 
 __all__ = [
     "HU_BONE",
@@ -22,4 +22,5 @@ __all__ = [
     "crop_slices",
     "locate_mandible",
     "sub_volume",
+    "tissue_threshold",
 ]

@@ -23,14 +23,12 @@ from __future__ import annotations
 import numpy as np
 
 from cbct_osteo.measure.quantity import NOT_MEASURABLE, OK, UNCERTAIN
-from cbct_osteo.volume import Volume
+from cbct_osteo.volume import SLICE_THICKNESS_KEY, Volume
 
 MIN_SAMPLES_NOT_MEASURABLE = 1.5
 MIN_SAMPLES_OK = 3.0
 TRABECULAR_OK_MM = 0.2
 TRABECULAR_LIMIT_MM = 0.5
-#: Key in ``Volume.meta.extra`` where a loader may record the reconstructed slice thickness (mm).
-SLICE_THICKNESS_KEY = "slice_thickness_mm"
 
 
 def slice_thickness(volume: Volume) -> float:

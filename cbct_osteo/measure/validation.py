@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from skimage.filters import threshold_otsu
 
 from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks, degenerate_line
+from cbct_osteo.locate.threshold import bone_threshold, tissue_threshold
 from cbct_osteo.measure.definitions import MEASUREMENTS_BY_ID, group_requirements
 from cbct_osteo.measure.fractal import MIN_ROI_PIXELS
 from cbct_osteo.measure.geometry import MIN_ARCH_POINTS, MIN_ARCH_SPACING_MM, arch_from_points
@@ -301,12 +301,7 @@ def _sides_swapped(landmarks: LandmarkSet) -> list[Issue]:
     return issues
 
 
-def _bone_threshold(volume: Volume) -> float:
-    sample = volume.voxels[:: max(1, volume.shape[0] // 32), ::4, ::4]
-    return float(threshold_otsu(np.asarray(sample, float)))
-
-
-#: Below this fraction of above-threshold voxels the trabecular ROI lies (mostly) outside the bone.
+#: Below this fraction of tissue voxels (above the air threshold) the trabecular ROI lies (mostly) outside the bone.
 MIN_ROI_BONE_FRACTION = 0.25
 
 
@@ -314,11 +309,13 @@ def _roi_in_image(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
     """A trabecular ROI with little bone or marrow in it lies outside the mandible (in air or the canal);
     one partly in soft tissue, on a root or on the cortex is found by :mod:`~cbct_osteo.measure.roi_placement`.
 
-    "Bone" is what lies above the volume's Otsu threshold, as for the foramen check (that
-    threshold separates air from tissue, so cancellous bone counts whole); the ROI on the
-    cortex or in the canal is caught geometrically by :func:`_geometry_issues`.
+    "Bone or marrow" is tissue: above the program's air threshold
+    (:func:`cbct_osteo.locate.tissue_threshold`), so cancellous bone counts whole, marrow spaces
+    included (above the bone threshold, 12 % of a correct ROI on the real head CT and none on the
+    CBCT phantom would count). The ROI on the cortex or in the canal is caught geometrically by
+    :func:`_geometry_issues`.
     """
-    threshold = _bone_threshold(volume)
+    threshold = tissue_threshold(volume)
     try:
         arch = arch_from_points(landmarks.arch_points)
     except ValueError:  # coincident points: reported by _arch_issues
@@ -355,9 +352,10 @@ def _outside_bone(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
     """A foramen centre with (almost) no bone within 3 mm lies outside the mandible.
 
     The foramen itself is a soft-tissue hole, so the centre's own gray value says little; the
-    bone around it does.
+    bone around it does. Bone is what lies above the program's one bone threshold
+    (:func:`cbct_osteo.locate.bone_threshold`, as for the locator and the 3D surface).
     """
-    threshold = _bone_threshold(volume)
+    threshold = bone_threshold(volume)
     step = min(volume.spacing)
     r = np.arange(-BONE_SEARCH_RADIUS_MM, BONE_SEARCH_RADIUS_MM + 1e-9, max(step, 0.25))
     offsets = np.stack(np.meshgrid(r, r, r, indexing="ij"), axis=-1).reshape(-1, 3)

@@ -101,8 +101,9 @@ def anonymised_source(source: Dataset, case_label: str) -> Dataset:
     UIDs are replaced consistently within this process (the same source UID gets the same new
     UID), so the derived objects still reference one another and the (renamed) source.
     """
-    # dicomanonymizer ships no type information (no py.typed, no stubs): its two functions are Any here.
-    from dicomanonymizer import anonymize_dataset, initialize_actions  # type: ignore[import-untyped]
+    # dicomanonymizer ships no type information (no py.typed, no stubs): its two functions are Any here
+    # (pyproject.toml lists it with the other untyped libraries).
+    from dicomanonymizer import anonymize_dataset, initialize_actions
 
     anonymised = copy.deepcopy(source)
     anonymize_dataset(anonymised, base_rules_gen=lambda: initialize_actions(PROFILE_TABLES), delete_private_tags=True)

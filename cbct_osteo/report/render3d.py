@@ -160,7 +160,7 @@ def _sphere(centre: Sequence[float], radius: float, colour: Colour) -> vtkActor:
     source.SetRadius(radius)
     source.SetThetaResolution(24)
     source.SetPhiResolution(24)
-    return _actor(source, colour)
+    return polydata_actor(source, colour)
 
 
 def _tube(p0: Sequence[float], p1: Sequence[float], radius: float, colour: Colour) -> vtkActor:
@@ -172,7 +172,7 @@ def _tube(p0: Sequence[float], p1: Sequence[float], radius: float, colour: Colou
     tube.SetRadius(radius)
     tube.SetNumberOfSides(16)
     tube.CappingOn()
-    return _actor(tube, colour)
+    return polydata_actor(tube, colour)
 
 
 def _cube(centre: Sequence[float], side_mm: float, colour: Colour) -> vtkActor:
@@ -181,12 +181,13 @@ def _cube(centre: Sequence[float], side_mm: float, colour: Colour) -> vtkActor:
     source.SetXLength(side_mm)
     source.SetYLength(side_mm)
     source.SetZLength(side_mm)
-    actor = _actor(source, colour)
+    actor = polydata_actor(source, colour)
     actor.GetProperty().SetOpacity(0.7)
     return actor
 
 
-def _actor(source: vtkPolyDataAlgorithm, colour: Colour) -> vtkActor:
+def polydata_actor(source: vtkPolyDataAlgorithm, colour: Colour) -> vtkActor:
+    """A coloured actor showing the polygons a VTK source or filter produces (also the GUI's 3D view's)."""
     mapper = vtkPolyDataMapper()
     mapper.SetInputConnection(source.GetOutputPort())
     actor = vtkActor()

@@ -18,6 +18,19 @@ from cbct_osteo.validate.analysis import Validation
 DPI = 200
 T_THRESHOLDS = {"osteoporosis": -2.5, "low-bmd": -1.0}
 _COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d35400", "#16a085", "#7f8c8d", "#b8860b")
+#: Line styles cycled once the colours run out (the chance line is grey, the model black: neither is a palette colour).
+_LINE_STYLES = ("-", "--", "-.", ":")
+#: Above this many legend entries the legend moves beside the axes (inside it would hide the curves).
+_LEGEND_INSIDE_MAX = 9
+
+
+def curve_style(k: int) -> tuple[str, str]:
+    """(colour, line style) of the ``k``-th index curve: every colour solid, then every colour dashed, ...
+
+    Distinct for the first ``len(_COLOURS) * len(_LINE_STYLES)`` (32) curves; beyond that the
+    pattern repeats (the legend still names each curve).
+    """
+    return _COLOURS[k % len(_COLOURS)], _LINE_STYLES[(k // len(_COLOURS)) % len(_LINE_STYLES)]
 
 
 def mean_columns(document: dict[str, Any], with_auc: bool = True) -> list[str]:
@@ -36,17 +49,20 @@ def _interval(ci: list[float] | None) -> str:
 def roc_figure(validation: Validation) -> Figure:
     """ROC curves of each side-mean index and the combined model's out-of-fold ROC."""
     document = validation.document
-    figure = Figure(figsize=(5.6, 4.6), dpi=DPI)
+    columns = mean_columns(document)
+    legend_inside = len(columns) + 2 <= _LEGEND_INSIDE_MAX  # + chance line and model
+    figure = Figure(figsize=(5.6, 4.6) if legend_inside else (8.4, 4.6), dpi=DPI)
     axes = figure.add_subplot()
     axes.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=":", label="chance (AUC 0.50)")
-    # strict=False: the palette has a fixed number of colours; columns beyond it get no curve
-    for colour, column in zip(_COLOURS, mean_columns(document), strict=False):
+    for k, column in enumerate(columns):
         result = document["indices"][column]
+        colour, style = curve_style(k)
         axes.step(
             result["roc"]["fpr"],
             result["roc"]["tpr"],
             where="post",
             color=colour,
+            ls=style,
             lw=1.3,
             label=f"{column.removeprefix('mean_')}: AUC {result['auc']:.2f}{_interval(result['auc_ci95'])}",
         )
@@ -67,7 +83,10 @@ def roc_figure(validation: Validation) -> Figure:
     axes.set_ylim(-0.01, 1.01)
     axes.set_aspect("equal")
     axes.set_title(f"ROC: {document['target_definition']}", fontsize=8.5)
-    axes.legend(fontsize=6.2, loc="lower right", frameon=True)
+    if legend_inside:
+        axes.legend(fontsize=6.2, loc="lower right", frameon=True)
+    else:
+        axes.legend(fontsize=6.2, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=True)
     axes.tick_params(labelsize=7)
     figure.tight_layout()
     return figure

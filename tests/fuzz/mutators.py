@@ -164,31 +164,16 @@ def _edit(path: Path, change: Callable) -> None:
         ds.save_as(path, enforce_file_format=False)
 
 
+#: Counts stored as US (unsigned 16 bit): a mutant value above 65535 could not be written.
+_US_COUNTS = ("Rows", "Columns", "BitsAllocated", "BitsStored", "SamplesPerPixel", "HighBit", "PixelRepresentation")
+
+
 def huge_counts(rng: random.Random, seeds: Seeds, out: Path) -> Path:
     source = rng.choice(seeds.files)
     path = _copy_file(source, out)
-    keyword = rng.choice(
-        [
-            "NumberOfFrames",
-            "Rows",
-            "Columns",
-            "BitsAllocated",
-            "BitsStored",
-            "SamplesPerPixel",
-            "HighBit",
-            "PixelRepresentation",
-        ]
-    )
+    keyword = rng.choice(["NumberOfFrames", *_US_COUNTS])
     value = rng.choice([0, 1, 7, 17, 255, 4095, 16385, 65535, 1_000_000, 2**31 - 1])
-    if keyword in (
-        "Rows",
-        "Columns",
-        "BitsAllocated",
-        "BitsStored",
-        "SamplesPerPixel",
-        "HighBit",
-        "PixelRepresentation",
-    ):
+    if keyword in _US_COUNTS:
         value = min(value, 65535)
 
     def change(ds) -> None:

@@ -59,7 +59,10 @@ def test_confirmed_rule_drives_category_and_screening(tmp_path):
         '[definition.coefficients]\nW = 1.0\n[cutoff]\nvalue = 0.9\ndirection = "below"\nunit = "1"\n',
     )
     entries = build_catalogue(load_castro_definition(path, MEASUREMENT_IDS))
-    w = lambda v: {"W": Measurement("W", v, "mm", "edge", 0.05)}  # noqa: E731
+
+    def w(value: float) -> dict[str, Measurement]:
+        return {"W": Measurement("W", value, "mm", "edge", 0.05)}
+
     # logistic(1.0) = 0.731 < 0.9 -> low; logistic(3.0) = 0.953 -> normal
     low = score_case({"left": w(1.0), "right": w(1.0)}, entries=entries)
     assert math.isclose(low.sides["left"].indices["CASTRO"].value, 1 / (1 + math.exp(-1.0)))

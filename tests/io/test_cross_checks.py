@@ -183,8 +183,12 @@ def test_fileset_reader_agrees_with_the_tolerant_walk(shared_data: Path) -> None
         assert by_fileset is not None, f"{path}: pydicom's FileSet did not read it"
         records = list(dicomdir.get("DirectoryRecordSequence") or [])
         by_walk = [(r.get("ReferencedFileID"), uid) for r, uid in _records_with_series(dicomdir, records)]
-        as_keys = lambda refs: sorted((tuple(map(str, np.atleast_1d(f))), u) for f, u in refs if f)  # noqa: E731
-        assert as_keys(by_fileset) == as_keys(by_walk), f"{path}: FileSet and the record walk disagree"
+        assert _reference_keys(by_fileset) == _reference_keys(by_walk), f"{path}: FileSet and the record walk disagree"
+
+
+def _reference_keys(refs) -> list:
+    """(file id path parts, series UID) of each record with a file, sorted: the two readers' answers compared."""
+    return sorted((tuple(map(str, np.atleast_1d(f))), u) for f, u in refs if f)
 
 
 def test_dicomdir_with_a_missing_file_still_names_its_series(shared_data: Path) -> None:
@@ -194,3 +198,28 @@ def test_dicomdir_with_a_missing_file_still_names_its_series(shared_data: Path) 
     assert references is not None
     missing = [(f, uid) for f, uid in references if not os.path.exists(dicomdir.parent.joinpath(*f))]
     assert len(missing) == 1 and list(missing[0][0]) == ["DICOM", "I303"] and missing[0][1], missing
+
+
+def test_fragment_counts_match_pydicom_on_every_encapsulated_file(shared_data: Path) -> None:
+    """count_fragments (item headers walked on a memory map) == pydicom's own fragment parse."""
+    from pydicom.encaps import generate_fragments
+
+    from cbct_osteo.io.header_walk import count_fragments
+
+    checked = 0
+    for path in sorted(p for p in shared_data.rglob("*") if p.is_file() and p.suffix != ".md"):
+        try:
+            with quiet_pydicom():
+                ds = pydicom.dcmread(path)
+            encapsulated = ds.file_meta.TransferSyntaxUID.is_encapsulated and "PixelData" in ds
+        except Exception:  # noqa: BLE001 - files pydicom cannot read have no reference answer
+            continue
+        if not encapsulated:
+            continue
+        with open(path, "rb") as handle:
+            pydicom.dcmread(handle, stop_before_pixels=True)
+            offset = handle.tell()
+        items = list(generate_fragments(ds.PixelData))  # the Basic Offset Table item first
+        assert count_fragments(str(path), offset) == len(items) - 1, path
+        checked += 1
+    assert checked >= 20

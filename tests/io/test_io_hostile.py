@@ -108,6 +108,27 @@ def test_a_deflated_file_may_not_declare_more_than_it_can_inflate_to(shared_data
     assert outcome.category == "own" and "compression" in outcome.detail, outcome.detail
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CTImage.dcm_JPEGProcess14SV1TransferSyntax_1.2.840.10008.1.2.4.70.dcm",
+        "CTImage.dcm_JPEG2000LosslessOnlyTransferSyntax_1.2.840.10008.1.2.4.90.dcm",
+        "CTImage.dcm_RLELosslessTransferSyntax_1.2.840.10008.1.2.5.dcm",
+    ],
+)
+def test_a_compressed_file_declares_no_more_frames_than_fragments(shared_data: Path, tmp_path: Path, name: str) -> None:
+    """Found by the long fuzz run (seed 1, mutant 93): NumberOfFrames 4095 on a 198 KB JPEG Lossless slice
+    sized a 2 GiB volume before decoding failed (no ratio bound on encapsulated data). Every frame needs a
+    fragment of its own (PS3.5 A.4): one fragment holds at most one frame, so it is refused from the header."""
+    path = _edit(
+        shared_data / CORNERSTONE / name, tmp_path / "frames.dcm", lambda ds: setattr(ds, "NumberOfFrames", 4095)
+    )
+    outcome = run_case(path)
+    assert outcome.category == "own", outcome.detail
+    assert "NumberOfFrames (0028,0008) is 4095" in outcome.detail and "1 fragment(s)" in outcome.detail
+    assert outcome.growth_bytes < 300 * 2**20
+
+
 def test_a_truncated_multiframe_file_is_refused_before_allocating(shared_data: Path, tmp_path: Path) -> None:
     data = (shared_data / MULTIFRAME).read_bytes()
     path = tmp_path / "cut.dcm"

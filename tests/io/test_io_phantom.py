@@ -35,3 +35,32 @@ def test_uncalibrated_cbct_gray_values_are_not_called_hu(phantom_dir) -> None:
     import cbct_osteo
 
     assert cbct_osteo.load(phantom_dir).meta.units == "gray value"
+
+
+@pytest.mark.parametrize("multiframe", [False, True], ids=["classic", "enhanced"])
+def test_slice_thickness_is_recorded_from_the_header_or_not_at_all(multiframe: bool, tmp_path: Path) -> None:
+    """SliceThickness of each classic file / the Enhanced file's Pixel Measures group -> meta; absent -> absent."""
+    from pydicom import dcmread
+
+    from cbct_osteo.measure.resolution import slice_thickness
+    from cbct_osteo.volume import SLICE_THICKNESS_KEY
+
+    phantom.write_phantom(tmp_path, multiframe=multiframe, **TINY)
+    files = sorted((tmp_path / "DICOM").iterdir())
+    for thickness in (2.4, None):  # thicker than the 0.6 mm spacing (overlapping reconstruction), then absent
+        for path in files:
+            ds = dcmread(path)
+            holder = ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0] if multiframe else ds
+            if thickness is None:
+                del holder.SliceThickness
+            else:
+                holder.SliceThickness = thickness
+            ds.save_as(path)
+        volume = load_series(tmp_path)
+        assert volume.spacing[0] == pytest.approx(TINY["voxel_mm"])
+        if thickness is None:
+            assert SLICE_THICKNESS_KEY not in volume.meta.extra
+            assert slice_thickness(volume) == pytest.approx(TINY["voxel_mm"])  # the spacing stands in
+        else:
+            assert volume.meta.extra[SLICE_THICKNESS_KEY] == pytest.approx(thickness)
+            assert slice_thickness(volume) == pytest.approx(thickness)

@@ -13,7 +13,7 @@ from pydicom.pixels import apply_modality_lut, pixel_array
 from cbct_osteo.io.dicom_loader import load_series
 from cbct_osteo.io.discovery import discover_series
 from cbct_osteo.io.errors import LoadError
-from cbct_osteo.volume import Volume
+from cbct_osteo.volume import SLICE_THICKNESS_KEY, Volume
 
 #: The corpus path as tests/conftest.py defines it (needed at collection time, for parametrisation).
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
@@ -185,6 +185,22 @@ def test_enhanced_ct_takes_geometry_from_functional_groups(shared_data: Path) ->
     assert volume.spacing[1:] == pytest.approx((0.388672, 0.388672))
     # its Pixel Value Transformation says Rescale Type "US" (unspecified): not claimed as HU
     assert volume.meta.units == "gray value"
+    # its slice thickness is only in the Shared Functional Groups' Pixel Measures (10 mm)
+    ds = _header(ROBUSTNESS / "pydicom_data/eCT_Supplemental.dcm")
+    measures = ds.SharedFunctionalGroupsSequence[0].PixelMeasuresSequence[0]
+    assert "SliceThickness" not in ds and float(measures.SliceThickness) == 10.0
+    assert volume.meta.extra[SLICE_THICKNESS_KEY] == 10.0
+
+
+@pytest.mark.parametrize("scan", [SKULL + "/DICOMDIR", TILT, TOSHIBA, "real_volumes/vhp_male_head_mandible"])
+def test_the_slice_thickness_of_real_series_is_recorded(scan: str, shared_data: Path) -> None:
+    """Classic series: the thickest SliceThickness of the loaded files (pydicom's reading), e.g. 1.5 mm
+    slices every 0.5 mm on the head CT, 4 and 7 mm slices on the gantry-tilt scan."""
+    volume = load_series(shared_data / scan)
+    thicknesses = {float(_header(Path(p)).SliceThickness) for p in volume.meta.source_files}
+    assert volume.meta.extra[SLICE_THICKNESS_KEY] == max(thicknesses)
+    if scan == TILT:
+        assert thicknesses == {4.0, 7.0}
 
 
 def test_all_dicomdir_variants_list_the_same_series(shared_data: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from cbct_osteo.io.landmarks_file import LandmarkSet, TrabecularRoi
@@ -113,3 +115,32 @@ def test_foramen_outside_the_bone_with_the_volume():
         i for i in validate_landmarks(marks, volume) if i.landmark == "foramen_centre" and i.severity != "missing"
     ]
     assert issues and "outside the scanned volume" in issues[0].message
+
+
+def _image_issues(marks: LandmarkSet, volume, landmark: str) -> list:
+    return [i for i in validate_landmarks(marks, volume) if i.landmark == landmark and i.severity != "missing"]
+
+
+def test_foramen_in_the_cheek_of_a_real_head_ct_is_outside_the_bone(real_head_ct):
+    """On a real CT (padding at -1200 HU) the bone around the foramen is bone, not "not air"."""
+    marks = LandmarkSet()
+    placed = (-32.54, 7.21, -199.26)  # the right mental foramen of tests/measure/test_real_head_ct.py
+    marks.sides["right"].points["foramen_centre"] = placed
+    assert not _image_issues(marks, real_head_ct, "foramen_centre")
+    marks.sides["right"].points["foramen_centre"] = (placed[0] - 10.0, *placed[1:])  # 10 mm out, in the cheek
+    issues = _image_issues(marks, real_head_ct, "foramen_centre")
+    assert [(i.severity, i.side) for i in issues] == [("warning", "right")]
+    assert "outside the mandible" in issues[0].message
+
+
+def test_trabecular_roi_in_cbct_gray_values_counts_marrow_as_inside(small_phantom_noisy):
+    """A true ROI in uncalibrated CBCT is inside the bone (marrow included); the same ROI in the air is not."""
+    case = small_phantom_noisy
+    assert case.volume.meta.units != "HU"
+    marks = copy.deepcopy(case.landmarks)  # the phantom is shared by the session
+    assert not _image_issues(marks, case.volume, "trab_roi")
+    roi = marks.sides["left"].trab_roi
+    low_corner = case.volume.index_to_patient((0, 0, 0))  # a corner of the field of view: air
+    marks.sides["left"].trab_roi = TrabecularRoi(tuple(float(c) for c in low_corner), roi.size_mm, roi.shape)
+    issues = _image_issues(marks, case.volume, "trab_roi")
+    assert [(i.severity, i.side) for i in issues if "outside the bone" in i.message] == [("warning", "left")]

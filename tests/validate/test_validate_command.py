@@ -103,24 +103,8 @@ def test_report_measure_and_batch_with_the_site_index(validated60, small_case, t
     site = validated60[0].site_index
     landmarks = small_case / "landmarks.json"
     pdf = tmp_path / "report.pdf"
-    assert (
-        main(
-            [
-                "report",
-                str(small_case),
-                "--landmarks",
-                str(landmarks),
-                "-o",
-                str(pdf),
-                "--index",
-                str(site),
-                "--no-3d",
-                "--csv",
-                str(tmp_path / "one.csv"),
-            ]
-        )
-        == 0
-    )
+    report = ["report", str(small_case), "--landmarks", str(landmarks), "-o", str(pdf)]
+    assert main([*report, "--index", str(site), "--no-3d", "--csv", str(tmp_path / "one.csv")]) == 0
     assert "mean_SITE" in (tmp_path / "one.csv").read_text(encoding="utf-8").splitlines()[0]
     text = " ".join(pdf_text(pdf).split())
     assert "Site index (" in text and "derived from 60 local cases (AUC" in text and "cross-validated" in text
@@ -145,19 +129,5 @@ def test_report_measure_and_batch_with_the_site_index(validated60, small_case, t
     assert float(row["mean_SITE"]) == pytest.approx(site_result["value"], abs=1e-4)
     assert row["mean_SITE_category"] == site_result["category"]
     capsys.readouterr()
-    assert (
-        main(
-            [
-                "report",
-                str(small_case),
-                "--landmarks",
-                str(landmarks),
-                "-o",
-                str(pdf),
-                "--index",
-                str(tmp_path / "no.toml"),
-            ]
-        )
-        == 2
-    )
+    assert main([*report, "--index", str(tmp_path / "no.toml")]) == 2
     assert "no.toml: index definition file not found" in capsys.readouterr().err
