@@ -47,6 +47,7 @@ from cbct_osteo.phantom.simulated import make_cbct_case
 from cbct_osteo.reformat import ArchCurve
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from accuracy_tables import MEASURED, summary, table, trabecular_table
 from sim_cache import SimCache, case_key
 
 FIELD_MM = (30.0, 70.0, 70.0)  # z, y, x of the small field (border to above the foramina, soft tissue below)
@@ -56,7 +57,6 @@ FINE_FIELD_MM = (24.0, 62.0, 62.0)
 FINE_VOXEL_MM = 0.15
 CLICK_OFF_MM = 0.5
 CORTEX_PAIRS = ((0.6, 1.0), (2.0, 3.0), (5.0, 5.0))  # (left, right): the five widths of the grid
-MEASURED = ("W", "S", "I")
 
 
 @dataclass(frozen=True)
@@ -231,76 +231,6 @@ def measure_sites(case: Case, simulated: Any) -> list[Site]:
     return sites
 
 
-def _stats(errors: list[float]) -> str:
-    if not errors:
-        return "–"
-    e = np.asarray(errors)
-    worst = e[np.argmax(np.abs(e))]
-    return f"{e.mean():+.2f} ± {e.std(ddof=1) if e.size > 1 else 0.0:.2f} ({worst:+.2f})"
-
-
-def _label(site: Site, width: float) -> str:
-    c = site.case
-    parts = [f"{c.voxel_mm:g} mm", f"W {width:g}", f"slope {c.slope_deg:g}°"]
-    if c.metal != "none":
-        parts.append("implant")
-    if c.photons != 20000.0:
-        parts.append(f"{c.photons:g} photons")
-    return ", ".join(parts)
-
-
-def table(sites: list[Site]) -> str:
-    """The markdown table of W, S, I errors per condition (rows grouped by condition label)."""
-    rows: dict[tuple[str, str], list[Site]] = {}
-    for site in sites:
-        if site.case.group == "trabecular":
-            continue
-        rows.setdefault((site.case.group, _label(site, site.true["W"])), []).append(site)
-    lines = [
-        "| group | condition | n | W error, true clicks | W error, 0.5 mm off | S error | I error | not measurable |",
-        "|---|---|---:|---|---|---|---|---:|",
-    ]
-    for (group, label), members in rows.items():
-        cells = []
-        for mid in MEASURED:
-            errors = [s.on_truth[mid] - s.true[mid] for s in members if s.on_truth.get(mid) is not None]
-            cells.append(errors)
-        off_w = [o["W"] - s.true["W"] for s in members for o in s.off if o.get("W") is not None]
-        flagged = sum(
-            1
-            for s in members
-            for mid in MEASURED
-            if s.on_truth.get(mid) is None or s.quality.get(mid) == "not measurable"
-        )
-        total = len(members) * len(MEASURED)
-        lines.append(
-            f"| {group} | {label} | {len(members)} | {_stats(cells[0])} | {_stats(off_w)} | {_stats(cells[1])} | "
-            f"{_stats(cells[2])} | {flagged}/{total} |"
-        )
-    return "\n".join(lines)
-
-
-def trabecular_table(sites: list[Site]) -> str:
-    lines = [
-        "| bone fraction (texture) | detector blur mm | side | BV/TV true | BV/TV measured "
-        "| FD (noise-free model) | FD measured |",
-        "|---:|---:|---|---:|---:|---:|---:|",
-    ]
-    for s in sites:
-        if s.case.group != "trabecular":
-            continue
-        t = s.trabecular
-
-        def f(v):
-            return "–" if v is None else f"{v:.2f}"
-
-        lines.append(
-            f"| {s.case.bone_fraction:g} | {s.case.blur_mm:g} | {s.side} | {f(t['BV_TV_true'])} | {f(t['BV_TV'])} | "
-            f"{f(t['FD_true'])} | {f(t['FD'])} |"
-        )
-    return "\n".join(lines)
-
-
 def _describe(case: Case) -> str:
     return (
         f"{case.group}: {case.voxel_mm:g} mm, cortex {case.cortex_mm}, slope {case.slope_deg:g}, metal {case.metal}, "
@@ -357,6 +287,8 @@ def main() -> int:
         "errors = measured - true, mm: mean ± SD (worst)\n"
     )
     print(table(sites))
+    print()
+    print(summary(sites))
     print()
     print(trabecular_table(sites))
     if args.json:
