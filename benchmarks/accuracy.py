@@ -170,6 +170,7 @@ def _values(result: dict, side: str) -> tuple[dict[str, float | None], dict[str,
     measurements = result["sides"][side]["measurements"]
     values = {mid: measurements.get(mid, {}).get("value") for mid in MEASURED + ("BV_TV", "FD")}
     quality = {mid: str(measurements.get(mid, {}).get("quality", "")) for mid in MEASURED + ("BV_TV", "FD")}
+    quality["W_method"] = str(measurements.get("W", {}).get("method", ""))  # "edge", or "manual" (fallback)
     return values, quality
 
 

@@ -68,7 +68,7 @@ def table(sites: list[Any]) -> str:
             rows.setdefault((site.case.group, _label(site)), []).append(site)
     lines = [
         "| group | condition | n | W error, true clicks | W error, 0.5 mm off | S error | I error "
-        "| W ok / uncertain / not measurable | silently wrong > 0.3 mm: W, S, I (S, I 0.5 mm off) |",
+        "| W ok / uncertain / not measurable (as placed) | silently wrong > 0.3 mm: W, S, I (S, I 0.5 mm off) |",
         "|---|---|---:|---|---|---|---|---|---|",
     ]
     for (group, label), members in rows.items():
@@ -81,6 +81,8 @@ def table(sites: list[Any]) -> str:
             q.get("W", "") if v.get("W") is not None else "not measurable" for s in members for v, q in click_sets(s)
         ]
         counts = "/".join(str(qualities.count(k)) for k in ("ok", "uncertain", "not measurable"))
+        placed = sum(1 for s in members for v, q in click_sets(s) if v.get("W") is not None and q["W_method"] != "edge")
+        counts += f" ({placed})"
         wrong_w = sum(silent(s, "W", False) + silent(s, "W", True) for s in members)
         wrong = [sum(silent(s, mid, False) for s in members) for mid in ("S", "I")]
         wrong_off = [sum(silent(s, mid, True) for s in members) for mid in ("S", "I")]
