@@ -6,8 +6,8 @@ site silently wrong by more than 0.3 mm. The truth is the model's geometry (trut
 the model's surfaces, not by the measurement code); clicks are the true landmarks and the same
 moved up to 0.5 mm. One fixed case (about 2 minutes to simulate): a 2.5 mm cortex on the right and
 a 1.0 mm one on the left, the border sloping 25 deg along the arch and tilted 10 deg bucco-lingually.
-The 1 mm cortex is thin for the scan's blur (sigma ~0.4 mm): its fit is constrained by the cortical
-gray level of the well-resolved right side and marked "uncertain".
+The 1 mm cortex is thin for the scan (blur sigma ~0.37 mm, 2.7 samples along the line): the
+mean-profile fit reads it within 0.06 mm, and it is marked "uncertain" at this resolution.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def test_w_on_the_simulated_cbct(simulated, trial):
         assert abs(w.details["border_slope_along_deg"]) == pytest.approx(25.0, abs=5.0)
         if truth >= 2.0:  # well above the blur: an unconstrained fit, "ok" unless the clicks are far off
             assert w.quality == "ok" or any("differs from the placed points" in n for n in w.notes), (side, w.notes)
-        else:  # 1 mm under ~0.4 mm blur (about 3 samples across): within target, but never "ok", and says why
+        else:  # 1 mm under ~0.37 mm blur (under 3 samples across): within target, but never "ok", and says why
             assert w.quality == "uncertain" and w.notes, (side, w.notes)
 
 
