@@ -64,8 +64,9 @@ MAX_FALL_TO_RISE = 1.7
 #: seen through the same blur, so a much wider rise means a second interface within the blur below
 #: the border (skin and air close under the bone, an oblique or rounded border). The soft-tissue
 #: level of the model is then not flat and the fitted outer edge - the border of W, S and I - moves
-#: toward it (simulated CBCT with air 2 mm below the border: rise 1.55 mm against a 0.6 mm fall,
-#: outer edge 0.36 mm low). Same bound as the endosteal check, for the same reason.
+#: toward it (found on a simulated CBCT whose field's bottom read air 2 mm below the border: rise
+#: 1.55 mm against a 0.6 mm fall, outer edge 0.36 mm low; with soft tissue there, as in a patient,
+#: the rise is 0.45-0.6 mm). Same bound as the endosteal check, for the same reason.
 MAX_RISE_TO_FALL = 1.7
 #: Fitted levels may lie this fraction of the scan's value range beyond it (blurred thin cortices).
 LEVEL_RANGE_MARGIN = 0.5
