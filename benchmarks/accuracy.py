@@ -13,10 +13,13 @@ sampled on the same ROI grid (there is no other "true" FD).
 Run::
 
     PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py --quick          # ~10 min on 2 cores
-    PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py                  # full grid (33 scans, ~1 h idle)
-    PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py --quick --json raw.json
+    PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py --cache DIR --simulate-only   # full grid, ~1 h idle
+    PYTHONPATH=. .venv/bin/python benchmarks/accuracy.py --cache DIR --json raw.json   # measure it: minutes
 
-and paste the tables under "Accuracy" in benchmarks/RESULTS.md.
+``--cache DIR`` stores each simulated case (benchmarks/sim_cache.py, keyed by its settings and
+the simulation's sources) and re-reads it, so the measurement can be re-run on new measurement
+code without simulating again; ``--simulate-only`` fills the cache, ``--cached-only`` measures
+only what is there. Paste the tables under "Accuracy" in benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -42,10 +46,17 @@ from cbct_osteo.phantom.scene import Scene, SceneSettings
 from cbct_osteo.phantom.simulated import make_cbct_case
 from cbct_osteo.reformat import ArchCurve
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from accuracy_tables import MEASURED, summary, table, trabecular_table
+from sim_cache import SimCache, case_key
+
 FIELD_MM = (30.0, 70.0, 70.0)  # z, y, x of the small field (border to above the foramina, soft tissue below)
+#: The 0.125 mm scans use a smaller field (5 mm of soft tissue under the border to 4 mm above the
+#: foramina, both foramina inside) to keep them at ~47 Mvoxels (the 70 mm field would be 75).
+FINE_FIELD_MM = (24.0, 62.0, 62.0)
+FINE_VOXEL_MM = 0.15
 CLICK_OFF_MM = 0.5
 CORTEX_PAIRS = ((0.6, 1.0), (2.0, 3.0), (5.0, 5.0))  # (left, right): the five widths of the grid
-MEASURED = ("W", "S", "I")
 
 
 @dataclass(frozen=True)
@@ -61,9 +72,12 @@ class Case:
     bone_fraction: float = 0.3
     blur_mm: float = 0.2
     seed: int = 1
+    porous: bool = False
 
     def settings(self) -> dict:
-        shape = tuple(int(round(extent / self.voxel_mm)) for extent in FIELD_MM)
+        field_mm = FINE_FIELD_MM if self.voxel_mm < FINE_VOXEL_MM else FIELD_MM
+        shape = tuple(int(round(extent / self.voxel_mm)) for extent in field_mm)
+        extra = {"porous_cortex": True} if self.porous else {}
         return {
             "shape": shape,
             "voxel_mm": self.voxel_mm,
@@ -76,6 +90,7 @@ class Case:
             "bone_fraction": self.bone_fraction,
             "detector_blur_mm": self.blur_mm,
             "projections": 180,
+            **extra,
         }
 
 
@@ -89,18 +104,19 @@ class Site:
     on_truth: dict[str, float | None] = field(default_factory=dict)
     off: list[dict[str, float | None]] = field(default_factory=list)
     quality: dict[str, str] = field(default_factory=dict)
+    off_quality: list[dict[str, str]] = field(default_factory=list)
     trabecular: dict[str, float | None] = field(default_factory=dict)
 
 
 def grid(quick: bool) -> list[Case]:
-    """The cases: one factor at a time around a base (0.3 mm, slope 10 deg, no metal, 20000 photons).
-
-    Factors are crossed where they interact."""
-    voxels = (0.3, 0.4) if quick else (0.125, 0.2, 0.3, 0.4)
+    """The cases: one factor at a time around a base (0.3 mm, no metal, 20000 photons), crossed where
+    factors interact (voxel x cortex, slope x cortex, metal x cortex and x slope). Ordered so the
+    0.3 mm cases come first and the costly 0.125 mm ones last."""
+    voxels = (0.3, 0.4) if quick else (0.3, 0.2, 0.4, 0.125)
     slopes = (0.0, 25.0) if quick else (0.0, 15.0, 25.0)
     cases = [
         Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0)
-        for v, c in itertools.product(voxels, CORTEX_PAIRS)
+        for v, c in itertools.product(voxels[:1], CORTEX_PAIRS)
     ]
     cases += [
         Case("slope x cortex", cortex_mm=c, slope_deg=s) for s, c in itertools.product(slopes, CORTEX_PAIRS) if s != 0.0
@@ -109,29 +125,44 @@ def grid(quick: bool) -> list[Case]:
         Case("metal (implant by the left foramen)", cortex_mm=c, metal="implant", slope_deg=0.0)
         for c in (CORTEX_PAIRS[:2] if quick else CORTEX_PAIRS)
     ]
+    if not quick:
+        cases += [Case("metal x slope", cortex_mm=CORTEX_PAIRS[1], metal="implant", slope_deg=25.0)]
+        cases += [
+            Case("porous endosteal zone", cortex_mm=(2.5, 2.5), slope_deg=s, porous=True, seed=3) for s in (0.0, 15.0)
+        ]
     cases += [
         Case("noise (5000 photons)", cortex_mm=c, photons=5000.0, slope_deg=0.0)
         for c in (CORTEX_PAIRS[:1] if quick else CORTEX_PAIRS)
+    ]
+    cases += [
+        Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0)
+        for v, c in itertools.product(voxels[1:3], CORTEX_PAIRS)
     ]
     fractions = (0.15, 0.45) if quick else (0.15, 0.3, 0.45)
     blurs = (0.1, 0.5) if quick else (0.1, 0.3, 0.5)
     cases += [
         Case("trabecular", bone_fraction=f, blur_mm=b, slope_deg=0.0) for f, b in itertools.product(fractions, blurs)
     ]
+    cases += [
+        Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0)
+        for v, c in itertools.product(voxels[3:], CORTEX_PAIRS)
+    ]
     return cases
 
 
-def _moved(landmarks: LandmarkSet, side: str, rng: np.random.Generator, tangent: np.ndarray) -> LandmarkSet:
-    """A copy with the side's points moved CLICK_OFF_MM in random directions of its cross-section."""
+def _moved(landmarks: LandmarkSet, rng: np.random.Generator) -> LandmarkSet:
+    """A copy with each side's points moved CLICK_OFF_MM in random directions of its cross-section."""
     moved = landmarks.copy()
-    marks = moved.sides[side]
+    arch = ArchCurve.from_points(np.array(landmarks.arch_points))
     helper = np.array([0.0, 0.0, 1.0])
-    across = np.cross(tangent, helper)
-    across /= np.linalg.norm(across)
-    for name in ("foramen_centre", "foramen_superior", "foramen_inferior", "border_outer", "border_inner"):
-        angle = rng.uniform(0.0, 2.0 * math.pi)
-        step = CLICK_OFF_MM * (math.cos(angle) * helper + math.sin(angle) * across)
-        marks.points[name] = tuple(float(v) for v in np.asarray(marks.points[name]) + step)
+    for marks in moved.sides.values():
+        tangent = np.asarray(arch.tangent(arch.closest_arc_position(np.array(marks.points["foramen_centre"]))))
+        across = np.cross(tangent, helper)
+        across /= np.linalg.norm(across)
+        for name in ("foramen_centre", "foramen_superior", "foramen_inferior", "border_outer", "border_inner"):
+            angle = rng.uniform(0.0, 2.0 * math.pi)
+            step = CLICK_OFF_MM * (math.cos(angle) * helper + math.sin(angle) * across)
+            marks.points[name] = tuple(float(v) for v in np.asarray(marks.points[name]) + step)
     return moved
 
 
@@ -139,6 +170,7 @@ def _values(result: dict, side: str) -> tuple[dict[str, float | None], dict[str,
     measurements = result["sides"][side]["measurements"]
     values = {mid: measurements.get(mid, {}).get("value") for mid in MEASURED + ("BV_TV", "FD")}
     quality = {mid: str(measurements.get(mid, {}).get("quality", "")) for mid in MEASURED + ("BV_TV", "FD")}
+    quality["W_method"] = str(measurements.get("W", {}).get("method", ""))  # "edge", or "manual" (fallback)
     return values, quality
 
 
@@ -161,23 +193,34 @@ def true_fd(case_obj, side: str) -> float:
     return float(white_rudolph_dimension(bone).dimension)
 
 
-def run_case(case: Case, rng: np.random.Generator) -> tuple[list[Site], float]:
+def simulated_case(case: Case, cache: SimCache | None) -> tuple[Any, float]:
+    """The simulated scan of ``case`` (from the cache when there) and the seconds its simulation took."""
+    settings = case.settings()
+    if cache is not None and cache.has(settings):
+        return cache.load(settings)
     start = time.perf_counter()
-    simulated = make_cbct_case(**case.settings())
+    simulated = make_cbct_case(**settings)
     elapsed = time.perf_counter() - start
+    if cache is not None:
+        cache.store(settings, simulated, elapsed)
+    return simulated, elapsed
+
+
+def measure_sites(case: Case, simulated: Any) -> list[Site]:
+    """Both sides of one scan: clicks on the truth, and two draws of clicks 0.5 mm off (seeded per case)."""
+    rng = np.random.default_rng(int(case_key(case.settings(), "clicks")[:8], 16))
     on_truth = analyse_case(simulated.volume, simulated.landmarks).to_json()
+    off = [analyse_case(simulated.volume, _moved(simulated.landmarks, rng)).to_json() for _ in range(2)]
     sites = []
     for side in ("left", "right"):
         true = {mid: simulated.truth["sides"][side]["measurements"][mid]["value"] for mid in ("W", "S", "I", "BV_TV")}
         site = Site(case, side, true)
         site.on_truth, site.quality = _values(on_truth, side)
-        arch = ArchCurve.from_points(np.array(simulated.landmarks.arch_points))
-        tangent = np.asarray(
-            arch.tangent(arch.closest_arc_position(np.array(simulated.landmarks.sides[side].points["foramen_centre"])))
-        )
-        for _ in range(2):
-            moved = _moved(simulated.landmarks, side, rng, tangent)
-            site.off.append(_values(analyse_case(simulated.volume, moved).to_json(), side)[0])
+        site.off_quality = []
+        for result in off:
+            values, quality = _values(result, side)
+            site.off.append(values)
+            site.off_quality.append(quality)
         if case.group == "trabecular":
             site.trabecular = {
                 "BV_TV": site.on_truth["BV_TV"],
@@ -186,83 +229,23 @@ def run_case(case: Case, rng: np.random.Generator) -> tuple[list[Site], float]:
                 "FD_true": true_fd(simulated, side),
             }
         sites.append(site)
-    return sites, elapsed
+    return sites
 
 
-def _stats(errors: list[float]) -> str:
-    if not errors:
-        return "–"
-    e = np.asarray(errors)
-    worst = e[np.argmax(np.abs(e))]
-    return f"{e.mean():+.2f} ± {e.std(ddof=1) if e.size > 1 else 0.0:.2f} ({worst:+.2f})"
-
-
-def _label(site: Site, width: float) -> str:
-    c = site.case
-    parts = [f"{c.voxel_mm:g} mm", f"W {width:g}", f"slope {c.slope_deg:g}°"]
-    if c.metal != "none":
-        parts.append("implant")
-    if c.photons != 20000.0:
-        parts.append(f"{c.photons:g} photons")
-    return ", ".join(parts)
-
-
-def table(sites: list[Site]) -> str:
-    """The markdown table of W, S, I errors per condition (rows grouped by condition label)."""
-    rows: dict[tuple[str, str], list[Site]] = {}
-    for site in sites:
-        if site.case.group == "trabecular":
-            continue
-        rows.setdefault((site.case.group, _label(site, site.true["W"])), []).append(site)
-    lines = [
-        "| group | condition | n | W error, true clicks | W error, 0.5 mm off | S error | I error | not measurable |",
-        "|---|---|---:|---|---|---|---|---:|",
-    ]
-    for (group, label), members in rows.items():
-        cells = []
-        for mid in MEASURED:
-            errors = [s.on_truth[mid] - s.true[mid] for s in members if s.on_truth.get(mid) is not None]
-            cells.append(errors)
-        off_w = [o["W"] - s.true["W"] for s in members for o in s.off if o.get("W") is not None]
-        flagged = sum(
-            1
-            for s in members
-            for mid in MEASURED
-            if s.on_truth.get(mid) is None or s.quality.get(mid) == "not measurable"
-        )
-        total = len(members) * len(MEASURED)
-        lines.append(
-            f"| {group} | {label} | {len(members)} | {_stats(cells[0])} | {_stats(off_w)} | {_stats(cells[1])} | "
-            f"{_stats(cells[2])} | {flagged}/{total} |"
-        )
-    return "\n".join(lines)
-
-
-def trabecular_table(sites: list[Site]) -> str:
-    lines = [
-        "| bone fraction (texture) | detector blur mm | side | BV/TV true | BV/TV measured "
-        "| FD (noise-free model) | FD measured |",
-        "|---:|---:|---|---:|---:|---:|---:|",
-    ]
-    for s in sites:
-        if s.case.group != "trabecular":
-            continue
-        t = s.trabecular
-
-        def f(v):
-            return "–" if v is None else f"{v:.2f}"
-
-        lines.append(
-            f"| {s.case.bone_fraction:g} | {s.case.blur_mm:g} | {s.side} | {f(t['BV_TV_true'])} | {f(t['BV_TV'])} | "
-            f"{f(t['FD_true'])} | {f(t['FD'])} |"
-        )
-    return "\n".join(lines)
+def _describe(case: Case) -> str:
+    return (
+        f"{case.group}: {case.voxel_mm:g} mm, cortex {case.cortex_mm}, slope {case.slope_deg:g}, metal {case.metal}, "
+        f"photons {case.photons:g}{', porous' if case.porous else ''}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the reduced grid (~10 min on 2 cores)")
     parser.add_argument("--json", default=None, help="also write the raw per-site numbers here")
+    parser.add_argument("--cache", default=None, metavar="DIR", help="store and re-read simulated scans here")
+    parser.add_argument("--simulate-only", action="store_true", help="fill the cache, measure nothing")
+    parser.add_argument("--cached-only", action="store_true", help="measure only the scans in the cache")
     parser.add_argument(
         "--voxels",
         type=float,
@@ -272,29 +255,41 @@ def main() -> int:
         help="only the voxel x cortex scans at these voxel sizes (to add rows to a table)",
     )
     args = parser.parse_args()
-    rng = np.random.default_rng(2026)
+    if (args.simulate_only or args.cached_only) and not args.cache:
+        parser.error("--simulate-only and --cached-only need --cache DIR")
+    cache = SimCache(args.cache) if args.cache else None
     cases = grid(args.quick)
     if args.voxels:
         cases = [
             Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0) for v in args.voxels for c in CORTEX_PAIRS
         ]
+    if args.cached_only:
+        assert cache is not None
+        cases = [c for c in cases if cache.has(c.settings())]
     sites: list[Site] = []
+    simulated_s = 0.0
     started = time.perf_counter()
     for k, case in enumerate(cases, 1):
-        case_sites, elapsed = run_case(case, rng)
-        sites += case_sites
-        print(
-            f"[{k}/{len(cases)}] {case.group}: {case.voxel_mm:g} mm, cortex {case.cortex_mm}, "
-            f"slope {case.slope_deg:g}, metal {case.metal}, photons {case.photons:g}: simulated in {elapsed:.0f} s",
-            file=sys.stderr,
-            flush=True,
-        )
+        if args.simulate_only and cache is not None and cache.has(case.settings()):
+            continue
+        simulated, elapsed = simulated_case(case, cache)
+        simulated_s += elapsed
+        print(f"[{k}/{len(cases)}] {_describe(case)}: simulated in {elapsed:.0f} s", file=sys.stderr, flush=True)
+        if not args.simulate_only:
+            sites += measure_sites(case, simulated)
+        del simulated
+    wall = time.perf_counter() - started
+    if args.simulate_only:
+        print(f"{len(cases)} cases in the cache, {wall:.0f} s", file=sys.stderr)
+        return 0
     print(
-        f"{len(cases)} cases, {len(sites)} sites, {time.perf_counter() - started:.0f} s "
+        f"{len(cases)} cases, {len(sites)} sites; simulation {simulated_s:.0f} s (when run), this run {wall:.0f} s "
         f"(cores: {os.cpu_count()}, load avg {os.getloadavg()[0]:.1f}); "
         "errors = measured - true, mm: mean ± SD (worst)\n"
     )
     print(table(sites))
+    print()
+    print(summary(sites))
     print()
     print(trabecular_table(sites))
     if args.json:
@@ -306,6 +301,7 @@ def main() -> int:
                 "on_truth": s.on_truth,
                 "off": s.off,
                 "quality": s.quality,
+                "off_quality": s.off_quality,
                 "trabecular": s.trabecular,
             }
             for s in sites

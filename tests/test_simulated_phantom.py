@@ -103,9 +103,12 @@ def test_gray_values_are_uncalibrated_with_noise_and_cupping(sim_plain):
     tongue = _region(volume, (0.0, 0.0, -6.0), 3.0)
     assert abs(np.median(tongue) - 0.0) > 100
     assert np.std(tongue) > 15
-    # Cupping: soft tissue in the middle of the field reads lower than soft tissue near its edge.
-    edge = _region(volume, (0.0, -36.0, -6.0), 2.0)  # in front of the chin: the lower lip
-    assert np.median(tongue) < np.median(edge) - 10
+    # Cupping (with truncation by the head around the field): soft tissue under the chin, in the
+    # middle of the field, reads lower than soft tissue under the body near the field's edge.
+    middle = _region(volume, (0.0, -14.0, -19.0), 2.0)
+    for x in (-26.0, 26.0):
+        edge = _region(volume, (x, -14.0, -19.0), 2.0)
+        assert np.median(middle) < np.median(edge) - 10
 
 
 def _shell(volume, centre_xyz, inner_mm, outer_mm, half_height_mm=5.0):

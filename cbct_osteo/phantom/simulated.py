@@ -12,6 +12,11 @@ origin, the middle of the mandible, and the detector covers the largest cylinder
 of at most 70 mm diameter (a small-field, high-resolution scan). In both, the head outside the
 cylinder still attenuates the rays (truncation), and voxels outside the cylinder are set to the
 air gray value as vendors do.
+
+The scanner's isocentre is the field centre in both: the rotation axis runs through it and the
+central (source) plane is at its height, as when a unit is positioned for the region. (With the
+isocentre left at the patient origin, the cone missed the lower 7 mm of the small field, which
+then read air just under the inferior border.)
 """
 
 from __future__ import annotations
@@ -218,8 +223,9 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
     acq = options.acquisition
     pg = projection_geometry(acq, radius, recon_grid.shape[0] * recon_grid.voxel_mm, options.voxel_mm)
     say(f"forward projecting {len(pg.angles_deg)} views of {pg.columns} x {pg.rows} pixels")
+    fine_s, coarse_s, recon_s = (_scanner_frame(g, centre) for g in (fine, coarse, recon_grid))
     paths = {
-        c: rtk_recon.forward_project([(fine_materials[c], fine), (coarse_materials[c], coarse)], acq, pg)
+        c: rtk_recon.forward_project([(fine_materials[c], fine_s), (coarse_materials[c], coarse_s)], acq, pg)
         for c in ("water", "bone", "metal")
     }
     del fine_materials, coarse_materials
@@ -233,7 +239,7 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
     del transmission
     lap("physics_s")
     say("reconstructing (FDK)")
-    mu = rtk_recon.reconstruct(line, acq, pg, recon_grid)
+    mu = rtk_recon.reconstruct(line, acq, pg, recon_s)
     lap("reconstruction_s")
     gray = gray_values(mu)
     del mu
@@ -308,6 +314,12 @@ def _recon_grid(options: SimulationOptions) -> tuple[Grid, np.ndarray]:
     v = options.voxel_mm
     origin = centre - (np.array([nx, ny, nz], float) - 1.0) / 2.0 * v
     return Grid((float(origin[0]), float(origin[1]), float(origin[2])), v, (nz, ny, nx)), centre
+
+
+def _scanner_frame(grid: Grid, isocentre: np.ndarray) -> Grid:
+    """``grid`` in the scanner's frame: patient mm relative to the isocentre (RTK rotates about its origin)."""
+    x, y, z = (float(grid.origin[k] - isocentre[k]) for k in range(3))
+    return Grid((x, y, z), grid.voxel_mm, grid.shape)
 
 
 def _field_radius(options: SimulationOptions, grid: Grid) -> float:

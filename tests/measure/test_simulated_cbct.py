@@ -6,8 +6,8 @@ site silently wrong by more than 0.3 mm. The truth is the model's geometry (trut
 the model's surfaces, not by the measurement code); clicks are the true landmarks and the same
 moved up to 0.5 mm. One fixed case (about 2 minutes to simulate): a 2.5 mm cortex on the right and
 a 1.0 mm one on the left, the border sloping 25 deg along the arch and tilted 10 deg bucco-lingually.
-The 1 mm cortex is thin for the scan's blur (sigma ~0.4 mm): its fit is constrained by the cortical
-gray level of the well-resolved right side and marked "uncertain".
+The 1 mm cortex is thin for the scan (blur sigma ~0.37 mm, 2.7 samples along the line): the
+mean-profile fit reads it within 0.06 mm, and it is marked "uncertain" at this resolution.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def test_w_on_the_simulated_cbct(simulated, trial):
         assert abs(w.details["border_slope_along_deg"]) == pytest.approx(25.0, abs=5.0)
         if truth >= 2.0:  # well above the blur: an unconstrained fit, "ok" unless the clicks are far off
             assert w.quality == "ok" or any("differs from the placed points" in n for n in w.notes), (side, w.notes)
-        else:  # 1 mm under ~0.4 mm blur (about 3 samples across): within target, but never "ok", and says why
+        else:  # 1 mm under ~0.37 mm blur (under 3 samples across): within target, but never "ok", and says why
             assert w.quality == "uncertain" and w.notes, (side, w.notes)
 
 
@@ -112,8 +112,7 @@ def test_a_porous_cortex_is_marked(simulated_porous, trial):
 @pytest.mark.slow
 def test_a_porous_cortex_graded_c2_is_marked_whatever_the_clicks(simulated_porous):
     """Trial 2 moves the inner click 0.7 mm down toward the compact part: the clicks then agree with
-    the fit and the profile check does not see the porous zone on this small field. The user's CTCI
-    grade (C2) marks W uncertain."""
+    the fit. The user's CTCI grade (C2) marks W uncertain (the profile check does too, see below)."""
     marks = _clicks(simulated_porous, 2)
     marks.grades = {"left": {"CTCI": "C2"}, "right": {"CTCI": "C2"}}
     result = measure_case(simulated_porous.volume, marks)
@@ -123,14 +122,14 @@ def test_a_porous_cortex_graded_c2_is_marked_whatever_the_clicks(simulated_porou
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: an ungraded porous cortex whose inner click lies near the compact "
-    "part is measured to the compact part (1.5 of 2.5 mm) and not marked (issue 15 follow-up)",
-)
 def test_an_ungraded_porous_cortex_with_clicks_on_the_compact_part_is_marked(simulated_porous):
+    """Trial 2 moves the inner click toward the compact part, so the clicks agree with the fit (1.5 of
+    2.5 mm); no grade is given. The profile itself shows the porous zone: the endosteal fall (1.15 mm
+    from 20 to 80 %) is twice the outer rise (0.55-0.6 mm), both seen through the same blur, so W is
+    "uncertain" and says why."""
     result = measure_case(simulated_porous.volume, _clicks(simulated_porous, 2))
     for side in ("left", "right"):
         truth = simulated_porous.truth["sides"][side]["measurements"]["W"]["value"]
         w = result.sides[side]["W"]
         assert w.quality != "ok" or abs(w.value - truth) <= SILENT_MM, (side, w.value, truth)
+        assert w.quality == "uncertain" and any("porous" in n for n in w.notes), (side, w.notes)

@@ -1,18 +1,21 @@
-"""W, S and I on one case of the accuracy study (benchmarks/accuracy.py --quick) against its truth.
+"""W, S and I on one case of the accuracy study (benchmarks/accuracy.py) against its truth.
 
 The case: the study's small field (30 x 70 x 70 mm at 0.3 mm), 3 mm cortices on a flat border
-(slope 0 deg). On this field the image shows air about 2 mm under the inferior border, so the
-rise from soft tissue into the cortex is not one sharp step (1.55 mm from 20 to 80 % against a
-0.6 mm endosteal fall) and the fitted outer edge sits ~0.36 mm below the true border: W and the
-heights S and I measured from that edge are wrong by 0.35-0.5 mm. They must never be "ok" then.
+(slope 0 deg). Until the scanner's isocentre was put at the field centre, the cone missed the
+field's lower 7 mm and the image read air 2 mm under the inferior border; the outer rise was then
+air -> thin tissue -> bone and W, S and I were 0.35-0.5 mm off (caught as "uncertain" by the
+outer-step check). With soft tissue under the border, as in a patient, issue 15's bounds hold:
+|W error| <= 0.15 mm ("ok") for clicks on the truth and 0.5 mm off, S and I within 0.15 mm.
 The truth is the model's geometry (truth.json), not the measurement code.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from cbct_osteo.indices.case import analyse_case
+from cbct_osteo.measure.sampling import sample_points
 
 pytest.importorskip("itk", reason="itk-rtk (the [simulate] extra) is not installed")
 
@@ -29,6 +32,7 @@ CASE = {
     "detector_blur_mm": 0.2,
     "projections": 180,
 }
+TARGET_MM = 0.15
 SILENT_MM = 0.3
 
 
@@ -40,14 +44,31 @@ def accuracy_case():
 
 
 @pytest.mark.slow
-def test_no_silent_error_in_w_s_i(accuracy_case):
-    result = analyse_case(accuracy_case.volume, accuracy_case.landmarks).to_json()
+def test_soft_tissue_not_air_under_the_border(accuracy_case):
+    """1-6 mm under the true border point (straight down) the image shows the model's soft tissue."""
+    from cbct_osteo.phantom.simulated import AIR_GRAY
+
+    for side in ("left", "right"):
+        border = np.asarray(accuracy_case.landmarks.sides[side].points["border_outer"])
+        below = border[None, :] - np.linspace(1.0, 6.0, 11)[:, None] * np.array([0.0, 0.0, 1.0])
+        values = sample_points(accuracy_case.volume, below)
+        assert np.all(values > AIR_GRAY + 1000.0), (side, values.round())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("offset_mm", [0.0, 0.5, -0.5])
+def test_w_s_i_within_the_target(accuracy_case, offset_mm):
+    marks = accuracy_case.landmarks.copy()
+    for side in ("left", "right"):
+        points = marks.sides[side].points
+        for kind in ("border_outer", "border_inner"):
+            points[kind] = tuple(np.add(points[kind], (0.0, 0.0, offset_mm)))
+    result = analyse_case(accuracy_case.volume, marks).to_json()
     for side in ("left", "right"):
         for mid in ("W", "S", "I"):
             truth = accuracy_case.truth["sides"][side]["measurements"][mid]["value"]
             m = result["sides"][side]["measurements"][mid]
             assert m["value"] is not None, (side, mid, m)
             if m["quality"] == "ok":
-                assert abs(m["value"] - truth) <= SILENT_MM, (side, mid, m["value"], truth)
-            else:
-                assert m["notes"], (side, mid, m)
+                assert abs(m["value"] - truth) <= SILENT_MM, (side, mid, m["value"], truth)  # never silently wrong
+            assert m["quality"] == "ok" and m["value"] == pytest.approx(truth, abs=TARGET_MM), (side, mid, m)
