@@ -87,10 +87,12 @@ def test_widths_on_the_real_head_ct_are_plausible_or_marked(head):
         w = result.sides[side]["W"]
         _no_silent_failure(w)
         # The slices are 1.5 mm thick (reconstructed every 0.5 mm): a vertical line is resolved every ~1.5 mm,
-        # so these 3.6-4.1 mm cortices span fewer than 3 samples: the edge result is kept, marked uncertain.
+        # so a cortex under 3 slice thicknesses (4.5 mm) spans fewer than 3 samples and is marked uncertain
+        # for resolution; the right side's gradual endosteal margin makes its fit uncertain on its own.
         assert w.method == "edge" and w.quality == "uncertain", (side, w.notes)
         resolution_notes = [n for n in w.notes if n.startswith("uncertain at this resolution")]
-        assert resolution_notes and re.search(r"every 1\.[56] mm", resolution_notes[0]), w.notes
+        if w.value < 3 * 1.5:
+            assert resolution_notes and re.search(r"every 1\.[56] mm", resolution_notes[0]), w.notes
         assert w.uncertainty < 0.3
         levels = w.details["levels"]
         assert levels[1] > levels[2] > levels[0]  # cortex brighter than trabecular bone, brighter than soft tissue
