@@ -6,7 +6,9 @@ Usage::
     PYTHONPATH=. .venv/bin/python scripts/make_comparison_figures.py [--case DIR] [--out docs/images]
 
 ``--case`` is a folder written by ``cbct-osteo phantom DIR --simulate cbct`` (default: simulate the
-default case with amalgam fillings into a temporary folder, ~2-3 minutes). The real scan is the
+default anatomy with amalgam fillings, 280 x 320 x 320 at 0.4 mm so the field reaches the condyles,
+into a temporary folder, ~3-4 minutes). The simulated panoramic follows the true arch continued up
+the rami (as a reader draws the curve); the real one follows an arch traced on the body. The real scan is the
 Visible Human head CT in ../shared/data/real_volumes/vhp_male_head_mandible ("Courtesy of the U.S.
 National Library of Medicine"). Its dental arch is traced here from the bone of one axial slab
 (a figure helper, not the program's locator), and its cross-section is taken 25 mm left of the
@@ -26,12 +28,17 @@ from scipy import ndimage
 
 import cbct_osteo
 from cbct_osteo.io.landmarks_file import read_landmarks
+from cbct_osteo.phantom.anatomy import mandible_model
+from cbct_osteo.phantom.ramus import ramus_frame
 from cbct_osteo.reformat import ArchCurve, cross_section, panoramic
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real_volumes" / "vhp_male_head_mandible"
 REAL_ARCH_SLICE = 70  # an axial slice through the real mandibular body
 PANEL_HEIGHT = 360
+SIM_VOXEL_MM = 0.4
+SIM_SHAPE = (280, 320, 320)  # 112 mm tall, 128 mm across
+PANORAMIC_HEIGHT_MM = 90.0
 
 
 #: Bone windows (low, high) as a reader would set them: the simulation's gray values (soft tissue ~300,
@@ -84,6 +91,18 @@ def real_arch(volume) -> ArchCurve:
     return ArchCurve.from_points(np.array(arch))
 
 
+def arch_into_rami(arch_points: list[tuple[float, float, float]]) -> ArchCurve:
+    """The simulated case's arch continued 44 mm up each ramus's plane, as a reader draws a panoramic curve."""
+    model = mandible_model()
+    level = float(np.mean([p[2] for p in arch_points]))
+    ends = []
+    for side in ("right", "left"):
+        origin, back, _, _ = ramus_frame(model, side)
+        ends.append([[*(origin[:2] + s * back[:2]), level] for s in (10.0, 22.0, 34.0, 44.0)])
+    points = ends[0][::-1] + [list(p) for p in arch_points] + ends[1]
+    return ArchCurve.from_points(np.array(points))
+
+
 def views(volume, arch: ArchCurve, s_mm: float, axial_z_mm: float, cross_centre_z_mm: float) -> dict[str, np.ndarray]:
     """Axial slice, panoramic and cross-section images of one scan."""
     k = int(round(volume.patient_to_index([[0.0, 0.0, axial_z_mm]])[0][0]))
@@ -107,13 +126,17 @@ def main() -> int:
         from cbct_osteo.phantom.simulated import write_cbct_case
 
         case = Path(tempfile.mkdtemp(prefix="sim-case-"))
-        write_cbct_case(case, metal="fillings", progress=print)
+        # A tall large field (like a full-arch-and-TMJ scan) so the panoramic reaches the condyles.
+        write_cbct_case(case, metal="fillings", voxel_mm=SIM_VOXEL_MM, shape=SIM_SHAPE, progress=print)
     simulated = cbct_osteo.load(case)
     landmarks = read_landmarks(case / "landmarks.json")
     truth = json.loads((case / "truth.json").read_text())
     sim_arch = ArchCurve.from_points(np.array(landmarks.arch_points))
     foramen = np.array(landmarks.sides["left"].points["foramen_centre"])
     sim_views = views(simulated, sim_arch, sim_arch.closest_arc_position(foramen), foramen[2], foramen[2] + 2.0)
+    sim_views["panoramic"] = panoramic(
+        simulated, arch_into_rami(landmarks.arch_points), height_mm=PANORAMIC_HEIGHT_MM, centre_z_mm=12.0
+    ).image
 
     real = cbct_osteo.load(REAL)
     arch = real_arch(real)

@@ -45,6 +45,7 @@ from cbct_osteo.phantom.cbct_sim import (
     line_integrals,
     polychromatic_counts,
     projection_geometry,
+    subpixel_geometry,
 )
 from cbct_osteo.phantom.dentition import METAL_CHOICES
 from cbct_osteo.phantom.dicom import (
@@ -219,7 +220,11 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
     pg = projection_geometry(acq, radius, recon_grid.shape[0] * recon_grid.voxel_mm, options.voxel_mm)
     say(f"forward projecting {len(pg.angles_deg)} views of {pg.columns} x {pg.rows} pixels")
     paths = {
-        c: rtk_recon.forward_project([(fine_materials[c], fine), (coarse_materials[c], coarse)], acq, pg)
+        c: rtk_recon.forward_project(
+            [(fine_materials[c], fine), (coarse_materials[c], coarse)],
+            acq,
+            subpixel_geometry(pg) if c == "metal" else pg,
+        )
         for c in ("water", "bone", "metal")
     }
     del fine_materials, coarse_materials
