@@ -193,9 +193,13 @@ def polychromatic_counts(
         primary += np.float32(w) * bin_primary
     signal = primary
     if acq.scatter_fraction > 0:
-        # Scatter grows with the matter the beam crosses and varies slowly across the detector.
+        # Scatter varies slowly across the detector; each pencil beam scatters in proportion to
+        # P ln(1/P) (the pencil-beam kernel model, Ohnesorge et al., Eur Radiol 9 (1999) 563):
+        # most from moderately attenuated rays, little from rays that metal stops (it absorbs,
+        # photoelectrically), so metal shadows are filled by the scatter of the tissue around them.
         sigma = 30.0 / pitch_iso_mm
-        spread = ndimage.gaussian_filter(1.0 - primary, (0, sigma, sigma), mode="constant")
+        source = primary * -np.log(np.maximum(primary, np.float32(1e-12)))
+        spread = ndimage.gaussian_filter(source, (0, sigma, sigma), mode="constant")
         row = primary.shape[1] // 2
         col = primary.shape[2] // 2 if centre_column is None else int(np.clip(centre_column, 0, primary.shape[2] - 1))
         scale = (

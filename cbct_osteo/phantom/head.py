@@ -100,12 +100,13 @@ def maxilla_base_z(model: MandibleModel, t: np.ndarray) -> np.ndarray:
 def maxilla_sdf(model: MandibleModel, t: np.ndarray, n: np.ndarray, z: np.ndarray, inset: float = 0.0) -> np.ndarray:
     """The maxillary alveolar process (above the upper crowns, widening upward, rounded) and the hard palate."""
     above = z - maxilla_base_z(model, t)
-    top = occlusal_z(model, t) + 8.0 + MAXILLA_HEIGHT_MM
+    # The maxilla's top (zygomatic buttress, sinus roof) is lower towards the tuberosity.
+    top = occlusal_z(model, t) + 8.0 + MAXILLA_HEIGHT_MM * (1.0 - 0.2 * (np.abs(t) / model.half_length_mm) ** 2)
     half = 4.8 + 2.2 * np.clip(above / 12.0, 0.0, 1.0) - inset
     across = np.abs(n - 0.8) - half
     vertical = np.maximum(-above + inset, z - (top - inset))
     ridge = _round_max(across, vertical, max(2.5 - inset, 0.3))
-    ridge = np.maximum(ridge, np.abs(t) - (model.half_length_mm - 6.0 - inset))
+    ridge = _round_max(ridge, np.abs(t) - (model.half_length_mm - 6.0 - inset), max(5.0 - inset, 0.3))  # tuberosity
     palate = np.maximum(
         np.maximum(n + 3.0 + inset, np.abs(z - (occlusal_z(model, t) + 22.0)) - (1.8 - inset)),
         np.abs(t) - (model.half_length_mm - 12.0),
@@ -113,8 +114,12 @@ def maxilla_sdf(model: MandibleModel, t: np.ndarray, n: np.ndarray, z: np.ndarra
     return np.asarray(np.minimum(ridge, palate))
 
 
-def maxillary_sinus_sdf(model: MandibleModel, t: np.ndarray, n: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """The two maxillary sinuses (air) above the premolars and molars; their floors dip between the roots."""
-    centre_z = occlusal_z(model, t) + 8.0 + 19.0
-    q = np.sqrt(((np.abs(t) - SINUS_T_MM) / 17.0) ** 2 + ((n - 1.5) / 7.0) ** 2 + ((z - centre_z) / 11.0) ** 2)
-    return np.asarray((q - 1.0) * 7.0)
+def maxillary_air_sdf(model: MandibleModel, t: np.ndarray, n: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Air in the maxilla: the two maxillary sinuses above the premolars and molars, and the floor of
+    the nasal cavity above the incisors' apices (behind the anterior wall)."""
+    base_z = occlusal_z(model, t) + 8.0
+    q = np.sqrt(((np.abs(t) - SINUS_T_MM) / 15.0) ** 2 + ((n - 1.5) / 6.0) ** 2 + ((z - base_z - 17.0) / 8.0) ** 2)
+    sinus = (q - 1.0) * 6.0
+    q = np.sqrt((t / 13.0) ** 2 + ((n + 5.0) / 8.0) ** 2 + ((z - base_z - 29.0) / 10.0) ** 2)
+    nasal = (q - 1.0) * 8.0
+    return np.asarray(np.minimum(sinus, nasal))

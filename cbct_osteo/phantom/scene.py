@@ -247,7 +247,7 @@ class Scene:
                 _paint(part, _fraction(crown, voxel), METAL)
             else:
                 _paint(part, _fraction(crown, voxel), ENAMEL)
-                _paint(part, _fraction(crown + dent.ENAMEL_MM, voxel), DENTIN)
+                _paint(part, _fraction(dent.crown_dentin_sdf(tooth, dt, uu, vv, cr), voxel), DENTIN)
                 chamber = np.maximum(crown + 3.0, vv - (cr + 0.5 + 0.3 * tooth.crown_mm))
                 _paint(part, _fraction(chamber, voxel), SOFT)
                 root = dent.root_sdf(tooth, dt, uu, vv, cr)
@@ -281,7 +281,7 @@ class Scene:
         inner = [np.full(t.shape, c, np.float64) for c in CORTEX]
         trab = self._texture_fraction(self.texture, x, y, z, voxel, supersample=False)
         _paint(inner, _fraction(core, voxel), _mix(trab, TRABECULA, MARROW))
-        _paint(inner, _fraction(head.maxillary_sinus_sdf(m, t, n, z), voxel), AIR)
+        _paint(inner, _fraction(head.maxillary_air_sdf(m, t, n, z), voxel), AIR)
         _paint(part, _fraction(ridge, voxel), inner)
         for tooth in self.teeth:
             near = np.abs(t - tooth.t_mm) < 0.6 * tooth.width_mm + 1.0
@@ -297,7 +297,7 @@ class Scene:
             _paint(sub, _fraction(root, voxel), DENTIN)
             crown = dent.crown_sdf(tooth, dt, uu, local_v, crest)
             _paint(sub, _fraction(crown, voxel), ENAMEL)
-            _paint(sub, _fraction(crown + dent.ENAMEL_MM, voxel), DENTIN)
+            _paint(sub, _fraction(dent.crown_dentin_sdf(tooth, dt, uu, local_v, crest), voxel), DENTIN)
             for c, p in zip(part, sub, strict=True):
                 c[near] = p
         for c, p in zip(values, part, strict=True):
