@@ -5,11 +5,13 @@ the body's posterior end on the inferior border) and given a thickness across it
 buccal positive) that varies the way a real ramus does: as wide as the body where it joins it,
 a thickened inferior border at the angle, a thin plate (~5 mm) in the middle, a thinner
 coronoid process, a condylar neck widening to the condylar head (an ellipsoid ~19 x 10 mm,
-its long axis turned so the medial pole lies posterior). The outline is an adult mandible's
-(Schwartz-style norms: ramus height condylion-gonion ~56 mm, minimum breadth ~31 mm, gonial
-angle ~122 deg between the posterior border and the inferior border, sigmoid notch ~14 mm
-deep, coronoid tip a little below the condyle). The mandibular canal continues from the
-body's end up to the mandibular foramen on the lingual face, in the middle of the ramus.
+its long axis turned so the medial pole lies posterior). The outline has an adult mandible's
+proportions: ramus height (condylion to gonion) ~55 mm, minimum breadth ~34 mm, a gonial
+angle of 121.5 deg (tangents to the inferior and posterior borders on a lateral projection of
+the hemimandible; adults ~120-125 deg), an antegonial notch, a sigmoid notch ~15 mm below the
+line from the coronoid tip to the condyle, the coronoid tip ~4 mm below the condyle. The
+mandibular canal continues from the body's end to the mandibular foramen on the lingual face,
+in the middle of the ramus.
 
 These shapes carry no ground truth (the truth is measured at the mental foramina); they are
 signed distances (mm, < 0 inside) approximated from a 0.1 mm distance map of the outline.
@@ -43,16 +45,16 @@ OUTLINE_WH = (
     (20.0, 2.1),
     (23.5, 3.6),  # gonial angle
     (26.5, 7.0),
-    (28.6, 13.0),  # posterior border, leaning back ~22 deg from the vertical
-    (32.4, 24.0),
-    (36.0, 34.0),
-    (39.2, 43.0),
-    (40.8, 48.5),  # condylar neck
-    (42.2, 53.0),
-    (40.0, 55.5),
-    (37.0, 53.5),
-    (35.6, 49.5),  # pterygoid fovea, front of the neck
-    (32.5, 46.0),
+    (28.6, 13.0),  # posterior border, leaning back ~25 deg from the vertical
+    (33.4, 24.0),
+    (37.7, 34.0),
+    (41.6, 43.0),
+    (43.5, 48.5),  # condylar neck
+    (45.2, 53.0),
+    (43.2, 55.5),
+    (40.0, 53.5),
+    (38.2, 49.5),  # pterygoid fovea, front of the neck
+    (34.5, 46.0),
     (27.5, 43.5),  # deepest point of the sigmoid notch
     (22.0, 45.0),
     (17.0, 49.5),
@@ -70,7 +72,7 @@ OUTLINE_WH = (
     (-17.0, 11.0),
     (-11.0, 7.0),
 )
-CONDYLE_CENTRE_WH = (39.8, 56.0)
+CONDYLE_CENTRE_WH = (42.8, 56.0)
 CONDYLE_SEMI_MM = (4.8, 5.2, 9.6)  # (w, h, n): antero-posterior, vertical, medio-lateral
 CONDYLE_N_MM = -1.2  # the head sits a little medial of the ramus plane
 MAP_STEP_MM = 0.1
@@ -78,7 +80,7 @@ MAP_LO_WH = (-30.0, -15.0)
 MAP_HI_WH = (60.0, 75.0)
 #: Box (w, h, n) that holds the whole ramus (for painting).
 BOX_LO = (-20.0, -4.0, -14.0)
-BOX_HI = (50.0, 63.0, 14.0)
+BOX_HI = (53.0, 63.0, 14.0)
 #: Mandibular canal in the ramus: from the body's end to the mandibular foramen (w, h, n), mm.
 CANAL_START_WHN = (-2.0, 12.5, -0.3)
 MANDIBULAR_FORAMEN_WHN = (18.0, 31.0, -4.5)
@@ -138,7 +140,7 @@ def half_thickness(w: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray
     plate = 4.0 - 1.5 * _smooth((h - 6.0) / 20.0)
     coronoid = _smooth((h - 38.0) / 12.0) * _smooth((24.0 - w) / 6.0)
     plate = plate - 1.0 * coronoid
-    neck = _smooth((h - 40.0) / 10.0) * _smooth((w - 30.0) / 5.0)
+    neck = _smooth((h - 40.0) / 10.0) * _smooth((w - 33.0) / 5.0)
     plate = plate + (3.4 - plate) * neck
     inside_body = 1.5 * _smooth(-(w + 1.0) / 4.0)  # in front of the junction the ramus stays inside the body
     junction_b, junction_l = junction_b - inside_body, junction_l - inside_body
