@@ -35,6 +35,12 @@ from scipy import ndimage
 
 from cbct_osteo.phantom import xray_tables
 
+#: What truth.json says about the spectrum and the attenuation data.
+SPECTRUM_DESCRIPTION = (
+    "90 kVp tungsten (SpekPy, 12 deg anode, 6 mm Al), CsI energy-integrating detector, "
+    f"{len(xray_tables.BIN_WEIGHT)} energy bins split at K-edges; XrayDB (NIST XCOM) attenuation, "
+    "amalgam Hg-Ag-Sn-Cu 11.6 g/cm3; metal 2 x 2 sub-pixels per detector pixel"
+)
 #: Readout (electronic) noise of the flat panel, in photon equivalents per pixel (Gaussian, sigma):
 #: a-Si panels read ~1000-3000 electrons rms against ~500-1000 electrons per detected 60 keV photon
 #: in CsI:Tl. It is what makes a starved metal shadow noise around zero, not a few clean photons.

@@ -101,9 +101,10 @@ def ramus_frame(model: MandibleModel, side: str) -> tuple[np.ndarray, np.ndarray
 @functools.cache
 def _outline_distance_map() -> np.ndarray:
     """Signed distance (mm) to the smoothed outline on a ``MAP_STEP_MM`` grid (rows h, columns w)."""
-    points = np.array(OUTLINE_WH + OUTLINE_WH[:1])
-    tck, _ = interpolate.splprep([points[:, 0], points[:, 1]], s=0.0, per=True)
-    w, h = interpolate.splev(np.linspace(0.0, 1.0, 2000), tck)
+    points = np.array(OUTLINE_WH + OUTLINE_WH[:1], float)
+    chord = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+    curve = interpolate.CubicSpline(chord, points, bc_type="periodic")
+    w, h = curve(np.linspace(0.0, float(chord[-1]), 2000)).T
     cols = int(round((MAP_HI_WH[0] - MAP_LO_WH[0]) / MAP_STEP_MM)) + 1
     rows = int(round((MAP_HI_WH[1] - MAP_LO_WH[1]) / MAP_STEP_MM)) + 1
     picture = Image.new("1", (cols, rows), 0)
@@ -125,8 +126,9 @@ def outline_sdf(w: np.ndarray, h: np.ndarray) -> np.ndarray:
 
 
 def _smooth(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
+    """Smoothstep of ``x`` clipped to 0-1."""
+    x = np.asarray(np.clip(x, 0.0, 1.0))
+    return np.asarray(x * x * (3.0 - 2.0 * x))
 
 
 def half_thickness(w: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +164,7 @@ def ramus_sdf(
     buccal, lingual = half_thickness(w, h)
     lateral = np.maximum(n - (buccal - inset), -(lingual - inset) - n)
     radius = np.clip(0.9 * np.minimum(buccal, lingual) - inset, 0.3, 4.5)  # a rounded, thick inferior border
-    plate = _round_max(outline_sdf(w, h) + edge_inset, lateral, radius)  # type: ignore[arg-type]
+    plate = _round_max(outline_sdf(w, h) + edge_inset, lateral, radius)
     return np.asarray(np.minimum(plate, _condyle_sdf(w, h, n, 0.6 * inset)))
 
 
