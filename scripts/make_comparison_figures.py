@@ -7,8 +7,8 @@ Usage::
 
 ``--case`` and ``--tall-case`` are folders written by ``cbct-osteo phantom DIR --simulate cbct``
 (default: simulate both with amalgam fillings into temporary folders: the default case, 0.3 mm, for
-the axial slice and the cross-section, ~1.5 minutes; and a tall large field, 280 x 400 x 400 at
-0.4 mm, that reaches the condyles, for the panoramic, ~5-8 minutes). The simulated panoramic follows
+the axial slice and the cross-section, ~1.5 minutes; and a tall large field, 224 x 360 x 360 at
+0.5 mm, 112 x 180 mm, that reaches the condyles, for the panoramic, ~3-5 minutes). The simulated panoramic follows
 the true arch continued up the rami (as a reader draws the curve); the real one follows an arch
 traced on the body. ``simulated-metal-axial.png`` shows the default case's slice through the
 metal next to the same case simulated without scatter (``scatter_fraction=0``, ~1.5 minutes more);
@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real_volumes" / "vhp_male_head_mandible"
 REAL_ARCH_SLICE = 70  # an axial slice through the real mandibular body
 PANEL_HEIGHT = 360
-TALL_VOXEL_MM = 0.4
-TALL_SHAPE = (280, 400, 400)  # 112 mm tall, 160 mm across: the rami and condyles inside the field
+TALL_VOXEL_MM = 0.5
+TALL_SHAPE = (224, 360, 360)  # 112 mm tall, 180 mm across: the rami and condyles inside the field
 PANORAMIC_HEIGHT_MM = 90.0
 PANORAMIC_CENTRE_Z_MM = 10.0
 METAL_Z_MM = 19.0  # through the occlusal fillings and the metal crown

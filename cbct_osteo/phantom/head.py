@@ -106,7 +106,9 @@ def maxilla_sdf(model: MandibleModel, t: np.ndarray, n: np.ndarray, z: np.ndarra
     across = np.abs(n - 0.8) - half
     vertical = np.maximum(-above + inset, z - (top - inset))
     ridge = _round_max(across, vertical, max(2.5 - inset, 0.3))
-    ridge = _round_max(ridge, np.abs(t) - (model.half_length_mm - 6.0 - inset), max(5.0 - inset, 0.3))  # tuberosity
+    # The tuberosity is rounded and the maxilla's posterior wall leans back going up.
+    back_wall = np.abs(t) - (model.half_length_mm - 6.0 + 0.25 * np.clip(above, 0.0, None) - inset)
+    ridge = _round_max(ridge, back_wall, max(6.0 - inset, 0.3))
     palate = np.maximum(
         np.maximum(n + 3.0 + inset, np.abs(z - (occlusal_z(model, t) + 22.0)) - (1.8 - inset)),
         np.abs(t) - (model.half_length_mm - 12.0),
