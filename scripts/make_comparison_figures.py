@@ -182,7 +182,7 @@ def main() -> int:
         _panel(axial_at(volume, METAL_Z_MM), label, SIM_WINDOW)
         for volume, label in (
             (simulated, f"simulated, z = {METAL_Z_MM:g} mm, scatter-to-primary 0.25"),
-            (starved, "the same, scatter fully corrected (0)"),
+            (starved, "the same without scatter (scatter_fraction 0): starved shadows"),
         )
     ]
     path = args.out / "simulated-metal-axial.png"
