@@ -98,13 +98,13 @@ def real_arch(volume) -> ArchCurve:
 
 
 def arch_into_rami(arch_points: list[tuple[float, float, float]]) -> ArchCurve:
-    """The simulated case's arch continued 44 mm up each ramus's plane, as a reader draws a panoramic curve."""
+    """The simulated case's arch continued 48 mm up each ramus's plane (to the condyle), as a reader draws the curve."""
     model = mandible_model()
     level = float(np.mean([p[2] for p in arch_points]))
     ends = []
     for side in ("right", "left"):
         origin, back, _, _ = ramus_frame(model, side)
-        ends.append([[*(origin[:2] + s * back[:2]), level] for s in (10.0, 22.0, 34.0, 44.0)])
+        ends.append([[*(origin[:2] + s * back[:2]), level] for s in (10.0, 22.0, 34.0, 42.0, 48.0)])
     points = ends[0][::-1] + [list(p) for p in arch_points] + ends[1]
     return ArchCurve.from_points(np.array(points))
 
