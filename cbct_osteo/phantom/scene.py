@@ -43,6 +43,7 @@ BAND_N_MM = 13.0  # mandible band: |n| below this
 CHUNK = 600_000  # points evaluated at once (bounds temporaries)
 PORE_TEXTURE = (0.55, 0.9)  # bone fraction and spacing (mm) of the porous endosteal zone
 CANAL_RADIUS_MM, CANAL_WALL_MM = 1.2, 0.3  # the mandibular canal in the ramus
+RAMUS_TEXTURE = (0.45, 1.4)  # the rami's cancellous bone: denser and finer than the body's core
 CERVICAL_ROOT_MM = 3.0  # roots are painted from this far below the crown's cervical line (the scalloped margin)
 
 
@@ -81,6 +82,7 @@ class Scene:
         self.teeth = dent.mandibular_teeth(settings.metal)
         self.texture = TrabecularTexture.generate(settings.seed, settings.bone_fraction, settings.trab_spacing_mm)
         self.pores = TrabecularTexture.generate(settings.seed + 7919, *PORE_TEXTURE)
+        self.ramus_texture = TrabecularTexture.generate(settings.seed + 104729, *RAMUS_TEXTURE)
 
     # ------------------------------------------------------------------ public
     def materials(
@@ -115,6 +117,7 @@ class Scene:
                 functools.partial(ramus.ramus_sdf, self.model, side),
                 supersample,
                 canal=functools.partial(ramus.canal_distance, self.model, side),
+                texture=self.ramus_texture,
             )
         self._paint_band(out, grid, t, n, supersample)
         if self.settings.spine:
@@ -313,9 +316,11 @@ class Scene:
         supersample: bool,
         cortex_mm: float = head.CORTEX_RAMUS_MM,
         canal: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
+        texture: TrabecularTexture | None = None,
     ) -> None:
         """Paint one bone (cortical shell, trabecular core) given by ``sdf`` inside ``box``; ``canal``
-        (distance to a canal's centre line, mm) hollows a canal with its cortical wall through it."""
+        (distance to a canal's centre line, mm) hollows a canal with its cortical wall through it;
+        ``texture`` is its trabecular network (default the body's)."""
         lo, hi = box
         axes = [grid.axis(k) for k in range(3)]
         picks = [np.nonzero((a >= lo[k]) & (a <= hi[k]))[0] for k, a in enumerate(axes)]
@@ -332,7 +337,9 @@ class Scene:
             inner = [np.full(px.shape, c, np.float64) for c in CORTEX]
             trab = np.zeros(px.shape)
             live = core > 0
-            trab[live] = self._texture_fraction(self.texture, px[live], py[live], pz[live], grid.voxel_mm, supersample)
+            trab[live] = self._texture_fraction(
+                texture or self.texture, px[live], py[live], pz[live], grid.voxel_mm, supersample
+            )
             _paint(inner, core, _mix(trab, TRABECULA, MARROW))
             if canal is not None:
                 distance = canal(px, py, pz)
