@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cbct_osteo.phantom.geometry import Anatomy, _round_max
+from cbct_osteo.phantom.geometry import _TEETH_PER_SIDE, Anatomy, _round_max
 
 SIDES = ("left", "right")
 #: Valid ranges of the public settings.
@@ -103,6 +103,11 @@ class MandibleModel:
     buccal_plate_mm: float = 1.6
     lingual_plate_mm: float = 1.9
     crest_plate_mm: float = 0.8
+    # Alveolar crest: interdental septa peak this far below the nominal crest ``height`` (the teeth's
+    # cemento-enamel junction is 0.5 mm above it); between the septa the bone dips towards each root
+    # (to ~2 mm below the junction where it meets the root), the scalloped margin of a dentate jaw.
+    septum_drop_mm: float = 0.5
+    socket_dip_mm: float = 1.3
     outer_corner_mm: float = 3.5
     inner_corner_mm: float = 1.8
     slope_scale_front_mm: float = 6.0
@@ -172,6 +177,17 @@ class MandibleModel:
         ]
         return self._per_side(t, values[0], values[1])
 
+    def alveolar_crest(self, t: np.ndarray) -> np.ndarray:
+        """Height (mm above the border, section ``v``) of the alveolar bone's margin at arc positions ``t``:
+        peaks at the interdental septa, dipping over each tooth (a flat-topped septum between broad teeth)."""
+        t = np.asarray(t, float)
+        a = np.abs(t)
+        dip = np.zeros(a.shape)
+        for centre, width, _, _ in _TEETH_PER_SIDE:
+            x = np.clip(np.abs(a - centre) / (0.42 * width), 0.0, 1.0)
+            dip = np.maximum(dip, np.sqrt(1.0 - x * x))
+        return np.asarray(self.profile("height", t) - self.septum_drop_mm - self.socket_dip_mm * dip)
+
     # ------------------------------------------------------------------ section frame
     def section_uv(self, t: np.ndarray, n: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Section-frame ``(u, v)`` of points given by arch coordinates ``(t, n)`` and height ``z``."""
@@ -199,10 +215,18 @@ class MandibleModel:
 
     # ------------------------------------------------------------------ body and cortex
     def _side_sdf(
-        self, t: np.ndarray, u: np.ndarray, v: np.ndarray, inset_b: float, inset_l: float, top_inset: float
+        self,
+        t: np.ndarray,
+        u: np.ndarray,
+        v: np.ndarray,
+        inset_b: float,
+        inset_l: float,
+        top_inset: np.ndarray | float,
+        corner_mm: float,
     ) -> np.ndarray:
         """Distance-like function of the buccal and lingual sides (narrowing to the crest), mm."""
         height = self.profile("height", t)
+        top = self.alveolar_crest(t)
         crest = self.profile("crest_half", t)
         result = None
         for base_name, mid_name, sign, inset in (
@@ -221,7 +245,7 @@ class MandibleModel:
             d = (sign * u - (half - inset)) / np.sqrt(1.0 + slope * slope)
             result = d if result is None else np.maximum(result, d)
         assert result is not None  # the loop above runs at least once
-        return _round_max(result, v - (height - top_inset), self.inner_corner_mm if top_inset else 1.5)
+        return _round_max(result, v - (top - top_inset), corner_mm)
 
     def _bottom_sdf(self, t: np.ndarray, u: np.ndarray, v: np.ndarray, inset: np.ndarray | float) -> np.ndarray:
         radius = self.profile("bottom_radius", t)
@@ -229,7 +253,7 @@ class MandibleModel:
 
     def body_sdf(self, t: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Signed distance (mm, < 0 inside) to the periosteal surface of the body; exact on the bottom arc."""
-        sides = self._side_sdf(t, u, v, 0.0, 0.0, 0.0)
+        sides = self._side_sdf(t, u, v, 0.0, 0.0, 0.0, 1.5)
         sdf = _round_max(sides, self._bottom_sdf(t, u, v, 0.0), self.outer_corner_mm)
         return np.asarray(np.maximum(sdf, np.abs(t) - self.half_length_mm))
 
@@ -240,10 +264,13 @@ class MandibleModel:
 
         ``extra_inset`` thickens the inferior cortex (used for the compact part when it is porous).
         """
-        sides = self._side_sdf(t, u, v, self.buccal_plate_mm, self.lingual_plate_mm, self.crest_plate_mm)
+        # No crest plate under the ramus (from the retromolar region back): the ramus' bone continues there.
+        crest_plate = self.crest_plate_mm * (1.0 - np.clip((np.abs(t) - 58.0) / 6.0, 0.0, 1.0))
+        sides = self._side_sdf(t, u, v, self.buccal_plate_mm, self.lingual_plate_mm, crest_plate, self.inner_corner_mm)
         bottom = self._bottom_sdf(t, u, v, self.cortex_width(t) - extra_inset)
         sdf = _round_max(sides, bottom, self.inner_corner_mm)
-        return np.asarray(np.maximum(sdf, np.abs(t) - (self.half_length_mm - 1.5)))
+        # Open at the posterior end: the ramus (painted under the body) continues the core there.
+        return np.asarray(np.maximum(sdf, np.abs(t) - (self.half_length_mm + 1.0)))
 
     def porous_zone_sdf(self, t: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Signed distance to the porous endosteal zone of the inferior cortex (inf when not porous)."""

@@ -6,13 +6,15 @@ Pipeline (one circular scan, everything on the CPU):
    separately (``JosephForwardProjectionImageFilter``): a fine grid over the reconstructed field
    plus a coarse grid of the rest of the head, so anatomy outside the field attenuates the rays
    (truncation) as in a real head.
-2. Polychromatic transmission: a 90 kVp tungsten spectrum (Kramers' law, 6 mm Al filtration,
-   energy-integrating detector) in a few energy bins, each attenuated by the three path lengths
-   with tabulated mass attenuation coefficients. Beam hardening (cupping, dark streaks between
-   dense structures, exponential edges and photon starvation at metal) follows from it.
+2. Polychromatic transmission: a 90 kVp tungsten spectrum (SpekPy, 6 mm Al, energy-integrating
+   CsI detector) in 29 energy bins split at the K-edges, each attenuated by the three path lengths
+   with XrayDB/NIST attenuation (:mod:`.xray_tables`); the metal's paths are sampled 2 x 2 per
+   detector pixel and its transmission averaged over the pixel. Beam hardening (cupping, dark
+   streaks between dense structures), exponential edges and photon starvation at metal follow.
 3. Scatter: a smooth, low-frequency additive term (a wide Gaussian of the attenuated signal),
    left uncorrected as a residual. Quantum noise: Poisson counts. Detector blur (scintillator
    and focal spot): a Gaussian on the counts, so the noise is correlated like a flat panel's.
+   Electronic readout noise on top, then ``-log`` clipped at one photon (photon starvation).
 4. ``-log``, Parker weights for a short scan, displaced-detector weights for an offset detector,
    then ``FDKConeBeamReconstructionFilter`` (Hann-windowed ramp).
 
@@ -31,23 +33,22 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-#: Mass attenuation coefficients mu/rho (cm^2/g) at 20, 30, 40, 50, 60, 80, 100 keV, from the NIST
-#: tables of Hubbell & Seltzer (NIST Standard Reference Database 126 / XCOM; NISTIR 5632):
-#: water (liquid), bone (cortical, ICRU-44) and aluminium (filtration), titanium (implants).
-NIST_ENERGIES_KEV = (20.0, 30.0, 40.0, 50.0, 60.0, 80.0, 100.0)
-NIST_MU_RHO = {
-    "water": (0.8096, 0.3756, 0.2683, 0.2269, 0.2059, 0.1837, 0.1707),
-    "bone": (4.001, 1.331, 0.6655, 0.4242, 0.3148, 0.2229, 0.1855),
-    "aluminium": (3.441, 1.128, 0.5685, 0.3681, 0.2778, 0.2018, 0.1704),
-    "titanium": (15.85, 4.972, 2.214, 1.213, 0.7661, 0.4052, 0.2721),
-}
-DENSITY_G_CM3 = {"water": 1.0, "bone": 1.92, "aluminium": 2.699, "titanium": 4.54}
-#: Dental amalgam (Ag-Sn-Hg, ~11.6 g/cm3) is approximated by titanium's energy dependence scaled to
-#: an attenuation of ~60 /cm at 60 keV; either way it starves the beam, which is what matters here.
-AMALGAM_EFFECTIVE_DENSITY = 78.0
-ENERGY_BINS_KEV = (25.0, 35.0, 45.0, 55.0, 65.0, 75.0, 85.0)
-KVP = 90.0
-FILTRATION_MM_AL = 6.0
+from cbct_osteo.phantom import xray_tables
+
+#: What truth.json says about the spectrum and the attenuation data.
+SPECTRUM_DESCRIPTION = (
+    "90 kVp tungsten (SpekPy, 12 deg anode, 6 mm Al), CsI energy-integrating detector, "
+    f"{len(xray_tables.BIN_WEIGHT)} energy bins split at K-edges; XrayDB (NIST XCOM) attenuation, "
+    "amalgam Hg-Ag-Sn-Cu 11.6 g/cm3; metal 2 x 2 sub-pixels per detector pixel"
+)
+#: Readout (electronic) noise of the flat panel, in photon equivalents per pixel (Gaussian, sigma):
+#: a-Si panels read ~1000-3000 electrons rms against ~500-1000 electrons per detected 60 keV photon
+#: in CsI:Tl. It is what makes a starved metal shadow noise around zero, not a few clean photons.
+ELECTRONIC_NOISE_PHOTONS = 4.0
+#: Detector sub-pixels per side for the metal path lengths: the detector integrates exp(-line) over
+#: its pixel, so a metal edge inside a pixel (the exponential edge-gradient effect) is not the
+#: exponential of the mean path.
+METAL_SUBPIXELS = 2
 #: Reference attenuation (1/mm) of the gray-value map: gray = GAIN * 1000 (mu / MU_REF - 1) + OFFSET.
 MU_REF_PER_MM = 0.0200
 GRAY_GAIN = 1.3
@@ -109,28 +110,20 @@ class Acquisition:
                 raise ValueError(f"{message} (got {self})")
 
 
-def _mu_per_mm(material: str, energies: np.ndarray) -> np.ndarray:
-    """Linear attenuation (1/mm) at ``energies`` (keV), log-log interpolated in the NIST table."""
-    table = NIST_MU_RHO["titanium" if material == "amalgam" else material]
-    density = AMALGAM_EFFECTIVE_DENSITY if material == "amalgam" else DENSITY_G_CM3[material]
-    mu_rho = np.exp(np.interp(np.log(energies), np.log(NIST_ENERGIES_KEV), np.log(table)))
-    return np.asarray(mu_rho * density / 10.0)
+def mu_per_mm(material: str) -> np.ndarray:
+    """Linear attenuation (1/mm) of ``material`` in each energy bin of :mod:`.xray_tables`."""
+    return np.asarray(xray_tables.MU_PER_MM[material], float)
 
 
-def spectrum_weights(energies: np.ndarray | None = None) -> np.ndarray:
-    """Detected-energy weights of the bins (default :data:`ENERGY_BINS_KEV`): Kramers photon fluence x
-    Al filtration x energy (an energy-integrating detector)."""
-    energies = np.asarray(ENERGY_BINS_KEV if energies is None else energies, float)
-    fluence = np.clip(KVP - energies, 0.0, None) / energies
-    fluence *= np.exp(-_mu_per_mm("aluminium", energies) * FILTRATION_MM_AL)
-    weights = fluence * energies
+def spectrum_weights() -> np.ndarray:
+    """Share of the unattenuated detector signal in each energy bin (SpekPy spectrum x CsI absorption x energy)."""
+    weights = np.asarray(xray_tables.BIN_WEIGHT, float)
     return np.asarray(weights / weights.sum())
 
 
 def effective_mu_water() -> float:
     """Attenuation (1/mm) of water for the spectrum's mean detected energy (for reports)."""
-    energies = np.asarray(ENERGY_BINS_KEV)
-    return float(np.sum(spectrum_weights(energies) * _mu_per_mm("water", energies)))
+    return float(np.sum(spectrum_weights() * mu_per_mm("water")))
 
 
 @dataclass(frozen=True)
@@ -164,9 +157,14 @@ def projection_geometry(
     return ProjectionGeometry(columns, rows, pitch_iso * m, acq.detector_offset_mm * m, angles)
 
 
-def gray_values(mu_per_mm: np.ndarray) -> np.ndarray:
-    """The vendor-like linear map of reconstructed attenuation to gray values (float32)."""
-    return (GRAY_GAIN * 1000.0 * (mu_per_mm / MU_REF_PER_MM - 1.0) + GRAY_OFFSET).astype(np.float32)
+def subpixel_geometry(pg: ProjectionGeometry, factor: int = METAL_SUBPIXELS) -> ProjectionGeometry:
+    """The same detector sampled ``factor`` x ``factor`` finer (sub-pixel blocks align with the pixels)."""
+    return ProjectionGeometry(pg.columns * factor, pg.rows * factor, pg.pitch_mm / factor, pg.offset_mm, pg.angles_deg)
+
+
+def gray_values(mu: np.ndarray) -> np.ndarray:
+    """The vendor-like linear map of reconstructed attenuation (1/mm) to gray values (float32)."""
+    return (GRAY_GAIN * 1000.0 * (mu / MU_REF_PER_MM - 1.0) + GRAY_OFFSET).astype(np.float32)
 
 
 def polychromatic_counts(
@@ -176,28 +174,38 @@ def polychromatic_counts(
     rng: np.random.Generator,
     centre_column: int | None = None,
 ) -> np.ndarray:
-    """Detected signal (photons, float32) per detector pixel from the material path lengths (mm).
+    """Detected signal (in unattenuated-photon units, float32) per detector pixel from the material path lengths (mm).
 
-    ``paths_mm`` holds ``water``, ``bone`` and ``metal`` arrays (projections, rows, columns);
-    ``centre_column`` is the detector column of the central ray (default the middle column),
-    where the scatter-to-primary ratio is set.
+    ``paths_mm`` holds ``water`` and ``bone`` arrays (projections, rows, columns) and ``metal``
+    either on the same pixels or on :func:`subpixel_geometry`'s finer ones (then the metal's
+    transmission is averaged over each pixel's sub-pixels). ``centre_column`` is the detector
+    column of the central ray (default the middle column), where the scatter-to-primary ratio is set.
+    Physics: the binned spectrum through the three materials, scatter, Poisson quanta, scintillator
+    blur (which correlates the quantum noise), then the panel's electronic readout noise.
     """
-    energies = np.asarray(ENERGY_BINS_KEV)
-    weights = spectrum_weights(energies)
-    metal = acq.metal
+    weights = spectrum_weights()
+    mu = {c: mu_per_mm(acq.metal if c == "metal" else c) for c in ("water", "bone", "metal")}
     primary: np.ndarray = np.zeros(paths_mm["water"].shape, np.float32)
-    for e, w in zip(energies, weights, strict=True):
-        line = (
-            _mu_per_mm("water", np.array([e]))[0] * paths_mm["water"]
-            + _mu_per_mm("bone", np.array([e]))[0] * paths_mm["bone"]
-            + _mu_per_mm(metal, np.array([e]))[0] * paths_mm["metal"]
-        )
-        primary += np.float32(w) * np.exp(-line, dtype=np.float32)
+    metal = paths_mm["metal"]
+    factor = metal.shape[1] // primary.shape[1]
+    blocks = metal.reshape(primary.shape[0], primary.shape[1], factor, primary.shape[2], factor)
+    hit = np.nonzero(blocks.max(axis=(2, 4)) > 0)
+    metal_hit = blocks[hit[0], hit[1], :, hit[2], :]  # (pixels with metal, factor, factor)
+    for k, w in enumerate(weights):
+        line = np.float32(mu["water"][k]) * paths_mm["water"] + np.float32(mu["bone"][k]) * paths_mm["bone"]
+        bin_primary = np.exp(-line, dtype=np.float32)
+        if metal_hit.size:
+            bin_primary[hit] *= np.exp(-np.float32(mu["metal"][k]) * metal_hit).mean(axis=(1, 2))
+        primary += np.float32(w) * bin_primary
     signal = primary
     if acq.scatter_fraction > 0:
-        # Scatter grows with the matter the beam crosses and varies slowly across the detector.
+        # Scatter varies slowly across the detector; each pencil beam scatters in proportion to
+        # P ln(1/P) (the pencil-beam kernel model, Ohnesorge et al., Eur Radiol 9 (1999) 563):
+        # most from moderately attenuated rays, little from rays that metal stops (it absorbs,
+        # photoelectrically), so metal shadows are filled by the scatter of the tissue around them.
         sigma = 30.0 / pitch_iso_mm
-        spread = ndimage.gaussian_filter(1.0 - primary, (0, sigma, sigma), mode="constant")
+        source = primary * -np.log(np.maximum(primary, np.float32(1e-12)))
+        spread = ndimage.gaussian_filter(source, (0, sigma, sigma), mode="constant")
         row = primary.shape[1] // 2
         col = primary.shape[2] // 2 if centre_column is None else int(np.clip(centre_column, 0, primary.shape[2] - 1))
         scale = (
@@ -206,19 +214,19 @@ def polychromatic_counts(
             / max(float(np.median(spread[:, row, col])), 1e-6)
         )
         signal = primary + np.float32(scale) * spread
-    if acq.photons > 0:
-        counts = rng.poisson(signal * np.float32(acq.photons)).astype(np.float32)
-    else:
-        counts = signal * np.float32(1.0)
-        acq = Acquisition(**{**acq.__dict__, "photons": 1.0})
+    photons = np.float32(acq.photons if acq.photons > 0 else 1.0)
+    counts = rng.poisson(signal * photons).astype(np.float32) if acq.photons > 0 else np.asarray(signal, np.float32)
     if acq.detector_blur_mm > 0:
         counts = ndimage.gaussian_filter(
             counts, (0, acq.detector_blur_mm / pitch_iso_mm, acq.detector_blur_mm / pitch_iso_mm), mode="nearest"
         )
-    return counts / np.float32(acq.photons)
+    if acq.photons > 0:
+        counts += rng.normal(0.0, ELECTRONIC_NOISE_PHOTONS, counts.shape).astype(np.float32)
+    return counts / photons
 
 
 def line_integrals(transmission: np.ndarray, photons: float) -> np.ndarray:
-    """``-log`` of the transmission, floored at one photon (photon starvation gives a finite, wrong value)."""
+    """``-log`` of the transmission, clipped at one photon as a vendor's log does (a starved or
+    negative reading, electronic noise under a metal shadow, gives a finite, wrong value: the streaks)."""
     floor = 1.0 / photons if photons > 0 else 1e-7
     return np.asarray(-np.log(np.maximum(transmission, floor)).astype(np.float32))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cbct_osteo.phantom.geometry import _TEETH_PER_SIDE
+from cbct_osteo.phantom.geometry import _TEETH_PER_SIDE, _round_max
 
 METAL_CHOICES = ("none", "fillings", "implant")
 ENAMEL_MM = 1.2
@@ -80,13 +80,45 @@ def root_sdf(tooth: Tooth, dt: np.ndarray, u: np.ndarray, v: np.ndarray, crest: 
     )
 
 
+def _crown_profile(
+    tooth: Tooth, dt: np.ndarray, u: np.ndarray, v: np.ndarray, crest: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Side distance, occlusal (incisal) height and relative height ``s`` (0 at the cervical line, 1 at the top).
+
+    The crown is as wide as the root's neck at the cemento-enamel junction and widest at its
+    contact areas (upper third); molars and premolars have an occlusal table with a central fossa
+    between buccal and lingual cusps, incisors and canines a thin incisal edge.
+    """
+    cervical = crest + CERVICAL_GAP_MM
+    s = np.clip((v - cervical) / tooth.crown_mm, 0.0, 1.0)
+    rise = np.clip(s / 0.6, 0.0, 1.0)
+    half_t = tooth.width_mm * (0.34 + 0.16 * rise * rise * (3.0 - 2.0 * rise))
+    bulge = np.clip(s / 0.45, 0.0, 1.0)
+    half_u = tooth.buccolingual_mm * (0.82 + 0.18 * bulge * bulge * (3.0 - 2.0 * bulge))
+    posterior = tooth.width_mm >= 7.0 and abs(tooth.t_mm) > 18.0
+    top = cervical + tooth.crown_mm
+    if posterior:
+        top = top - 1.4 * np.exp(-((u / (0.35 * tooth.buccolingual_mm)) ** 2))  # central fossa between cusps
+    else:
+        edge = np.clip((s - 0.45) / 0.55, 0.0, 1.0)
+        half_u = half_u * (1.0 - 0.55 * edge * edge)  # labial and lingual faces meet at the incisal edge
+    side = _ellipse_sdf(dt, u, half_t, half_u)
+    return np.asarray(side), np.asarray(top), s
+
+
 def crown_sdf(tooth: Tooth, dt: np.ndarray, u: np.ndarray, v: np.ndarray, crest: np.ndarray) -> np.ndarray:
-    """Signed distance (mm) to the ellipsoidal crown standing on the cervical line."""
-    half = tooth.crown_mm / 2.0
-    centre = crest + CERVICAL_GAP_MM + half
-    axes = (0.5 * tooth.width_mm, tooth.buccolingual_mm, half)
-    q = np.sqrt((dt / axes[0]) ** 2 + (u / axes[1]) ** 2 + ((v - centre) / axes[2]) ** 2)
-    return (q - 1.0) * min(axes)
+    """Signed distance (mm, approximate) to the crown standing on the cervical line."""
+    side, top, _ = _crown_profile(tooth, dt, u, v, crest)
+    crown = _round_max(side, v - top, 1.2)
+    return np.asarray(np.maximum(crown, crest + CERVICAL_GAP_MM - v))
+
+
+def crown_dentin_sdf(tooth: Tooth, dt: np.ndarray, u: np.ndarray, v: np.ndarray, crest: np.ndarray) -> np.ndarray:
+    """Signed distance (mm) to the crown's dentin: the enamel over it thins to nothing at the cervical line."""
+    side, top, s = _crown_profile(tooth, dt, u, v, crest)
+    enamel = ENAMEL_MM * np.clip(s / 0.35, 0.0, 1.0)
+    dentin = _round_max(side + enamel, v - (top - ENAMEL_MM), 1.0)
+    return np.asarray(np.maximum(dentin, crest - v))
 
 
 def implant_sdf(tooth: Tooth, dt: np.ndarray, u: np.ndarray, v: np.ndarray, crest: np.ndarray) -> np.ndarray:

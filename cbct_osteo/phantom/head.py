@@ -1,4 +1,6 @@
-"""The rest of the head around the anatomical mandible: rami, maxilla in occlusion, cervical spine, soft tissue.
+"""The rest of the head around the anatomical mandible: maxilla in occlusion, cervical spine, soft tissue.
+
+The rami are in :mod:`.ramus`.
 
 These parts give the projections what a real head gives them (mass outside the field of view,
 hence truncation; dense bone above and behind the field, hence streaks and scatter) and give
@@ -8,20 +10,20 @@ signed distances (mm, negative inside) of patient LPS points.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from cbct_osteo.phantom.anatomy import MandibleModel, side_sign
+from cbct_osteo.phantom.anatomy import MandibleModel
+from cbct_osteo.phantom.geometry import _round_max
 
-RAMUS_TILT_DEG = 8.0  # the ramus leans back from the vertical
-CORTEX_RAMUS_MM = 1.8
+CORTEX_RAMUS_MM = 1.8  # nominal cortex of the rami (see :func:`.ramus.ramus_sdf`) and other boxed bones
 SPINE_Y_MM = 54.0  # vertebral body centres (posterior, +y)
 VERTEBRA_Z_MM = (-34.0, -17.0, 0.0)  # C4, C3, C2 body centres (C2's dens rises above)
 AIRWAY_CENTRE_MM = (0.0, 38.0)
 AIRWAY_SEMI_MM = (13.0, 5.0)
 HEAD_CENTRE_MM = (0.0, 32.0)
 HEAD_SEMI_MM = (68.0, 66.0)
+MAXILLA_HEIGHT_MM = 30.0  # alveolar process and maxillary body above the alveolar margin
+SINUS_T_MM = 42.0  # arc position of the maxillary sinuses' centres (over the first and second molars)
 FACE_SOFT_MM = 18.0  # lips and cheeks reach this far buccal of the arch line (~11 mm beyond the bone)
 
 
@@ -41,39 +43,6 @@ def _box(
     outside = np.sqrt(sum(np.maximum(c, 0.0) ** 2 for c in q))
     inside = np.minimum(np.maximum(np.maximum(q[0], q[1]), q[2]), 0.0)
     return outside + inside - radius
-
-
-def ramus_frame(model: MandibleModel, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Origin (the body's posterior end at the border) and axes (w posterior, h up, n buccal) of one ramus."""
-    t_end = side_sign(side) * model.half_length_mm
-    x, y = model.arch.arch_xy(t_end)
-    tx, ty = model.arch.arch_tangent(t_end)
-    sign = side_sign(side)
-    back = np.array([sign * float(tx), sign * float(ty), 0.0])
-    nx, ny = model.arch.arch_normal(t_end)
-    buccal = np.array([float(nx), float(ny), 0.0])
-    tilt = math.radians(RAMUS_TILT_DEG)
-    up = np.array([0.0, 0.0, math.cos(tilt)]) + math.sin(tilt) * back
-    origin = np.array([float(x), float(y), float(model.border_z(t_end))])
-    return origin, back, up, buccal
-
-
-def ramus_sdf(
-    model: MandibleModel, side: str, x: np.ndarray, y: np.ndarray, z: np.ndarray, inset: float = 0.0
-) -> np.ndarray:
-    """One ramus with its coronoid process, condylar neck and condyle; ``inset`` shrinks it (the cancellous core)."""
-    origin, back, up, buccal = ramus_frame(model, side)
-    p = np.stack([x - origin[0], y - origin[1], z - origin[2]], axis=-1)
-    w, h, n = p @ back, p @ up, p @ buccal
-    i = inset
-    parts = [
-        _box(w, h, n, (-14.0 + i, 0.0 + i, -4.5 + i), (14.0 - i, 38.0 - i, 4.5 - i), max(3.0 - i, 0.5)),
-        _box(w, h, n, (-14.0 + i, 28.0 + i, -2.5 + i), (-6.0 - i, 50.0 - i, 2.5 - i), max(2.0 - i, 0.3)),
-        _box(w, h, n, (7.0 + i, 28.0 + i, -3.0 + i), (14.0 - i, 52.0 - i, 3.0 - i), max(2.0 - i, 0.3)),
-    ]
-    q = np.sqrt(((w - 10.5) / (4.5 - i)) ** 2 + ((h - 54.0) / (4.5 - i)) ** 2 + (n / (9.5 - i)) ** 2)
-    parts.append((q - 1.0) * (4.5 - i))
-    return np.asarray(np.minimum.reduce(parts))
 
 
 def spine_sdf(x: np.ndarray, y: np.ndarray, z: np.ndarray, inset: float = 0.0) -> np.ndarray:
@@ -121,13 +90,38 @@ def occlusal_z(model: MandibleModel, t: np.ndarray, crown_mm: float = 8.0) -> np
     return np.asarray(model.border_z(t) + model.profile("height", t) + 0.5 + crown_mm)
 
 
+def maxilla_base_z(model: MandibleModel, t: np.ndarray) -> np.ndarray:
+    """Height (mm) of the maxillary alveolar margin: the mandibular one mirrored about the occlusal contact
+    (septa reaching down between the upper teeth, the bone receding over each root)."""
+    scallop = model.profile("height", t) - model.alveolar_crest(t)
+    return np.asarray(occlusal_z(model, t) + 8.0 + scallop)
+
+
 def maxilla_sdf(model: MandibleModel, t: np.ndarray, n: np.ndarray, z: np.ndarray, inset: float = 0.0) -> np.ndarray:
-    """The maxillary alveolar ridge (above the upper crowns) and the hard palate inside the arch."""
-    base = occlusal_z(model, t) + 8.0
-    ridge = np.maximum(np.abs(n - 0.8) - (5.5 - inset), np.maximum(base - z + inset, z - (base + 24.0) + inset))
-    ridge = np.maximum(ridge, np.abs(t) - (model.half_length_mm - 8.0 - inset))
+    """The maxillary alveolar process (above the upper crowns, widening upward, rounded) and the hard palate."""
+    above = z - maxilla_base_z(model, t)
+    # The maxilla's top (zygomatic buttress, sinus roof) is lower towards the tuberosity.
+    top = occlusal_z(model, t) + 8.0 + MAXILLA_HEIGHT_MM * (1.0 - 0.2 * (np.abs(t) / model.half_length_mm) ** 2)
+    half = 4.8 + 2.2 * np.clip(above / 12.0, 0.0, 1.0) - inset
+    across = np.abs(n - 0.8) - half
+    vertical = np.maximum(-above + inset, z - (top - inset))
+    ridge = _round_max(across, vertical, max(2.5 - inset, 0.3))
+    # The tuberosity is rounded and the maxilla's posterior wall leans back going up.
+    back_wall = np.abs(t) - (model.half_length_mm - 6.0 + 0.25 * np.clip(above, 0.0, None) - inset)
+    ridge = _round_max(ridge, back_wall, max(6.0 - inset, 0.3))
     palate = np.maximum(
-        np.maximum(n + 3.0 + inset, np.abs(z - (base + 14.0)) - (1.8 - inset)),
+        np.maximum(n + 3.0 + inset, np.abs(z - (occlusal_z(model, t) + 22.0)) - (1.8 - inset)),
         np.abs(t) - (model.half_length_mm - 12.0),
     )
     return np.asarray(np.minimum(ridge, palate))
+
+
+def maxillary_air_sdf(model: MandibleModel, t: np.ndarray, n: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Air in the maxilla: the two maxillary sinuses above the premolars and molars, and the floor of
+    the nasal cavity above the incisors' apices (behind the anterior wall)."""
+    base_z = occlusal_z(model, t) + 8.0
+    q = np.sqrt(((np.abs(t) - SINUS_T_MM) / 15.0) ** 2 + ((n - 1.5) / 6.0) ** 2 + ((z - base_z - 17.0) / 8.0) ** 2)
+    sinus = (q - 1.0) * 6.0
+    q = np.sqrt((t / 13.0) ** 2 + ((n + 5.0) / 8.0) ** 2 + ((z - base_z - 29.0) / 10.0) ** 2)
+    nasal = (q - 1.0) * 8.0
+    return np.asarray(np.minimum(sinus, nasal))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cbct_osteo.phantom import dentition as dent
-from cbct_osteo.phantom import head
+from cbct_osteo.phantom import head, ramus
 from cbct_osteo.phantom.anatomy import SIDES, MandibleModel
 from cbct_osteo.phantom.texture import TrabecularTexture
 
@@ -42,6 +42,9 @@ CHANNELS = ("water", "bone", "metal")
 BAND_N_MM = 13.0  # mandible band: |n| below this
 CHUNK = 600_000  # points evaluated at once (bounds temporaries)
 PORE_TEXTURE = (0.55, 0.9)  # bone fraction and spacing (mm) of the porous endosteal zone
+CANAL_RADIUS_MM, CANAL_WALL_MM = 1.2, 0.3  # the mandibular canal in the ramus
+RAMUS_TEXTURE = (0.45, 1.4)  # the rami's cancellous bone: denser and finer than the body's core
+CERVICAL_ROOT_MM = 3.0  # roots are painted from this far below the crown's cervical line (the scalloped margin)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Scene:
         self.teeth = dent.mandibular_teeth(settings.metal)
         self.texture = TrabecularTexture.generate(settings.seed, settings.bone_fraction, settings.trab_spacing_mm)
         self.pores = TrabecularTexture.generate(settings.seed + 7919, *PORE_TEXTURE)
+        self.ramus_texture = TrabecularTexture.generate(settings.seed + 104729, *RAMUS_TEXTURE)
 
     # ------------------------------------------------------------------ public
     def materials(
@@ -105,15 +109,17 @@ class Scene:
         for k, zk in enumerate(z):
             open_air = airway if zk < airway_top else 0.0
             out["water"][k] = density * soft * (1.0 - open_air)
-        self._paint_band(out, grid, t, n, supersample)
-        for side in SIDES:
+        for side in SIDES:  # the rami first: the body, painted over them, keeps its own surfaces where they meet
             self._paint_box(
                 out,
                 grid,
-                self._ramus_box(side),
-                functools.partial(head.ramus_sdf, self.model, side),
+                ramus.ramus_box(self.model, side),
+                functools.partial(ramus.ramus_sdf, self.model, side),
                 supersample,
+                canal=functools.partial(ramus.canal_distance, self.model, side),
+                texture=self.ramus_texture,
             )
+        self._paint_band(out, grid, t, n, supersample)
         if self.settings.spine:
             self._paint_box(
                 out,
@@ -226,12 +232,17 @@ class Scene:
         """Crowns (with pulp chambers and restorations) above the crest, over whatever is there."""
         crest = self.model.profile("height", t)
         for tooth in self.teeth:
-            near = (np.abs(t - tooth.t_mm) < 0.6 * tooth.width_mm + 1.0) & (v > crest - 1.0)
+            near = (np.abs(t - tooth.t_mm) < 0.6 * tooth.width_mm + 1.0) & (v > crest - CERVICAL_ROOT_MM)
             if not near.any():
                 continue
             dt, uu, vv, cr = t[near] - tooth.t_mm, u[near], v[near], crest[near]
             part = [c[near] for c in values]
             crown = dent.crown_sdf(tooth, dt, uu, vv, cr)
+            if tooth.restoration != "implant":  # the root's neck, above the scalloped alveolar margin
+                cervical = (vv <= cr).astype(float)
+                root = dent.root_sdf(tooth, dt, uu, vv, cr)
+                _paint(part, _fraction(root, voxel) * cervical, DENTIN)
+                _paint(part, _fraction(root + 1.0, voxel) * cervical, SOFT)
             if tooth.restoration == "implant":
                 _paint(part, _fraction(crown, voxel), CERAMIC)
                 _paint(part, _fraction(dent.implant_sdf(tooth, dt, uu, vv, cr), voxel), METAL)
@@ -239,7 +250,7 @@ class Scene:
                 _paint(part, _fraction(crown, voxel), METAL)
             else:
                 _paint(part, _fraction(crown, voxel), ENAMEL)
-                _paint(part, _fraction(crown + dent.ENAMEL_MM, voxel), DENTIN)
+                _paint(part, _fraction(dent.crown_dentin_sdf(tooth, dt, uu, vv, cr), voxel), DENTIN)
                 chamber = np.maximum(crown + 3.0, vv - (cr + 0.5 + 0.3 * tooth.crown_mm))
                 _paint(part, _fraction(chamber, voxel), SOFT)
                 root = dent.root_sdf(tooth, dt, uu, vv, cr)
@@ -273,6 +284,7 @@ class Scene:
         inner = [np.full(t.shape, c, np.float64) for c in CORTEX]
         trab = self._texture_fraction(self.texture, x, y, z, voxel, supersample=False)
         _paint(inner, _fraction(core, voxel), _mix(trab, TRABECULA, MARROW))
+        _paint(inner, _fraction(head.maxillary_air_sdf(m, t, n, z), voxel), AIR)
         _paint(part, _fraction(ridge, voxel), inner)
         for tooth in self.teeth:
             near = np.abs(t - tooth.t_mm) < 0.6 * tooth.width_mm + 1.0
@@ -288,25 +300,13 @@ class Scene:
             _paint(sub, _fraction(root, voxel), DENTIN)
             crown = dent.crown_sdf(tooth, dt, uu, local_v, crest)
             _paint(sub, _fraction(crown, voxel), ENAMEL)
-            _paint(sub, _fraction(crown + dent.ENAMEL_MM, voxel), DENTIN)
+            _paint(sub, _fraction(dent.crown_dentin_sdf(tooth, dt, uu, local_v, crest), voxel), DENTIN)
             for c, p in zip(part, sub, strict=True):
                 c[near] = p
         for c, p in zip(values, part, strict=True):
             c[above] = p
 
     # ------------------------------------------------------------------ boxes (rami, spine)
-    def _ramus_box(self, side: str) -> tuple[np.ndarray, np.ndarray]:
-        origin, back, up, buccal = head.ramus_frame(self.model, side)
-        corners = np.array(
-            [
-                origin + w * back + h * up + q * buccal
-                for w in (-15.0, 16.0)
-                for h in (-1.0, 60.0)
-                for q in (-10.0, 10.0)
-            ]
-        )
-        return corners.min(axis=0), corners.max(axis=0)
-
     def _paint_box(
         self,
         out: dict[str, np.ndarray],
@@ -315,7 +315,12 @@ class Scene:
         sdf: BoxSdf,
         supersample: bool,
         cortex_mm: float = head.CORTEX_RAMUS_MM,
+        canal: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None,
+        texture: TrabecularTexture | None = None,
     ) -> None:
+        """Paint one bone (cortical shell, trabecular core) given by ``sdf`` inside ``box``; ``canal``
+        (distance to a canal's centre line, mm) hollows a canal with its cortical wall through it;
+        ``texture`` is its trabecular network (default the body's)."""
         lo, hi = box
         axes = [grid.axis(k) for k in range(3)]
         picks = [np.nonzero((a >= lo[k]) & (a <= hi[k]))[0] for k, a in enumerate(axes)]
@@ -332,8 +337,14 @@ class Scene:
             inner = [np.full(px.shape, c, np.float64) for c in CORTEX]
             trab = np.zeros(px.shape)
             live = core > 0
-            trab[live] = self._texture_fraction(self.texture, px[live], py[live], pz[live], grid.voxel_mm, supersample)
+            trab[live] = self._texture_fraction(
+                texture or self.texture, px[live], py[live], pz[live], grid.voxel_mm, supersample
+            )
             _paint(inner, core, _mix(trab, TRABECULA, MARROW))
+            if canal is not None:
+                distance = canal(px, py, pz)
+                _paint(inner, core * _fraction(distance - CANAL_RADIUS_MM - CANAL_WALL_MM, grid.voxel_mm), CORTEX)
+                _paint(inner, _fraction(distance - CANAL_RADIUS_MM, grid.voxel_mm), SOFT)
             index = np.ix_(ks, iy, ix)
             values = [out[c][index].astype(np.float64) for c in CHANNELS]
             _paint(values, outer, inner)

@@ -25,6 +25,7 @@ from cbct_osteo.phantom.cbct_sim import (
     GRAY_GAIN,
     GRAY_OFFSET,
     MU_REF_PER_MM,
+    SPECTRUM_DESCRIPTION,
     ProjectionGeometry,
     effective_mu_water,
 )
@@ -159,7 +160,7 @@ def build_sim_truth(
                 "detector_columns": pg.columns,
                 "detector_rows": pg.rows,
                 "detector_pitch_mm": _r(pg.pitch_mm),
-                "spectrum": "90 kVp tungsten (Kramers), 6 mm Al, 7 energy bins; NIST XCOM attenuation",
+                "spectrum": SPECTRUM_DESCRIPTION,
                 "reconstruction": "FDK (RTK), Hann-windowed ramp",
             },
             "gray_map": {

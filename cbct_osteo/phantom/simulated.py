@@ -50,6 +50,7 @@ from cbct_osteo.phantom.cbct_sim import (
     line_integrals,
     polychromatic_counts,
     projection_geometry,
+    subpixel_geometry,
 )
 from cbct_osteo.phantom.dentition import METAL_CHOICES
 from cbct_osteo.phantom.dicom import (
@@ -225,7 +226,11 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
     say(f"forward projecting {len(pg.angles_deg)} views of {pg.columns} x {pg.rows} pixels")
     fine_s, coarse_s, recon_s = (_scanner_frame(g, centre) for g in (fine, coarse, recon_grid))
     paths = {
-        c: rtk_recon.forward_project([(fine_materials[c], fine_s), (coarse_materials[c], coarse_s)], acq, pg)
+        c: rtk_recon.forward_project(
+            [(fine_materials[c], fine_s), (coarse_materials[c], coarse_s)],
+            acq,
+            subpixel_geometry(pg) if c == "metal" else pg,
+        )
         for c in ("water", "bone", "metal")
     }
     del fine_materials, coarse_materials
