@@ -89,7 +89,5 @@ def read_and_analyse(args: argparse.Namespace) -> MeasuredCase:
     volume = load(args.volume)
     if not args.force:
         check_landmarks_match(volume, landmarks, args.landmarks)
-    result = analyse_case(
-        volume, landmarks, refine=method.refine, as_placed=method.as_placed, extra_indices=extra
-    )
+    result = analyse_case(volume, landmarks, refine=method.refine, as_placed=method.as_placed, extra_indices=extra)
     return MeasuredCase(volume=volume, landmarks=landmarks, result=result)

@@ -63,7 +63,9 @@ class MarginMethod:
             as_placed=as_placed_pairs(settings.get("as_placed", ())),
         )
 
-    def overridden(self, *, no_refine: bool = False, as_placed: Collection[tuple[str, str]] | None = None) -> MarginMethod:
+    def overridden(
+        self, *, no_refine: bool = False, as_placed: Collection[tuple[str, str]] | None = None
+    ) -> MarginMethod:
         """This choice with the command line's on top: ``--no-refine`` and ``--as-placed`` (when given) win."""
         refine = self.refine and not no_refine
         pairs = self.as_placed if as_placed is None else as_placed_pairs(list(as_placed))
