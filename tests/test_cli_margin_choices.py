@@ -100,21 +100,8 @@ def test_a_bad_as_placed_value_is_a_usage_error(command, bad, capsys):
 
 def test_report_takes_the_as_placed_choice_into_its_results(dragged, tmp_path, capsys):
     out = tmp_path / "results.json"
-    code = main(
-        [
-            "report",
-            str(dragged["volume"]),
-            "--landmarks",
-            str(dragged["plain"]),
-            "-o",
-            str(tmp_path / "report.pdf"),
-            "--no-3d",
-            "--json",
-            str(out),
-            "--as-placed",
-            "left:I",
-        ]
-    )
+    options = ["-o", str(tmp_path / "report.pdf"), "--no-3d", "--json", str(out), "--as-placed", "left:I"]
+    code = main(["report", str(dragged["volume"]), "--landmarks", str(dragged["plain"]), *options])
     assert code == 0 and (tmp_path / "report.pdf").stat().st_size > 0
     document = json.loads(out.read_text(encoding="utf-8"))
     assert {key for key, method in methods(document).items() if method == "manual"} == {("left", "I")}
