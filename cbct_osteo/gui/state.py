@@ -13,7 +13,7 @@ from typing import Any
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.io.session_file import Session
 from cbct_osteo.measure.landmark_model import LandmarkModel
-from cbct_osteo.measure.margin_method import as_placed_pairs
+from cbct_osteo.measure.margin_method import MarginMethod
 
 #: Window layouts of the view area (see cbct_osteo.gui.view_area).
 LAYOUTS: tuple[str, ...] = ("1x3", "2x2", "panoramic")
@@ -75,7 +75,10 @@ class ViewSettings:
             values["active_step"] = (
                 (str(step[0]), str(step[1])) if isinstance(step, (list, tuple)) and len(step) == 2 else None
             )
-        values["as_placed"] = as_placed_pairs(document.get("as_placed", base.as_placed))
+        # the margin choice is read as the command line reads a session (one rule for both)
+        saved = MarginMethod.from_settings(document)
+        values["refine"] = saved.refine if "refine" in document else base.refine
+        values["as_placed"] = saved.as_placed if "as_placed" in document else base.as_placed
         if values["layout"] not in LAYOUTS:
             values["layout"] = base.layout
         return cls(**values)
