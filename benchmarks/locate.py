@@ -53,7 +53,7 @@ SPINE_X_MM, SPINE_Y_MM = (-25.0, 5.0), (86.0, 110.0)
 
 
 def baseline_surface(volume: Volume, threshold: float, target_mm: float):
-    """The former ``cbct_osteo.gui.surface.build_surface`` (no crop, no clip), in voxel-index units."""
+    """The former GUI surface builder (no crop, no clip), in voxel-index units."""
     step = max(1, int(round(target_mm / max(min(volume.spacing), 1e-3))))
     small = np.ascontiguousarray(volume.voxels[::step, ::step, ::step], dtype=np.float32)
     nz, ny, nx = small.shape

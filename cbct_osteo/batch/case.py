@@ -9,6 +9,7 @@ scan").
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from threadpoolctl import threadpool_limits
@@ -32,12 +33,15 @@ def run_case(
     force: bool = False,
     on_stage: Callable[[str], None] | None = None,
     index_files: tuple[str, ...] = (),
+    as_placed: tuple[tuple[str, str], ...] | None = None,
 ) -> dict[str, str]:
     """Load, measure and score one case; a failure becomes an ``error`` row.
 
     BLAS/OpenMP are held to one thread: the batch is parallel across cases, and nested BLAS
     threads on the same cores made the edge fit several times slower. ``index_files`` are extra
-    index definition files (``--index``), read here and cached per process.
+    index definition files (``--index``), read here and cached per process. A GUI session as the
+    case's landmarks is measured with its own margin choices unless ``refine=False`` or ``as_placed``
+    (the command line's ``--no-refine`` / ``--as-placed``) say otherwise.
     """
     current = ["start"]
 
@@ -48,7 +52,7 @@ def run_case(
 
     with threadpool_limits(limits=1):
         try:
-            return _run_case(spec, refine, force, stage, index_files)
+            return _run_case(spec, refine, force, stage, index_files, as_placed)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - the row must say what went wrong, whatever it was
@@ -57,28 +61,40 @@ def run_case(
 
 def preload() -> None:
     """Import what a case needs, so a case host pays for it once, before its first case."""
-    import cbct_osteo.indices.case  # and with it measure, reformat, io
-    import cbct_osteo.io.landmarks_file  # noqa: F401
+    for module in ("cbct_osteo.indices.case", "cbct_osteo.io.session_file"):  # and with them measure, reformat, io
+        importlib.import_module(module)
 
 
 def _run_case(
-    spec: CaseSpec, refine: bool, force: bool, stage: Callable[[str], None], index_files: tuple[str, ...] = ()
+    spec: CaseSpec,
+    refine: bool,
+    force: bool,
+    stage: Callable[[str], None],
+    index_files: tuple[str, ...] = (),
+    as_placed: tuple[tuple[str, str], ...] | None = None,
 ) -> dict[str, str]:
     from cbct_osteo import load
     from cbct_osteo.indices.case import analyse_case, check_landmarks_match
     from cbct_osteo.indices.definition_file import cached_index_files
-    from cbct_osteo.io.session_file import read_landmarks_or_session as read_landmarks
+    from cbct_osteo.io.session_file import read_landmarks_and_settings
+    from cbct_osteo.measure.margin_method import MarginMethod
 
     stage("load")
     volume = load(spec.volume)
     stage("landmarks")
-    landmarks = read_landmarks(spec.landmarks)
+    landmarks, settings = read_landmarks_and_settings(spec.landmarks)
+    method = MarginMethod.from_settings(settings).overridden(no_refine=not refine, as_placed=as_placed)
     if not force:
         stage("match")
         check_landmarks_match(volume, landmarks, spec.landmarks)
     stage("measure")
     result = analyse_case(
-        volume, landmarks, refine=refine, sex=spec.sex or None, extra_indices=cached_index_files(index_files)
+        volume,
+        landmarks,
+        refine=method.refine,
+        as_placed=method.as_placed,
+        sex=spec.sex or None,
+        extra_indices=cached_index_files(index_files),
     )
     row = blank_row(spec)
     row.update(result.csv_row())

@@ -7,7 +7,7 @@ that one case: the parent charges that case and starts a fresh host. Protocol, o
 per line:
 
 - stdin (parent -> host): jobs ``{"spec": {CaseSpec fields}, "refine": bool, "force": bool,
-  "index_files": [paths]}``.
+  "index_files": [paths], "as_placed": [[side, id], ...] | null}`` (null: the case's session decides).
   End of file means the parent is done or died: the host exits at once, even mid-case, so
   hosts never outlive the run.
 - stdout (host -> parent): ``{"ready": true}`` once imported; per job ``{"stage": "start"}``
@@ -57,6 +57,7 @@ def main() -> None:
     threading.Thread(target=_read_jobs, args=(jobs,), name="job-reader", daemon=True).start()
     from cbct_osteo.batch.case import preload, run_case
     from cbct_osteo.batch.manifest import CaseSpec
+    from cbct_osteo.measure.margin_method import as_placed_pairs
 
     preload()
     _send(channel, {"ready": True})
@@ -69,6 +70,7 @@ def main() -> None:
             force=bool(job.get("force", False)),
             on_stage=lambda name: _send(channel, {"stage": name}),
             index_files=tuple(str(p) for p in job.get("index_files", ())),
+            as_placed=None if job.get("as_placed") is None else as_placed_pairs(job["as_placed"]),
         )
         _send(channel, {"row": row})
 

@@ -113,6 +113,7 @@ def run_case_isolated(
     force: bool = False,
     timeout_s: float | None = DEFAULT_CASE_TIMEOUT_S,
     index_files: tuple[str, ...] = (),
+    as_placed: tuple[tuple[str, str], ...] | None = None,
 ) -> CaseOutcome:
     """Run :func:`cbct_osteo.batch.case.run_case` for ``spec`` in this thread's case host; never raises.
 
@@ -122,9 +123,11 @@ def run_case_isolated(
         Seconds the case may take, a fresh host's start-up included; ``None`` or ``0`` for no limit.
     index_files
         Extra index definition files the host adds to the catalogue (``--index``).
+    as_placed
+        (side, id) measurements taken as placed (``--as-placed``); ``None``: the case's session decides.
     """
     try:
-        return _host_for_this_thread().run(spec, refine, force, timeout_s or None, index_files)
+        return _host_for_this_thread().run(spec, refine, force, timeout_s or None, index_files, as_placed)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - a task must return a row, never raise (Dask pickles errors)
@@ -177,7 +180,13 @@ class CaseHost:
         self.messages.put(None)  # end of file: the host is gone
 
     def run(
-        self, spec: CaseSpec, refine: bool, force: bool, timeout_s: float | None, index_files: tuple[str, ...] = ()
+        self,
+        spec: CaseSpec,
+        refine: bool,
+        force: bool,
+        timeout_s: float | None,
+        index_files: tuple[str, ...] = (),
+        as_placed: tuple[tuple[str, str], ...] | None = None,
     ) -> CaseOutcome:
         """Send one job and wait for its row, a crash or the deadline."""
         self.cases += 1
@@ -187,28 +196,29 @@ class CaseHost:
         stages: list[str] = []
         LIVE_CHILDREN.mark_busy(self.proc, True)
         try:
-            return self._wait_for(spec, refine, force, timeout_s, deadline, err_start, stages, index_files)
+            job = {
+                "spec": spec.__dict__,
+                "refine": refine,
+                "force": force,
+                "index_files": list(index_files),
+                "as_placed": None if as_placed is None else [list(pair) for pair in as_placed],
+            }
+            return self._wait_for(spec, job, timeout_s, deadline, err_start, stages)
         finally:
             LIVE_CHILDREN.mark_busy(self.proc, False)
 
     def _wait_for(
         self,
         spec: CaseSpec,
-        refine: bool,
-        force: bool,
+        job: dict[str, Any],
         timeout_s: float | None,
         deadline: float | None,
         err_start: int,
         stages: list[str],
-        index_files: tuple[str, ...] = (),
     ) -> CaseOutcome:
-        job = (
-            json.dumps({"spec": spec.__dict__, "refine": refine, "force": force, "index_files": list(index_files)})
-            + "\n"
-        )
         try:
             assert self.proc.stdin is not None
-            self.proc.stdin.write(job.encode("utf-8"))
+            self.proc.stdin.write((json.dumps(job) + "\n").encode("utf-8"))
             self.proc.stdin.flush()
         except OSError:
             pass  # the host is gone; its end of file below says how

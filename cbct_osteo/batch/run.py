@@ -54,6 +54,7 @@ def run_batch(
     progress: Progress | None = None,
     client: Any = None,
     index_files: tuple[str, ...] = (),
+    as_placed: tuple[tuple[str, str], ...] | None = None,
 ) -> BatchSummary:
     """Measure every case of ``manifest`` into ``out`` (one row per case, in order of completion).
 
@@ -77,6 +78,10 @@ def run_batch(
     index_files
         Extra index definition files (``--index SITE.toml``): their columns are added to the CSV;
         each case host reads them itself (an entry's formula does not pickle).
+    refine, as_placed
+        ``refine=False`` (``--no-refine``) takes every margin as placed; ``as_placed`` (``--as-placed``)
+        the (side, id) measurements taken as placed in every case. ``refine=True`` and ``as_placed=None``
+        leave the choice to each case's GUI session (plain landmarks files: all edge-refined).
 
     Raises
     ------
@@ -106,7 +111,7 @@ def run_batch(
     try:
 
         def submit(spec: CaseSpec) -> Any:
-            return runner.submit(run_case_isolated, spec, refine, force, case_timeout_s, index_files)
+            return runner.submit(run_case_isolated, spec, refine, force, case_timeout_s, index_files, as_placed)
 
         pending = {submit(spec): spec for spec in todo}
         attempts: dict[str, int] = {}

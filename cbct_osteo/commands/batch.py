@@ -12,6 +12,8 @@ rows of an interrupted run and measures the rest. ``--executor dask --scheduler
 tcp://HOST:8786`` runs the cases on a Dask cluster whose workers can read the same paths
 (see docs/batch.md); ``--executor dask`` without a scheduler starts a local cluster.
 ``--index SITE.toml`` adds an index definition file's columns (``<side>_<id>``, ``mean_<id>``).
+A case whose landmarks are a GUI session is measured the way the GUI did (its edge refinement
+and as-placed choices) unless ``--no-refine`` or ``--as-placed SIDE:ID`` say otherwise for every case.
 """
 
 from __future__ import annotations
@@ -91,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         case_timeout_s=args.case_timeout or None,
         progress=progress,
         index_files=tuple(args.index),
+        as_placed=None if args.as_placed is None else tuple(args.as_placed),
     )
     skipped = f", {summary.skipped} already done" if summary.skipped else ""
     print(

@@ -30,10 +30,11 @@ from PySide6.QtWidgets import (
 
 from cbct_osteo.gui import workflow
 from cbct_osteo.indices.catalogue import IndexEntry, all_entries
+from cbct_osteo.indices.screening_words import display_id, plain_words
 from cbct_osteo.indices.table import cutoff_text
 from cbct_osteo.measure.case import CORTICAL_IDS
 from cbct_osteo.measure.quantity import format_value
-from cbct_osteo.report.screening_text import display_id, plain_words, screening_text
+from cbct_osteo.report.screening_text import screening_text
 
 CATEGORY_COLOURS = {
     "low": QColor(220, 70, 60),

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet
+from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.io.session_file import Session
-from cbct_osteo.measure.case import CORTICAL_IDS
 from cbct_osteo.measure.landmark_model import LandmarkModel
+from cbct_osteo.measure.margin_method import MarginMethod
 
 #: Window layouts of the view area (see cbct_osteo.gui.view_area).
 LAYOUTS: tuple[str, ...] = ("1x3", "2x2", "panoramic")
@@ -75,19 +75,13 @@ class ViewSettings:
             values["active_step"] = (
                 (str(step[0]), str(step[1])) if isinstance(step, (list, tuple)) and len(step) == 2 else None
             )
-        values["as_placed"] = _as_placed(document.get("as_placed", base.as_placed))
+        # the margin choice is read as the command line reads a session (one rule for both)
+        saved = MarginMethod.from_settings(document)
+        values["refine"] = saved.refine if "refine" in document else base.refine
+        values["as_placed"] = saved.as_placed if "as_placed" in document else base.as_placed
         if values["layout"] not in LAYOUTS:
             values["layout"] = base.layout
         return cls(**values)
-
-
-def _as_placed(raw: Any) -> tuple[tuple[str, str], ...]:
-    """The valid (side, id) pairs of a session's ``as_placed`` (user-editable JSON), sorted, once each."""
-    pairs = set()
-    for item in raw if isinstance(raw, (list, tuple)) else ():
-        if isinstance(item, (list, tuple)) and len(item) == 2 and item[0] in SIDES and item[1] in CORTICAL_IDS:
-            pairs.add((str(item[0]), str(item[1])))
-    return tuple(sorted(pairs))
 
 
 def _coerce(raw: Any, current: Any) -> Any:

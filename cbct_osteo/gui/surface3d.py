@@ -74,7 +74,7 @@ class SurfaceController:
         w = self.window
         if w.volume is None:
             return
-        from cbct_osteo.gui.surface import build_surface, default_bone_threshold, occlusal_cut_height
+        from cbct_osteo.report.surface import mandible_surface
 
         assert w.state is not None  # a volume on screen has its case state
         volume, threshold = w.volume, w.state.view.threshold
@@ -84,9 +84,10 @@ class SurfaceController:
         generation = self._generation
 
         def work(progress, cancel):
-            value = default_bone_threshold(volume) if threshold is None else threshold
-            cut = None if arch_xyz is None else occlusal_cut_height(volume, arch_xyz, value)
-            return value, cut, build_surface(volume, value, progress=progress, cut_height_mm=cut)
+            # the report's pipeline (crop, threshold, clip, mesh), so screen and print agree; the clip
+            # follows the user's arch only: without one (or with Clip off) nothing is cut away
+            built = mandible_surface(volume, threshold, arch_xyz=arch_xyz, clip=arch_xyz is not None, progress=progress)
+            return built.threshold, built.cut_height_mm, built.polydata
 
         w.tasks.run(work, "3D surface", lambda result: self._ready(volume, generation, *result))
 

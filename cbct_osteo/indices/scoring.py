@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cbct_osteo.indices import screening_words as words
 from cbct_osteo.indices.catalogue import (
     CTCI_GRADES,
     CTCI_LOW_GRADES,
@@ -140,9 +141,12 @@ class Screening:
 
     code: str
     result: str
+    #: The finding first, then what qualifies it on this scan (plain words).
     explanation: str
     recommendation: str
     primary_index: str
+    #: Where the primary index and its cutoff come from, then the screening-aid disclaimer (for the limits).
+    caveats: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -151,6 +155,7 @@ class Screening:
             "recommendation": self.recommendation,
             "code": self.code,
             "primary_index": self.primary_index,
+            "caveats": list(self.caveats),
         }
 
 
@@ -455,68 +460,40 @@ def score_mean(entry: IndexEntry, per_side: Mapping[str, IndexResult]) -> IndexR
 # --- screening ------------------------------------------------------------------------------------
 
 
-def _format(value: float | str | None, unit: str) -> str:
-    if isinstance(value, str) or value is None:
-        return str(value)
-    if unit == "mm":
-        return f"{value:.2f} mm"
-    return f"{value:.3g}" + ("" if unit in ("1", "ratio") else f" {unit}")
-
-
 def screen(
     sides: Mapping[str, Mapping[str, IndexResult]],
     mean: Mapping[str, IndexResult],
     entries: tuple[IndexEntry, ...] | None = None,
     sex: str | None = None,
 ) -> Screening:
-    """The overall result: driven by CASTRO once verified, otherwise by CTMI, on both sides' mean."""
+    """The overall result: driven by CASTRO once verified, otherwise by CTMI, on both sides' mean.
+
+    The words come from :mod:`cbct_osteo.indices.screening_words`: the explanation opens with the
+    finding, then what qualifies it on this scan; where the index and its cutoff come from goes to
+    ``caveats``, which ends with the screening-aid disclaimer.
+    """
     entries = all_entries() if entries is None else entries
     by_id = {e.id: e for e in entries}
     castro = by_id.get("CASTRO")
     primary_id = "CASTRO" if castro is not None and castro.status == "confirmed" else "CTMI"
     primary = mean[primary_id]
-    primary_entry = by_id[primary_id]
-    sentences: list[str] = []
-    if castro is not None and castro.status != "confirmed":
-        sentences.append(f"{CASTRO_PENDING_TEXT}; the screening uses {primary_id} instead.")
-    if primary.category in (LOW, NORMAL):
-        cutoff = primary_entry.cutoff
-        assert cutoff is not None  # a category needs a cutoff
-        relation = "below" if primary.category == LOW else "not below"
-        status_note = f" ({cutoff.note})" if cutoff.note else ""
-        sentences.append(
-            f"{primary_id} (mean of both sides) is {_format(primary.value, primary.unit)}, {relation} the cutoff of "
-            f"{cutoff.value:g} {cutoff.unit}{status_note}; status: {cutoff.status}."
-        )
-        if primary.quality == UNCERTAIN:
-            sentences.append(f"{primary_id} is uncertain on this scan: " + "; ".join(primary.notes) + ".")
+    mean_json = {i: r.to_json() for i, r in mean.items()}
+    sides_json = {side: {i: r.to_json() for i, r in indices.items()} for side, indices in sides.items()}
+    code = primary.category if primary.category in (LOW, NORMAL) else "incomplete"
+    if code == "incomplete":
+        finding = words.incomplete_sentence(primary_id, mean_json[primary_id])
     else:
-        sentences.append(f"{primary_id} is {primary.message}.")
-    low_others = [f"{i} ({_format(r.value, r.unit)})" for i, r in mean.items() if r.category == LOW and i != primary_id]
-    if low_others:
-        sentences.append("Also suggesting low bone mineral density: " + ", ".join(low_others) + ".")
-    one_sided = [
-        f"{i} {side}"
-        for i in by_id
-        for side in SIDES
-        if mean.get(i) is not None
-        and mean[i].category == NORMAL
-        and sides.get(side, {}).get(i) is not None
-        and sides[side][i].category == LOW
-    ]
-    if one_sided:
-        sentences.append("Below the cutoff on one side only: " + ", ".join(one_sided) + ".")
-    disagree = [i for i, r in mean.items() if r.side_check is not None and not r.side_check.agree]
-    if disagree:
-        sentences.append(
-            "The two sides differ more than the measurement uncertainty explains for "
-            + ", ".join(disagree)
-            + ": check the landmarks (a plausibility flag, not a finding)."
-        )
-    if sex and sex.strip().upper().startswith("M"):
-        sentences.append("The cutoffs were derived mostly in postmenopausal women; this patient is recorded as male.")
-    sentences.append(DISCLAIMER)
-    explanation = " ".join(sentences)
+        finding = words.finding_sentence(code, primary_id, mean_json[primary_id])
+    explanation = " ".join([finding, *words.qualifier_sentences(mean_json, sides_json, primary_id, code)])
+    caveats = (
+        *words.caveat_sentences(
+            primary_id,
+            mean_json[primary_id],
+            castro_pending=castro is not None and castro.status != "confirmed",
+            male=bool(sex and sex.strip().upper().startswith("M")),
+        ),
+        DISCLAIMER,
+    )
     if primary.category == LOW:
         return Screening(
             LOW,
@@ -524,6 +501,7 @@ def screen(
             explanation,
             "Refer for DXA (dual-energy X-ray absorptiometry) to measure bone mineral density.",
             primary_id,
+            caveats,
         )
     if primary.category == NORMAL:
         return Screening(
@@ -533,6 +511,7 @@ def screen(
             "This index shows no sign of low bone density; it does not rule out osteoporosis. Refer for DXA "
             "if clinical risk factors for osteoporosis are present.",
             primary_id,
+            caveats,
         )
     todo = primary.message.removeprefix(f"{NOT_COMPUTABLE}: ")
     if primary.quality == NOT_MEASURABLE and not primary.missing:
@@ -540,16 +519,20 @@ def screen(
             "incomplete",
             f"Screening incomplete: {primary_id} not computable on this scan",
             explanation,
-            f"{primary_id} cannot be measured on this scan ({todo}); no screening result is given. Check the "
-            "landmarks, or use a scan that resolves the cortex.",
+            words.plain_words(
+                f"{primary_id} cannot be measured on this scan: {todo}. No screening result is given; check the "
+                "landmarks, or use a scan that resolves the cortex."
+            ),
             primary_id,
+            caveats,
         )
     return Screening(
         "incomplete",
         f"Screening incomplete: {primary_id} not computable",
         explanation,
-        f"Complete the landmarks ({todo}) and measure again.",
+        words.plain_words(f"Complete the landmarks ({todo}) and measure again."),
         primary_id,
+        caveats,
     )
 
 

@@ -255,6 +255,9 @@ def format_table(result: Any, *, include_experimental: bool = False) -> str:
         f"  {screening.get('explanation', '')}",
         f"Recommendation: {screening.get('recommendation', '')}",
     ]
+    caveats = [str(c) for c in screening.get("caveats") or ()]
+    if caveats:  # where the index and its cutoff come from: after the finding, never before it
+        lines += ["Limits of this screening:"] + [f"  - {c}" for c in caveats]
     return "\n".join(lines)
 
 

@@ -168,18 +168,27 @@ def autosave_path(series_uid: str, fingerprint: str) -> Path:
 def read_landmarks_or_session(path: str | Path) -> LandmarkSet:
     """The landmarks of a landmarks file or of a GUI session/autosave file (its ``landmarks`` part).
 
-    Every command that takes ``--landmarks`` reads through this, so a session saved by the GUI
-    can be given to the CLI directly. A landmarks file is read as strictly as by ``read_landmarks``
-    (a zero-length cortical line is refused); a session keeps what the GUI autosaved, and a
-    degenerate line there comes out "not measurable". The scan identity recorded in the session is kept on the
-    landmarks, so the usual "placed on another scan" check still applies.
+    Every command that takes ``--landmarks`` reads through this (or :func:`read_landmarks_and_settings`),
+    so a session saved by the GUI can be given to the CLI directly. A landmarks file is read as strictly
+    as by ``read_landmarks`` (a zero-length cortical line is refused); a session keeps what the GUI
+    autosaved, and a degenerate line there comes out "not measurable". The scan identity recorded in the
+    session is kept on the landmarks, so the usual "placed on another scan" check still applies.
+    """
+    return read_landmarks_and_settings(path)[0]
+
+
+def read_landmarks_and_settings(path: str | Path) -> tuple[LandmarkSet, dict[str, Any]]:
+    """The landmarks (as :func:`read_landmarks_or_session`) and the session's ``settings``.
+
+    The settings are the GUI's view settings as saved (plain JSON, e.g. ``refine`` and ``as_placed``,
+    which say how the GUI measured); a plain landmarks file has none (``{}``).
     """
     source = Path(path)
     document = read_user_json(source, "landmarks or session file")
     if isinstance(document, dict) and document.get("format") == LANDMARKS_FORMAT:
-        return LandmarkSet.from_json(document, source)  # a landmarks file: degenerate lines refused
+        return LandmarkSet.from_json(document, source), {}  # a landmarks file: degenerate lines refused
     session = Session.from_json(document, source)
     landmarks = session.landmarks.copy()
     landmarks.series_uid = landmarks.series_uid or session.series_uid
     landmarks.volume_fingerprint = landmarks.volume_fingerprint or session.volume_fingerprint
-    return landmarks
+    return landmarks, session.settings

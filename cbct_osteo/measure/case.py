@@ -21,6 +21,7 @@ from cbct_osteo.measure.cortical import EdgeFit, edge_width, manual_width
 from cbct_osteo.measure.definitions import MEASUREMENT_IDS, TRABECULAR_IDS, UNITS
 from cbct_osteo.measure.foramen import height_above_border
 from cbct_osteo.measure.geometry import MeasurementFrame, arch_from_points, measurement_frame
+from cbct_osteo.measure.margin_method import CORTICAL_IDS
 from cbct_osteo.measure.quantity import NOT_MEASURABLE, OK, UNCERTAIN, Measurement, worst_quality
 from cbct_osteo.measure.resolution import cortical_quality, line_resolution
 from cbct_osteo.measure.roi_placement import mark_misplaced, roi_placement
@@ -45,9 +46,6 @@ CHECK_CLICKS_SIGMAS = 2.0
 #: level in the image and width and density can no longer be told apart (on the accuracy study the
 #: errors grow past 0.15 mm from about sigma = 0.4 W).
 MAX_BLUR_TO_WIDTH = 0.4
-
-#: The measurements that share the cortical edge fit; each may be taken as placed (``as_placed``).
-CORTICAL_IDS: tuple[str, ...] = ("W", "S", "I")
 
 __all__ = ["CORTICAL_IDS", "MEASUREMENT_IDS", "CaseMeasurements", "measure_case", "measure_side"]
 

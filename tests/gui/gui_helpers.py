@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 WAIT_MS = 60_000
@@ -17,6 +18,23 @@ def open_case(qtbot, window, path: str | Path) -> None:
     with qtbot.waitSignal(window.caseShown, timeout=WAIT_MS):
         window.loading.open_path(str(path))
     settle(qtbot, window)
+
+
+def cancel_at_first_progress(qtbot, window, stage: str, cancel: Callable[[], None], start: Callable[[], None]) -> None:
+    """``start`` a job, ``cancel`` it at its first ``stage`` progress report, wait until the window is idle."""
+    cancelled = []
+
+    def on_progress(name, done, total):
+        if name == stage and not cancelled:
+            cancelled.append(done)
+            cancel()
+
+    window.loadProgress.connect(on_progress)
+    try:
+        start()
+        qtbot.waitUntil(lambda: bool(cancelled) and not window.busy, timeout=WAIT_MS)
+    finally:
+        window.loadProgress.disconnect(on_progress)
 
 
 def step(window, side, kind):

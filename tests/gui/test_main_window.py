@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QMessageBox
 from cbct_osteo.io.landmarks_file import read_landmarks
 from cbct_osteo.io.session_file import Session, write_session
 
-from gui_helpers import WAIT_MS, open_case, settle
+from gui_helpers import WAIT_MS, cancel_at_first_progress, open_case, settle
 
 pytestmark = pytest.mark.gui
 
@@ -156,16 +156,9 @@ def test_broken_file_shows_a_readable_error(qtbot, make_window, tmp_path):
 
 def test_cancel_stops_a_load(qtbot, make_window, phantom_dir):
     window = make_window()
-    cancelled = []
-
-    def on_progress(stage, done, total):
-        if stage == "load" and not cancelled:
-            cancelled.append(done)
-            window.loading.cancel()
-
-    window.loadProgress.connect(on_progress)
-    window.loading.open_path(str(phantom_dir))
-    qtbot.waitUntil(lambda: bool(cancelled) and not window.busy, timeout=WAIT_MS)
+    cancel_at_first_progress(
+        qtbot, window, "load", cancel=window.loading.cancel, start=lambda: window.loading.open_path(str(phantom_dir))
+    )
     assert window.volume is None
     assert "cancelled" in window.statusBar().currentMessage().lower()
 

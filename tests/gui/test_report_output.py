@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from cbct_osteo.io.landmarks_file import read_landmarks
 
-from gui_helpers import WAIT_MS, settle
+from gui_helpers import WAIT_MS, cancel_at_first_progress, settle
 
 pytestmark = pytest.mark.gui
 LETTER_WIDTH_PT = 612.0
@@ -74,17 +74,10 @@ def test_preferences_reach_the_exported_report(qtbot, case_window, tmp_path):
 
 def test_cancel_stops_the_report(qtbot, case_window, tmp_path):
     window = case_window
-    cancelled = []
-
-    def on_progress(stage, done, total):
-        if stage == "report" and not cancelled:
-            cancelled.append(done)
-            window.cancel_button.click()
-
-    window.loadProgress.connect(on_progress)
     report = tmp_path / "cancelled.pdf"
-    window.report.write(str(report))
-    qtbot.waitUntil(lambda: bool(cancelled) and not window.busy, timeout=WAIT_MS)
+    cancel_at_first_progress(
+        qtbot, window, "report", cancel=window.cancel_button.click, start=lambda: window.report.write(str(report))
+    )
     assert not report.exists()
     assert "cancelled" in window.statusBar().currentMessage().lower()
     assert not window.cancel_button.isVisible()

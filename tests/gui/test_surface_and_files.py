@@ -13,9 +13,16 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from scipy.spatial import cKDTree
 
-from cbct_osteo.gui.surface import OCCLUSAL_REACH_MM, build_surface, default_bone_threshold, occlusal_cut_height
 from cbct_osteo.io.landmarks_file import read_landmarks
+from cbct_osteo.locate import bone_threshold, cached_location
 from cbct_osteo.reformat import ArchCurve
+from cbct_osteo.report.surface import (
+    OCCLUSAL_REACH_MM,
+    build_surface,
+    mandible_region,
+    mandible_surface,
+    occlusal_cut_height,
+)
 from cbct_osteo.volume import Volume
 
 from gui_helpers import WAIT_MS, open_case, settle
@@ -64,32 +71,38 @@ def with_maxilla(volume: Volume, arch_xyz: np.ndarray) -> Volume:
     return grown
 
 
+def surface_of(volume: Volume, threshold: float, arch_xyz: np.ndarray | None):
+    """Bounds of the 3D view's surface (the report's pipeline): clipped along ``arch_xyz``, whole without."""
+    built = mandible_surface(volume, threshold, arch_xyz=arch_xyz, clip=arch_xyz is not None)
+    return built.cut_height_mm, built.polydata.GetBounds()
+
+
 def test_clip_keeps_the_mandible_below_the_occlusal_cut(phantom_case, arch_xyz):
     volume = phantom_case.volume
-    threshold = default_bone_threshold(volume)
+    threshold = bone_threshold(volume)
     level = float(np.median(arch_xyz[:, 2]))
     cut = occlusal_cut_height(volume, arch_xyz, threshold)
     # The phantom's crowns reach ~22 mm above the arch level: the cut covers them, within the reach.
     assert level + 20.0 < cut <= level + OCCLUSAL_REACH_MM
-    clipped = build_surface(volume, threshold, cut_height_mm=cut).GetBounds()
-    full = build_surface(volume, threshold).GetBounds()
-    assert clipped[5] <= cut
+    used_cut, clipped = surface_of(volume, threshold, arch_xyz)
+    _, full = surface_of(volume, threshold, None)
+    assert used_cut == cut and clipped[5] <= cut
     assert clipped[1] - clipped[0] > 92.0  # the whole arch (92 mm between its posterior ends) is still there
     assert clipped[4] == pytest.approx(full[4], abs=1.0)  # down to the inferior border
     assert full[5] >= clipped[5]
-    low = build_surface(volume, threshold, cut_height_mm=level + 10.0).GetBounds()
+    region = mandible_region(volume, cached_location(volume))
+    low = build_surface(region, threshold, cut_height_mm=level + 10.0).GetBounds()
     assert low[5] <= level + 10.0 < full[5]  # a lower cut really removes the top
 
 
 def test_clip_removes_a_maxilla_joined_to_the_teeth(phantom_case, arch_xyz):
     volume = with_maxilla(phantom_case.volume, arch_xyz)
-    threshold = default_bone_threshold(phantom_case.volume)
+    threshold = bone_threshold(phantom_case.volume)
     level = float(np.median(arch_xyz[:, 2]))
-    full = build_surface(volume, threshold).GetBounds()
+    _, full = surface_of(volume, threshold, None)
     assert full[5] > level + MAXILLA_ABOVE_ARCH_MM  # unclipped, the largest component holds both jaws
-    cut = occlusal_cut_height(volume, arch_xyz, threshold)
-    assert cut <= level + OCCLUSAL_REACH_MM < level + MAXILLA_ABOVE_ARCH_MM
-    clipped = build_surface(volume, threshold, cut_height_mm=cut).GetBounds()
+    cut, clipped = surface_of(volume, threshold, arch_xyz)
+    assert cut is not None and cut <= level + OCCLUSAL_REACH_MM < level + MAXILLA_ABOVE_ARCH_MM
     assert clipped[5] <= cut
     assert clipped[1] - clipped[0] > 92.0 and clipped[4] == pytest.approx(full[4], abs=1.0)
 

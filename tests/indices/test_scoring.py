@@ -85,7 +85,10 @@ def test_not_computable_names_what_to_place():
     assert left.message == "not computable: place border_inner (left)"
     assert result.mean["CTMI"].message == "not computable: place border_inner (left)"
     assert result.screening.code == "incomplete"
-    assert "place border_inner (left)" in result.screening.recommendation
+    # the user's words: what to place where, no internal id, no nested parentheses
+    assert result.screening.explanation == "CTMI is not computable: on the left side place inner margin of the cortex."
+    assert "on the left side place inner margin of the cortex" in result.screening.recommendation
+    assert "border_inner" not in result.screening.recommendation + result.screening.explanation
 
 
 def test_not_computable_uses_the_landmarks_when_a_measurement_is_absent():
@@ -109,7 +112,7 @@ def test_ctci_grades():
     assert result.sides["left"].indices["CTCI"].category == NORMAL
     assert result.sides["right"].indices["CTCI"].category == LOW
     assert result.mean["CTCI"].value == "C3" and result.mean["CTCI"].category == LOW
-    assert "Also suggesting low bone mineral density: CTCI (C3)" in result.screening.explanation
+    assert "Also below their cutoffs: CTCI C3." in result.screening.explanation
     odd = score_case({"left": side(), "right": side()}, {"left": {"CTCI": "C4"}})
     assert odd.sides["left"].indices["CTCI"].category == NOT_COMPUTABLE
     assert odd.sides["right"].indices["CTCI"].message == "not computable: choose the CTCI grade (right)"
@@ -119,26 +122,33 @@ def test_castro_pending_and_screening_falls_back_on_ctmi():
     result = score_case({"left": side(W=2.5), "right": side(W=2.7)})
     assert result.mean["CASTRO"].category == PENDING
     assert result.screening.primary_index == "CTMI"
-    assert (
-        "Castro et al. 2020: definition pending verification; the screening uses CTMI" in result.screening.explanation
+    assert result.screening.caveats[0] == (
+        "The Castro et al. 2020 index is not used: its definition is pending verification from the primary "
+        "source, so the screening uses CTMI."
     )
+    assert "Castro" not in result.screening.explanation  # a caveat, not the finding
 
 
 def test_screening_words():
     low = score_case({"left": side(W=2.5), "right": side(W=2.7)})
     assert low.screening.code == LOW
     assert "Refer for DXA" in low.screening.recommendation
-    assert "CTMI (mean of both sides) is 2.60 mm, below the cutoff of 3.1 mm" in low.screening.explanation
+    assert low.screening.explanation.startswith(
+        "Refer for DXA: CTMI is 2.60 mm, the mean of both sides, below the cutoff of 3.1 mm."
+    )
+    assert "The CTMI cutoff of 3.1 mm is to verify" in " ".join(low.screening.caveats)
     normal = score_case({"left": side(W=4.0), "right": side(W=4.2)}, sex="M")
     assert normal.screening.code == NORMAL
     assert normal.screening.result == "No sign of low bone density on CTMI"
     assert "does not rule out osteoporosis" in normal.screening.recommendation
     assert "No DXA referral" not in normal.screening.recommendation + normal.screening.explanation
-    assert "recorded as male" in normal.screening.explanation
+    assert normal.screening.explanation.startswith("No sign of low bone density on CTMI: 4.10 mm")
+    assert "recorded as male" in " ".join(normal.screening.caveats)
+    assert "recorded as male" not in " ".join(low.screening.caveats)
     one_side = score_case({"left": side(W=2.9), "right": side(W=3.5)})
     assert "Below the cutoff on one side only: CTMI left" in one_side.screening.explanation
     for result in (low, normal, one_side):
-        text = result.screening.explanation
+        text = result.screening.caveats[-1]  # the disclaimer closes the caveats, after the finding
         assert "screening aid, not a diagnosis" in text and "DXA is the reference standard" in text
         assert "T-score \u2264 \u22122.5 osteoporosis" in text and "\u22121 and \u22122.5 osteopenia" in text
 
@@ -168,7 +178,7 @@ def test_results_json_shape(tiny_volume):
     assert ctmi["status"] == "to verify" and ctmi["cutoff_status"] == "to verify"
     assert document["mean"]["indices"]["CTMI"]["category"] == "low"  # (2.5 + 3.2) / 2 = 2.85
     assert document["mean"]["indices"]["CASTRO"]["category"] == "definition pending verification"
-    assert set(document["screening"]) >= {"result", "explanation", "recommendation"}
+    assert set(document["screening"]) >= {"result", "explanation", "recommendation", "caveats"}
     prov = document["provenance"]
     assert prov["catalogue"] == CATALOGUE_VERSION and prov["series_uid"] == "1.2.3.4"
     assert prov["software"].startswith("cbct-osteo ") and prov["voxel_mm"] == [0.3, 0.25, 0.25]

@@ -24,6 +24,25 @@ PRACTICE = "Studio Dentistico Rossi"
 IDENTIFIERS = ("Zanetti", "Mariana", "PHANTOM-0001", "19550612", "1955")
 
 
+@pytest.fixture
+def patient_meta():
+    """The header of a made-up patient's scan (the phantom's patient, DESIGN.md), every identifier set."""
+    from cbct_osteo.volume import VolumeMeta
+
+    return VolumeMeta(
+        series_uid="1.2.826.0.1.3680043.8.498.1",
+        study_uid="1.2.826.0.1.3680043.8.498.2",
+        patient_name="Zanetti^Mariana",
+        patient_id="PHANTOM-0001",
+        patient_sex="F",
+        patient_birth_date="19550612",
+        study_date="20250301",
+        institution="Clinica Zanetti",
+        manufacturer="Acme",
+        model="CB-1",
+    )
+
+
 @dataclass
 class PhantomCase:
     folder: Path

@@ -7,18 +7,7 @@ import datetime as dt
 from cbct_osteo.report.header import build_header, default_report_name, format_person_name, pseudonym
 from cbct_osteo.volume import VolumeMeta
 
-META = VolumeMeta(
-    series_uid="1.2.826.0.1.3680043.8.498.1",
-    study_uid="1.2.826.0.1.3680043.8.498.2",
-    patient_name="Zanetti^Mariana",
-    patient_id="PHANTOM-0001",
-    patient_sex="F",
-    patient_birth_date="19550612",
-    study_date="20250301",
-    institution="Clinica Zanetti",
-    manufacturer="Acme",
-    model="CB-1",
-)
+#: What the made-up patient's header (``patient_meta``) identifies them by.
 IDENTIFIERS = ("Zanetti", "Mariana", "PHANTOM-0001", "1955", "19550612", "2025-03-01", "1.2.826")
 
 
@@ -26,8 +15,8 @@ def _all_text(header) -> str:
     return " ".join(str(v) for v in vars(header).values())
 
 
-def test_identified_header_shows_patient_and_age_at_study():
-    header = build_header(META, (0.3, 0.3, 0.3), practice_name="Dr. Rossi", today=dt.date(2026, 11, 26))
+def test_identified_header_shows_patient_and_age_at_study(patient_meta):
+    header = build_header(patient_meta, (0.3, 0.3, 0.3), practice_name="Dr. Rossi", today=dt.date(2026, 11, 26))
     rows = dict(header.rows())
     assert rows["Patient"] == "Zanetti, Mariana"
     assert rows["Patient ID"] == "PHANTOM-0001"
@@ -40,27 +29,27 @@ def test_identified_header_shows_patient_and_age_at_study():
     assert header.case_label == "PHANTOM-0001"
 
 
-def test_anonymised_header_has_no_identifier():
-    header = build_header(META, (0.3, 0.3, 0.3), anonymise=True, today=dt.date(2026, 11, 26))
+def test_anonymised_header_has_no_identifier(patient_meta):
+    header = build_header(patient_meta, (0.3, 0.3, 0.3), anonymise=True, today=dt.date(2026, 11, 26))
     text = _all_text(header) + " ".join(f"{a} {b}" for a, b in header.rows())
     for identifier in IDENTIFIERS:
         assert identifier not in text, identifier
-    assert header.case_label == pseudonym(META)
+    assert header.case_label == pseudonym(patient_meta)
     assert dict(header.rows())["Age at study"] == "69 years"
     assert dict(header.rows())["Sex"] == "female"
 
 
-def test_pseudonym_is_stable_and_differs_between_cases():
-    other = VolumeMeta(patient_id="PHANTOM-0002", study_uid=META.study_uid, series_uid=META.series_uid)
-    assert pseudonym(META) == pseudonym(META)
-    assert pseudonym(META) != pseudonym(other)
-    assert pseudonym(META).startswith("case-") and len(pseudonym(META)) == 15
+def test_pseudonym_is_stable_and_differs_between_cases(patient_meta):
+    other = VolumeMeta(patient_id="PHANTOM-0002", study_uid=patient_meta.study_uid, series_uid=patient_meta.series_uid)
+    assert pseudonym(patient_meta) == pseudonym(patient_meta)
+    assert pseudonym(patient_meta) != pseudonym(other)
+    assert pseudonym(patient_meta).startswith("case-") and len(pseudonym(patient_meta)) == 15
 
 
-def test_default_report_names():
-    assert default_report_name(META, anonymise=False) == "report_PHANTOM-0001_20250301.pdf"
-    anonymous = default_report_name(META, anonymise=True)
-    assert anonymous == f"report_{pseudonym(META).removeprefix('case-')}.pdf"
+def test_default_report_names(patient_meta):
+    assert default_report_name(patient_meta, anonymise=False) == "report_PHANTOM-0001_20250301.pdf"
+    anonymous = default_report_name(patient_meta, anonymise=True)
+    assert anonymous == f"report_{pseudonym(patient_meta).removeprefix('case-')}.pdf"
     assert not any(i in anonymous for i in IDENTIFIERS)
     assert default_report_name(VolumeMeta(patient_id="a/b c"), anonymise=False) == "report_a_b_c.pdf"
 

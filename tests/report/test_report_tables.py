@@ -14,7 +14,6 @@ from cbct_osteo.report.content import catalogue_info
 from cbct_osteo.report.exports import csv_row, write_results_csv, write_results_json
 from cbct_osteo.report.header import build_header
 from cbct_osteo.report.table import format_cutoff, format_with_uncertainty, index_rows, measurement_rows
-from cbct_osteo.volume import VolumeMeta
 
 
 def _side(w: float, w_sd: float) -> dict[str, Measurement]:
@@ -115,16 +114,8 @@ def test_csv_quality_cells_come_from_the_results_json(scored):
     assert row["right_W_quality"] == ""  # absent in the JSON: empty cell
 
 
-def test_anonymised_csv_and_json_carry_no_identifier(scored, tmp_path):
-    meta = VolumeMeta(
-        series_uid="1.2.3.4.5",
-        study_uid="1.2.3.4",
-        patient_name="Zanetti^Mariana",
-        patient_id="PHANTOM-0001",
-        patient_sex="F",
-        patient_birth_date="19550612",
-        study_date="20250301",
-    )
+def test_anonymised_csv_and_json_carry_no_identifier(scored, tmp_path, patient_meta):
+    meta = patient_meta
     document = scored.to_json()
     document["provenance"] = {"series_uid": meta.series_uid, "volume_fingerprint": "abc", "software": "cbct-osteo"}
     header = build_header(meta, (0.3, 0.3, 0.3), anonymise=True, today=dt.date(2026, 11, 26))
@@ -132,7 +123,7 @@ def test_anonymised_csv_and_json_carry_no_identifier(scored, tmp_path):
     json_path = write_results_json(document, tmp_path / "r.json", header)
     for path in (csv_path, json_path):
         text = path.read_text(encoding="utf-8")
-        for identifier in ("Zanetti", "PHANTOM-0001", "1955", "1.2.3.4"):
+        for identifier in ("Zanetti", "PHANTOM-0001", "1955", meta.study_uid, meta.series_uid):
             assert identifier not in text, (path.name, identifier)
     with csv_path.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
