@@ -257,11 +257,11 @@ def _inputs_problem(
                     or m.details.get("error")
                 )
             failed.append(
-                f"{measurement_id} is not measurable" + (f" ({reason})" if reason else "; check its landmarks")
+                f"{measurement_id} is not measurable" + (f": {reason}" if reason else "; check its landmarks")
             )
     if not missing and not failed:
         return None
-    parts = ([_missing_text(side, tuple(missing))] if missing else []) + [f"{f} ({side})" for f in failed]
+    parts = ([_missing_text(side, tuple(missing))] if missing else []) + [f"{side} side: {f}" for f in failed]
     return tuple(missing), "; ".join(parts)
 
 

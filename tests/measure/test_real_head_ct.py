@@ -181,3 +181,28 @@ def test_thick_slices_written_in_the_header_mark_w(shared_data, tmp_path):
             else:
                 assert w.quality == "not measurable", (side, w.value, w.notes)
                 assert any("every 4" in n for n in w.notes), w.notes
+
+
+@pytest.mark.slow
+def test_report_of_the_real_head_ct_keeps_quality_words_whole_and_says_each_reason_once(head, tmp_path):
+    """On a scan where many measurements share one limit, the PDF states it once, and no value cell breaks a word.
+
+    The real head CT's 1.5 mm slices make every texture measure "not measurable" for one reason; before, the
+    report repeated it six times and printed "4.6 (unce / rtain)" in its narrow value columns.
+    """
+    import pypdf
+
+    from cbct_osteo.indices.case import analyse_case
+    from cbct_osteo.report import write_pdf_report
+
+    landmarks = placed_landmarks()
+    result = analyse_case(head, landmarks)
+    pdf = write_pdf_report(result, head, landmarks, tmp_path / "head.pdf", render_3d=False)
+    text = "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(str(pdf)).pages)
+    flat = " ".join(text.split())
+    assert "uncertain" in flat
+    for broken in ("(unce", "unce rtain", "pendin g", "no vali dated"):
+        assert broken not in flat, broken
+    reason = "the texture measures would describe the blur"
+    assert flat.count(reason) == 1, flat.count(reason)
+    assert "is not measurable (" not in flat  # no nested parentheses in the notes

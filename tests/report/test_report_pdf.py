@@ -48,7 +48,7 @@ def test_report_shows_the_computed_numbers_categories_and_citations(identified_p
             if value is None:
                 cell = "–"
             elif entry["quality"] != "ok":  # the report prints the quality of every value that is not ok
-                cell += f" ({entry['quality']})"
+                cell += f" {entry['quality']}"  # on a line of its own under the value
             cells.append(cell)
             if entry["category"] in ("low", "normal", "not computable"):
                 cells.append(entry["category"])
