@@ -72,3 +72,29 @@ def test_w_s_i_within_the_target(accuracy_case, offset_mm):
             if m["quality"] == "ok":
                 assert abs(m["value"] - truth) <= SILENT_MM, (side, mid, m["value"], truth)  # never silently wrong
             assert m["quality"] == "ok" and m["value"] == pytest.approx(truth, abs=TARGET_MM), (side, mid, m)
+
+
+#: A foramen margin clicked this far off along the measurement line (mm): issue 15's 0.5 mm, and more.
+MARGIN_OFF_MM = 0.6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["foramen_superior", "foramen_inferior"])
+@pytest.mark.parametrize("offset_mm", [MARGIN_OFF_MM, -MARGIN_OFF_MM])
+def test_a_foramen_margin_clicked_off_is_not_silently_wrong(accuracy_case, kind, offset_mm):
+    """S and I use the margins as placed: one clicked 0.6 mm off (into the lumen or into bone) is marked."""
+    mid = "S" if kind == "foramen_superior" else "I"
+    marks = accuracy_case.landmarks.copy()
+    for side in ("left", "right"):
+        points = marks.sides[side].points
+        line = np.subtract(points["foramen_centre"], points["border_outer"])
+        points[kind] = tuple(np.add(points[kind], offset_mm * line / np.linalg.norm(line)))
+    result = analyse_case(accuracy_case.volume, marks).to_json()
+    for side in ("left", "right"):
+        truth = accuracy_case.truth["sides"][side]["measurements"][mid]["value"]
+        m = result["sides"][side]["measurements"][mid]
+        assert abs(m["value"] - truth) > SILENT_MM, (side, mid, m["value"], truth)  # the click's error is there
+        assert m["quality"] == "uncertain", (side, mid, m)
+        assert any("foramen's" in note and f"{m['value']:.2f} mm" in note for note in m["notes"]), m["notes"]
+        other = result["sides"][side]["measurements"]["I" if mid == "S" else "S"]
+        assert other["quality"] == "ok", (side, other)  # the other margin, on the truth, is confirmed
