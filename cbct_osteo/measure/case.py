@@ -4,7 +4,8 @@ Per side: W (cortical width), S and I (foramen margin heights), TRAB_MEAN, TRAB_
 (2D) and FD_3D. With ``refine=True`` (the default, ``"method": "edge"``) the cortical margins are
 found by the edge fit along the measurement line, so a click 0.5 mm off still gives the true
 width, and S and I are measured from the refined outer border; ``refine=False`` takes the
-landmarks as placed (``"manual"``).
+landmarks as placed (``"manual"``). The foramen margins are always used as placed, and checked
+against the lumen the image shows (:mod:`cbct_osteo.measure.foramen_margins`).
 """
 
 from __future__ import annotations
@@ -216,6 +217,7 @@ def _heights(
     resolution: float,
     method: str,
 ) -> dict[str, Measurement]:
+    """S and I from the placed margins and the (fitted or placed) border, each margin checked in the image."""
     border = fit.outer_xyz if fit is not None else marks.points["border_outer"]
     border_sigma = fit.outer_sigma_mm if fit is not None else placed_width_sigma(resolution) / math.sqrt(2.0)
     uncertainty = height_sigma(resolution, border_sigma)
