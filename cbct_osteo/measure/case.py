@@ -4,7 +4,8 @@ Per side: W (cortical width), S and I (foramen margin heights), TRAB_MEAN, TRAB_
 (2D) and FD_3D. With ``refine=True`` (the default, ``"method": "edge"``) the cortical margins are
 found by the edge fit along the measurement line, so a click 0.5 mm off still gives the true
 width, and S and I are measured from the refined outer border; ``refine=False`` takes the
-landmarks as placed (``"manual"``).
+landmarks as placed (``"manual"``). The foramen margins are always used as placed, and checked
+against the lumen the image shows (:mod:`cbct_osteo.measure.foramen_margins`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks
 from cbct_osteo.measure.cortical import EdgeFit, edge_width, manual_width
 from cbct_osteo.measure.definitions import MEASUREMENT_IDS, TRABECULAR_IDS, UNITS
 from cbct_osteo.measure.foramen import height_above_border
+from cbct_osteo.measure.foramen_margins import MarginCheck, check_margin
 from cbct_osteo.measure.geometry import MeasurementFrame, arch_from_points, measurement_frame
 from cbct_osteo.measure.margin_method import CORTICAL_IDS
 from cbct_osteo.measure.quantity import NOT_MEASURABLE, OK, UNCERTAIN, Measurement, worst_quality
@@ -32,6 +34,12 @@ from cbct_osteo.reformat.arch import ArchCurve
 from cbct_osteo.volume import Volume
 
 NO_ARCH_NOTE = "no dental arch: the line was not projected into the cross-section"
+#: S and I rest on the clicked border_outer when W's edge fit was not used (failed, or W not
+#: measurable): that click is not checked, and 0.5 mm off it moves S and I by 0.5 mm.
+UNREFINED_BORDER_NOTE = (
+    "the inferior border end is as placed (W's edge refinement was not used there), so S and I carry "
+    "the border click's own error: check border_outer"
+)
 #: An edge-fitted W whose one-sigma uncertainty exceeds this (mm) is "uncertain": at two sigma it
 #: could be wrong by more than the 0.3 mm the program must never be silently wrong by.
 UNCERTAIN_ABOVE_MM = 0.15
@@ -200,8 +208,14 @@ def _cortical(
 
 
 def _heights(
-    marks: SideLandmarks, frame: MeasurementFrame, fit: EdgeFit | None, resolution: float, method: str
+    volume: Volume,
+    marks: SideLandmarks,
+    frame: MeasurementFrame,
+    fit: EdgeFit | None,
+    resolution: float,
+    method: str,
 ) -> dict[str, Measurement]:
+    """S and I from the placed margins and the (fitted or placed) border, each margin checked in the image."""
     border = fit.outer_xyz if fit is not None else marks.points["border_outer"]
     border_sigma = fit.outer_sigma_mm if fit is not None else placed_width_sigma(resolution) / math.sqrt(2.0)
     uncertainty = height_sigma(resolution, border_sigma)
@@ -215,6 +229,12 @@ def _heights(
         quality = OK
         if fit is not None and fit.outer_cautions:
             quality, notes = UNCERTAIN, fit.outer_cautions
+        if fit is None and method == "edge":  # refinement asked for, but the border end is the click
+            quality, notes = UNCERTAIN, (UNREFINED_BORDER_NOTE,)
+        check = check_margin(volume, frame, np.asarray(marks.points[kind], float), mid == "S", resolution)
+        if check.problem:
+            quality = UNCERTAIN
+            notes = (*notes, _margin_note(mid, kind, value, check))
         if value <= 0:
             quality, notes = (
                 NOT_MEASURABLE,
@@ -226,11 +246,23 @@ def _heights(
             "mm",
             "edge" if fit is not None else "manual",
             uncertainty,
-            details={"border": "edge-refined" if fit is not None else "as placed"},
+            details={"border": "edge-refined" if fit is not None else "as placed", "margin_check": check.details()},
             quality=quality,
             notes=notes,
         )
     return result
+
+
+def _margin_note(mid: str, kind: str, value: float, check: MarginCheck) -> str:
+    """Why S or I is "uncertain" after the image check of its margin, with both numbers."""
+    words = kind.replace("_", " ")
+    if check.image_t is None or check.outward_mm is None:
+        return f"{mid} = {value:.2f} mm from the {words} as placed, not confirmed by the image: {check.problem}"
+    to_wall = value - (check.placed_t - check.image_t)
+    return (
+        f"{mid} = {value:.2f} mm from the {words} as placed, {to_wall:.2f} mm to the foramen's wall in the image "
+        f"(which lies at or just inside the true margin): {check.problem}; check the {words}"
+    )
 
 
 def _outside_volume(volume: Volume, marks: SideLandmarks) -> list[str]:
@@ -318,9 +350,9 @@ def measure_side(
                     ),
                 ),
             )
-        result.update(_heights(marks, frame, fit, resolution, method))
+        result.update(_heights(volume, marks, frame, fit, resolution, method))
         if fit is not None and placed_ids & {"S", "I"}:
-            placed_heights = _heights(marks, frame, None, resolution, "manual")
+            placed_heights = _heights(volume, marks, frame, None, resolution, "manual")
             result.update({mid: placed_heights[mid] for mid in placed_ids & {"S", "I"}})
         if not frame.in_plane:
             for mid in ("W", "S", "I"):
