@@ -31,23 +31,14 @@ from cbct_osteo.phantom.cbct_sim import (
 )
 from cbct_osteo.phantom.render import RESCALE_INTERCEPT
 from cbct_osteo.phantom.scene import Scene
+from cbct_osteo.phantom.truth import (
+    rounded,
+    rounded_point,
+    rounded_xyz,
+)  # one rounding of truth numbers for both phantoms
 
 GENERATOR = "cbct-osteo simulated CBCT v1"
 ARCH_POINTS = 15
-
-
-def _r(value: float) -> float:
-    return round(float(value), 6)
-
-
-def _point(p: np.ndarray) -> list[float]:
-    return [_r(v) for v in p]
-
-
-def _xyz(p: np.ndarray) -> tuple[float, float, float]:
-    """A rounded 3-D point (mm) as the tuple the landmarks file types expect."""
-    x, y, z = _point(p)
-    return x, y, z
 
 
 def _arch_points(model: MandibleModel) -> list[tuple[float, float, float]]:
@@ -57,7 +48,7 @@ def _arch_points(model: MandibleModel) -> list[tuple[float, float, float]]:
     for t in np.linspace(-half, half, ARCH_POINTS):
         x, y = model.arch.arch_xy(t)
         z = float(model.border_z(t) + model.profile("height", t) / 2.0)
-        points.append((_r(float(x)), _r(float(y)), _r(z)))
+        points.append((rounded(float(x)), rounded(float(y)), rounded(z)))
     return points
 
 
@@ -78,8 +69,8 @@ def sim_landmarks(model: MandibleModel, sides: dict[str, dict[str, Any]]) -> Lan
     landmarks = LandmarkSet(arch_points=_arch_points(model))
     for side, truth in sides.items():
         landmarks.sides[side] = SideLandmarks(
-            points={k: _xyz(v) for k, v in truth["points"].items()},
-            trab_roi=TrabecularRoi(centre=_xyz(truth["roi_centre"]), size_mm=ROI_SIZE_MM, shape="square"),
+            points={k: rounded_xyz(v) for k, v in truth["points"].items()},
+            trab_roi=TrabecularRoi(centre=rounded_xyz(truth["roi_centre"]), size_mm=ROI_SIZE_MM, shape="square"),
         )
     return landmarks
 
@@ -100,21 +91,21 @@ def build_sim_truth(
     for side, truth in sides.items():
         out_sides[side] = {
             "measurements": {
-                "W": {"value": _r(truth["W"]), "unit": "mm"},
-                "S": {"value": _r(truth["S"]), "unit": "mm"},
-                "I": {"value": _r(truth["I"]), "unit": "mm"},
-                "BV_TV": {"value": _r(truth["BV_TV"]), "unit": "ratio"},
+                "W": {"value": rounded(truth["W"]), "unit": "mm"},
+                "S": {"value": rounded(truth["S"]), "unit": "mm"},
+                "I": {"value": rounded(truth["I"]), "unit": "mm"},
+                "BV_TV": {"value": rounded(truth["BV_TV"]), "unit": "ratio"},
             }
         }
         foramen = model.foramen(side)
         foramina[side] = {
-            "s_mm": _r(truth["t_mm"] + half),
-            "s_from_midline_mm": _r(truth["t_mm"]),
-            "centre": _point(truth["points"]["foramen_centre"]),
-            "channel_radius_mm": _r(foramen.radius_mm),
-            "height_above_border_mm": _r(truth["height_mm"]),
-            "measurement_direction": _point(truth["direction"]),
-            "W_compact_mm": _r(truth["W_compact"]),
+            "s_mm": rounded(truth["t_mm"] + half),
+            "s_from_midline_mm": rounded(truth["t_mm"]),
+            "centre": rounded_point(truth["points"]["foramen_centre"]),
+            "channel_radius_mm": rounded(foramen.radius_mm),
+            "height_above_border_mm": rounded(truth["height_mm"]),
+            "measurement_direction": rounded_point(truth["direction"]),
+            "W_compact_mm": rounded(truth["W_compact"]),
         }
     t = np.arange(-half, half + 1e-9, 1.0)
     acq = options.acquisition
@@ -123,32 +114,35 @@ def build_sim_truth(
         "phantom": {
             "generator": f"{GENERATOR} (cbct-osteo {__version__})",
             "kind": "simulated CBCT",
-            "voxel_mm": _r(options.voxel_mm),
+            "voxel_mm": rounded(options.voxel_mm),
             "shape": [int(v) for v in options.shape],
             "seed": int(options.seed),
             "clean": False,
             "fov": options.fov,
-            "field_centre_mm": _point(centre),
-            "field_diameter_mm": _r(2 * field_radius_mm),
+            "field_centre_mm": rounded_point(centre),
+            "field_diameter_mm": rounded(2 * field_radius_mm),
             "anatomy": {
-                "cortex_mm_at_foramen": {"left": _r(model.cortex_mm[0]), "right": _r(model.cortex_mm[1])},
-                "border_slope_deg": _r(model.border_slope_deg),
-                "border_tilt_deg": _r(model.border_tilt_deg),
+                "cortex_mm_at_foramen": {"left": rounded(model.cortex_mm[0]), "right": rounded(model.cortex_mm[1])},
+                "border_slope_deg": rounded(model.border_slope_deg),
+                "border_tilt_deg": rounded(model.border_tilt_deg),
                 "porous_cortex": model.porous_cortex,
-                "porous_fraction_of_cortex": _r(model.porous_fraction) if model.porous_cortex else 0.0,
+                "porous_fraction_of_cortex": rounded(model.porous_fraction) if model.porous_cortex else 0.0,
                 "metal": options.metal,
-                "texture": {"bone_fraction": _r(options.bone_fraction), "trab_spacing_mm": _r(options.trab_spacing_mm)},
+                "texture": {
+                    "bone_fraction": rounded(options.bone_fraction),
+                    "trab_spacing_mm": rounded(options.trab_spacing_mm),
+                },
             },
             "arch": {
                 "points": [list(p) for p in landmarks.arch_points],
-                "length_mm": _r(model.arch.length_mm),
+                "length_mm": rounded(model.arch.length_mm),
                 "curve": "catenary y = chin_y + c (cosh(x / c) - 1) in the axial plane; s_mm from the right end (-x)",
-                "catenary_c_mm": _r(model.arch.catenary_c_mm),
-                "chin_y_mm": _r(model.arch.chin_y_mm),
+                "catenary_c_mm": rounded(model.arch.catenary_c_mm),
+                "chin_y_mm": rounded(model.arch.chin_y_mm),
             },
             "width_profile": {
-                "s_mm": [_r(v + half) for v in t],
-                "W_mm": [_r(v) for v in model.cortex_width(t)],
+                "s_mm": [rounded(v + half) for v in t],
+                "W_mm": [rounded(v) for v in model.cortex_width(t)],
                 "note": "inferior cortical width along every normal of the bottom arc of each cross-section",
             },
             "foramina": foramina,
@@ -156,10 +150,10 @@ def build_sim_truth(
                 "roots of the model's signed distances in the cross-section (cbct_osteo.phantom.anatomy_truth)"
             ),
             "acquisition": {
-                **{k: (_r(v) if isinstance(v, float) else v) for k, v in dataclasses.asdict(acq).items()},
+                **{k: (rounded(v) if isinstance(v, float) else v) for k, v in dataclasses.asdict(acq).items()},
                 "detector_columns": pg.columns,
                 "detector_rows": pg.rows,
-                "detector_pitch_mm": _r(pg.pitch_mm),
+                "detector_pitch_mm": rounded(pg.pitch_mm),
                 "spectrum": SPECTRUM_DESCRIPTION,
                 "reconstruction": "FDK (RTK), Hann-windowed ramp",
             },
@@ -168,7 +162,7 @@ def build_sim_truth(
                 "gain": GRAY_GAIN,
                 "offset": GRAY_OFFSET,
                 "mu_ref_per_mm": MU_REF_PER_MM,
-                "effective_mu_water_per_mm": _r(effective_mu_water()),
+                "effective_mu_water_per_mm": rounded(effective_mu_water()),
                 "units": "gray value (uncalibrated)",
             },
             "rescale": {"slope": 1.0, "intercept": float(RESCALE_INTERCEPT)},

@@ -34,17 +34,17 @@ ROI_SAMPLES = 100  # per side of the ROI square when measuring the true BV/TV
 GENERATOR = "cbct-osteo phantom v1"
 
 
-def _r(value: float) -> float:
+def rounded(value: float) -> float:
     return round(float(value), 6)
 
 
-def _point(p: np.ndarray) -> list[float]:
-    return [_r(v) for v in p]
+def rounded_point(p: np.ndarray) -> list[float]:
+    return [rounded(v) for v in p]
 
 
-def _xyz(p: np.ndarray) -> tuple[float, float, float]:
+def rounded_xyz(p: np.ndarray) -> tuple[float, float, float]:
     """A rounded 3-D point (mm) as the tuple the landmarks file types expect."""
-    x, y, z = _point(p)
+    x, y, z = rounded_point(p)
     return x, y, z
 
 
@@ -73,12 +73,12 @@ def true_landmarks(anatomy: Anatomy) -> LandmarkSet:
     half = anatomy.half_length_mm
     arch_t = np.linspace(-half, half, ARCH_POINTS)
     mid_height = anatomy.crest_height_mm / 2
-    landmarks = LandmarkSet(arch_points=[_xyz(anatomy.arch_point(t, 0.0, mid_height)) for t in arch_t])
+    landmarks = LandmarkSet(arch_points=[rounded_xyz(anatomy.arch_point(t, 0.0, mid_height)) for t in arch_t])
     for foramen in anatomy.foramina:
         width = float(anatomy.inferior_width(foramen.t_mm))
 
         def at(h: float, foramen: Foramen = foramen) -> tuple[float, float, float]:
-            return _xyz(anatomy.arch_point(foramen.t_mm, foramen.landmark_n_mm, h))
+            return rounded_xyz(anatomy.arch_point(foramen.t_mm, foramen.landmark_n_mm, h))
 
         landmarks.sides[foramen.side] = SideLandmarks(
             points={
@@ -88,7 +88,9 @@ def true_landmarks(anatomy: Anatomy) -> LandmarkSet:
                 "border_outer": at(0.0),
                 "border_inner": at(width),
             },
-            trab_roi=TrabecularRoi(centre=_xyz(roi_centre(anatomy, foramen.side)), size_mm=ROI_SIZE_MM, shape="square"),
+            trab_roi=TrabecularRoi(
+                centre=rounded_xyz(roi_centre(anatomy, foramen.side)), size_mm=ROI_SIZE_MM, shape="square"
+            ),
         )
     return landmarks
 
@@ -111,52 +113,58 @@ def build_truth(
         bv_tv = float(texture.bone(*roi_points(anatomy, foramen.side)).mean())
         sides[foramen.side] = {
             "measurements": {
-                "W": {"value": _r(width), "unit": "mm"},
-                "S": {"value": _r(foramen.height_mm + foramen.radius_mm), "unit": "mm"},
-                "I": {"value": _r(foramen.height_mm - foramen.radius_mm), "unit": "mm"},
-                "BV_TV": {"value": _r(bv_tv), "unit": "ratio"},
+                "W": {"value": rounded(width), "unit": "mm"},
+                "S": {"value": rounded(foramen.height_mm + foramen.radius_mm), "unit": "mm"},
+                "I": {"value": rounded(foramen.height_mm - foramen.radius_mm), "unit": "mm"},
+                "BV_TV": {"value": rounded(bv_tv), "unit": "ratio"},
             }
         }
         foramina[foramen.side] = {
-            "s_mm": _r(foramen.t_mm + half),
-            "s_from_midline_mm": _r(foramen.t_mm),
-            "centre": _point(anatomy.arch_point(foramen.t_mm, foramen.landmark_n_mm, foramen.height_mm)),
-            "radius_mm": _r(foramen.radius_mm),
-            "height_above_border_mm": _r(foramen.height_mm),
+            "s_mm": rounded(foramen.t_mm + half),
+            "s_from_midline_mm": rounded(foramen.t_mm),
+            "centre": rounded_point(anatomy.arch_point(foramen.t_mm, foramen.landmark_n_mm, foramen.height_mm)),
+            "radius_mm": rounded(foramen.radius_mm),
+            "height_above_border_mm": rounded(foramen.height_mm),
         }
     s = np.arange(0.0, anatomy.length_mm + 1e-9, 1.0)
-    gray_levels: dict[str, float | str] = {name: _r(options.gray(density)) for name, density in MATERIALS.items()}
+    gray_levels: dict[str, float | str] = {name: rounded(options.gray(density)) for name, density in MATERIALS.items()}
     gray_levels["units"] = "HU" if options.gray_gain == 1 and options.gray_offset == 0 else "gray value"
     return {
         "sides": sides,
         "phantom": {
             "generator": f"{GENERATOR} (cbct-osteo {__version__})",
-            "voxel_mm": _r(voxel_mm),
+            "voxel_mm": rounded(voxel_mm),
             "shape": [int(v) for v in shape],
             "seed": int(seed),
             "clean": options.clean,
-            "blur_sigma_mm": _r(options.blur_sigma_mm),
-            "noise_sd": _r(options.noise_sd),
+            "blur_sigma_mm": rounded(options.blur_sigma_mm),
+            "noise_sd": rounded(options.noise_sd),
             "noise_model": options.noise_model,
-            "cupping": _r(options.cupping),
-            "metal_streaks": _r(options.metal_streaks),
-            "texture": {"bone_fraction": _r(options.bone_fraction), "trab_spacing_mm": _r(options.trab_spacing_mm)},
+            "cupping": rounded(options.cupping),
+            "metal_streaks": rounded(options.metal_streaks),
+            "texture": {
+                "bone_fraction": rounded(options.bone_fraction),
+                "trab_spacing_mm": rounded(options.trab_spacing_mm),
+            },
             "arch": {
                 "points": [list(p) for p in landmarks.arch_points],
-                "length_mm": _r(anatomy.length_mm),
+                "length_mm": rounded(anatomy.length_mm),
                 "curve": (
                     "catenary y = chin_y + c (cosh(x / c) - 1) in the axial plane; s_mm from points[0] (right end)"
                 ),
-                "catenary_c_mm": _r(anatomy.catenary_c_mm),
-                "chin_y_mm": _r(anatomy.chin_y_mm),
+                "catenary_c_mm": rounded(anatomy.catenary_c_mm),
+                "chin_y_mm": rounded(anatomy.chin_y_mm),
             },
-            "inferior_border_z_mm": _r(anatomy.border_z_mm),
-            "body_height_mm": _r(anatomy.crest_height_mm),
-            "width_profile": {"s_mm": [_r(v) for v in s], "W_mm": [_r(v) for v in anatomy.inferior_width(s - half)]},
+            "inferior_border_z_mm": rounded(anatomy.border_z_mm),
+            "body_height_mm": rounded(anatomy.crest_height_mm),
+            "width_profile": {
+                "s_mm": [rounded(v) for v in s],
+                "W_mm": [rounded(v) for v in anatomy.inferior_width(s - half)],
+            },
             "foramina": foramina,
             "canal": {
-                "radius_mm": _r(anatomy.canal_radius_mm),
-                "posterior_height_above_border_mm": _r(anatomy.canal_posterior_height_mm),
+                "radius_mm": rounded(anatomy.canal_radius_mm),
+                "posterior_height_above_border_mm": rounded(anatomy.canal_posterior_height_mm),
             },
             "gray_levels": gray_levels,
             "rescale": {"slope": 1.0, "intercept": float(RESCALE_INTERCEPT)},
