@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 
 from cbct_osteo.gui import workflow
 from cbct_osteo.gui.sketches import CTCI_DEFINITIONS, ctci_sketch, sketch
-from cbct_osteo.indices.catalogue import CTCI_GRADES, LandmarkStep
+from cbct_osteo.indices.catalogue import CTCI_GRADES
+from cbct_osteo.indices.steps import LandmarkStep
 from cbct_osteo.io.landmarks_file import DEFAULT_ROI_SIZE_MM, ROI_SHAPES, LandmarkSet
 
 #: The trabecular ROI side the spin box offers (mm); INDICES.md: default 5 x 5 mm, adjustable.

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from cbct_osteo.gui import workflow
 from cbct_osteo.gui.views2d import PlaneView
-from cbct_osteo.indices.catalogue import LandmarkStep
+from cbct_osteo.indices.steps import LandmarkStep
 from cbct_osteo.reformat import ArchCurve, estimate_arch
 
 if TYPE_CHECKING:

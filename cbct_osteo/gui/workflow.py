@@ -1,6 +1,6 @@
 """The guided workflow's logic, without Qt: which steps exist, which are done, what a click does.
 
-The steps come from the index catalogue (:func:`cbct_osteo.indices.catalogue.guided_steps`), so
+The steps come from the index catalogue (:func:`cbct_osteo.indices.steps.guided_steps`), so
 adding an index that needs a new landmark adds its step here with no GUI change. A step is done
 when the landmark it places exists; the user may do them in any order and redo any of them.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cbct_osteo.indices.catalogue import LandmarkStep, guided_steps
+from cbct_osteo.indices.steps import LandmarkStep, guided_steps
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.measure.geometry import MIN_ARCH_POINTS  # one minimum for the GUI, the report and measure
 from cbct_osteo.report.figures import FORAMEN_COLOUR, ROI_COLOUR, WIDTH_COLOUR

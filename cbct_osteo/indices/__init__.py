@@ -15,14 +15,13 @@ from cbct_osteo.indices.catalogue import (
     MEASUREMENTS,
     Cutoff,
     IndexEntry,
-    LandmarkStep,
     all_entries,
     csv_columns,
     entry,
-    guided_steps,
     required_inputs,
 )
 from cbct_osteo.indices.scoring import CaseResult, IndexResult, Screening, score_case
+from cbct_osteo.indices.steps import LandmarkStep, guided_steps
 from cbct_osteo.indices.table import format_table, index_rows, measurement_rows
 
 __all__ = [

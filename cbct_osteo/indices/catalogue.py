@@ -87,17 +87,6 @@ class Cutoff:
         return value < self.value if self.direction == "below" else value > self.value
 
 
-@dataclass(frozen=True)
-class LandmarkStep:
-    """One guided step of the GUI: what to place, on which view, with which words."""
-
-    side: str | None
-    kind: str
-    what: str  # "arch", "point", "roi" or "grade"
-    view: str  # "axial", "panoramic" or "cross-section"
-    instruction: str
-
-
 #: A formula maps the side's measurements to (value, one-sigma uncertainty or None).
 Formula = Callable[[Mapping[str, Measurement]], tuple[float, float | None]]
 
@@ -461,65 +450,6 @@ def entry(index_id: str) -> IndexEntry:
 
 
 # --- derived views ---------------------------------------------------------------------------------
-
-#: Order and wording of the guided steps. The foramen is found on the panoramic image; the
-#: cross-section through it then opens and everything else is placed there.
-_STEP_TEXT: dict[str, tuple[str, str, str]] = {
-    "foramen_centre": (
-        "point",
-        "panoramic",
-        "Click the centre of the mental foramen where it opens through the buccal cortex (the round "
-        "opening on the outer surface, not the canal inside the bone) on the panoramic, then again "
-        "on the cross-section to centre it.",
-    ),
-    "foramen_superior": (
-        "point",
-        "cross-section",
-        "Click the upper margin of the foramen on the vertical measurement line.",
-    ),
-    "foramen_inferior": ("point", "cross-section", "Click the lower margin of the foramen on the measurement line."),
-    "border_outer": ("point", "cross-section", "Click the outer surface of the inferior cortex below the foramen."),
-    "border_inner": (
-        "point",
-        "cross-section",
-        "Click the inner (endosteal) margin of the inferior cortex on the same line.",
-    ),
-    "trab_roi": (
-        "roi",
-        "cross-section",
-        "Place the 5 mm trabecular square between the canal and the cortex, avoiding roots, canal and cortex.",
-    ),
-}
-ARCH_STEP = LandmarkStep(
-    None, "arch", "arch", "axial", "Click points along the dental arch on an axial slice, from one side to the other."
-)
-
-
-def guided_steps(entries: tuple[IndexEntry, ...] | None = None) -> list[LandmarkStep]:
-    """The GUI's guided steps for ``entries`` (default: all), in placement order, per side.
-
-    The arch comes first (every cross-section needs it), then for each side the landmark
-    kinds any entry needs, in the order of :data:`LANDMARK_KINDS`, then the grades.
-    """
-    entries = all_entries() if entries is None else entries
-    needed = {kind for e in entries for kind in e.landmarks}
-    for e in entries:
-        for measurement_id in e.measurements:
-            needed.update(MEASUREMENTS_BY_ID[measurement_id].landmarks)
-    steps = [ARCH_STEP]
-    for side in SIDES:
-        for kind in LANDMARK_KINDS:
-            if kind in needed:
-                what, view, text = _STEP_TEXT[kind]
-                steps.append(
-                    LandmarkStep(side, kind, what, view, f"{side.capitalize()} side: {text[0].lower()}{text[1:]}")
-                )
-        for e in entries:
-            if e.kind == "grade":
-                steps.append(
-                    LandmarkStep(side, e.id, "grade", "cross-section", f"{side.capitalize()} side: {e.guidance}")
-                )
-    return steps
 
 
 def required_inputs(index_id: str) -> dict[str, tuple[str, ...]]:

@@ -8,7 +8,7 @@ says so. The steps come from the index catalogue, so a new index's landmark is c
 
 from __future__ import annotations
 
-from cbct_osteo.indices.catalogue import guided_steps
+from cbct_osteo.indices.steps import guided_steps
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.measure.geometry import MIN_ARCH_POINTS
 from cbct_osteo.measure.validation import NAMES

@@ -36,11 +36,11 @@ from reportlab.platypus import (
     Image as RLImage,
 )
 
-from cbct_osteo.measure.quantity import OK
 from cbct_osteo.report import statements
+from cbct_osteo.report.cell_markup import CATEGORY_COLOURS, category_markup, grouped_quality_notes, value_markup
 from cbct_osteo.report.figures import Figure, placeholder
 from cbct_osteo.report.header import ReportHeader
-from cbct_osteo.report.table import Cell, IndexRow, MeasurementRow
+from cbct_osteo.report.table import IndexRow, MeasurementRow
 
 PAGE_SIZES = {"A4": A4, "LETTER": LETTER}
 MARGIN = 14 * mm
@@ -51,7 +51,6 @@ INK = colors.HexColor("#1d2733")
 MUTED = colors.HexColor("#5b6673")
 RULE = colors.HexColor("#c9d1da")
 HEAD_FILL = colors.HexColor("#e9eef4")
-CATEGORY_COLOURS = {"low": "#b3261e", "normal": "#1b6e3a"}
 SCREENING_FILLS = {"low": "#fdecea", "normal": "#eaf5ee", "other": "#f1f3f5"}
 
 
@@ -330,65 +329,6 @@ def _screening_box(content: ReportContent, st: Styles, width: float) -> Table:
     return box
 
 
-#: Categories said once in the notes column rather than under every value.
-_CATEGORIES_IN_NOTES = ("no validated cutoff", "definition pending verification")
-
-
-def _category_markup(category: str) -> str:
-    if not category or category in _CATEGORIES_IN_NOTES:
-        return ""
-    colour = CATEGORY_COLOURS.get(category, "#5b6673")
-    word = escape(statements.CATEGORY_WORDS.get(category, category))
-    if category == "low":
-        word = f"<b>{word}</b>"
-    return f'<br/><font size="6.8" color="{colour}">{word}</font>'
-
-
-_NOTE_COLUMNS = ("right", "left", "mean")
-
-
-def grouped_quality_notes(rows: Sequence[MeasurementRow | IndexRow]) -> list[str]:
-    """Each distinct quality note once, with the measurements and columns it applies to.
-
-    Table notes read ``"right, left: <reason>"``; a reason shared by several measurements (the
-    resolution limit of every texture measure, say) is printed once as
-    ``"TRAB_SD, FD (right, left): <reason>."`` instead of once per measurement and side.
-    """
-    grouped: dict[str, tuple[list[str], list[str]]] = {}
-    for row in rows:
-        for note in row.notes:
-            head, sep, text = str(note).partition(": ")
-            columns = [c.strip() for c in head.split(",")] if sep else []
-            if not columns or any(c not in _NOTE_COLUMNS for c in columns):
-                columns, text = [], str(note)
-            text = text.removeprefix(f"{row.id}: ").rstrip(".")
-            side, said, reason = text.partition(f" side: {row.id} is not measurable: ")
-            if said and side in _NOTE_COLUMNS:  # the index's note repeats its measurement's reason
-                columns, text = [side], reason
-            text = text.removeprefix(f"{row.id} is not measurable: ")
-            ids, where = grouped.setdefault(text, ([], []))
-            if row.id not in ids:
-                ids.append(row.id)
-            where += [c for c in columns if c not in where]
-    out = []
-    for text, (ids, where) in grouped.items():
-        place = f" ({', '.join(c for c in _NOTE_COLUMNS if c in where)})" if where else ""
-        out.append(f"{', '.join(ids)}{place}: {text}.")
-    return out
-
-
-def _value_markup(cell: Cell) -> str:
-    """The value in bold and, when it is not "ok", its quality on a line of its own.
-
-    A narrow column must never break a word ("4.6 (unce / rtain)"): the quality word gets its own line.
-    """
-    suffix = f" ({cell.quality})"
-    if cell.quality != OK and cell.text.endswith(suffix):
-        value = escape(cell.text[: -len(suffix)])
-        return f'<b>{value}</b><br/><font size="6.8" color="#8a5a00"><i>{escape(cell.quality)}</i></font>'
-    return f"<b>{escape(cell.text)}</b>"
-
-
 def _index_table(content: ReportContent, st: Styles, width: float) -> Table:
     heads = ["Index", "Unit", "Right", "Left", "Mean", "Cutoff", "Notes"]
     data = [[Paragraph(h, st["headc" if 2 <= i <= 5 else "head"]) for i, h in enumerate(heads)]]
@@ -399,7 +339,7 @@ def _index_table(content: ReportContent, st: Styles, width: float) -> Table:
         cells = [Paragraph(name, st["cell"]), Paragraph(escape(row.unit), st["cell"])]
         for column in ("right", "left", "mean"):
             cell = row.cells[column]
-            cells.append(Paragraph(_value_markup(cell) + _category_markup(cell.category), st["cellc"]))
+            cells.append(Paragraph(value_markup(cell) + category_markup(cell.category), st["cellc"]))
         cells.append(Paragraph(escape(row.cutoff), st["cellc"]))
         cells.append(Paragraph(escape(row.note), ParagraphStyle("note", parent=st["small"], fontSize=6.8, leading=8.4)))
         data.append(cells)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cbct_osteo.indices import catalogue as cat
+from cbct_osteo.indices import steps as guided
 from cbct_osteo.indices.castro import DEFAULT_PATH, load_castro_definition
 from cbct_osteo.io.landmarks_file import POINT_KINDS, SIDES
 
@@ -86,7 +87,7 @@ def test_castro_is_unverified_with_search_log_and_no_numbers():
 
 
 def test_guided_steps_cover_every_landmark_on_both_sides():
-    steps = cat.guided_steps()
+    steps = guided.guided_steps()
     assert steps[0].kind == "arch" and steps[0].view == "axial"
     for side in SIDES:
         kinds = [s.kind for s in steps if s.side == side]
