@@ -263,6 +263,7 @@ def simulate(options: SimulationOptions, progress: Progress | None = None) -> Ph
     truth = build_sim_truth(model, sides, options, landmarks, pg, radius, centre)
     lap("truth_s")
     truth["phantom"]["timings_s"] = timings
+    # PhantomCase.options is typed for the simple phantom; a simulated case carries its SimulationOptions.
     return PhantomCase(volume, truth, landmarks, options)  # type: ignore[arg-type]
 
 
@@ -284,6 +285,7 @@ def write_cbct_case(
     case = make_cbct_case(progress=progress, **settings)
     _clear_output(out)
     series_dir = out / SERIES_FOLDER
+    # make_cbct_case put SimulationOptions in case.options (see above).
     identity = _identity(case.options)  # type: ignore[arg-type]
     shape = case.volume.shape
     window = _window()
