@@ -99,6 +99,15 @@ class LoadingController(QObject):
     def settings(self):
         return self.window.settings
 
+    def apply_preset(self, name: str) -> None:
+        """Show the scan with the window preset ``name`` (View > Window, F2..F4)."""
+        w = self.window
+        if w.volume is None:
+            return
+        window, level = preset_window_level(w.volume, self.presets[name])
+        w.set_window_level(window, level, window_description(w.volume, name, window, level))
+        w.statusBar().showMessage(f"Window {name}: W {window:.0f} L {level:.0f}", 4000)
+
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
             self.window, "Open a DICOM folder", str(self.settings.value("lastDir", ""))
@@ -142,18 +151,18 @@ class LoadingController(QObject):
         self.cancel()
         if remember:
             self.settings.setValue("lastDir", str(Path(path).parent))
-        self.window.begin_progress(f"Reading headers under {path}…")
+        self.window.status_line.begin_progress(f"Reading headers under {path}…")
         self._task = self.window.tasks.run(
             lambda progress, cancel: discover_series(path, progress=progress, cancel=cancel),
             "Reading the folder",
             lambda series: self._series_found(path, series, on_loaded, landmarks, remember),
             self._failed,
-            lambda done, total: self.window.progress_step("discover", done, total),
+            lambda done, total: self.window.status_line.progress_step("discover", done, total),
         )
 
     def _series_found(self, path: str, series, on_loaded, landmarks, remember) -> None:
         if self._task is not None and self._task.cancelled:
-            self.window.end_progress("Loading cancelled.")
+            self.window.status_line.end_progress("Loading cancelled.")
             return
         if not series:
             self._failed(
@@ -163,7 +172,7 @@ class LoadingController(QObject):
         if len(series) == 1 or self.pick_largest_series:
             self._load_series(path, max(series, key=lambda info: info.n_slices).uid, on_loaded, landmarks, remember)
             return
-        self.window.end_progress(f"{len(series)} series found: choose one.")
+        self.window.status_line.end_progress(f"{len(series)} series found: choose one.")
         picker = SeriesPicker(series, path, self.window)
         picker.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
@@ -184,21 +193,21 @@ class LoadingController(QObject):
             volume = load_series(path, series=uid, progress=progress, cancel=cancel)
             return volume, DisplayStart.of(volume, presets)
 
-        self.window.begin_progress(f"Loading {path}…")
+        self.window.status_line.begin_progress(f"Loading {path}…")
         self._task = self.window.tasks.run(
             work,
             "Loading the scan",
             lambda loaded: self._loaded(path, loaded[0], loaded[1], on_loaded, landmarks, remember),
             self._failed,
-            lambda done, total: self.window.progress_step("load", done, total),
+            lambda done, total: self.window.status_line.progress_step("load", done, total),
         )
 
     def _loaded(self, path: str, volume: Volume, start: DisplayStart, on_loaded, landmarks, remember) -> None:
         if self._task is not None and self._task.cancelled:  # finished just as Cancel was pressed
             self._task = None
-            self.window.end_progress("Loading cancelled.")
+            self.window.status_line.end_progress("Loading cancelled.")
             return
-        self.window.end_progress(f"Loaded {path}")
+        self.window.status_line.end_progress(f"Loaded {path}")
         self._task = None
         if remember:
             self.add_recent(path)
@@ -209,9 +218,9 @@ class LoadingController(QObject):
     def _failed(self, exc: Exception) -> None:
         self._task = None
         if isinstance(exc, LoadCancelled):
-            self.window.end_progress("Loading cancelled.")
+            self.window.status_line.end_progress("Loading cancelled.")
             return
-        self.window.end_progress("Loading failed.")
+        self.window.status_line.end_progress("Loading failed.")
         if isinstance(exc, LoadError):
             self.window.show_error_message("Cannot open the scan", str(exc))
         else:

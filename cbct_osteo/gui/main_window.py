@@ -15,26 +15,13 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QPainter, QPixmap
-from PySide6.QtWidgets import (
-    QApplication,
-    QDockWidget,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSizePolicy,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget
 
-from cbct_osteo import __version__
 from cbct_osteo.gui import workflow
 from cbct_osteo.gui.analysis import AnalysisController
-from cbct_osteo.gui.dialogs import ABOUT_TEXT, PreferencesDialog, shortcuts_text, show_error
+from cbct_osteo.gui.dialogs import PreferencesDialog, show_error
 from cbct_osteo.gui.keys import KeysToViewUnderCursor
-from cbct_osteo.gui.loading import DisplayStart, LoadingController, preset_window_level, window_description
+from cbct_osteo.gui.loading import DisplayStart, LoadingController
 from cbct_osteo.gui.menus import add_action, build_menus
 from cbct_osteo.gui.panels import WorkflowPanel
 from cbct_osteo.gui.placing import PlacingController
@@ -45,10 +32,11 @@ from cbct_osteo.gui.scan_info import ScanBanner, ScanInfoDialog
 from cbct_osteo.gui.sessions import SessionController
 from cbct_osteo.gui.site_indices import SiteIndices
 from cbct_osteo.gui.state import CaseState, ViewSettings
+from cbct_osteo.gui.status_line import StatusLine
 from cbct_osteo.gui.surface3d import SurfaceController
 from cbct_osteo.gui.tasks import TaskRunner
 from cbct_osteo.gui.view_area import ViewArea
-from cbct_osteo.gui.views2d import Marker
+from cbct_osteo.gui.window_dialogs import open_preferences, open_scan_info
 from cbct_osteo.indices.catalogue import IndexEntry
 from cbct_osteo.io.scan_warnings import scan_warnings
 from cbct_osteo.io.session_file import Session
@@ -101,7 +89,8 @@ class MainWindow(QMainWindow):
         self.report = ReportController(self)
         self._connect()
         build_menus(self)
-        self._build_status()
+        self.status_line = StatusLine(self.statusBar(), self.cancel_work, self.loadProgress.emit)
+        self.cancel_button = self.status_line.cancel_button
         self.refresh_recent_menu()
         self.set_layout("2x2")
         self._keys = KeysToViewUnderCursor(self.views.plane_views, self)
@@ -150,7 +139,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         for view in self.views.plane_views:
             # arch points are edited on the slices; on the reformats they would only hide the anatomy
-            view.markers = self._markers if view in self.views.slice_views else self._side_markers
+            view.markers = self.placing.markers if view in self.views.slice_views else self.placing.side_markers
             view.patientClicked.connect(lambda xyz, v=view: self.placing.view_clicked(v, xyz))
             view.patientHovered.connect(self._hovered)
             view.markerDragged.connect(self.placing.marker_dragged)
@@ -164,22 +153,6 @@ class MainWindow(QMainWindow):
         panel.jumpToForamenRequested.connect(self.reformat.jump_to_foramen)
         panel.roiChanged.connect(self.placing.set_roi_geometry)
         self.results_panel.exportRequested.connect(self.report.export)
-
-    def _build_status(self) -> None:
-        self.readout = QLabel("")
-        self.readout.setSizePolicy(
-            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
-        )  # long text never widens the window
-        self.statusBar().addWidget(self.readout, 1)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(200)
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.cancel_work)
-        self.statusBar().addPermanentWidget(self.progress)
-        self.statusBar().addPermanentWidget(self.cancel_button)
-        self.statusBar().showMessage("Open a CBCT (File > Open) or the demo phantom (Ctrl+D).")
 
     def refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -203,22 +176,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 10000)
         self.errorShown.emit(text)
         return show_error(self, title, text, details)
-
-    def begin_progress(self, text: str) -> None:
-        self.statusBar().showMessage(text)
-        self.progress.setRange(0, 0)
-        self.progress.setVisible(True)
-        self.cancel_button.setVisible(True)
-
-    def progress_step(self, stage: str, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.loadProgress.emit(stage, done, total)
-
-    def end_progress(self, text: str) -> None:
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
-        self.statusBar().showMessage(text, 8000)
 
     def cancel_work(self) -> None:
         """The status bar's Cancel: stops the load or the report being written."""
@@ -318,32 +275,10 @@ class MainWindow(QMainWindow):
         self.undo_action.setText(f"&Undo {undo}" if undo else "&Undo")
         self.redo_action.setText(f"&Redo {redo}" if redo else "&Redo")
 
-    def _side_markers(self) -> list[Marker]:
-        return [m for m in self._markers() if m.key[0] != "arch"]
-
-    def _markers(self) -> list[Marker]:
-        if self.state is None:
-            return []
-        markers = []
-        for key, xyz, colour, label, roi, shape in workflow.markers_for(self.state.landmarks):
-            if key[1] == "trab_roi" and key[0] in self.roi_warned:  # misplaced: red, with the warning sign
-                colour, label = workflow.WARNING_COLOUR, f"{label} ⚠"
-            markers.append(Marker(key, tuple(xyz), colour, label, roi, shape))
-        for i, point in enumerate(self.state.landmarks.arch_points):
-            markers.append(Marker(("arch", str(i)), (point[0], point[1], point[2]), workflow.KIND_COLOURS["arch"], ""))
-        return markers
-
     # ================================================================= display
     def set_crosshair(self, xyz: np.ndarray) -> None:
         for view in self.views.slice_views:
             view.show_point(xyz)
-
-    def apply_preset(self, name: str) -> None:
-        if self.volume is None:
-            return
-        window, level = preset_window_level(self.volume, self.loading.presets[name])
-        self.set_window_level(window, level, window_description(self.volume, name, window, level))
-        self.statusBar().showMessage(f"Window {name}: W {window:.0f} L {level:.0f}", 4000)
 
     def set_window_level(self, window: float, level: float, name: str = "") -> None:
         if self.state is not None:
@@ -356,17 +291,11 @@ class MainWindow(QMainWindow):
             view.set_window_level(float(window), float(level), self.value_range)
 
     def _hovered(self, xyz: np.ndarray, value: float | None) -> None:
-        value_text = "–" if value is None else f"{value:.0f}"
-        unit = self.volume.meta.units if self.volume is not None else ""
-        self.readout.setText(f"x {xyz[0]:.1f}  y {xyz[1]:.1f}  z {xyz[2]:.1f} mm (LPS)   value {value_text} {unit}")
+        self.status_line.show_hovered(xyz, value, self.volume.meta.units if self.volume is not None else "")
 
     # ================================================================= dialogs
     def show_preferences(self) -> PreferencesDialog:
-        dialog = PreferencesDialog(self.settings, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self.analysis.timer.start)  # the site indices may have changed
-        dialog.open()
-        return dialog
+        return open_preferences(self)
 
     def site_indices(self) -> tuple[IndexEntry, ...]:
         """The site indices of the Preferences (also given rows in the results table)."""
@@ -375,32 +304,7 @@ class MainWindow(QMainWindow):
         return entries
 
     def show_scan_info(self) -> ScanInfoDialog | None:
-        if self.volume is None:
-            return None
-        dialog = ScanInfoDialog(self.volume, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
-
-    def show_shortcuts(self) -> QMessageBox:
-        box = QMessageBox(
-            QMessageBox.Icon.Information,
-            "Help and keyboard shortcuts",
-            "<p>The user guide (docs/user-guide.md) explains every step. Keys:</p>" + shortcuts_text(),
-            QMessageBox.StandardButton.Ok,
-            self,
-        )
-        box.setObjectName("helpDialog")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        return box
-
-    def show_about(self) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.NoIcon, f"About cbct-osteo {__version__}", ABOUT_TEXT, QMessageBox.StandardButton.Ok, self
-        )
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        return open_scan_info(self)
 
     # ================================================================= screenshots, files, closing
     def screenshot(self) -> QPixmap:

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
 from cbct_osteo.gui.view_area import LAYOUT_TITLES
+from cbct_osteo.gui.window_dialogs import open_about, open_shortcuts
 
 if TYPE_CHECKING:
     from cbct_osteo.gui.main_window import MainWindow
@@ -90,7 +91,7 @@ def build_menus(w: MainWindow) -> None:
 
     view = bar.addMenu("&View")
     for name, spec in w.loading.presets.items():
-        a(view, f"Window: {name}", lambda n=name: w.apply_preset(n), spec.get("key"))
+        a(view, f"Window: {name}", lambda n=name: w.loading.apply_preset(n), spec.get("key"))
     view.addSeparator()
     group = QActionGroup(w)
     w.layout_actions = {}
@@ -118,6 +119,6 @@ def build_menus(w: MainWindow) -> None:
 
     help_menu = bar.addMenu("&Help")
     w.help_action = a(
-        help_menu, "&Help and keyboard shortcuts", w.show_shortcuts, QKeySequence.StandardKey.HelpContents
+        help_menu, "&Help and keyboard shortcuts", lambda: open_shortcuts(w), QKeySequence.StandardKey.HelpContents
     )
-    a(help_menu, "&About cbct-osteo", w.show_about)
+    a(help_menu, "&About cbct-osteo", lambda: open_about(w))

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from cbct_osteo.gui import workflow
-from cbct_osteo.gui.views2d import PlaneView
+from cbct_osteo.gui.views2d import Marker, PlaneView
 from cbct_osteo.indices.steps import LandmarkStep
 from cbct_osteo.reformat import ArchCurve, estimate_arch
 
@@ -274,6 +274,24 @@ class PlacingController(QObject):
         self.window.update_history_actions()
 
     # ---- history
+    def markers(self) -> list[Marker]:
+        """The landmarks drawn on the slices: a misplaced trabecular ROI red, with the warning sign."""
+        state = self.window.state
+        if state is None:
+            return []
+        markers = []
+        for key, xyz, colour, label, roi, shape in workflow.markers_for(state.landmarks):
+            if key[1] == "trab_roi" and key[0] in self.window.roi_warned:
+                colour, label = workflow.WARNING_COLOUR, f"{label} ⚠"
+            markers.append(Marker(key, tuple(xyz), colour, label, roi, shape))
+        for i, point in enumerate(state.landmarks.arch_points):
+            markers.append(Marker(("arch", str(i)), (point[0], point[1], point[2]), workflow.KIND_COLOURS["arch"], ""))
+        return markers
+
+    def side_markers(self) -> list[Marker]:
+        """The markers without the arch points (drawn on the reformats, where they would hide the anatomy)."""
+        return [m for m in self.markers() if m.key[0] != "arch"]
+
     def undo(self) -> None:
         if self.model is not None and self.model.can_undo:
             self.model.undo()

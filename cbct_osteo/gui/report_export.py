@@ -89,23 +89,28 @@ class ReportController(QObject):
             return write_pdf_report(result, volume, landmarks, path, progress=progress, cancel=cancel, **options)
 
         def written(out: Path) -> None:
-            w.end_progress(f"Report written to {out}")
+            w.status_line.end_progress(f"Report written to {out}")
             if on_written is not None:
                 on_written(Path(out))
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, Cancelled):
-                w.end_progress("Report cancelled.")
+                w.status_line.end_progress("Report cancelled.")
                 return
-            w.end_progress("Report failed.")
+            w.status_line.end_progress("Report failed.")
             w.show_error_message("Report failed", f"{path}: {exc}")
 
         def finished() -> None:
             self.task = None
 
-        w.begin_progress(f"Writing {path}…")
+        w.status_line.begin_progress(f"Writing {path}…")
         self.task = w.tasks.run(
-            work, "Report", written, failed, lambda done, total: w.progress_step("report", done, total), finished
+            work,
+            "Report",
+            written,
+            failed,
+            lambda done, total: w.status_line.progress_step("report", done, total),
+            finished,
         )
         return self.task
 
