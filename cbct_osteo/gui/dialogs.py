@@ -314,10 +314,10 @@ class PreferencesDialog(QDialog):
     def add_site_file(self, path: str) -> bool:
         """Add ``path`` if it reads as an index definition; otherwise say why, naming the file."""
         from cbct_osteo.errors import CbctOsteoError
-        from cbct_osteo.gui.site_indices import read_site_index
+        from cbct_osteo.indices.definition_file import load_index_file
 
         try:
-            entry = read_site_index(path)
+            entry = load_index_file(path)
         except CbctOsteoError as exc:
             self.site_message.setText(str(exc))
             return False

@@ -3,7 +3,7 @@
 ``cbct-osteo validate --write-index SITE.toml`` writes a site-derived index; the command line adds
 it with ``--index SITE.toml``, the GUI with Edit > Preferences > Site indices. The list of files
 is kept in QSettings (``indices/siteFiles``); each file is read by the same code as ``--index``
-(:func:`cbct_osteo.indices.definition_file.load_index_files`), so a bad file gets the same
+(:func:`cbct_osteo.indices.definition_file.load_index_file`), so a bad file gets the same
 message naming it, shown once in a dialog, and is left out until it is fixed or removed.
 """
 
@@ -16,6 +16,7 @@ from PySide6.QtCore import QSettings
 
 from cbct_osteo.errors import CbctOsteoError
 from cbct_osteo.indices.catalogue import IndexEntry
+from cbct_osteo.indices.definition_file import load_index_file
 
 SITE_INDEX_KEY = "indices/siteFiles"
 
@@ -33,13 +34,6 @@ def site_index_files(settings: QSettings) -> list[str]:
 def set_site_index_files(settings: QSettings, paths: list[str]) -> None:
     settings.setValue(SITE_INDEX_KEY, list(paths))
     settings.sync()
-
-
-def read_site_index(path: str) -> IndexEntry:
-    """One site-index file as a catalogue entry; raises the LoadError that names the file and the fault."""
-    from cbct_osteo.indices.definition_file import load_index_file
-
-    return load_index_file(path)
 
 
 class SiteIndices:
@@ -61,7 +55,7 @@ class SiteIndices:
         entries: list[IndexEntry] = []
         for path in paths:
             try:
-                entry = read_site_index(path)
+                entry = load_index_file(path)
             except CbctOsteoError as exc:
                 self.show_error("Site index not used", f"{exc}\n\nFix the file or remove it in Edit > Preferences.")
                 continue
