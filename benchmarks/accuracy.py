@@ -106,6 +106,10 @@ class Site:
     quality: dict[str, str] = field(default_factory=dict)
     off_quality: list[dict[str, str]] = field(default_factory=list)
     trabecular: dict[str, float | None] = field(default_factory=dict)
+    #: S, I with clicks on the truth: where the true margin lies outside the image's wall (mm).
+    margin_offsets: dict[str, float | None] = field(default_factory=dict)
+    #: S, I of every click set: (|error| <= 2 x the stated uncertainty, quality).
+    si_coverage: list[tuple[bool, str]] = field(default_factory=list)
 
 
 def grid(quick: bool) -> list[Case]:
@@ -174,6 +178,20 @@ def _values(result: dict, side: str) -> tuple[dict[str, float | None], dict[str,
     return values, quality
 
 
+def _margin_facts(site: Site, results: list[dict]) -> None:
+    """The margin check's calibration numbers (clicks on the truth) and S, I coverage (every click set)."""
+    for k, result in enumerate(results):
+        for mid in ("S", "I"):
+            m = result["sides"][site.side]["measurements"].get(mid, {})
+            if k == 0:
+                site.margin_offsets[mid] = (
+                    m.get("details", {}).get("margin_check", {}).get("click_outside_image_wall_mm")
+                )
+            if m.get("value") is not None and m.get("uncertainty") is not None:
+                covered = abs(m["value"] - site.true[mid]) <= 2.0 * m["uncertainty"]
+                site.si_coverage.append((bool(covered), str(m.get("quality", ""))))
+
+
 def true_fd(case_obj, side: str) -> float:
     """White & Rudolph FD of the model's noise-free bone image on the measurement's ROI grid."""
     landmarks = case_obj.landmarks
@@ -221,6 +239,7 @@ def measure_sites(case: Case, simulated: Any) -> list[Site]:
             values, quality = _values(result, side)
             site.off.append(values)
             site.off_quality.append(quality)
+        _margin_facts(site, [on_truth, *off])
         if case.group == "trabecular":
             site.trabecular = {
                 "BV_TV": site.on_truth["BV_TV"],
@@ -303,6 +322,8 @@ def main() -> int:
                 "quality": s.quality,
                 "off_quality": s.off_quality,
                 "trabecular": s.trabecular,
+                "margin_offsets": s.margin_offsets,
+                "si_coverage": s.si_coverage,
             }
             for s in sites
         ]

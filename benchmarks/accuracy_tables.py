@@ -115,8 +115,31 @@ def summary(sites: list[Any]) -> str:
         "(a missing value counts as beyond).\n"
         f'- Silently wrong ("ok" and off by > {SILENT_MM:g} mm): W {wrong_w} of {values} values '
         f"(all click sets); S and I {wrong_si} of {2 * len(cortical)} (clicks on the truth); S and I with "
-        f"clicks 0.5 mm off: {wrong_si_off} of {4 * len(cortical)}."
+        f"clicks 0.5 mm off: {wrong_si_off} of {4 * len(cortical)}.\n"
+        f"{_margin_summary(cortical)}"
     )
+
+
+def _margin_summary(sites: list[Any]) -> str:
+    """S and I: their qualities, how often the stated uncertainty covers the error, and the wall calibration."""
+    lines = []
+    for label, sets in (("clicks on the truth", slice(0, 1)), ("clicks 0.5 mm off", slice(1, None))):
+        qualities = [q.get(mid, "") for s in sites for _, q in click_sets(s)[sets] for mid in ("S", "I")]
+        counts = ", ".join(f"{qualities.count(k)} {k}" for k in ("ok", "uncertain", "not measurable"))
+        lines.append(f"- S and I, {label}: {counts}.")
+    covered = [c for s in sites for c, _ in s.si_coverage]
+    lines.append(
+        f"- S and I within twice their stated uncertainty: {sum(covered)} of {len(covered)} (every click set)."
+    )
+    for mid, margin in (("S", "superior"), ("I", "inferior")):
+        offsets = [s.margin_offsets.get(mid) for s in sites if s.margin_offsets.get(mid) is not None]
+        if offsets:
+            lines.append(
+                f"- True {margin} margin outside the image's wall (clicks on the truth; the margin check's "
+                f"calibration): {min(offsets):+.2f} to {max(offsets):+.2f} mm, median {np.median(offsets):+.2f} "
+                f"({len(offsets)} sites)."
+            )
+    return "\n".join(lines)
 
 
 def trabecular_table(sites: list[Any]) -> str:

@@ -21,14 +21,14 @@ from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks
 from cbct_osteo.measure.cortical import EdgeFit, edge_width, manual_width
 from cbct_osteo.measure.definitions import MEASUREMENT_IDS, TRABECULAR_IDS, UNITS
 from cbct_osteo.measure.foramen import height_above_border
-from cbct_osteo.measure.foramen_margins import MarginCheck, check_margin
+from cbct_osteo.measure.foramen_margins import WALL_TO_MARGIN_MM, MarginCheck, check_margin
 from cbct_osteo.measure.geometry import MeasurementFrame, arch_from_points, measurement_frame
 from cbct_osteo.measure.margin_method import CORTICAL_IDS
 from cbct_osteo.measure.quantity import NOT_MEASURABLE, OK, UNCERTAIN, Measurement, worst_quality
 from cbct_osteo.measure.resolution import cortical_quality, line_resolution
 from cbct_osteo.measure.roi_placement import mark_misplaced, roi_placement
 from cbct_osteo.measure.trabecular import trabecular_measurements
-from cbct_osteo.measure.uncertainty import height_sigma, placed_width_sigma
+from cbct_osteo.measure.uncertainty import height_sigma, placed_point_sigma, placed_width_sigma
 from cbct_osteo.measure.validation import MIN_LINE_MM, Issue, missing_inputs, validate_landmarks
 from cbct_osteo.reformat.arch import ArchCurve
 from cbct_osteo.volume import Volume
@@ -215,10 +215,14 @@ def _heights(
     resolution: float,
     method: str,
 ) -> dict[str, Measurement]:
-    """S and I from the placed margins and the (fitted or placed) border, each margin checked in the image."""
+    """S and I from the placed margins and the (fitted or placed) border, each margin checked in the image.
+
+    The uncertainty of S or I is the image's (the margin check's one-sigma error, see
+    :mod:`~cbct_osteo.measure.foramen_margins`) when the image confirms the click, else the
+    click's placement error; with the border end's it is "uncertain" above ``UNCERTAIN_ABOVE_MM``.
+    """
     border = fit.outer_xyz if fit is not None else marks.points["border_outer"]
     border_sigma = fit.outer_sigma_mm if fit is not None else placed_width_sigma(resolution) / math.sqrt(2.0)
-    uncertainty = height_sigma(resolution, border_sigma)
     result = {}
     for mid, kind in (("S", "foramen_superior"), ("I", "foramen_inferior")):
         if kind not in marks.points:
@@ -232,9 +236,19 @@ def _heights(
         if fit is None and method == "edge":  # refinement asked for, but the border end is the click
             quality, notes = UNCERTAIN, (UNREFINED_BORDER_NOTE,)
         check = check_margin(volume, frame, np.asarray(marks.points[kind], float), mid == "S", resolution)
-        if check.problem:
+        margin_sigma = check.sigma_mm
+        if margin_sigma is None:
+            uncertainty = height_sigma(resolution, border_sigma)
+            budget = {"placement": placed_point_sigma(resolution)}
             quality = UNCERTAIN
             notes = (*notes, _margin_note(mid, kind, value, check))
+        else:
+            uncertainty = math.hypot(margin_sigma, border_sigma)
+            budget = {"margin": check.wall_sd_mm or 0.0, "line": check.line_sd_mm or 0.0}
+            if uncertainty > UNCERTAIN_ABOVE_MM:
+                quality = UNCERTAIN
+                notes = (*notes, _margin_precision_note())
+        budget["border"] = border_sigma
         if value <= 0:
             quality, notes = (
                 NOT_MEASURABLE,
@@ -246,7 +260,11 @@ def _heights(
             "mm",
             "edge" if fit is not None else "manual",
             uncertainty,
-            details={"border": "edge-refined" if fit is not None else "as placed", "margin_check": check.details()},
+            details={
+                "border": "edge-refined" if fit is not None else "as placed",
+                "margin_check": check.details(),
+                "uncertainty_budget_mm": {name: round(term, 4) for name, term in budget.items()},
+            },
             quality=quality,
             notes=notes,
         )
@@ -254,14 +272,25 @@ def _heights(
 
 
 def _margin_note(mid: str, kind: str, value: float, check: MarginCheck) -> str:
-    """Why S or I is "uncertain" after the image check of its margin, with both numbers."""
+    """Why S or I is "uncertain" when the image does not confirm its margin, with both numbers."""
     words = kind.replace("_", " ")
     if check.image_t is None or check.outward_mm is None:
         return f"{mid} = {value:.2f} mm from the {words} as placed, not confirmed by the image: {check.problem}"
     to_wall = value - (check.placed_t - check.image_t)
     return (
         f"{mid} = {value:.2f} mm from the {words} as placed, {to_wall:.2f} mm to the foramen's wall in the image "
-        f"(which lies at or just inside the true margin): {check.problem}; check the {words}"
+        f"(the true margin lies at or just outside that wall): {check.problem}; check the {words}"
+    )
+
+
+def _margin_precision_note() -> str:
+    """Why S or I is "uncertain" although the image confirms its margin (the same words for every value,
+    so the report says it once; the numbers are in the uncertainty and ``details.margin_check``)."""
+    low, high = WALL_TO_MARGIN_MM
+    return (
+        f"the foramen margin is known only to worse than ±{UNCERTAIN_ABOVE_MM:g} mm (one sigma): it may lie "
+        f"{low:g} to {high:g} mm outside the wall the image shows, and that wall moves "
+        "with where the foramen centre is placed"
     )
 
 

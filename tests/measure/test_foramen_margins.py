@@ -20,17 +20,26 @@ VOXEL_MM = 0.3
 BONE, LUMEN = 1500.0, 300.0
 
 
-def channel_volume(radius_mm: float | None, blur_mm: float = 0.4, noise: float = 40.0) -> Volume:
-    """Bone with a channel along x through the origin (none when ``radius_mm`` is None); 12 mm cube."""
-    n = 40
-    c = (np.arange(n) - (n - 1) / 2) * VOXEL_MM
-    z, y = np.meshgrid(c, c, indexing="ij")
-    sub = np.full((n, n), BONE, np.float32)
+def channel_volume(radius_mm: float | None, blur_mm: float = 0.4, noise: float = 40.0, rise_deg: float = 0.0) -> Volume:
+    """Bone with a channel through the origin (none when ``radius_mm`` is None); 12 mm cube.
+
+    The channel runs along x (the arch), rising ``rise_deg`` toward +z (the measurement line). Each
+    voxel holds the channel's volume fraction (3 x 3 x 3 sub-samples), so its wall is not quantised
+    to the voxel grid.
+    """
+    n, sub = 40, 3
+    fine = (np.arange(n * sub) - (n * sub - 1) / 2) * VOXEL_MM / sub
+    z, y, x = np.meshgrid(fine, fine, fine, indexing="ij", sparse=True)
+    lumen = np.zeros((n * sub,) * 3, np.float32)
     if radius_mm is not None:
-        sub[np.hypot(z, y) < radius_mm] = LUMEN
-    voxels = np.repeat(sub[:, :, None], n, axis=2)
+        rise = np.radians(rise_deg)
+        along = x * np.cos(rise) + z * np.sin(rise)
+        lumen = (x**2 + y**2 + z**2 - along**2 < radius_mm**2).astype(np.float32)
+    fraction = lumen.reshape(n, sub, n, sub, n, sub).mean(axis=(1, 3, 5))
+    voxels = BONE + (LUMEN - BONE) * fraction
     voxels = ndimage.gaussian_filter(voxels, blur_mm / VOXEL_MM)
     voxels += np.random.default_rng(3).normal(0.0, noise, voxels.shape).astype(np.float32)
+    c = (np.arange(n) - (n - 1) / 2) * VOXEL_MM
     origin = (c[0],) * 3
     affine = affine_from_axes(origin, (1, 0, 0), (0, 1, 0), (0, 0, 1), (VOXEL_MM,) * 3)
     return Volume(voxels.astype(np.float32), (VOXEL_MM,) * 3, affine)
@@ -72,3 +81,31 @@ def test_a_click_off_the_wall_is_not_confirmed(channel, superior, off_mm):
 def test_no_lumen_confirms_nothing():
     check = check_margin(channel_volume(None), FRAME, np.array([0.0, 0.0, RADIUS_MM]), True, VOXEL_MM)
     assert check.image_t is None and "no wall" in check.problem, check
+
+
+#: A channel rising this steeply along the arch (degrees) is crossed obliquely by the line.
+RISE_DEG = 35.0
+
+
+@pytest.mark.parametrize("superior", [True, False])
+def test_the_wall_moves_with_the_line_as_the_geometry_says(superior):
+    """On a rising channel the margin moves s*tan(rise) for a move s along the arch, ~0 across."""
+    from cbct_osteo.measure.uncertainty import PLACEMENT_SD_MM
+
+    sign = 1.0 if superior else -1.0
+    wall = RADIUS_MM / np.cos(np.radians(RISE_DEG))  # where the vertical line leaves the channel
+    volume = channel_volume(RADIUS_MM, rise_deg=RISE_DEG)
+    check = check_margin(volume, FRAME, np.array([0.0, 0.0, sign * wall]), superior, VOXEL_MM)
+    along = PLACEMENT_SD_MM * np.tan(np.radians(RISE_DEG))
+    across = (RADIUS_MM - np.sqrt(RADIUS_MM**2 - PLACEMENT_SD_MM**2)) / np.cos(np.radians(RISE_DEG))
+    expected = np.sqrt((2 * along**2 + 2 * across**2) / 4)
+    assert check.problem == "", check
+    assert check.line_sd_mm == pytest.approx(expected, abs=0.04), (check, expected)
+    assert check.sigma_mm is not None and check.sigma_mm > 0.15  # so S or I is "uncertain" on it
+
+
+def test_a_straight_channel_confirms_a_click_on_its_wall_precisely():
+    """A channel along the arch does not move with the line: the margin's sigma is the wall's alone."""
+    check = check_margin(channel_volume(RADIUS_MM), FRAME, np.array([0.0, 0.0, RADIUS_MM]), True, VOXEL_MM)
+    assert check.line_sd_mm is not None and check.line_sd_mm < 0.05, check
+    assert check.sigma_mm is not None and check.sigma_mm <= 0.15, check
