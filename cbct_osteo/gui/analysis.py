@@ -5,7 +5,10 @@ line and its two edges in the report's cortex colour. With edge refinement the e
 the refined ones (a marker dragged into trabecular bone visibly stays off the edge the
 refinement found); "as placed" measures between the markers themselves. The edges come from
 the results (``edges_mm``/``line_mm`` in W's details when present, else the refined points),
-so the drawing is never a second computation.
+so the drawing is never a second computation. Beside the foramen's margin markers an orange tick
+marks the wall of the foramen the image shows there (the margin check of S and I, from the results'
+``details.margin_check.image_wall_mm``): the true margin lies at or just outside it, so a marker
+well inside it (in the dark lumen) or far outside it is visibly off.
 """
 
 from __future__ import annotations
@@ -26,6 +29,22 @@ if TYPE_CHECKING:
 
 #: Drawn on the cross-section when within this distance (mm) of its plane.
 LINE_VISIBLE_MM = 2.0
+#: The foramen's walls as the image shows them (orange: apart from the yellow foramen markers).
+IMAGE_WALL_COLOUR = "#ff8c00"
+#: Half-length (screen px) of the tick drawn at an image wall.
+WALL_TICK_PX = 14.0
+
+
+def image_walls(result: Any, side: str) -> dict[str, np.ndarray]:
+    """The foramen walls the image shows near ``side``'s placed margins (patient mm), keyed S and I."""
+    side_result = result.sides.get(side) if result is not None else None
+    walls: dict[str, np.ndarray] = {}
+    for mid in ("S", "I"):
+        measurement = side_result.measurements.get(mid) if side_result is not None else None
+        point = ((measurement.details or {}).get("margin_check") or {}).get("image_wall_mm") if measurement else None
+        if isinstance(point, (list, tuple)) and len(point) == 3:
+            walls[mid] = np.asarray(point, float)
+    return walls
 
 
 def measured_segment(result: Any, landmarks: LandmarkSet, side: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -153,10 +172,16 @@ class AnalysisController:
         }
         return {side: seg for side, seg in segments.items() if seg is not None}
 
+    def image_walls(self) -> dict[str, dict[str, np.ndarray]]:
+        """Per side, the foramen walls the image shows near the placed margins (latest result)."""
+        walls = {side: image_walls(self.last_result, side) for side in ("right", "left")}
+        return {side: found for side, found in walls.items() if found}
+
     def paint_measured(self, painter: QPainter, transform: ViewTransform) -> None:
         view = self.window.views.cross_view
         if view.plane_image is None:
             return
+        self._paint_image_walls(painter, transform)
         for side, (outer, inner) in self.measured_lines().items():
             rc, distance = view.patient_to_rc(np.array([outer, inner]))
             if np.any(np.abs(distance) > LINE_VISIBLE_MM):
@@ -173,3 +198,26 @@ class AnalysisController:
             width = self.last_result.sides[side].measurements.get("W") if self.last_result is not None else None
             method = "edge-refined" if width is not None and width.method == "edge" else "as placed"
             painter.drawText(QPointF(max(x0, x1) + 10, (y0 + y1) / 2), f"W {method}")
+
+    def _paint_image_walls(self, painter: QPainter, transform: ViewTransform) -> None:
+        """A tick across the measurement line at each foramen wall the image shows, labelled once."""
+        view = self.window.views.cross_view
+        state = self.window.state
+        for side, walls in self.image_walls().items():
+            centre = state.landmarks.point(side, "foramen_centre") if state is not None else None
+            if centre is None:
+                continue
+            for mid, wall in walls.items():
+                rc, distance = view.patient_to_rc(np.array([np.asarray(centre, float), wall]))
+                if np.any(np.abs(distance) > LINE_VISIBLE_MM):
+                    continue
+                (cx, cy), (x, y) = transform.image_to_screen(rc)
+                along = np.array([x - cx, y - cy])
+                along /= float(np.hypot(*along)) or 1.0
+                tick = np.array([-along[1], along[0]]) * WALL_TICK_PX
+                painter.setPen(QPen(QColor(IMAGE_WALL_COLOUR), 2, Qt.PenStyle.DotLine))
+                painter.drawLine(QPointF(x - tick[0], y - tick[1]), QPointF(x + tick[0], y + tick[1]))
+                if mid == "S":  # left of the line: the markers' own labels are on its right
+                    label = "image wall"
+                    width = painter.fontMetrics().horizontalAdvance(label)
+                    painter.drawText(QPointF(x - abs(tick[0]) - 4 - width, y - 4), label)

@@ -8,12 +8,12 @@ The check: along the measurement line (averaged with its neighbours 0.25 mm acro
 cross-section and along the arch, so one noisy voxel does not decide) the foramen is a dark lumen
 between bone. Its two walls are the strongest gray-value rises leaving the lumen, found near each
 click on the smoothed profile (gradient peak), located where the profile crosses halfway between
-the lumen's floor and the bone beyond. The wall is *not* used
-as the margin: for a small, curved lumen seen through a blur the gradient peaks lie inside the true
-margins (a dark region whose boundary is convex seen from inside reads smaller than it is, by about
-sigma^2 / (2 R) for a round channel and more where the channel runs obliquely through the plate).
-On the program's simulated CBCT, on lines through the true foramen centre, the true margin lies
-from 0.07 mm inside to 0.30 mm outside the image's wall (``WALL_TO_MARGIN_MM``, benchmarks/RESULTS.md).
+the lumen's floor and the bone beyond. The wall is *not* used as the margin: a small, curved lumen
+seen through a blur reads smaller than it is (a dark region whose boundary is convex seen from
+inside, by about sigma^2 / (2 R) for a round channel and more where the channel runs obliquely
+through the plate). On the program's simulated CBCT, on lines through the true foramen centre, the
+true margin lies 0.07-0.24 mm outside the image's wall at the superior margin and 0.17-0.40 mm at the
+inferior (benchmarks/RESULTS.md); ``WALL_TO_MARGIN_MM`` bounds it by 0-0.4 mm for both.
 
 Two things limit how well the image confirms a click, and both enter its one-sigma error:
 
@@ -59,11 +59,11 @@ MIN_SMOOTH_MM = 0.3
 SEARCH_MM = 1.0
 #: The wall's half-level crossing is searched this far (mm) from its gradient peak.
 HALF_LEVEL_REACH_MM = 0.5
-#: Where the true margin lies relative to the image's wall (mm, outward from the lumen): from
-#: 0.1 mm inside to 0.3 mm outside. Calibrated on the accuracy study (lines through the true centre
-#: of the simulated CBCT: 0.07 inside to 0.30 outside, the larger offsets at the inferior margin,
-#: where the channel rises obliquely to the foramen); a real scan's wall may differ, so this is a
-#: bound of the check, never a correction of the value.
+#: Where the true margin lies relative to the image's wall (mm, outward from the lumen): 0 to 0.4 mm
+#: outside. Calibrated on the accuracy study (lines through the true centre of the simulated CBCT:
+#: 0.07-0.24 mm at the superior margin, 0.17-0.40 mm at the inferior, where the channel rises
+#: obliquely to the foramen; one range for both, not one tuned per margin). A real scan's wall may
+#: differ, so this bounds the check and is never a correction of the value.
 WALL_TO_MARGIN_MM = (0.0, 0.4)
 #: The lumen must be darker than the bone beyond the wall by this many noise SDs to count as seen.
 MIN_CONTRAST_SDS = 4.0
@@ -80,6 +80,8 @@ class MarginCheck:
         click and of the image wall (``None`` when the image shows no wall near the click).
     outward_mm
         How far the click lies outside the image wall (mm; negative: inside, in the lumen).
+    image_xyz
+        The image wall as a patient point (mm), for drawing it next to the click.
     line_sd_mm
         Root mean square move (mm) of the wall when the line moves by the centre's placement error
         across the cross-section and along the arch (``None`` when a moved line shows no wall).
@@ -89,6 +91,7 @@ class MarginCheck:
 
     placed_t: float
     image_t: float | None
+    image_xyz: tuple[float, float, float] | None
     outward_mm: float | None
     line_sd_mm: float | None
     problem: str
@@ -118,6 +121,7 @@ class MarginCheck:
         return {
             "placed_position_mm": mm(self.placed_t),
             "image_wall_position_mm": mm(self.image_t),
+            "image_wall_mm": None if self.image_xyz is None else [round(v, 3) for v in self.image_xyz],
             "click_outside_image_wall_mm": mm(self.outward_mm),
             "true_margin_from_wall_mm": list(WALL_TO_MARGIN_MM),
             "wall_moves_with_line_mm": mm(self.line_sd_mm),
@@ -204,7 +208,7 @@ def check_margin(
     image_t = _wall(volume, frame, placed, outward, resolution_mm)
     if image_t is None:
         return MarginCheck(
-            placed, None, None, None, "the image shows no wall of a dark foramen lumen within 1 mm of the click"
+            placed, None, None, None, None, "the image shows no wall of a dark foramen lumen within 1 mm of the click"
         )
     off = outward * (placed - image_t)
     low, high = WALL_TO_MARGIN_MM
@@ -219,4 +223,5 @@ def check_margin(
             f"the foramen's wall is not seen on lines {PLACEMENT_SD_MM:g} mm beside this one, so the margin "
             "depends on where the foramen centre is placed"
         )
-    return MarginCheck(placed, image_t, off, line_sd, problem)
+    x, y, z = (float(v) for v in frame.point(image_t))
+    return MarginCheck(placed, image_t, (x, y, z), off, line_sd, problem)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox
 
 from cbct_osteo.io.landmarks_file import read_landmarks
@@ -57,6 +58,42 @@ def test_measured_edges_are_drawn_and_as_placed_follows_the_marker(qtbot, case):
     assert np.allclose(window.analysis.measured_lines()["right"][1], window.model.point("right", "border_inner"))
     assert w_placed == pytest.approx(w_dragged.value, abs=0.05)  # as placed: the same markers, the same W
     assert window.views.cross_view.grab().toImage().width() > 0
+
+
+def test_the_foramen_walls_the_image_shows_are_drawn_beside_the_margin_markers(qtbot, case):
+    """S and I's margin check is visible: an orange tick at each wall the image shows, on the measurement
+    line just inside the placed margin (the phantom's true margins are placed, so they lie at or outside it)."""
+    from cbct_osteo.gui.analysis import IMAGE_WALL_COLOUR, WALL_TICK_PX
+
+    window = case
+    window.reformat.jump_to_foramen("right")
+    settle(qtbot, window)
+    walls = window.analysis.image_walls()["right"]
+    assert set(walls) == {"S", "I"}
+    centre = np.asarray(window.model.point("right", "foramen_centre"))
+    for mid, kind in (("S", "foramen_superior"), ("I", "foramen_inferior")):
+        placed = np.asarray(window.model.point("right", kind))
+        outward = (placed - centre) / np.linalg.norm(placed - centre)
+        offset = float(np.dot(placed - walls[mid], outward))  # how far the true margin lies outside the wall
+        assert -0.05 <= offset <= 0.6, (mid, offset)
+        assert np.linalg.norm(np.cross(walls[mid] - centre, outward)) < 0.3, mid  # on the line through the centre
+    image = window.views.cross_view.grab().toImage()
+    ratio = image.devicePixelRatio()
+    orange = QColor(IMAGE_WALL_COLOUR)
+    for mid, wall in walls.items():
+        point = widget_point(window.views.cross_view, wall)
+        reach = int(WALL_TICK_PX) + 2
+        found = [
+            (dx, dy)
+            for dx in range(-reach, reach + 1)
+            for dy in range(-reach, reach + 1)
+            if _close(image.pixelColor(int((point.x() + dx) * ratio), int((point.y() + dy) * ratio)), orange)
+        ]
+        assert len(found) >= 3, (mid, point)  # the dotted tick is drawn there
+
+
+def _close(colour, target, tolerance: int = 40) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(colour.getRgb()[:3], target.getRgb()[:3], strict=True))
 
 
 # --- finding 2: numbers never change silently -------------------------------------------------------------
