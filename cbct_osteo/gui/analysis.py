@@ -20,7 +20,7 @@ from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 
 from cbct_osteo.gui.interaction import ViewTransform
-from cbct_osteo.gui.workflow import MEASURED_COLOUR
+from cbct_osteo.gui.workflow import MEASURED_COLOUR, WALL_COLOUR
 from cbct_osteo.indices.scoring import CaseResult
 from cbct_osteo.io.landmarks_file import LandmarkSet
 
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 #: Drawn on the cross-section when within this distance (mm) of its plane.
 LINE_VISIBLE_MM = 2.0
-#: The foramen's walls as the image shows them (orange: apart from the yellow foramen markers).
-IMAGE_WALL_COLOUR = "#ff8c00"
+#: The foramen's walls as the image shows them: the report's orange, apart from the yellow markers.
+IMAGE_WALL_COLOUR = WALL_COLOUR
 #: Half-length (screen px) of the tick drawn at an image wall.
 WALL_TICK_PX = 14.0
 

@@ -14,7 +14,7 @@ import numpy as np
 from cbct_osteo.indices.steps import LandmarkStep, guided_steps
 from cbct_osteo.io.landmarks_file import LandmarkSet
 from cbct_osteo.measure.geometry import MIN_ARCH_POINTS  # one minimum for the GUI, the report and measure
-from cbct_osteo.report.figures import FORAMEN_COLOUR, ROI_COLOUR, WIDTH_COLOUR
+from cbct_osteo.report.figures import FORAMEN_COLOUR, IMAGE_WALL_COLOUR, ROI_COLOUR, WIDTH_COLOUR
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:
@@ -23,6 +23,7 @@ def _hex(rgb: tuple[int, int, int]) -> str:
 
 #: The report's figure colours (cbct_osteo.report.figures): the screen and the paper agree.
 MEASURED_COLOUR = _hex(WIDTH_COLOUR)
+WALL_COLOUR = _hex(IMAGE_WALL_COLOUR)
 #: Marker colour per landmark kind (hex), shared by the 2D views, the 3D view and the sketches:
 #: the foramen in the report's yellow, the cortex margins in its red, the ROI in its cyan.
 KIND_COLOURS: dict[str, str] = {

@@ -162,6 +162,17 @@ def measured_points(results: Mapping[str, Any], side: str) -> dict[str, Any]:
     return {k: v for k, v in points.items() if isinstance(v, (list, tuple)) and len(v) == 3}
 
 
+def image_wall_points(results: Mapping[str, Any], side: str) -> list[list[float]]:
+    """The foramen walls the image shows near ``side``'s placed margins (S and I's ``margin_check.image_wall_mm``)."""
+    measurements = (((results.get("sides") or {}).get(side) or {}).get("measurements")) or {}
+    walls = []
+    for mid in ("S", "I"):
+        point = (((measurements.get(mid) or {}).get("details") or {}).get("margin_check") or {}).get("image_wall_mm")
+        if isinstance(point, (list, tuple)) and len(point) == 3:
+            walls.append([float(v) for v in point])
+    return walls
+
+
 def report_figures(results: Mapping[str, Any], volume: Volume, landmarks: LandmarkSet) -> list[Figure]:
     """The annotated 2D views of the report (panoramic, right and left cross-sections) that exist.
 
@@ -187,7 +198,12 @@ def _figures(
         sections[side] = None
         if arch is not None:
             sections[side] = cross_section_figure(
-                sources.volume, arch, landmarks, side, measured_points=measured_points(results, side)
+                sources.volume,
+                arch,
+                landmarks,
+                side,
+                measured_points=measured_points(results, side),
+                image_walls=image_wall_points(results, side),
             )
         on_step()
     return panoramic, sections

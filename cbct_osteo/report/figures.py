@@ -27,6 +27,8 @@ from cbct_osteo.volume import Volume
 
 WIDTH_COLOUR = (235, 45, 45)
 FORAMEN_COLOUR = (255, 215, 0)
+#: The foramen's walls as the image shows them (the margin check of S and I).
+IMAGE_WALL_COLOUR = (255, 140, 0)
 ROI_COLOUR = (0, 215, 240)
 PLANE_COLOUR = (110, 170, 255)
 TEXT_COLOUR = (255, 255, 255)
@@ -177,6 +179,7 @@ def cross_section_figure(
     side: str,
     *,
     measured_points: Mapping[str, Sequence[float]] | None = None,
+    image_walls: Sequence[Sequence[float]] = (),
     width_px: int = 640,
 ) -> Figure | None:
     """The cross-section through one side's mental foramen with every mark of that side.
@@ -188,6 +191,9 @@ def cross_section_figure(
     measured_points
         Points actually used for W (e.g. the edge-refined ``border_outer`` / ``border_inner``),
         in LPS mm; they replace the placed landmarks of the same name in the drawing.
+    image_walls
+        The foramen walls the image shows near the placed margins (LPS mm, the margin check of S
+        and I): drawn as dashed orange ticks longer than the margin ticks, so both stay visible.
     width_px
         Width of the returned image in pixels.
 
@@ -251,6 +257,10 @@ def cross_section_figure(
         if mark is not None:
             tick = np.array([0.0, 2.0 / plane.pixel_mm])
             canvas.line(mark - tick, mark + tick, FORAMEN_COLOUR, width=line_w)
+    for wall in image_walls:
+        wall_rc = np.asarray(plane.patient_to_pixel(np.asarray(wall, float)), float)
+        tick = np.array([0.0, 3.2 / plane.pixel_mm])
+        canvas.line(wall_rc - tick, wall_rc + tick, IMAGE_WALL_COLOUR, width=max(1, line_w - 1), dash=5)
     canvas.dot(c_rc, max(3.0, px * 0.35), FORAMEN_COLOUR)
     if outer is not None and inner is not None:
         canvas.line(outer, inner, WIDTH_COLOUR, width=line_w + 2)

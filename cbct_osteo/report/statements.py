@@ -49,7 +49,8 @@ SIGNATURE_LINES: tuple[str, ...] = ("Reviewing clinician (name, signature)", "Da
 IMAGING_NOTE = (
     "Cross-sections are perpendicular to the dental arch through each mental foramen. Red: inferior cortical "
     "width W; dashed white: the measurement line from the foramen centre and the inferior border tangent; "
-    "yellow: foramen centre and margins; cyan: trabecular region of interest."
+    "yellow: foramen centre and margins; dashed orange: the foramen's wall as the image shows it (the check of "
+    "the margins, which lie at or just outside it); cyan: trabecular region of interest."
 )
 
 
