@@ -31,6 +31,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,16 +113,21 @@ class Site:
     si_coverage: list[tuple[bool, str]] = field(default_factory=list)
 
 
+def _voxel_cases(voxels: Sequence[float]) -> list[Case]:
+    """The "voxel x cortex" scans: every cortex pair at each voxel size (mm), flat border."""
+    return [
+        Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0)
+        for v, c in itertools.product(voxels, CORTEX_PAIRS)
+    ]
+
+
 def grid(quick: bool) -> list[Case]:
     """The cases: one factor at a time around a base (0.3 mm, no metal, 20000 photons), crossed where
     factors interact (voxel x cortex, slope x cortex, metal x cortex and x slope). Ordered so the
     0.3 mm cases come first and the costly 0.125 mm ones last."""
     voxels = (0.3, 0.4) if quick else (0.3, 0.2, 0.4, 0.125)
     slopes = (0.0, 25.0) if quick else (0.0, 15.0, 25.0)
-    cases = [
-        Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0)
-        for v, c in itertools.product(voxels[:1], CORTEX_PAIRS)
-    ]
+    cases = _voxel_cases(voxels[:1])
     cases += [
         Case("slope x cortex", cortex_mm=c, slope_deg=s) for s, c in itertools.product(slopes, CORTEX_PAIRS) if s != 0.0
     ]
@@ -138,19 +144,13 @@ def grid(quick: bool) -> list[Case]:
         Case("noise (5000 photons)", cortex_mm=c, photons=5000.0, slope_deg=0.0)
         for c in (CORTEX_PAIRS[:1] if quick else CORTEX_PAIRS)
     ]
-    cases += [
-        Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0)
-        for v, c in itertools.product(voxels[1:3], CORTEX_PAIRS)
-    ]
+    cases += _voxel_cases(voxels[1:3])
     fractions = (0.15, 0.45) if quick else (0.15, 0.3, 0.45)
     blurs = (0.1, 0.5) if quick else (0.1, 0.3, 0.5)
     cases += [
         Case("trabecular", bone_fraction=f, blur_mm=b, slope_deg=0.0) for f, b in itertools.product(fractions, blurs)
     ]
-    cases += [
-        Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0)
-        for v, c in itertools.product(voxels[3:], CORTEX_PAIRS)
-    ]
+    cases += _voxel_cases(voxels[3:])
     return cases
 
 
@@ -279,9 +279,7 @@ def main() -> int:
     cache = SimCache(args.cache) if args.cache else None
     cases = grid(args.quick)
     if args.voxels:
-        cases = [
-            Case("voxel x cortex", voxel_mm=v, cortex_mm=c, slope_deg=0.0) for v in args.voxels for c in CORTEX_PAIRS
-        ]
+        cases = _voxel_cases(args.voxels)
     if args.cached_only:
         assert cache is not None
         cases = [c for c in cases if cache.has(c.settings())]

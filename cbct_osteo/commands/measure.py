@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     result = read_and_analyse(args).result
     document = result.to_json()
     table_stream = sys.stderr if args.json == "-" else sys.stdout
-    print(format_table(result), file=table_stream)
+    print(format_table(document), file=table_stream)
     if args.json == "-":
         json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -158,7 +158,7 @@ class AnalysisController:
         if w.state is None or landmarks.to_json() != w.state.landmarks.to_json() or keywords != self.measuring():
             return  # stale: a newer analysis is on its way
         self.last_result = result
-        w.results_panel.show_result(result, keywords["refine"])
+        w.results_panel.show_result(result)
         w.views.cross_view.update()
         w.resultsUpdated.emit(result)
 

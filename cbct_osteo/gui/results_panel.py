@@ -162,7 +162,7 @@ class ResultsPanel(QWidget):
         """Add site (or verified) indices read from definition files to the rows, after the catalogue's."""
         from cbct_osteo.indices.definition_file import catalogue_with
 
-        entries = list(catalogue_with(extra)) if extra else list(all_entries())
+        entries = list(catalogue_with(extra))
         if [e.id for e in entries] == [e.id for e in self._entries]:
             return
         self._entries = entries
@@ -170,15 +170,11 @@ class ResultsPanel(QWidget):
         self.site_note.setText("\n".join(notes))
         self.site_note.setVisible(bool(notes))
         self._build_rows()
-        if self.result is not None:
-            self.show_result(self.result, self.refine.currentIndex() == 0)
 
     def set_show_experimental(self, show: bool) -> None:
         """Show or hide the experimental rows (hidden by default, as in the report)."""
         self.show_experimental = bool(show)
         self._build_rows()
-        if self.result is not None:
-            self.show_result(self.result, self.refine.currentIndex() == 0)
 
     def shown_ids(self) -> list[str]:
         """The index ids of the rows shown, in order."""
@@ -201,6 +197,8 @@ class ResultsPanel(QWidget):
         shown = sum(not self.table.isRowHidden(r) for r in range(self.table.rowCount()))
         rows_height = self.table.verticalHeader().defaultSectionSize() * shown
         self.table.setFixedHeight(rows_height + self.table.horizontalHeader().sizeHint().height() + 4)
+        if self.result is not None:  # the rows changed under a result on screen: fill them again
+            self.show_result(self.result)
 
     def cell_text(self, index_id: str, column: str) -> str:
         """The text shown for ``index_id`` in a column of :attr:`HEADERS` ("Mean" = "Both")."""
@@ -233,7 +231,7 @@ class ResultsPanel(QWidget):
                     self.table.setItem(row, col, QTableWidgetItem(""))
             self.screening.setText("")
 
-    def show_result(self, result, refine: bool = True) -> None:
+    def show_result(self, result) -> None:
         """Fill the table from a :class:`cbct_osteo.indices.CaseResult`."""
         self.result = result
         self.state.setText("Results update live as you place landmarks.")
@@ -261,7 +259,7 @@ class ResultsPanel(QWidget):
                     item.setBackground(CATEGORY_COLOURS.get(category, QColor(90, 90, 95)))
                     item.setForeground(QColor(255, 255, 255))
                 self.table.setItem(row, col, item)
-        self.screening.setText(screening_html(result.to_json()))
+        self.screening.setText(screening_html({"screening": result.screening.to_json()}))
 
 
 def screening_html(results: Mapping[str, Any]) -> str:

@@ -165,20 +165,14 @@ def autosave_path(series_uid: str, fingerprint: str) -> Path:
     return data_dir() / "autosave" / f"{safe_uid}-{fingerprint[:16] or 'nofp'}.json"
 
 
-def read_landmarks_or_session(path: str | Path) -> LandmarkSet:
-    """The landmarks of a landmarks file or of a GUI session/autosave file (its ``landmarks`` part).
-
-    Every command that takes ``--landmarks`` reads through this (or :func:`read_landmarks_and_settings`),
-    so a session saved by the GUI can be given to the CLI directly. A landmarks file is read as strictly
-    as by ``read_landmarks`` (a zero-length cortical line is refused); a session keeps what the GUI
-    autosaved, and a degenerate line there comes out "not measurable". The scan identity recorded in the
-    session is kept on the landmarks, so the usual "placed on another scan" check still applies.
-    """
-    return read_landmarks_and_settings(path)[0]
-
-
 def read_landmarks_and_settings(path: str | Path) -> tuple[LandmarkSet, dict[str, Any]]:
-    """The landmarks (as :func:`read_landmarks_or_session`) and the session's ``settings``.
+    """The landmarks of a landmarks file or of a GUI session/autosave file, and the session's ``settings``.
+
+    Every command that takes ``--landmarks`` reads through this, so a session saved by the GUI can be
+    given to the CLI directly. A landmarks file is read as strictly as by ``read_landmarks`` (a
+    zero-length cortical line is refused); a session keeps what the GUI autosaved, and a degenerate
+    line there comes out "not measurable". The scan identity recorded in the session is kept on the
+    landmarks, so the usual "placed on another scan" check still applies.
 
     The settings are the GUI's view settings as saved (plain JSON, e.g. ``refine`` and ``as_placed``,
     which say how the GUI measured); a plain landmarks file has none (``{}``).

@@ -37,16 +37,18 @@ _SAMPLE = 400_000
 
 def bone_threshold(volume: Volume) -> float:
     """Gray value (in the volume's units) above which a voxel counts as bone."""
-    return _thresholds(volume)[1]
+    return thresholds(volume)[1]
 
 
 def tissue_threshold(volume: Volume) -> float:
     """Gray value (in the volume's units) above which a voxel is tissue (soft tissue, marrow or bone), not air."""
-    return _thresholds(volume)[0]
+    return thresholds(volume)[0]
 
 
-def _thresholds(volume: Volume) -> tuple[float, float]:
-    """(air | tissue, soft tissue | bone) thresholds of ``volume``: fixed in HU, three-class Otsu otherwise."""
+def thresholds(volume: Volume) -> tuple[float, float]:
+    """(air | tissue, soft tissue | bone) thresholds of ``volume``: fixed in HU, three-class Otsu otherwise.
+
+    Both from one pass over the voxels, for callers that need both (landmark validation)."""
     voxels = volume.voxels
     step = max(1, int(round((voxels.size / _SAMPLE) ** (1.0 / 3.0))))
     sample = np.asarray(voxels[::step, ::step, ::step], dtype=np.float32).ravel()

@@ -11,7 +11,7 @@ against the lumen the image shows (:mod:`cbct_osteo.measure.foramen_margins`).
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -214,8 +214,12 @@ def _heights(
     fit: EdgeFit | None,
     resolution: float,
     method: str,
+    checks: Mapping[str, MarginCheck],
 ) -> dict[str, Measurement]:
     """S and I from the placed margins and the (fitted or placed) border, each margin checked in the image.
+
+    ``checks``: the image check of each placed margin, by id (:func:`_margin_checks`; it depends on
+    neither the border nor the method, so one serves every border).
 
     The uncertainty of S or I is the image's (the margin check's one-sigma error, see
     :mod:`~cbct_osteo.measure.foramen_margins`) when the image confirms the click, else the
@@ -235,7 +239,7 @@ def _heights(
             quality, notes = UNCERTAIN, fit.outer_cautions
         if fit is None and method == "edge":  # refinement asked for, but the border end is the click
             quality, notes = UNCERTAIN, (UNREFINED_BORDER_NOTE,)
-        check = check_margin(volume, frame, np.asarray(marks.points[kind], float), mid == "S", resolution)
+        check = checks[mid]
         margin_sigma = check.sigma_mm
         if margin_sigma is None:
             uncertainty = height_sigma(resolution, border_sigma)
@@ -269,6 +273,17 @@ def _heights(
             notes=notes,
         )
     return result
+
+
+def _margin_checks(
+    volume: Volume, marks: SideLandmarks, frame: MeasurementFrame, resolution: float
+) -> dict[str, MarginCheck]:
+    """The image check of each placed foramen margin (S: superior, I: inferior), by id."""
+    return {
+        mid: check_margin(volume, frame, np.asarray(marks.points[kind], float), mid == "S", resolution)
+        for mid, kind in (("S", "foramen_superior"), ("I", "foramen_inferior"))
+        if kind in marks.points
+    }
 
 
 def _margin_note(mid: str, kind: str, value: float, check: MarginCheck) -> str:
@@ -322,12 +337,15 @@ def measure_side(
     cortex_level: tuple[str, float] | None = None,
     *,
     as_placed: Collection[str] = (),
+    trabecular: Mapping[str, Measurement] | None = None,
 ) -> tuple[dict[str, Measurement], dict[str, tuple[float, float, float]]]:
     """Every measurement of one side, and the refined margin points (empty when not refined).
 
     ``cortex_level`` = (other side, gray level) fixes the cortical level of the edge fit.
     ``as_placed``: ids among W, S, I the user wants from the markers as placed although
     ``refine`` is on; the others keep the edge fit (S and I share W's fitted outer border).
+    ``trabecular``: this side's trabecular measurements when already made (a re-measure with a
+    fixed cortex level changes only W, S and I).
     """
     marks = landmarks.sides.get(side, SideLandmarks())
     method = "edge" if refine else "manual"
@@ -360,7 +378,7 @@ def measure_side(
         if "border_inner" in marks.points:  # coincident margins come back "not measurable", with the reason
             fit_wanted = refine and placed_ids != set(CORTICAL_IDS)
             result["W"], fit = _cortical(volume, marks, frame, fit_wanted, resolution, cortex_level)
-            if "W" in placed_ids:  # W between the markers; S and I may still use the fitted border
+            if "W" in placed_ids and fit_wanted:  # W between the markers; S and I may still use the fitted border
                 result["W"], _ = _cortical(volume, marks, frame, False, resolution)
             if fit is not None:
                 refined = {"border_outer": fit.outer_xyz, "border_inner": fit.inner_xyz}
@@ -379,9 +397,10 @@ def measure_side(
                     ),
                 ),
             )
-        result.update(_heights(volume, marks, frame, fit, resolution, method))
+        checks = _margin_checks(volume, marks, frame, resolution)
+        result.update(_heights(volume, marks, frame, fit, resolution, method, checks))
         if fit is not None and placed_ids & {"S", "I"}:
-            placed_heights = _heights(volume, marks, frame, None, resolution, "manual")
+            placed_heights = _heights(volume, marks, frame, None, resolution, "manual", checks)
             result.update({mid: placed_heights[mid] for mid in placed_ids & {"S", "I"}})
         if not frame.in_plane:
             for mid in ("W", "S", "I"):
@@ -389,7 +408,9 @@ def measure_side(
                     result[mid] = replace(result[mid], notes=(*result[mid].notes, NO_ARCH_NOTE))
     trab_missing = missing_inputs(landmarks, side, "TRAB")
     roi = marks.trab_roi
-    if trab_missing or arch is None or roi is None:  # (a missing ROI is in trab_missing)
+    if trabecular is not None:  # already measured on this side (they do not depend on the cortical fit)
+        result.update({mid: trabecular[mid] for mid in TRABECULAR_IDS})
+    elif trab_missing or arch is None or roi is None:  # (a missing ROI is in trab_missing)
         for mid in TRABECULAR_IDS:
             result[mid] = _missing(mid, "ROI", trab_missing or ("arch",))
     else:
@@ -438,8 +459,9 @@ def measure_case(
     for side, other in zip(SIDES, reversed(SIDES), strict=True):
         level = _resolved_cortex_level(case.sides[other]["W"])
         if refine and level is not None and _thin_for_blur(case.sides[side]["W"]):
+            trabecular = {mid: case.sides[side][mid] for mid in TRABECULAR_IDS}
             remeasured, refined = measure_side(
-                volume, landmarks, side, arch, refine, (other, level), as_placed=placed[side]
+                volume, landmarks, side, arch, refine, (other, level), as_placed=placed[side], trabecular=trabecular
             )
             if remeasured["W"].method == "edge":  # the constrained fit passed its checks: use it
                 case.sides[side], refined_by_side[side] = remeasured, refined

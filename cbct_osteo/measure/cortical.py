@@ -197,8 +197,8 @@ def _fit_mean_profile(
     voxel_mm: float,
     window: float,
     cortex_level: float | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """The six-parameter model on a mean profile; returns params, bounds, gray span."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The six-parameter model on a mean profile; returns params and their lower and upper bounds."""
     below = yf[tf < outer0 - 0.5]
     inside = yf[(tf > outer0) & (tf < inner0)]
     above = yf[tf > inner0 + 0.3]
@@ -231,7 +231,7 @@ def _fit_mean_profile(
         f_scale=max(noise / span, 1e-3),
         x_scale=np.array([1, 1, 1, 0.1, 0.1, 0.1]),
     )
-    return result.x, lower, upper, span
+    return result.x, lower, upper
 
 
 def fit_edges(
@@ -265,12 +265,11 @@ def fit_edges(
     keep = (t >= outer0 - FIT_MARGIN_BELOW_MM) & (t <= inner0 + FIT_MARGIN_ABOVE_MM)
     tf, lines = t[keep], profiles[:, keep]
     mean = lines.mean(axis=0)
-    params, lower, upper, _ = _fit_mean_profile(tf, mean, outer0, inner0, voxel_mm, window, cortex_level)
-    predicted = step_model(params, tf)
+    params, lower, upper = _fit_mean_profile(tf, mean, outer0, inner0, voxel_mm, window, cortex_level)
     rms = _line_rms(params, tf, lines)
     free = [i for i in range(6) if not (cortex_level is not None and i == 1)]
     covariance = np.full((6, 6), np.nan)
-    covariance[np.ix_(free, free)] = _covariance(params, tf, mean - predicted, free)
+    covariance[np.ix_(free, free)] = _covariance(params, tf, mean, free)
     return _Fit(params, covariance, (outer0, inner0), rms, lower, upper)
 
 
@@ -290,7 +289,7 @@ def _line_rms(params: np.ndarray, t: np.ndarray, lines: np.ndarray) -> float:
     return float(np.sqrt(np.mean(residual**2)))
 
 
-def _covariance(params: np.ndarray, t: np.ndarray, residual: np.ndarray, free: list[int]) -> np.ndarray:
+def _covariance(params: np.ndarray, t: np.ndarray, mean: np.ndarray, free: list[int]) -> np.ndarray:
     """Gauss-Newton covariance of the free parameters from the mean profile's residual (gray values).
 
     The residual holds the averaged noise and the model's misfit; samples closer than the
@@ -298,6 +297,7 @@ def _covariance(params: np.ndarray, t: np.ndarray, residual: np.ndarray, free: l
     accounts for.
     """
     base = step_model(params, t)
+    residual = mean - base
     columns = []
     for i in free:
         h = 1e-6 * max(abs(float(params[i])), 1e-3)

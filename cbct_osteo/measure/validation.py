@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cbct_osteo.io.landmarks_file import SIDES, LandmarkSet, SideLandmarks, degenerate_line
-from cbct_osteo.locate.threshold import bone_threshold, tissue_threshold
+from cbct_osteo.locate.threshold import thresholds
 from cbct_osteo.measure.definitions import MEASUREMENTS_BY_ID, group_requirements
 from cbct_osteo.measure.fractal import MIN_ROI_PIXELS
 from cbct_osteo.measure.geometry import MIN_ARCH_POINTS, MIN_ARCH_SPACING_MM, arch_from_points
@@ -305,7 +305,7 @@ def _sides_swapped(landmarks: LandmarkSet) -> list[Issue]:
 MIN_ROI_BONE_FRACTION = 0.25
 
 
-def _roi_in_image(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
+def _roi_in_image(landmarks: LandmarkSet, volume: Volume, threshold: float) -> list[Issue]:
     """A trabecular ROI with little bone or marrow in it lies outside the mandible (in air or the canal);
     one partly in soft tissue, on a root or on the cortex is found by :mod:`~cbct_osteo.measure.roi_placement`.
 
@@ -313,9 +313,8 @@ def _roi_in_image(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
     (:func:`cbct_osteo.locate.tissue_threshold`), so cancellous bone counts whole, marrow spaces
     included (above the bone threshold, 12 % of a correct ROI on the real head CT and none on the
     CBCT phantom would count). The ROI on the cortex or in the canal is caught geometrically by
-    :func:`_geometry_issues`.
+    :func:`_geometry_issues`. ``threshold`` is the tissue threshold.
     """
-    threshold = tissue_threshold(volume)
     try:
         arch = arch_from_points(landmarks.arch_points)
     except ValueError:  # coincident points: reported by _arch_issues
@@ -348,14 +347,13 @@ def _roi_in_image(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
     return issues
 
 
-def _outside_bone(landmarks: LandmarkSet, volume: Volume) -> list[Issue]:
+def _outside_bone(landmarks: LandmarkSet, volume: Volume, threshold: float) -> list[Issue]:
     """A foramen centre with (almost) no bone within 3 mm lies outside the mandible.
 
     The foramen itself is a soft-tissue hole, so the centre's own gray value says little; the
     bone around it does. Bone is what lies above the program's one bone threshold
-    (:func:`cbct_osteo.locate.bone_threshold`, as for the locator and the 3D surface).
+    (:func:`cbct_osteo.locate.bone_threshold`, as for the locator and the 3D surface): ``threshold``.
     """
-    threshold = bone_threshold(volume)
     step = min(volume.spacing)
     r = np.arange(-BONE_SEARCH_RADIUS_MM, BONE_SEARCH_RADIUS_MM + 1e-9, max(step, 0.25))
     offsets = np.stack(np.meshgrid(r, r, r, indexing="ij"), axis=-1).reshape(-1, 3)
@@ -410,6 +408,7 @@ def validate_landmarks(landmarks: LandmarkSet, volume: Volume | None = None) -> 
         issues.extend(_geometry_issues(landmarks, side))
     issues.extend(_sides_swapped(landmarks))
     if volume is not None:
-        issues.extend(_outside_bone(landmarks, volume))
-        issues.extend(_roi_in_image(landmarks, volume))
+        tissue, bone = thresholds(volume)
+        issues.extend(_outside_bone(landmarks, volume, bone))
+        issues.extend(_roi_in_image(landmarks, volume, tissue))
     return issues
